@@ -1,0 +1,77 @@
+"""The one error hierarchy of the toolchain.
+
+Library code raises these and never prints or exits; only the command-line
+front ends turn them into text and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something came from: a source position, or a place in a kernel image."""
+
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+class ToolchainError(Exception):
+    """Base class: a message, an optional location and notes."""
+
+    def __init__(
+        self, message: str, *, location: Location | None = None, notes: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.notes = tuple(notes)
+
+    def __str__(self) -> str:
+        head = f"{self.location}: {self.message}" if self.location else self.message
+        return "\n".join([head, *(f"note: {n}" for n in self.notes)])
+
+
+class KernelError(ToolchainError):
+    """A kernel image or program that is malformed or breaks a machine rule.
+
+    `bundle`, `engine` and `slot` name the offending place when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        bundle: int | None = None,
+        engine: str | None = None,
+        slot: int | None = None,
+        location: Location | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        where = []
+        if bundle is not None:
+            where.append(f"bundle {bundle}")
+        if engine is not None:
+            where.append(f"engine {engine}")
+        if slot is not None:
+            where.append(f"slot {slot}")
+        full = f"{', '.join(where)}: {message}" if where else message
+        super().__init__(full, location=location, notes=notes)
+        self.bundle = bundle
+        self.engine = engine
+        self.slot = slot
+        self.reason = message
+
+
+class ImageError(ToolchainError):
+    """A memory image that is not a list of 32-bit words."""

@@ -1,0 +1,311 @@
+"""THE ISA table: every op of the machine once, as frozen data.
+
+Everything else is a view of this table: the assembler's operand checks, the
+disassembler, the checker's slot limits, the scheduler's read/write sets, the
+emulators' dispatch and the highlighters' keyword lists. Adding an op means
+adding one row here. The table checks itself on import.
+
+The machine is the one of Anthropic's performance take-home (`problem.py`,
+class `Machine`); see the project's docs/isa.md.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+VLEN = 8
+SCRATCH_SIZE = 1536
+N_CORES = 1
+WORD_BITS = 32
+WORD_MASK = (1 << WORD_BITS) - 1
+
+# Engine order here is also the canonical engine order for printing bundles.
+SLOT_LIMITS: dict[str, int] = {
+    "alu": 12,
+    "valu": 6,
+    "load": 2,
+    "store": 2,
+    "flow": 1,
+    "debug": 64,
+}
+ENGINES: tuple[str, ...] = tuple(SLOT_LIMITS)
+# A bundle whose only engines are these costs no cycle.
+FREE_ENGINES = frozenset({"debug"})
+# The reference simulator does not enforce these limits (our checker warns).
+UNENFORCED_LIMITS = frozenset({"debug"})
+
+
+class Kind(enum.Enum):
+    """What an operand position holds."""
+
+    DST = "scratch word written"
+    SRC = "scratch word read"
+    VDST = "vector written"
+    VSRC = "vector read"
+    IMM = "immediate"
+    TARGET = "jump target"  # absolute bundle index
+    OFFSET = "relative jump"  # bundles from the next bundle
+    KEY = "debug key"
+    KEYS = "debug keys"  # VLEN keys, one per lane
+    TEXT = "text"
+
+    @property
+    def is_scratch(self) -> bool:
+        return self in _SCRATCH_KINDS
+
+    @property
+    def is_write(self) -> bool:
+        return self in (Kind.DST, Kind.VDST)
+
+    @property
+    def width(self) -> int:
+        """Scratch words the operand covers (0 for non-scratch operands)."""
+        if self in (Kind.VDST, Kind.VSRC):
+            return VLEN
+        return 1 if self in (Kind.DST, Kind.SRC) else 0
+
+    @property
+    def is_integer(self) -> bool:
+        return self in _INTEGER_KINDS
+
+
+_SCRATCH_KINDS = frozenset({Kind.DST, Kind.SRC, Kind.VDST, Kind.VSRC})
+_INTEGER_KINDS = _SCRATCH_KINDS | {Kind.IMM, Kind.TARGET, Kind.OFFSET}
+
+
+class Control(enum.Enum):
+    """How an op changes control flow."""
+
+    JUMP = "jump"
+    COND_JUMP = "cond_jump"
+    COND_JUMP_REL = "cond_jump_rel"
+    JUMP_INDIRECT = "jump_indirect"
+    HALT = "halt"
+    PAUSE = "pause"
+
+
+@dataclass(frozen=True)
+class Operand:
+    name: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Binary:
+    """An arithmetic op on two words: `expr` is a Python expression over the
+    words `a` and `b` whose value is the machine's result, already a word.
+
+    The fast emulator splices `expr` into generated code; `fn` is the same
+    expression as a function, for the reference emulator and constant folding.
+    """
+
+    expr: str
+    divides: bool = False  # raises ZeroDivisionError when b == 0
+    fn: Callable[[int, int], int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Our own fixed expressions, never user input.
+        fn = eval(compile(f"lambda a, b: {self.expr}", "<isa>", "eval"))  # noqa: S307
+        object.__setattr__(self, "fn", fn)
+
+
+@dataclass(frozen=True)
+class Op:
+    engine: str
+    name: str  # the machine's op name, as in kernel images
+    mnemonic: str  # the .vasm mnemonic
+    operands: tuple[Operand, ...]
+    summary: str
+    aliases: tuple[str, ...] = ()
+    memory: str | None = None  # "read" or "write"
+    mem_addr: str | None = None  # operand holding the memory address
+    offset: str | None = None  # operand added to every scratch operand
+    control: Control | None = None
+    binary: Binary | None = None
+    # (operand index, width, is_write) for each scratch operand, derived.
+    scratch_operands: tuple[tuple[int, int, bool], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    offset_index: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        scratch = tuple(
+            (i + 1, o.kind.width, o.kind.is_write)
+            for i, o in enumerate(self.operands)
+            if o.kind.is_scratch
+        )
+        object.__setattr__(self, "scratch_operands", scratch)
+        index = None
+        if self.offset is not None:
+            index = 1 + [o.name for o in self.operands].index(self.offset)
+        object.__setattr__(self, "offset_index", index)
+
+    @property
+    def arity(self) -> int:
+        return len(self.operands)
+
+    @property
+    def mem_width(self) -> int:
+        """Memory words one execution touches (0 if it does not touch memory)."""
+        if self.memory is None:
+            return 0
+        return VLEN if any(o.kind in (Kind.VDST, Kind.VSRC) for o in self.operands) else 1
+
+    @property
+    def costs_cycle(self) -> bool:
+        return self.engine not in FREE_ENGINES
+
+    def scratch_words(self, slot: Sequence) -> tuple[list[int], list[int]]:
+        """The scratch words a slot `(name, operand, ...)` reads and writes."""
+        off = slot[self.offset_index] if self.offset_index is not None else 0
+        reads: list[int] = []
+        writes: list[int] = []
+        for index, width, is_write in self.scratch_operands:
+            base = slot[index] + off
+            (writes if is_write else reads).extend(range(base, base + width))
+        return reads, writes
+
+    def reads(self, slot: Sequence) -> list[int]:
+        return self.scratch_words(slot)[0]
+
+    def writes(self, slot: Sequence) -> list[int]:
+        return self.scratch_words(slot)[1]
+
+
+def _operands(spec: str) -> tuple[Operand, ...]:
+    """Parse 'd:dst a:src' into operands."""
+    return tuple(
+        Operand(name, Kind[kind.upper()])
+        for name, kind in (item.split(":") for item in spec.split())
+    )
+
+
+# Arithmetic shared by alu (one word) and valu (lane-wise):
+# machine op, scalar mnemonic, expression over words a and b.
+_ARITH: tuple[tuple[str, str, str], ...] = (
+    ("+", "add", "(a + b) & 0xFFFFFFFF"),
+    ("-", "sub", "(a - b) & 0xFFFFFFFF"),
+    ("*", "mul", "(a * b) & 0xFFFFFFFF"),
+    ("//", "div", "a // b"),
+    ("cdiv", "cdiv", "(a + b - 1) // b"),
+    ("^", "xor", "a ^ b"),
+    ("&", "and", "a & b"),
+    ("|", "or", "a | b"),
+    # (a << b) mod 2**32 is 0 once b >= 32; never build the huge integer.
+    ("<<", "shl", "(a << b) & 0xFFFFFFFF if b < 32 else 0"),
+    (">>", "shr", "a >> b"),
+    ("%", "mod", "a % b"),
+    ("<", "lt", "int(a < b)"),
+    ("==", "eq", "int(a == b)"),
+)
+_DIVIDING = frozenset({"//", "cdiv", "%"})
+
+
+def _arith_ops() -> list[Op]:
+    ops = []
+    for name, mnemonic, expr in _ARITH:
+        binary = Binary(expr, divides=name in _DIVIDING)
+        ops.append(
+            Op("alu", name, mnemonic, _operands("d:dst a:src b:src"),
+               f"d = a {name} b (mod 2**32)", binary=binary)
+        )
+        ops.append(
+            Op("valu", name, "v" + mnemonic, _operands("d:vdst a:vsrc b:vsrc"),
+               f"lane-wise d = a {name} b (mod 2**32)", binary=binary)
+        )
+    return ops
+
+
+OPS: tuple[Op, ...] = (
+    *_arith_ops(),
+    Op("valu", "vbroadcast", "vbroadcast", _operands("d:vdst s:src"),
+       "every lane of d = s"),
+    Op("valu", "multiply_add", "vmuladd", _operands("d:vdst a:vsrc b:vsrc c:vsrc"),
+       "lane-wise d = a * b + c (mod 2**32)", aliases=("multiply_add",)),
+    Op("load", "load", "load", _operands("d:dst addr:src"),
+       "d = mem[addr]", memory="read", mem_addr="addr"),
+    Op("load", "load_offset", "load_offset", _operands("d:dst addr:src imm:imm"),
+       "scratch[d + imm] = mem[scratch[addr + imm]]",
+       memory="read", mem_addr="addr", offset="imm"),
+    Op("load", "vload", "vload", _operands("d:vdst addr:src"),
+       "d[i] = mem[addr + i] for each lane", memory="read", mem_addr="addr"),
+    Op("load", "const", "const", _operands("d:dst imm:imm"), "d = imm (mod 2**32)"),
+    Op("store", "store", "store", _operands("addr:src s:src"),
+       "mem[addr] = s", memory="write", mem_addr="addr"),
+    Op("store", "vstore", "vstore", _operands("addr:src s:vsrc"),
+       "mem[addr + i] = s[i] for each lane", memory="write", mem_addr="addr"),
+    Op("flow", "select", "select", _operands("d:dst cond:src a:src b:src"),
+       "d = a if cond != 0 else b"),
+    Op("flow", "vselect", "vselect", _operands("d:vdst cond:vsrc a:vsrc b:vsrc"),
+       "lane-wise d = a if cond != 0 else b"),
+    Op("flow", "add_imm", "add_imm", _operands("d:dst a:src imm:imm"),
+       "d = a + imm (mod 2**32)"),
+    Op("flow", "halt", "halt", (), "stop the core", control=Control.HALT),
+    Op("flow", "pause", "pause", (),
+       "stop until resumed (only when pausing is enabled)", control=Control.PAUSE),
+    Op("flow", "trace_write", "trace_write", _operands("s:src"),
+       "append s to the trace buffer"),
+    Op("flow", "cond_jump", "cond_jump", _operands("cond:src target:target"),
+       "if cond != 0: pc = target", control=Control.COND_JUMP),
+    Op("flow", "cond_jump_rel", "cond_jump_rel", _operands("cond:src imm:offset"),
+       "if cond != 0: pc += imm (from the next bundle)", control=Control.COND_JUMP_REL),
+    Op("flow", "jump", "jump", _operands("target:target"), "pc = target",
+       control=Control.JUMP),
+    Op("flow", "jump_indirect", "jump_indirect", _operands("a:src"), "pc = a",
+       control=Control.JUMP_INDIRECT),
+    Op("flow", "coreid", "coreid", _operands("d:dst"), "d = core id (0)"),
+    Op("debug", "compare", "compare", _operands("s:src key:key"),
+       "check s against the value trace (debug runs only)"),
+    Op("debug", "vcompare", "vcompare", _operands("s:vsrc keys:keys"),
+       "check each lane of s against the value trace (debug runs only)"),
+    Op("debug", "comment", "comment", _operands("text:text"), "no effect"),
+)
+
+BY_MACHINE: dict[tuple[str, str], Op] = {(op.engine, op.name): op for op in OPS}
+BY_MNEMONIC: dict[str, Op] = {}
+for _op in OPS:
+    for _m in (_op.mnemonic, *_op.aliases):
+        BY_MNEMONIC[_m] = _op
+
+
+def lookup(engine: str, name: str) -> Op | None:
+    """The op an engine's slot names, or None."""
+    return BY_MACHINE.get((engine, name))
+
+
+def mnemonics(engine: str | None = None) -> list[str]:
+    """Every mnemonic (aliases included), optionally of one engine, in table order."""
+    return [m for op in OPS if engine in (None, op.engine) for m in (op.mnemonic, *op.aliases)]
+
+
+def _self_check() -> None:
+    """Loading the table validates it (riscv-opcodes habit)."""
+    seen: dict[str, Op] = {}
+    for op in OPS:
+        assert op.engine in SLOT_LIMITS, f"{op.name}: unknown engine {op.engine}"
+        for m in (op.mnemonic, *op.aliases):
+            assert m not in seen, f"mnemonic {m!r} used twice"
+            seen[m] = op
+        assert len(BY_MACHINE) == len(OPS), "two ops share (engine, machine name)"
+        names = [o.name for o in op.operands]
+        assert len(set(names)) == len(names), f"{op.name}: repeated operand name"
+        if op.memory is not None:
+            assert op.memory in ("read", "write"), op.name
+            assert op.engine == ("load" if op.memory == "read" else "store"), op.name
+            addr = next(o for o in op.operands if o.name == op.mem_addr)
+            assert addr.kind is Kind.SRC, f"{op.name}: memory address must be a scratch word"
+        if op.offset is not None:
+            off = next(o for o in op.operands if o.name == op.offset)
+            assert off.kind is Kind.IMM, f"{op.name}: offset must be an immediate"
+        if op.control is not None:
+            assert op.engine == "flow", f"{op.name}: control flow belongs to flow"
+        if op.binary is not None:
+            assert op.engine in ("alu", "valu") and op.arity == 3, op.name
+        vector = op.engine == "valu" or op.name in ("vselect", "vcompare")
+        if vector:
+            assert op.operands[0].kind in (Kind.VDST, Kind.VSRC), f"{op.name}: not vector"
+
+
+_self_check()

@@ -1,0 +1,396 @@
+"""The kernel image: a program for the machine plus its debug information.
+
+`Kernel` holds a validated program in the reference simulator's own shape
+(a list of bundles, each a dict engine -> list of slot tuples), the debug
+scratch map, labels and a per-bundle source map. `load_kernel` / `save_kernel`
+read and write `.vk.json` (docs/formats.md); loading also accepts what
+take-home users already have: a bare JSON list of bundles, or an object with
+`instrs` or `program` and an optional `scratch_map`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import isa
+from .errors import KernelError, Location
+from .fileio import write_text_atomic
+from .gcpause import gc_paused
+
+FORMAT = "vliw-kernel"
+VERSION = 1
+
+Slot = tuple
+Bundle = dict[str, list[Slot]]
+Program = list[Bundle]
+
+
+def machine_description() -> dict[str, Any]:
+    return {
+        "vlen": isa.VLEN,
+        "scratch_size": isa.SCRATCH_SIZE,
+        "slot_limits": dict(isa.SLOT_LIMITS),
+    }
+
+
+@dataclass
+class Kernel:
+    """A validated program with its debug information.
+
+    Constructing one validates and normalizes `program` (slots become tuples,
+    debug keys nested tuples); a malformed program raises `KernelError`.
+    """
+
+    program: Program
+    scratch: dict[int, tuple[str, int]] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)
+    source: list[str | None] | None = None
+
+    def __post_init__(self) -> None:
+        with gc_paused():
+            self.program, distinct, index, counts = _normalize(self.program)
+        self._distinct = (self.program, len(self.program), distinct, index, counts)
+        self.scratch = _normalize_scratch_map(self.scratch)
+        self.labels = _normalize_labels(self.labels, len(self.program))
+        if self.source is not None:
+            if not isinstance(self.source, list) or len(self.source) != len(self.program):
+                raise KernelError(
+                    f"the source map has {_count(self.source)} entries for "
+                    f"{len(self.program)} bundles"
+                )
+            if not all(s is None or isinstance(s, str) for s in self.source):
+                raise KernelError("source map entries must be strings or null")
+
+    def distinct(self) -> tuple[list[Bundle], list[int], list[int]]:
+        """(the distinct bundles, the index among them of each bundle in program
+        order, how many times each distinct bundle occurs)."""
+        program, n, distinct, index, counts = self._distinct
+        if program is not self.program or n != len(program):  # program replaced or edited
+            ids = list(map(id, self.program))
+            where: dict[int, int] = {}
+            distinct = []
+            for key, bundle in dict(zip(ids, self.program, strict=True)).items():
+                where[key] = len(distinct)
+                distinct.append(bundle)
+            index = list(map(where.__getitem__, ids))
+            counts = [0] * len(distinct)
+            for i in index:
+                counts[i] += 1
+            self._distinct = (self.program, len(self.program), distinct, index, counts)
+        return distinct, index, counts
+
+    def source_of(self, pc: int) -> str | None:
+        """The source position ('file:line') of bundle `pc`, when known."""
+        if self.source is not None and 0 <= pc < len(self.source):
+            return self.source[pc]
+        return None
+
+    @property
+    def cycle_cost(self) -> list[int]:
+        """1 for each bundle that costs a cycle when run, else 0."""
+        return [bundle_cost(b) for b in self.program]
+
+
+def bundle_cost(bundle: Mapping[str, Any]) -> int:
+    """A bundle costs a cycle when it has any engine key besides the free ones,
+    even one with an empty slot list."""
+    return 1 if len(bundle) > len(isa.FREE_ENGINES & bundle.keys()) else 0
+
+
+def _count(x: Any) -> str:
+    return str(len(x)) if isinstance(x, list) else "no"
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _freeze(x: Any) -> Any:
+    """JSON lists become tuples, recursively (debug keys are tuples)."""
+    if type(x) is list or type(x) is tuple:
+        return tuple(_freeze(y) for y in x)
+    return x
+
+
+def _is_key(x: Any) -> bool:
+    if type(x) is int or type(x) is str:
+        return True
+    return type(x) is tuple and all(_is_key(y) for y in x)
+
+
+def _describe(x: Any) -> str:
+    text = json.dumps(x) if isinstance(x, str | int | float | bool | type(None)) else repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_slot(engine: str, slot: tuple) -> isa.Op:
+    """Check one normalized slot against the ISA table; return its op.
+
+    Raises KernelError (without a place; callers add bundle, engine, slot).
+    """
+    if len(slot) == 0:
+        raise KernelError("empty slot")
+    name = slot[0]
+    if type(name) is not str:
+        raise KernelError(f"op name must be a string, not {_describe(name)}")
+    op = isa.lookup(engine, name)
+    if op is None:
+        others = [e for e in isa.ENGINES if isa.lookup(e, name) is not None]
+        hint = f" (it is a {others[0]} op)" if others else ""
+        raise KernelError(f"unknown {engine} op {name!r}{hint}")
+    if len(slot) - 1 != op.arity:
+        raise KernelError(
+            f"{name!r} takes {op.arity} operand{'s' * (op.arity != 1)} "
+            f"({', '.join(o.name for o in op.operands) or 'none'}), got {len(slot) - 1}"
+        )
+    for operand, value in zip(op.operands, slot[1:], strict=True):
+        kind = operand.kind
+        if kind.is_integer:
+            if type(value) is not int:
+                raise KernelError(f"{name}: operand {operand.name} must be an integer, "
+                                  f"not {_describe(value)}")
+            if kind is isa.Kind.TARGET and value < 0:
+                raise KernelError(f"{name}: jump target {value} is negative")
+        elif kind is isa.Kind.TEXT:
+            if type(value) is not str:
+                raise KernelError(f"{name}: operand {operand.name} must be a string")
+        elif kind is isa.Kind.KEY:
+            if not _is_key(value):
+                raise KernelError(f"{name}: {_describe(value)} is not a debug key")
+        elif kind is isa.Kind.KEYS and (
+            type(value) is not tuple or len(value) != isa.VLEN
+            or not all(_is_key(k) for k in value)
+        ):
+            raise KernelError(f"{name}: operand {operand.name} must be {isa.VLEN} debug keys")
+    off = slot[op.offset_index] if op.offset_index is not None else 0
+    for index, width, _ in op.scratch_operands:
+        first = slot[index] + off
+        if first < 0 or first + width > isa.SCRATCH_SIZE:
+            what = op.operands[index - 1].name
+            span = f"{first}..{first + width - 1}" if width > 1 else str(first)
+            raise KernelError(
+                f"{name}: operand {what} reaches scratch {span}, outside 0..{isa.SCRATCH_SIZE - 1}"
+            )
+    return op
+
+
+def _bundle_key(bundle: dict) -> tuple | None:
+    """A hashable key for a bundle's content, or None when it has none cheaply."""
+    try:
+        if len(bundle) == 1:  # the common shape: one engine, one slot
+            [(engine, slots)] = bundle.items()
+            if type(slots) is list and len(slots) == 1:
+                s0 = slots[0]
+                if type(s0) is list:
+                    s0 = tuple(s0)
+                if type(s0) is tuple:
+                    key = (engine, s0)
+                    hash(key)
+                    return key
+        key = tuple((e, tuple(map(tuple, sl))) for e, sl in bundle.items())
+        hash(key)
+        return key
+    except TypeError:  # lists inside (debug keys) or other odd content: no key
+        return None
+
+
+def normalize_program(program: Any) -> Program:
+    """Validate a program and return it with tuple slots.
+
+    Accepts the reference simulator's shape with tuples or JSON lists. Every
+    error names the bundle, engine and slot. Equal bundles come back as one
+    shared object (kernels repeat bundles a lot, and the fast emulator decodes
+    each distinct one once), so treat a Kernel's program as read-only.
+    Operands that compare equal (1, 1.0, True) share a key, so a repeat of an
+    already-valid bundle is not type-checked again.
+    """
+    return _normalize(program)[0]
+
+
+def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int]]:
+    """(normalized program, distinct bundles, index of each bundle among them, counts)."""
+    if not isinstance(program, list):
+        raise KernelError(f"a program is a list of bundles, not {type(program).__name__}")
+    interned: dict[tuple, int] = {}
+    distinct: list[Bundle] = []
+    index: list[int] = []
+    counts: list[int] = []
+    for pc, bundle in enumerate(program):
+        if type(bundle) is not dict:
+            raise KernelError(f"a bundle is an object of engine -> slots, "
+                              f"not {_describe(bundle)}", bundle=pc)
+        key = _bundle_key(bundle)
+        i = interned.get(key) if key is not None else None
+        if i is None:
+            i = len(distinct)
+            distinct.append(_normalize_bundle(bundle, pc))
+            counts.append(0)
+            if key is not None:
+                interned[key] = i
+        counts[i] += 1
+        index.append(i)
+    return list(map(distinct.__getitem__, index)), distinct, index, counts
+
+
+def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
+    new: Bundle = {}
+    for engine, slots in bundle.items():
+        if engine not in isa.SLOT_LIMITS:
+            raise KernelError(f"unknown engine {_describe(engine)}", bundle=pc)
+        if not isinstance(slots, list | tuple):
+            raise KernelError("an engine's slots must be a list", bundle=pc, engine=engine)
+        limit = isa.SLOT_LIMITS[engine]
+        if len(slots) > limit and engine not in isa.UNENFORCED_LIMITS:
+            raise KernelError(f"{len(slots)} slots, over the limit of {limit}",
+                              bundle=pc, engine=engine)
+        frozen = []
+        for i, slot in enumerate(slots):
+            if not isinstance(slot, list | tuple):
+                raise KernelError(f"a slot is a list (op, operand, ...), not "
+                                  f"{_describe(slot)}", bundle=pc, engine=engine, slot=i)
+            t = _freeze(slot)
+            try:
+                check_slot(engine, t)
+            except KernelError as e:
+                raise KernelError(e.reason, bundle=pc, engine=engine, slot=i) from None
+            frozen.append(t)
+        new[engine] = frozen
+    return new
+
+
+def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
+    if not isinstance(raw, Mapping):
+        raise KernelError("the scratch map is an object of address -> [name, length]")
+    out: dict[int, tuple[str, int]] = {}
+    for addr, entry in raw.items():
+        try:
+            a = int(addr)
+        except (TypeError, ValueError):
+            raise KernelError(f"scratch map address {_describe(addr)} is not an integer") from None
+        ok = (
+            isinstance(entry, list | tuple) and len(entry) == 2
+            and isinstance(entry[0], str) and type(entry[1]) is int and entry[1] >= 0
+        )
+        if not ok or not 0 <= a < isa.SCRATCH_SIZE:
+            raise KernelError(f"scratch map entry {a}: expected [name, length] inside scratch, "
+                              f"got {_describe(entry)}")
+        out[a] = (entry[0], entry[1])
+    return dict(sorted(out.items()))
+
+
+def _normalize_labels(raw: Any, n: int) -> dict[str, int]:
+    if not isinstance(raw, Mapping):
+        raise KernelError("labels are an object of name -> bundle index")
+    for name, pc in raw.items():
+        if not isinstance(name, str) or type(pc) is not int or not 0 <= pc <= n:
+            raise KernelError(f"label {_describe(name)} -> {_describe(pc)} is not a bundle "
+                              f"index in 0..{n}")
+    return dict(raw)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def kernel_from_json(data: Any) -> Kernel:
+    """Build a Kernel from decoded JSON of any accepted shape."""
+    if isinstance(data, list):
+        return Kernel(data)
+    if not isinstance(data, dict):
+        raise KernelError("a kernel is a JSON object or a list of bundles")
+    if "format" in data:
+        if data["format"] != FORMAT:
+            raise KernelError(f"format {_describe(data['format'])} is not {FORMAT!r}")
+        version = data.get("version")
+        if type(version) is not int or version < 1:
+            raise KernelError(f"version {_describe(version)} is not a positive integer")
+        if version > VERSION:
+            raise KernelError(f"version {version} is newer than this toolchain reads "
+                              f"({VERSION}); upgrade the toolchain")
+        machine = data.get("machine")
+        if machine is not None and machine != machine_description():
+            raise KernelError("the kernel was built for a different machine: "
+                              f"{_describe(machine)}")
+        if "program" not in data:
+            raise KernelError("the kernel has no 'program'")
+        return Kernel(
+            data["program"],
+            scratch=data.get("scratch", {}),
+            labels=data.get("labels", {}),
+            source=data.get("source"),
+        )
+    program = data.get("program", data.get("instrs"))
+    if program is None:
+        raise KernelError("expected a kernel image, a list of bundles, or an object "
+                          "with 'instrs' or 'program'")
+    return Kernel(program, scratch=data.get("scratch_map", data.get("scratch", {})))
+
+
+def loads_kernel(text: str, *, filename: str | None = None) -> Kernel:
+    """Parse kernel JSON text; errors carry the file name."""
+    try:
+        with gc_paused():
+            data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise KernelError(f"not valid JSON: {e.msg}",
+                          location=Location(filename, e.lineno, e.colno)) from None
+    try:
+        return kernel_from_json(data)
+    except KernelError as e:
+        if e.location is None and filename is not None:
+            e.location = Location(filename)
+        raise
+
+
+def load_kernel(path: str | os.PathLike) -> Kernel:
+    """Read a `.vk.json` kernel image (or a bare bundle list / instrs object)."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise KernelError(f"cannot read kernel: {e.strerror}", location=Location(name)) from None
+    except UnicodeDecodeError:
+        raise KernelError("not a text file", location=Location(name)) from None
+    return loads_kernel(text, filename=name)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _dumps_bundle(bundle: Bundle) -> str:
+    return json.dumps(bundle, ensure_ascii=False)
+
+
+def _lines(items: Iterable[str]) -> str:
+    body = ",\n".join(f"    {s}" for s in items)
+    return f"[\n{body}\n  ]" if body else "[]"
+
+
+def dumps_kernel(kernel: Kernel) -> str:
+    """Kernel image JSON, one bundle per line so that line diffs mean something."""
+    scratch = ",\n".join(
+        f"    {json.dumps(str(a))}: {json.dumps([n, ln], ensure_ascii=False)}"
+        for a, (n, ln) in sorted(kernel.scratch.items())
+    )
+    labels = ",\n".join(
+        f"    {json.dumps(n, ensure_ascii=False)}: {pc}" for n, pc in kernel.labels.items()
+    )
+    parts = [
+        f'  "format": {json.dumps(FORMAT)}',
+        f'  "version": {VERSION}',
+        f'  "machine": {json.dumps(machine_description())}',
+        f'  "scratch": {{\n{scratch}\n  }}' if scratch else '  "scratch": {}',
+        f'  "labels": {{\n{labels}\n  }}' if labels else '  "labels": {}',
+    ]
+    if kernel.source is not None:
+        parts.append(f'  "source": {_lines(json.dumps(s) for s in kernel.source)}')
+    parts.append(f'  "program": {_lines(_dumps_bundle(b) for b in kernel.program)}')
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def save_kernel(kernel: Kernel, path: str | os.PathLike) -> None:
+    """Write a `.vk.json` image atomically (temporary file, then rename)."""
+    write_text_atomic(path, dumps_kernel(kernel))

@@ -1,0 +1,83 @@
+"""Machine state shared by the engines, and the runtime fault they raise."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from asm.errors import Location, ToolchainError
+from asm.isa import SCRATCH_SIZE, WORD_MASK
+from asm.kernel import Kernel
+
+
+class Status(enum.Enum):
+    READY = "ready"  # not started, or resumable after a pause
+    PAUSED = "paused"
+    HALTED = "halted"  # a halt op ran
+    FINISHED = "finished"  # pc ran past the last bundle
+
+
+@dataclass
+class State:
+    scratch: list[int]
+    mem: list[int]
+    pc: int = 0
+    cycle: int = 0
+    trace_buffer: list[int] = field(default_factory=list)
+    status: Status = Status.READY
+
+    @classmethod
+    def fresh(cls, mem: list[int]) -> State:
+        return cls(scratch=[0] * SCRATCH_SIZE, mem=list(mem))
+
+    @property
+    def stopped(self) -> bool:
+        return self.status in (Status.HALTED, Status.FINISHED)
+
+
+def _location(source: str | None) -> Location | None:
+    """'file.vasm:12' -> Location(file.vasm, 12)."""
+    if not source:
+        return None
+    file, sep, line = source.rpartition(":")
+    if sep and line.isdigit():
+        return Location(file, int(line))
+    return Location(source)
+
+
+class EmuError(ToolchainError):
+    """A runtime fault: names pc, engine, slot and (when known) the source line.
+
+    A faulting bundle has no effect: the state is as it was before the bundle.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        kernel: Kernel,
+        pc: int,
+        cycle: int,
+        engine: str | None = None,
+        slot: int | None = None,
+    ) -> None:
+        where = f"pc {pc}"
+        op_text = None
+        if engine is not None and slot is not None:
+            op = kernel.program[pc][engine][slot]
+            op_text = " ".join(str(x) for x in op)
+            where += f", {engine} slot {slot} ({op_text})"
+        super().__init__(f"{where}: {reason}", location=_location(kernel.source_of(pc)))
+        self.reason = reason
+        self.pc = pc
+        self.cycle = cycle
+        self.engine = engine
+        self.slot = slot
+
+    def signature(self) -> tuple:
+        """What identifies a fault, for comparing engines."""
+        return (self.reason, self.pc, self.engine, self.slot, self.cycle)
+
+
+def word(value: int) -> int:
+    return value & WORD_MASK
