@@ -245,7 +245,7 @@ class FastEngine:
             return
         if self._decoded_for is not state:
             self._decode(state)
-        control, blocks = self._control, self._blocks
+        control, blocks = self._control_at, self._blocks
         n = len(self._index)
         limit = self.max_cycles if self.max_cycles is not None else -1
         pc, cycle = state.pc, state.cycle
@@ -370,7 +370,7 @@ class FastEngine:
             is_control = [f is None for f in first]
             control_pcs = list(itertools.compress(
                 range(len(index)), map(is_control.__getitem__, index)))
-        self._control = {
+        self._control_at = {
             pc: (self._decode_bundle(self.kernel.program[pc], pc), cost_of[index[pc]])
             for pc in control_pcs
         }

@@ -1,0 +1,164 @@
+"""`vemu`: run kernels on the emulator. A thin layer over `emu`'s API.
+
+Exit codes: 0 success, 1 wrong output or runtime fault, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import click
+
+from asm.errors import ToolchainError
+from asm.fileio import write_text_atomic
+from asm.kernel import Kernel, load_kernel
+
+from .checking import CheckedRun, run_checked
+from .machine import ENGINES, check_image
+from .problem import Params, make_image
+from .state import EmuError
+
+EXIT_WRONG = 1
+EXIT_INPUT = 2
+
+
+class InputError(Exception):
+    """Bad input to the command: reported and exit 2."""
+
+
+def _fail(err: ToolchainError | InputError, code: int) -> None:
+    loc = getattr(err, "location", None)
+    message = getattr(err, "message", str(err))
+    head = f"{loc}: error: {message}" if loc else f"vemu: error: {message}"
+    click.echo(head, err=True)
+    for note in getattr(err, "notes", ()):
+        click.echo(f"note: {note}", err=True)
+    sys.exit(code)
+
+
+def _load(path: str) -> Kernel:
+    if path.endswith(".vasm"):
+        raise InputError(f"{path}: running .vasm sources needs the assembler, which is not "
+                         "available yet; run a kernel image (.vk.json or a JSON bundle list)")
+    return load_kernel(path)
+
+
+def _read_image(source: str) -> list[int]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read memory image {source}: {e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{source}:{e.lineno}:{e.colno}: memory image is not valid JSON: "
+                         f"{e.msg}") from None
+    return check_image(data)
+
+
+def _describe(run: CheckedRun) -> str:
+    if run.correct is None:
+        return "not checked"
+    if run.correct:
+        return "correct"
+    where = f" at pause point {run.stage}" if run.stage is not None else ""
+    return f"WRONG{where}: {run.mismatch}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vliw-toolchain")
+def main() -> None:
+    """Cycle-exact emulator for the VLIW SIMD machine of the performance take-home."""
+
+
+@main.command()
+@click.argument("kernel", type=click.Path(dir_okay=False))
+@click.option("--mem", "mem_file", metavar="FILE|-",
+              help="Memory image: a JSON array of words, '-' for stdin. "
+                   "Default: the take-home image from --height/--batch/--rounds/--seed.")
+@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20),
+              help="Tree height of the take-home image.")
+@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16),
+              help="Batch size of the take-home image.")
+@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16),
+              help="Rounds of the take-home image.")
+@click.option("--seed", default=123, show_default=True, type=int,
+              help="Random seed of the take-home image (123 is test_kernel_cycles').")
+@click.option("--seeds", type=click.IntRange(1), metavar="N",
+              help="Run on N random images, like the take-home's submission check "
+                   "(seeds --seed..--seed+N-1 when --seed is given, else random ones).")
+@click.option("--check", is_flag=True,
+              help="Compare the output values with the reference kernel; exit 1 on a mismatch.")
+@click.option("--debug", is_flag=True,
+              help="Execute debug compares against the reference kernel's value trace.")
+@click.option("--pause", is_flag=True,
+              help="Honour pause and check the values at every pause point (implies --check).")
+@click.option("--dump-mem", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the final memory as a JSON array.")
+@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="fast", show_default=True,
+              help="Emulator engine: 'reference' follows the spec line by line.")
+@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
+              help="Stop with an error once a taken jump finds more than N cycles spent.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON summary object as the last line of stdout.")
+@click.pass_context
+def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batch: int,
+        rounds: int, seed: int, seeds: int | None, check: bool, debug: bool, pause: bool,
+        dump_mem: str | None, engine: str, max_cycles: int | None, as_json: bool) -> None:
+    """Run KERNEL (a .vk.json image or a JSON bundle list) and report its cycles."""
+    if mem_file is not None and seeds is not None:
+        raise click.UsageError("--mem and --seeds exclude each other")
+    if dump_mem is not None and seeds is not None and seeds > 1:
+        raise click.UsageError("--dump-mem needs a single run, not --seeds")
+    try:
+        k = _load(kernel)
+        if mem_file is not None:
+            images = [(None, _read_image(mem_file))]
+        else:
+            if seeds is None:
+                seed_list = [seed]
+            elif ctx.get_parameter_source("seed") is click.core.ParameterSource.COMMANDLINE:
+                seed_list = [seed + i for i in range(seeds)]
+            else:
+                seed_list = [random.SystemRandom().randrange(2**32) for _ in range(seeds)]
+            params = Params(height, batch, rounds)
+            images = [(s, make_image(params, s)) for s in seed_list]
+        runs = []
+        for s, mem in images:
+            runs.append((s, run_checked(k, mem, check=check or pause, pause=pause,
+                                        debug=debug, engine=engine, max_cycles=max_cycles)))
+    except EmuError as e:
+        _fail(e, EXIT_WRONG)
+    except (ToolchainError, InputError) as e:
+        _fail(e, EXIT_INPUT)
+
+    for s, r in runs:
+        label = f"seed {s}: " if len(runs) > 1 else ""
+        status = "" if r.result.status.value == "finished" else f", {r.result.status.value}"
+        click.echo(f"{label}{r.result.cycles} cycles{status}, {_describe(r)}")
+    if len(runs) == 1 and runs[0][1].result.trace_buffer:
+        click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}")
+    if dump_mem is not None:
+        write_text_atomic(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
+    correct = [r.correct for _, r in runs]
+    if as_json:
+        cycles = [r.result.cycles for _, r in runs]
+        summary = {
+            "cycles": max(cycles),
+            "correct": None if None in correct else all(correct),
+            "trace_buffer": runs[0][1].result.trace_buffer,
+            "status": runs[0][1].result.status.value,
+            "engine": engine,
+            "runs": [{"seed": s, "cycles": r.result.cycles, "correct": r.correct}
+                     for s, r in runs],
+        }
+        click.echo(json.dumps(summary))
+    if False in correct:
+        sys.exit(EXIT_WRONG)
+
+
+if __name__ == "__main__":
+    main()

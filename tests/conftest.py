@@ -1,0 +1,25 @@
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.json.gz"))
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("long", max_examples=20000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def load_corpus(path: Path) -> dict:
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+@pytest.fixture(params=CORPUS, ids=[p.name.removesuffix(".json.gz") for p in CORPUS])
+def corpus_entry(request) -> dict:
+    return load_corpus(request.param)

@@ -1,0 +1,95 @@
+"""`vemu run`: options, output, exit codes, never a traceback."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from asm import Kernel, save_kernel
+from emu.cli import main
+from emu.problem import Params, expected_output, make_image
+
+SMALL = ["--height", "2", "--batch", "8", "--rounds", "2"]
+
+
+def _store_values_kernel(values: list[int]) -> list[dict]:
+    """A kernel that writes `values` over the values region of the small image."""
+    p = make_image(Params(2, 8, 2))[6]
+    program = [{"load": [("const", 0, p)]}]
+    for v in values:
+        program += [{"load": [("const", 1, v)]}, {"store": [("store", 0, 1)]},
+                    {"flow": [("add_imm", 0, 0, 1)]}]
+    return program
+
+
+@pytest.fixture
+def correct_kernel(tmp_path):
+    expected = expected_output(make_image(Params(2, 8, 2)))
+    path = tmp_path / "ok.vk.json"
+    save_kernel(Kernel(_store_values_kernel(expected[expected[6]:expected[6] + 8])), path)
+    return str(path)
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, ["run", *args], input=input)
+
+
+def test_check_passes_and_json_summary_is_the_last_line(correct_kernel):
+    r = invoke(correct_kernel, *SMALL, "--check", "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.splitlines()[-1])
+    assert summary["correct"] is True and summary["cycles"] == 1 + 3 * 8
+    assert summary["trace_buffer"] == []
+
+
+def test_wrong_output_exits_1_and_names_the_first_wrong_input(tmp_path):
+    path = tmp_path / "bad.vk.json"
+    save_kernel(Kernel([{"alu": []}]), path)
+    r = invoke(str(path), *SMALL, "--check")
+    assert r.exit_code == 1
+    assert "WRONG: input 0: expected" in r.output
+
+
+def test_seeds_runs_each_image_and_reports_them(correct_kernel):
+    r = invoke(correct_kernel, *SMALL, "--seeds", "3", "--seed", "10", "--check")
+    assert r.exit_code == 1  # the kernel only knows seed 123's answers
+    assert [line.split(":")[0] for line in r.output.splitlines()] == [
+        "seed 10", "seed 11", "seed 12"]
+
+
+def test_mem_from_stdin_and_dump_mem(tmp_path, correct_kernel):
+    mem = make_image(Params(2, 8, 2))
+    out = tmp_path / "out.json"
+    r = invoke(correct_kernel, "--mem", "-", "--dump-mem", str(out), input=json.dumps(mem))
+    assert r.exit_code == 0, r.output
+    dumped, expected = json.loads(out.read_text()), expected_output(mem)
+    p = mem[6]
+    assert len(dumped) == len(mem) and dumped[p:p + 8] == expected[p:p + 8]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "message"),
+    [
+        ("kernel", ["--mem", "-"], 2, "memory image is not valid JSON"),
+        ("kernel", ["--mem", "-", "--seeds", "2"], 2, "exclude each other"),
+        ("missing", [], 2, "cannot read kernel"),
+        ("vasm", [], 2, "needs the assembler"),
+        ("divzero", [], 1, "pc 0, alu slot 0 (// 0 0 0): division by zero"),
+        ("loop", ["--max-cycles", "10"], 1, "cycle limit of 10 exceeded"),
+    ],
+)
+def test_errors_give_our_diagnostic_and_exit_code(tmp_path, setup, args, code, message):
+    programs = {"kernel": [], "divzero": [{"alu": [("//", 0, 0, 0)]}],
+                "loop": [{"flow": [("jump", 0)]}]}
+    path = tmp_path / ("k.vasm" if setup == "vasm" else "k.vk.json")
+    if setup in programs:
+        save_kernel(Kernel(programs[setup]), path)
+    r = invoke(str(path), *args, input="[1, 2")
+    assert r.exit_code == code
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_memory_words_must_be_32_bit(correct_kernel):
+    r = invoke(correct_kernel, "--mem", "-", input="[1, -2]")
+    assert r.exit_code == 2 and "memory word 1 is -2" in r.output

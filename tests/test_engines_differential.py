@@ -1,0 +1,61 @@
+"""Property: the fast engine and the reference engine agree on everything observable."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+from strategies import MEM_SIZE, memories, programs, value_trace
+
+from asm import Kernel
+from emu import EmuError, Machine
+
+
+def _observe(kernel: Kernel, mem: list[int], engine: str, pause: bool, debug: bool) -> list:
+    """Everything a caller can see, stop by stop (up to a few pauses), or the fault."""
+    m = Machine(kernel, mem, engine=engine, pause=pause, debug=debug,
+                value_trace=value_trace(mem), max_cycles=300)
+    seen = []
+    for _ in range(4):
+        try:
+            r = m.run()
+        except EmuError as e:
+            seen.append(("fault", e.signature(), m.state.scratch[:], m.state.mem[:],
+                         m.state.trace_buffer[:]))
+            break
+        seen.append((r.cycles, r.pc, r.status, r.mem, r.scratch, r.trace_buffer))
+        if not r.paused:
+            break
+    return seen
+
+
+@given(programs(), memories(), st.booleans(), st.booleans())
+def test_fast_engine_matches_reference_on_random_programs(program, mem, pause, debug):
+    kernel = Kernel(program)
+    assert _observe(kernel, mem, "fast", pause, debug) == _observe(
+        kernel, mem, "reference", pause, debug)
+
+
+@given(programs(max_bundles=6), memories())
+def test_repeated_bundles_decode_like_cold_ones(program, mem):
+    # Repeating the program makes every bundle occur twice, so the fast engine
+    # decodes it into closures instead of interpreting it.
+    kernel = Kernel(program + program)
+    assert _observe(kernel, mem, "fast", False, False) == _observe(
+        kernel, mem, "reference", False, False)
+
+
+@given(programs(max_bundles=5), memories())
+# Found by this test: a disabled pause in a bundle that turns hot.
+@example(program=[{"alu": [("+", 0, 0, 0)], "flow": [("pause",)]}], mem=[0] * MEM_SIZE)
+def test_loops_promote_to_decoded_code_without_changing_results(program, mem):
+    # A counted loop around the program: the block runs several times.
+    counter, one = 60, 61
+    loop = [
+        {"load": [("const", counter, 3), ("const", one, 1)]},
+        *program,
+        {"alu": [("-", counter, counter, one)]},
+        {"flow": [("cond_jump", counter, 1)]},
+    ]
+    kernel = Kernel(loop)
+    assert _observe(kernel, mem, "fast", False, False) == _observe(
+        kernel, mem, "reference", False, False)

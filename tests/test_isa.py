@@ -1,0 +1,78 @@
+"""The ISA table: consistent, complete, and with the machine's exact arithmetic."""
+
+import pytest
+
+from asm import isa
+from emu import fast, reference
+
+M = 2**32
+
+
+def test_every_mnemonic_names_exactly_one_op():
+    names = [m for op in isa.OPS for m in (op.mnemonic, *op.aliases)]
+    assert len(names) == len(set(names))
+    assert all(isa.BY_MNEMONIC[m].mnemonic == m or m in isa.BY_MNEMONIC[m].aliases for m in names)
+
+
+def test_machine_names_are_unique_per_engine():
+    assert len(isa.BY_MACHINE) == len(isa.OPS)
+
+
+def test_every_op_has_handlers_in_both_engines():
+    assert all((op.engine, op.name) in reference.HANDLERS for op in isa.OPS)
+    assert fast.missing_handlers() == []
+
+
+def test_mnemonics_follow_the_language_spec():
+    assert isa.BY_MNEMONIC["vmuladd"] is isa.BY_MNEMONIC["multiply_add"]
+    assert isa.BY_MNEMONIC["shl"].name == "<<" and isa.BY_MNEMONIC["shl"].engine == "alu"
+    assert isa.BY_MNEMONIC["vxor"].name == "^" and isa.BY_MNEMONIC["vxor"].engine == "valu"
+    assert isa.lookup("load", "load_offset").arity == 3
+
+
+@pytest.mark.parametrize(
+    ("op", "a", "b", "expected"),
+    [
+        ("-", 3, 5, M - 2),
+        ("+", M - 1, 2, 1),
+        ("*", 0x10000, 0x10000, 0),
+        ("<<", 1, 31, 2**31),
+        ("<<", 1, 32, 0),
+        ("<<", 3, M - 1, 0),  # no giant integer is built
+        (">>", M - 1, 40, 0),
+        ("cdiv", 7, 2, 4),
+        ("cdiv", 8, 2, 4),
+        ("//", 7, 2, 3),
+        ("%", 7, 3, 1),
+        ("<", 2, 3, 1),
+        ("<", 3, 3, 0),
+        ("==", 5, 5, 1),
+        ("^", 0b1100, 0b1010, 0b0110),
+    ],
+)
+def test_binary_ops_compute_the_machine_result(op, a, b, expected):
+    assert isa.lookup("alu", op).binary.fn(a, b) == expected
+
+
+@pytest.mark.parametrize("op", ["//", "%", "cdiv"])
+def test_division_by_zero_is_marked_and_raises(op):
+    binary = isa.lookup("alu", op).binary
+    assert binary.divides
+    with pytest.raises(ZeroDivisionError):
+        binary.fn(5, 0)
+
+
+def test_read_write_sets_cover_vectors_and_offsets():
+    vadd = isa.lookup("valu", "+")
+    reads, writes = vadd.scratch_words(("+", 0, 8, 16))
+    assert writes == list(range(0, 8)) and reads == list(range(8, 24))
+    lo = isa.lookup("load", "load_offset")
+    assert lo.scratch_words(("load_offset", 100, 200, 3)) == ([203], [103])
+    store = isa.lookup("store", "vstore")
+    assert store.scratch_words(("vstore", 5, 40)) == ([5, *range(40, 48)], [])
+    assert store.memory == "write" and store.mem_width == isa.VLEN
+
+
+def test_control_ops_are_flow_ops():
+    controls = {op.name for op in isa.OPS if op.control is not None}
+    assert controls == {"jump", "cond_jump", "cond_jump_rel", "jump_indirect", "halt", "pause"}

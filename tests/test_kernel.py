@@ -1,0 +1,108 @@
+"""Kernel images: reading every accepted shape, writing diffable JSON, clear errors."""
+
+import json
+
+import pytest
+
+from asm import Kernel, KernelError, dumps_kernel, load_kernel, loads_kernel, save_kernel
+
+PROGRAM = [
+    {"load": [("const", 0, 5)]},
+    {"valu": [("^", 8, 8, 16)], "load": [("load", 1, 2)]},
+    {"debug": [("vcompare", 8, tuple((0, i, "val") for i in range(8)))]},
+]
+
+
+def test_image_round_trips_and_keeps_engine_order(tmp_path):
+    k = Kernel(PROGRAM, scratch={0: ("tmp", 1), 8: ("vals", 16)}, labels={"top": 0},
+               source=["k.vasm:1", "k.vasm:2", None])
+    path = tmp_path / "k.vk.json"
+    save_kernel(k, path)
+    back = load_kernel(path)
+    assert back.program == k.program and back.scratch == k.scratch
+    assert back.labels == k.labels and back.source == k.source
+    assert list(back.program[1]) == ["valu", "load"]
+
+
+def test_image_has_one_bundle_per_line():
+    text = dumps_kernel(Kernel(PROGRAM))
+    lines = text.splitlines()
+    assert '    {"load": [["const", 0, 5]]},' in lines
+    assert '    {"valu": [["^", 8, 8, 16]], "load": [["load", 1, 2]]},' in lines
+    assert json.loads(text)["format"] == "vliw-kernel"
+
+
+def test_take_home_shapes_are_accepted():
+    bare = json.dumps([{"alu": [["+", 0, 1, 2]]}])
+    assert loads_kernel(bare).program == [{"alu": [("+", 0, 1, 2)]}]
+    obj = json.dumps({"instrs": [{"alu": [["+", 0, 1, 2]]}], "scratch_map": {"3": ["x", 1]}})
+    assert loads_kernel(obj).scratch == {3: ("x", 1)}
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        ([{"alu": [["+", 0, 1]]}], "bundle 0, engine alu, slot 0: '+' takes 3 operands"),
+        ([{}, {"alu": [["vbroadcast", 0, 1]]}],
+         "bundle 1, engine alu, slot 0: unknown alu op 'vbroadcast' (it is a valu op)"),
+        ([{"gpu": []}], "bundle 0: unknown engine \"gpu\""),
+        ([{"alu": [["+", 1536, 0, 0]]}], "operand d reaches scratch 1536"),
+        ([{"valu": [["+", 1530, 0, 0]]}], "operand d reaches scratch 1530..1537"),
+        ([{"load": [["load_offset", 0, 0, -1]]}], "operand d reaches scratch -1"),
+        ([{"load": [["const", 0, True]]}], "operand imm must be an integer, not true"),
+        ([{"flow": [["jump", -1]]}], "jump target -1 is negative"),
+        ([{"store": [["store", 0, 0]] * 3}], "bundle 0, engine store: 3 slots, over the limit"),
+        ([{"debug": [["vcompare", 0, [[0, 0]]]]}], "must be 8 debug keys"),
+        ([["alu"]], "bundle 0: a bundle is an object"),
+    ],
+)
+def test_malformed_programs_are_named_precisely(program, message):
+    with pytest.raises(KernelError) as info:
+        loads_kernel(json.dumps(program), filename="k.json")
+    assert message in str(info.value)
+    assert str(info.value).startswith("k.json: ")
+
+
+def test_debug_slots_may_exceed_their_limit_like_the_reference():
+    Kernel([{"debug": [("comment", "x")] * 70}])
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"format": "other", "version": 1, "program": []}, "is not 'vliw-kernel'"),
+        ({"format": "vliw-kernel", "version": 2, "program": []}, "newer than this toolchain"),
+        ({"format": "vliw-kernel", "version": 1, "machine": {"vlen": 16}, "program": []},
+         "different machine"),
+        ({"format": "vliw-kernel", "version": 1}, "has no 'program'"),
+    ],
+)
+def test_other_formats_and_versions_are_rejected(doc, message):
+    with pytest.raises(KernelError, match=message):
+        loads_kernel(json.dumps(doc))
+
+
+def test_invalid_json_reports_line_and_column():
+    with pytest.raises(KernelError) as info:
+        loads_kernel('[\n  {"alu": }', filename="k.json")
+    assert str(info.value).startswith("k.json:2:")
+
+
+def test_equal_bundles_are_shared_and_counted():
+    k = Kernel([{"alu": [("+", 0, 1, 2)]}, {"alu": [["+", 0, 1, 2]]}, {"load": [("const", 0, 1)]}])
+    distinct, index, counts = k.distinct()
+    assert k.program[0] is k.program[1] and index == [0, 0, 1] and counts == [2, 1]
+
+
+def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "k.vk.json"
+    save_kernel(Kernel(PROGRAM), path)
+    before = path.read_text()
+
+    def broken(_):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr("asm.kernel.dumps_kernel", lambda k: "{" + broken(k))
+    with pytest.raises(RuntimeError):
+        save_kernel(Kernel(PROGRAM[:1]), path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["k.vk.json"]
