@@ -28,10 +28,10 @@ from typing import Any
 
 from asm import isa
 from asm.gcpause import gc_paused
-from asm.kernel import Kernel, bundle_cost
+from asm.kernel import bundle_cost
 
 from .reference import ReferenceEngine
-from .state import EmuError, State, Status
+from .state import EmuError, Engine, State, Status
 
 VLEN = isa.VLEN
 M = isa.WORD_MASK
@@ -218,24 +218,9 @@ def _interpreter(s: list[int], m: list[int], trace: list[int]) -> Callable[[dict
     return interpret
 
 
-class FastEngine:
+class FastEngine(Engine):
     name = "fast"
-
-    def __init__(
-        self,
-        kernel: Kernel,
-        *,
-        pause: bool = False,
-        debug: bool = False,
-        value_trace: dict | None = None,
-        max_cycles: int | None = None,
-    ) -> None:
-        self.kernel = kernel
-        self.pause = pause
-        self.debug = debug
-        self.value_trace = value_trace if value_trace is not None else {}
-        self.max_cycles = max_cycles
-        self._decoded_for: State | None = None
+    _decoded_for: State | None = None
 
     # ------------------------------------------------------------ running
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from asm import isa
-from asm.kernel import Kernel, bundle_cost
+from asm.kernel import bundle_cost
 
-from .state import EmuError, State, Status, word
+from .state import EmuError, Engine, State, Status, word
 
 VLEN = isa.VLEN
 
@@ -36,23 +36,8 @@ class _Bundle:
         self.stop: Status | None = None
 
 
-class ReferenceEngine:
+class ReferenceEngine(Engine):
     name = "reference"
-
-    def __init__(
-        self,
-        kernel: Kernel,
-        *,
-        pause: bool = False,
-        debug: bool = False,
-        value_trace: dict | None = None,
-        max_cycles: int | None = None,
-    ) -> None:
-        self.kernel = kernel
-        self.pause = pause
-        self.debug = debug
-        self.value_trace = value_trace if value_trace is not None else {}
-        self.max_cycles = max_cycles
 
     def run(self, state: State) -> None:
         """Run from state.pc until the program ends, halts or pauses."""

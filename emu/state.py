@@ -35,6 +35,31 @@ class State:
         return self.status in (Status.HALTED, Status.FINISHED)
 
 
+class Engine:
+    """What every engine is given: the kernel and the run's options."""
+
+    name = ""
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        *,
+        pause: bool = False,
+        debug: bool = False,
+        value_trace: dict | None = None,
+        max_cycles: int | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.pause = pause
+        self.debug = debug
+        self.value_trace = value_trace if value_trace is not None else {}
+        self.max_cycles = max_cycles
+
+    def run(self, state: State) -> None:
+        """Run from state.pc until the program ends, halts or pauses."""
+        raise NotImplementedError
+
+
 def _location(source: str | None) -> Location | None:
     """'file.vasm:12' -> Location(file.vasm, 12)."""
     if not source:
