@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from asm.kernel import Kernel
 
@@ -16,7 +16,6 @@ class CheckedRun:
     mismatch: Mismatch | None = None  # the first wrong value, if checked and wrong
     stage: int | None = None  # with pauses: which pause point was wrong
     checked: bool = False
-    trace_buffer: list[int] = field(default_factory=list)
 
     @property
     def correct(self) -> bool | None:
