@@ -26,20 +26,66 @@ class Location:
         return ":".join(parts)
 
 
+@dataclass(frozen=True)
+class Note:
+    """A note attached to an error, with its own place (a macro call, an include)."""
+
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: note: {self.message}" if self.location else f"note: {self.message}"
+
+
 class ToolchainError(Exception):
-    """Base class: a message, an optional location and notes."""
+    """Base class: a message, an optional location and notes.
+
+    `severity` is "error" or "warning"; `source_line` and `caret` (a column
+    span) let diagnostics show the offending text when the file is not at hand
+    (a line produced by macro substitution).
+    """
+
+    severity = "error"
 
     def __init__(
-        self, message: str, *, location: Location | None = None, notes: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        notes: tuple[str | Note, ...] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
         self.notes = tuple(notes)
+        self.width = 1  # columns the caret underlines
 
     def __str__(self) -> str:
         head = f"{self.location}: {self.message}" if self.location else self.message
-        return "\n".join([head, *(f"note: {n}" for n in self.notes)])
+        return "\n".join([head, *(n if isinstance(n, Note) else f"note: {n}" for n in self.notes)])
+
+
+class Diagnostic(ToolchainError):
+    """One error or warning of a source file, collected rather than raised."""
+
+    def __init__(self, message: str, *, location: Location | None = None,
+                 notes: tuple[str | Note, ...] = (), severity: str = "error",
+                 width: int = 1) -> None:
+        super().__init__(message, location=location, notes=notes)
+        self.severity = severity
+        self.width = max(1, width)
+
+
+class AssemblyError(ToolchainError):
+    """Assembly failed; `diagnostics` holds every error and warning found."""
+
+    def __init__(self, diagnostics: list[ToolchainError]) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
+        first = errors[0]
+        more = len(errors) - 1
+        super().__init__(first.message + (f" (and {more} more)" if more else ""),
+                         location=first.location, notes=first.notes)
+        self.diagnostics = diagnostics
 
 
 class KernelError(ToolchainError):

@@ -1,0 +1,105 @@
+"""`asm.assemble`: the assembler as the list of its stages.
+
+    parse -> expand -> lower -> layout -> resolve -> Kernel
+
+Each stage is a function of its own module, callable and testable alone;
+diagnostics from every stage are collected so one run reports many errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import AssemblyError, Diagnostic, ToolchainError
+from .expand import Expansion, expand, file_lines
+from .ir import Module
+from .kernel import Kernel
+from .layout import layout
+from .lower import lower
+from .resolve import resolve
+from .source import Sources
+
+
+@dataclass
+class Assembly:
+    """Everything one assembly produced: the kernel (None after errors), the IR,
+    every diagnostic, and the text of every file read."""
+
+    kernel: Kernel | None
+    module: Module | None
+    diagnostics: list[ToolchainError] = field(default_factory=list)
+    sources: Sources = field(default_factory=Sources)
+    expansion: Expansion | None = None
+
+    @property
+    def errors(self) -> list[ToolchainError]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ToolchainError]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+def _read_source(source: str | os.PathLike, filename: str | None,
+                 sources: Sources) -> tuple[str, str]:
+    if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and "\n" not in source and source.endswith(".vasm")):
+        path = os.fspath(source)
+        try:
+            return sources.read(path), path
+        except FileNotFoundError:
+            raise AssemblyError([Diagnostic(f"cannot read {path}: no such file")]) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise AssemblyError([Diagnostic(f"cannot read {path}: {e}")]) from None
+    name = filename or "<input>"
+    sources.add(name, source)
+    return source, name
+
+
+def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
+                  defines: Mapping[str, int] | None = None,
+                  include_paths: tuple[str, ...] | list[str] = ()) -> Assembly:
+    """Assemble and keep everything (IR, diagnostics); never raises for bad source."""
+    sources = Sources()
+    result = Assembly(None, None, sources=sources)
+    try:
+        text, name = _read_source(source, filename, sources)
+    except AssemblyError as e:
+        result.diagnostics = e.diagnostics
+        return result
+    diags = result.diagnostics
+    lines = file_lines(text, name, (), diags)
+    expansion = expand(lines, sources, include_paths=tuple(include_paths), defines=defines)
+    result.expansion = expansion
+    diags.extend(expansion.diagnostics)
+    module = lower(expansion.items, diags, macros=expansion.macros)
+    module.equs = {k: v for k, v in expansion.env.items()}
+    result.module = module
+    addresses, layout_errors = layout(module)
+    diags.extend(layout_errors)
+    for name, (src, pos) in module.externs.items():
+        if name not in module.symbols and name not in module.labels:
+            diags.append(src.error(f"'{name}' is declared .extern but this module is "
+                                   "assembled alone; link it with 'vasm link'", pos))
+    if any(d.severity == "error" for d in diags):
+        return result
+    result.kernel = resolve(module, addresses, diags)
+    return result
+
+
+def assemble(source: str | os.PathLike, *, filename: str | None = None,
+             defines: Mapping[str, int] | None = None,
+             include_paths: tuple[str, ...] | list[str] = ()) -> Kernel:
+    """Assemble `.vasm` source into a Kernel.
+
+    `source` is a path (an `os.PathLike`, or a one-line string ending in
+    `.vasm`) or the source text itself (then `filename` names it in messages).
+    Raises AssemblyError holding every diagnostic when there are errors.
+    """
+    result = assemble_full(source, filename=filename, defines=defines,
+                           include_paths=include_paths)
+    if result.kernel is None or result.errors:
+        raise AssemblyError(result.diagnostics or [Diagnostic("assembly failed")])
+    return result.kernel

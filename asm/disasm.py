@@ -1,0 +1,180 @@
+"""`asm.disassemble`: a Kernel -> canonical `.vasm` text.
+
+Declarations come first, from the scratch map, each pinned to its address;
+operands are symbolic where the map names the word (`vals[19]`) and `@N`
+where it does not; every jump target gets a label. The program never depends
+on names, so messy maps (names that are not identifiers, duplicates,
+overlaps) are turned into valid, unique symbols or left out with a comment.
+`assemble(disassemble(k)).program == k.program`, bundle for bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from . import isa
+from .kernel import Kernel
+
+INDENT = "    "
+MNEMONIC_WIDTH = max(len(op.mnemonic) for op in isa.OPS)  # operands start one column after
+_IDENT = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
+_RESERVED = {"VLEN", "SCRATCH_SIZE", ".macro"}
+K = isa.Kind
+
+
+def identifier(name: str, taken: set[str]) -> str:
+    """A valid identifier for `name`, unique among `taken` (which it joins)."""
+    base = re.sub(r"[^A-Za-z0-9_.$]", "_", name) or "_"
+    if not _IDENT.fullmatch(base):
+        base = "_" + base
+    if base in _RESERVED:
+        base = "_" + base
+    out, n = base, 2
+    while out in taken:
+        out, n = f"{base}_{n}", n + 1
+    taken.add(out)
+    return out
+
+
+def op_line(mnemonic: str, operands: list[str]) -> str:
+    if not operands:
+        return mnemonic
+    return f"{mnemonic:<{MNEMONIC_WIDTH}} {', '.join(operands)}"
+
+
+def key_text(key) -> str:
+    if type(key) is tuple:
+        inner = ", ".join(key_text(k) for k in key)
+        return f"({inner},)" if len(key) == 1 else f"({inner})"
+    if type(key) is str:
+        return string_text(key)
+    return str(key)
+
+
+def string_text(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+class Disassembler:
+    def __init__(self, kernel: Kernel) -> None:
+        self.k = kernel
+        self.lines: list[str] = []
+        self.symbol_at: list[tuple[str, int, int] | None] = [None] * isa.SCRATCH_SIZE
+        self.declare_symbols()
+        self.label_at = self.make_labels()
+
+    def declare_symbols(self) -> None:
+        taken: set[str] = set()
+        out = self.lines
+        for addr, (name, length) in sorted(self.k.scratch.items()):
+            end = min(addr + length, isa.SCRATCH_SIZE)
+            clash = next((self.symbol_at[a] for a in range(addr, end)
+                          if self.symbol_at[a] is not None), None)
+            if length < 1 or clash is not None:
+                why = "it is empty" if length < 1 else f"it overlaps '{clash[0]}'"
+                out.append(f"# scratch map entry {string_text(name)} @ {addr} ({length} words) "
+                           f"is not declared: {why}")
+                continue
+            sym = identifier(name, taken)
+            entry = (sym, addr, end)
+            for a in range(addr, end):
+                self.symbol_at[a] = entry
+            size = f", {end - addr}" if end - addr != 1 else ""
+            out.append(f".scratch {sym}{size} @ {addr}")
+
+    def make_labels(self) -> dict[int, str]:
+        n = len(self.k.program)
+        targets: set[int] = set()
+        for pc, bundle in enumerate(self.k.program):
+            for slot in bundle.get("flow", ()):
+                op = isa.BY_MACHINE[("flow", slot[0])]
+                for operand, value in zip(op.operands, slot[1:], strict=True):
+                    if operand.kind is K.TARGET and 0 <= value <= n:
+                        targets.add(value)
+                    elif operand.kind is K.OFFSET and 0 <= pc + 1 + value <= n:
+                        targets.add(pc + 1 + value)
+        taken: set[str] = set()
+        names: dict[int, str] = {}
+        for name, pc in self.k.labels.items():
+            if pc not in names:
+                names[pc] = identifier(name, taken)
+        for pc in sorted(targets - names.keys()):
+            names[pc] = identifier(f"L{pc}", taken)
+        return names
+
+    def scratch(self, a: int, width: int) -> str:
+        if 0 <= a < isa.SCRATCH_SIZE:
+            s = self.symbol_at[a]
+            if s is not None and a + width <= s[2]:
+                return s[0] if a == s[1] else f"{s[0]}[{a - s[1]}]"
+        return f"@{a}"
+
+    def operands(self, op: isa.Op, slot: tuple, pc: int) -> list[str]:
+        out = []
+        n = len(self.k.program)
+        for operand, value in zip(op.operands, slot[1:], strict=True):
+            kind = operand.kind
+            if kind.is_scratch:
+                out.append(self.scratch(value, kind.width))
+            elif kind is K.TARGET:
+                out.append(self.label_at[value] if 0 <= value <= n else str(value))
+            elif kind is K.OFFSET:
+                t = pc + 1 + value
+                out.append(self.label_at[t] if 0 <= t <= n else str(value))
+            elif kind is K.KEY:
+                out.append(key_text(value))
+            elif kind is K.KEYS:
+                out.append("[" + ", ".join(key_text(k) for k in value) + "]")
+            elif kind is K.TEXT:
+                out.append(string_text(value))
+            else:
+                out.append(str(value))
+        return out
+
+    def slot_line(self, engine: str, slot: tuple, pc: int) -> str:
+        op = isa.BY_MACHINE[(engine, slot[0])]
+        return op_line(op.mnemonic, self.operands(op, slot, pc))
+
+    def bundle(self, pc: int, bundle: dict) -> None:
+        out = self.lines
+        label = self.label_at.get(pc)
+        if label is not None:
+            out.append(f"{label}:")
+        engines = list(bundle.items())
+        if len(engines) == 1 and len(engines[0][1]) == 1:
+            engine, (slot,) = engines[0]
+            out.append(self.slot_line(engine, slot, pc))
+            return
+        if engines == [(isa.ENGINES[0], [])]:
+            out.append("{ }")
+            return
+        out.append("{")
+        empties: list[str] = []
+        for engine, slots in engines:
+            if not slots:
+                empties.append(engine)
+                continue
+            if empties:
+                out.append(f"{INDENT}.empty {', '.join(empties)}")
+                empties = []
+            for slot in slots:
+                out.append(INDENT + self.slot_line(engine, slot, pc))
+        if empties or not engines:
+            out.append(f"{INDENT}.empty {', '.join(empties)}".rstrip())
+        out.append("}")
+
+    def run(self) -> str:
+        if self.lines:
+            self.lines.append("")
+        for pc, bundle in enumerate(self.k.program):
+            self.bundle(pc, bundle)
+        end = self.label_at.get(len(self.k.program))
+        if end is not None:
+            self.lines.append(f"{end}:")
+        return "\n".join(self.lines) + "\n"
+
+
+def disassemble(kernel: Kernel) -> str:
+    """Canonical `.vasm` text for a kernel."""
+    return Disassembler(kernel).run()

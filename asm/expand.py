@@ -1,0 +1,541 @@
+"""Expand stage: includes, macros, loops, conditionals and assembly-time names.
+
+Turns the parsed lines of a file into a flat list of `Item`s for lowering:
+labels, braces and statements, with every expression folded against the
+`.equ` names, `-D` defines and loop variables in force where it stands.
+`{NAME}` and `{@}` are replaced in the text of macro and loop bodies, and the
+rewritten lines parsed again (each distinct text once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import isa
+from .errors import Diagnostic, Note, ToolchainError
+from .expr import ExprError, Value, fold, names
+from .source import Sources, Src
+from .syntax import (
+    Assign,
+    Indexed,
+    KeyVal,
+    Line,
+    Name,
+    Node,
+    Num,
+    Raw,
+    Stmt,
+    Str,
+    Tup,
+    parse,
+    parse_line,
+)
+
+BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
+MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
+MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
+
+# Block directive -> the directive that closes it.
+BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
+          ".ifdef": ".endif", ".ifndef": ".endif"}
+_CLOSERS = {v: k for k, v in BLOCKS.items()}
+_PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
+
+
+@dataclass(slots=True)
+class Item:
+    """One thing for lowering: kind is 'label' (node: Name), 'open', 'close'
+    or 'stmt' (node: Stmt with folded arguments)."""
+
+    kind: str
+    node: Node | Stmt | None
+    src: Src
+    pos: int
+
+
+@dataclass(slots=True)
+class SrcLine:
+    line: Line
+    src: Src
+    text: str  # the line's text; offsets in `line` count from `src.base`
+
+
+@dataclass
+class Macro:
+    name: str
+    params: list[str]
+    defaults: dict[str, str]
+    body: list[SrcLine]
+    src: Src
+
+
+@dataclass
+class Expansion:
+    items: list[Item] = field(default_factory=list)
+    env: dict[str, Value] = field(default_factory=dict)
+    macros: dict[str, Macro] = field(default_factory=dict)
+    diagnostics: list[ToolchainError] = field(default_factory=list)
+
+
+class ExpandError(Exception):
+    """Abandons the statement being expanded; the diagnostic is already recorded."""
+
+
+def file_lines(text: str, filename: str | None, chain: tuple[Note, ...],
+               diagnostics: list[ToolchainError]) -> list[SrcLine]:
+    """Parse a file into lines with their positions."""
+    errors: list[ToolchainError] = []
+    lines = parse(text, filename, errors)
+    for e in errors:
+        e.notes = (*e.notes, *chain)
+    diagnostics.extend(errors)
+    raw = text.split("\n")
+    return [SrcLine(ln, Src(filename, lineno, 0, None, None, chain), raw[lineno - 1])
+            for lineno, ln in lines]
+
+
+class Expander:
+    def __init__(self, sources: Sources, include_paths: tuple[str, ...] = (),
+                 defines: Mapping[str, int] | None = None) -> None:
+        self.sources = sources
+        self.include_paths = tuple(include_paths)
+        self.out = Expansion()
+        self.out.env.update(BUILTINS)
+        self.out.env.update(defines or {})
+        self.counter = 0
+        self.depth = 0
+        self.loop_vars: set[str] = set()
+        self.reparsed: dict[str, list[Line]] = {}
+
+    # ------------------------------------------------------------ reporting
+
+    def error(self, src: Src, message: str, node=None, *, severity: str = "error",
+              notes: tuple[Note, ...] = ()) -> Diagnostic:
+        pos = node if isinstance(node, int) else getattr(node, "pos", None)
+        end = getattr(node, "end", None)
+        d = src.error(message, pos, end, severity=severity, notes=notes)
+        self.out.diagnostics.append(d)
+        return d
+
+    def fail(self, src: Src, message: str, node=None) -> ExpandError:
+        self.error(src, message, node)
+        return ExpandError()
+
+    # ------------------------------------------------------------ driver
+
+    def run(self, lines: list[SrcLine]) -> None:
+        i = 0
+        n = len(lines)
+        while i < n:
+            sl = lines[i]
+            stmts = sl.line.stmts
+            if stmts and type(stmts[0]) is Stmt and (
+                    stmts[0].name in BLOCKS or stmts[0].name in _CLOSERS
+                    or stmts[0].name in (".else", ".elif")):
+                i = self.block(lines, i)
+                continue
+            with contextlib.suppress(ExpandError):
+                self.line(sl)
+            i += 1
+
+    def line(self, sl: SrcLine) -> None:
+        line, src = sl.line, sl.src
+        items = self.out.items
+        if line.label is not None:
+            label = line.label
+            if "{" in label.id:
+                self.error(src, f"'{label.id}' still holds a substitution: no macro "
+                           "argument or loop variable of that name is in scope", label)
+            items.append(Item("label", label, src, label.pos))
+        if line.open is not None:
+            items.append(Item("open", None, src, line.open))
+        for s in line.stmts:
+            try:
+                if type(s) is Assign:
+                    self.define(src, s.name, s.value, s)
+                elif s.name in self.out.macros:
+                    self.call(sl, s)
+                elif s.name in _DIRECTIVES:
+                    _DIRECTIVES[s.name](self, sl, s)
+                else:
+                    items.append(Item("stmt", self.fold_stmt(src, s), src, s.pos))
+            except ExpandError:
+                pass
+        if line.close is not None:
+            items.append(Item("close", None, src, line.close))
+        if len(items) > MAX_ITEMS:
+            raise self.fail(src, f"expansion produced more than {MAX_ITEMS} statements "
+                            "(a runaway loop?)")
+
+    # ------------------------------------------------------------ folding
+
+    def fold_stmt(self, src: Src, s: Stmt) -> Stmt:
+        """`s` with its arguments folded; `s` itself when nothing changes."""
+        env = self.out.env
+        new = None
+        for i, a in enumerate(s.args):
+            t = type(a)
+            if t is Num or t is Str:
+                continue
+            if t is Name and a.id not in env:
+                continue
+            if t is Indexed and type(a.index) is Num:
+                continue
+            f = self.fold_arg(src, a)
+            if f is not a:
+                if new is None:
+                    new = list(s.args)
+                new[i] = f
+        pin = s.pin
+        if pin is not None:
+            pin = self.fold_arg(src, pin)
+        if new is None and pin is s.pin:
+            return s
+        return Stmt(s.name, s.pos, s.lineno, s.col, new if new is not None else s.args, pin)
+
+    def fold_arg(self, src: Src, a: Node) -> Node:
+        t = type(a)
+        if t is Num or t is Str:
+            return a
+        try:
+            if t is Indexed:
+                return Indexed(a.name, self.as_node(fold(a.index, self.out.env), a.index), a.end)
+            if t is Raw:
+                r = Raw(self.as_node(fold(a.addr, self.out.env), a.addr), a.pos)
+                return r
+            if t is Tup or isinstance(a, Tup):
+                items = [self.fold_arg(src, x) for x in a.items]
+                if all(x is y for x, y in zip(items, a.items, strict=True)):
+                    return a
+                return type(a)(items, a.pos, a.end)
+            if t is KeyVal:
+                return KeyVal(a.name, self.as_node(fold(a.value, self.out.env), a.value))
+            if t is Str:
+                return a
+            return self.as_node(fold(a, self.out.env), a)
+        except ExprError as e:
+            raise self.fail(src, e.message, e.pos) from None
+
+    @staticmethod
+    def as_node(v: Value, where: Node) -> Node:
+        return Num(v, where.pos, where.end) if type(v) is int else v
+
+    def constant(self, src: Src, node: Node, what: str) -> int:
+        """An expression that must be known now (a loop bound, a condition)."""
+        try:
+            v = fold(node, self.out.env)
+        except ExprError as e:
+            raise self.fail(src, e.message, e.pos) from None
+        if type(v) is not int:
+            unknown = names(v)
+            first = unknown[0] if unknown else node
+            raise self.fail(src, f"{what} must be known during expansion, but "
+                            f"'{getattr(first, 'id', '?')}' is not an assembly-time constant "
+                            "(.equ, -D or loop variable)", first)
+        return v
+
+    def define(self, src: Src, name: str, value: Node, where) -> None:
+        if name in BUILTINS:
+            raise self.fail(src, f"'{name}' is built in and cannot be redefined", where)
+        if name in self.loop_vars:
+            raise self.fail(src, f"'{name}' is a loop variable here and cannot be redefined",
+                            where)
+        try:
+            self.out.env[name] = fold(value, self.out.env)
+        except ExprError as e:
+            raise self.fail(src, e.message, e.pos) from None
+
+    # ------------------------------------------------------------ blocks
+
+    def block(self, lines: list[SrcLine], i: int) -> int:
+        """Expand the block opening at line i; return the index after it."""
+        sl = lines[i]
+        s = sl.line.stmts[0]
+        if s.name not in BLOCKS:
+            opener = _CLOSERS.get(s.name, ".if")
+            self.error(sl.src, f"'{s.name}' without a matching '{opener}'", s)
+            return i + 1
+        if (sl.line.label is not None or sl.line.open is not None or sl.line.close is not None
+                or len(sl.line.stmts) > 1):
+            self.error(sl.src, f"'{s.name}' must stand alone on its line", s)
+        end, splits = self._find_end(lines, i)
+        if end is None:
+            self.error(sl.src, f"'{s.name}' without a matching '{BLOCKS[s.name]}'", s)
+            return len(lines)
+        body = lines[i + 1:end]
+        try:
+            if s.name == ".macro":
+                self.define_macro(sl, s, body)
+            elif s.name == ".rept":
+                self.rept(sl, s, body)
+            elif s.name == ".for":
+                self.for_loop(sl, s, body)
+            else:
+                self.conditional(sl, s, lines, i, end, splits)
+        except ExpandError:
+            pass
+        return end + 1
+
+    @staticmethod
+    def _find_end(lines: list[SrcLine], i: int) -> tuple[int | None, list[int]]:
+        opener = lines[i].line.stmts[0].name
+        closer = BLOCKS[opener]
+        same = {k for k, v in BLOCKS.items() if v == closer}
+        depth = 0
+        splits: list[int] = []
+        for j in range(i + 1, len(lines)):
+            stmts = lines[j].line.stmts
+            if not stmts or type(stmts[0]) is not Stmt:
+                continue
+            name = stmts[0].name
+            if name in same:
+                depth += 1
+            elif name == closer:
+                if depth == 0:
+                    return j, splits
+                depth -= 1
+            elif depth == 0 and closer == ".endif" and name in (".else", ".elif"):
+                splits.append(j)
+        return None, splits
+
+    def conditional(self, sl: SrcLine, s: Stmt, lines: list[SrcLine], i: int, end: int,
+                    splits: list[int]) -> None:
+        bounds = [i, *splits, end]
+        for k in range(len(bounds) - 1):
+            head = lines[bounds[k]]
+            hs = head.line.stmts[0]
+            if hs.name == ".else":
+                if k != len(bounds) - 2:
+                    raise self.fail(head.src, "'.else' must be the last branch of '.if'", hs)
+                taken = True
+            else:
+                taken = self.condition(head.src, hs)
+            if taken:
+                self.run(lines[bounds[k] + 1:bounds[k + 1]])
+                return
+
+    def condition(self, src: Src, s: Stmt) -> bool:
+        if s.name in (".ifdef", ".ifndef"):
+            if len(s.args) != 1 or type(s.args[0]) is not Name:
+                raise self.fail(src, f"'{s.name}' takes one name", s)
+            known = s.args[0].id in self.out.env or s.args[0].id in self.out.macros
+            return known == (s.name == ".ifdef")
+        if len(s.args) != 1:
+            raise self.fail(src, f"'{s.name}' takes one expression", s)
+        return self.constant(src, s.args[0], f"the condition of '{s.name}'") != 0
+
+    def define_macro(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
+        if not s.args or type(s.args[0]) is not Name:
+            raise self.fail(sl.src, "'.macro' needs a name: .macro NAME [ARG, ...]", s)
+        # `.macro name a, b` parses as one argument `name a`? No: NAME args, so
+        # the macro's name is the first argument and its parameters follow.
+        name = s.args[0].id
+        params: list[str] = []
+        defaults: dict[str, str] = {}
+        for a in s.args[1:]:
+            if type(a) is Name:
+                params.append(a.id)
+            elif type(a) is KeyVal:
+                params.append(a.name.id)
+                defaults[a.name.id] = _text(sl, a.value)
+            else:
+                raise self.fail(sl.src, "macro parameters are names (with an optional "
+                                "'= default')", a)
+        if isa.BY_MNEMONIC.get(name) is not None or name in _DIRECTIVES or name in BLOCKS:
+            raise self.fail(sl.src, f"a macro cannot be called '{name}': that is an op or a "
+                            "directive", s.args[0])
+        if len(set(params)) != len(params):
+            raise self.fail(sl.src, f"macro '{name}' repeats a parameter name", s)
+        self.out.macros[name] = Macro(name, params, defaults, body, sl.src)
+
+    def rept(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
+        if len(s.args) != 1:
+            raise self.fail(sl.src, "'.rept' takes one count: .rept N", s)
+        count = self.constant(sl.src, s.args[0], "the count of '.rept'")
+        if count < 0:
+            raise self.fail(sl.src, f"'.rept' count {count} is negative", s.args[0])
+        for _ in range(count):
+            self.run(body)
+
+    def for_loop(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
+        if not s.args or type(s.args[0]) is not KeyVal or len(s.args) not in (2, 3):
+            raise self.fail(sl.src, "'.for' reads: .for VAR = FROM, TO[, STEP] (TO exclusive)",
+                            s)
+        var = s.args[0].name.id
+        start = self.constant(sl.src, s.args[0].value, "the start of '.for'")
+        stop = self.constant(sl.src, s.args[1], "the end of '.for'")
+        step = self.constant(sl.src, s.args[2], "the step of '.for'") if len(s.args) == 3 else 1
+        if step == 0:
+            raise self.fail(sl.src, "'.for' step is zero", s.args[2])
+        if var in self.loop_vars:
+            raise self.fail(sl.src, f"loop variable '{var}' is already in use by an outer loop",
+                            s.args[0].name)
+        env = self.out.env
+        saved = env.get(var)
+        uses_text = any(_PLACEHOLDER.search(b.text) for b in body)
+        self.loop_vars.add(var)
+        try:
+            for value in range(start, stop, step):
+                env[var] = value
+                self.run(self.substitute(body, {var: str(value)}, ()) if uses_text else body)
+        finally:
+            self.loop_vars.discard(var)
+            if saved is None:
+                env.pop(var, None)
+            else:
+                env[var] = saved
+
+    # ------------------------------------------------------------ macros
+
+    def call(self, sl: SrcLine, s: Stmt) -> None:
+        m = self.out.macros[s.name]
+        src = sl.src
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(src, f"macro calls nested more than {MAX_DEPTH} deep "
+                            f"(does '{m.name}' call itself?)", s)
+        bound: dict[str, str] = {}
+        positional = [a for a in s.args if type(a) is not KeyVal]
+        if len(positional) > len(m.params):
+            raise self.fail(src, f"macro '{m.name}' takes {len(m.params)} argument"
+                            f"{'s' * (len(m.params) != 1)}, got {len(positional)}",
+                            positional[len(m.params)], notes=())
+        for p, a in zip(m.params, positional, strict=False):
+            bound[p] = _text(sl, a)
+        for a in s.args:
+            if type(a) is KeyVal:
+                if a.name.id not in m.params:
+                    raise self.fail(src, f"macro '{m.name}' has no parameter "
+                                    f"'{a.name.id}'", a.name)
+                bound[a.name.id] = _text(sl, a.value)
+        for p in m.params:
+            if p not in bound:
+                if p not in m.defaults:
+                    raise self.fail(src, f"macro '{m.name}' needs argument '{p}'", s)
+                bound[p] = m.defaults[p]
+        self.counter += 1
+        bound["@"] = str(self.counter)
+        note = Note(f"in expansion of macro '{m.name}'", src.loc(s.pos))
+        self.depth += 1
+        try:
+            self.run(self.substitute(m.body, bound, (note, *src.chain)))
+        finally:
+            self.depth -= 1
+
+    def substitute(self, body: list[SrcLine], bound: Mapping[str, str],
+                   chain: tuple[Note, ...]) -> list[SrcLine]:
+        out = []
+        for b in body:
+            src = b.src
+            new_chain = (*src.chain[:0], *chain, *src.chain) if chain else src.chain
+            text, colmap = _replace(b.text, src, bound)
+            if text is None:
+                out.append(SrcLine(b.line, Src(src.file, src.lineno, src.base, src.text,
+                                               src.colmap, new_chain), b.text))
+                continue
+            new_src = Src(src.file, src.lineno, 0, text, colmap, new_chain)
+            lines = self.reparsed.get(text)
+            if lines is None:
+                try:
+                    lines = parse_line(text, src.file, src.lineno)
+                except Diagnostic as e:
+                    col = e.location.col if e.location and e.location.col else 1
+                    self.out.diagnostics.append(new_src.error(e.message, col - 1))
+                    lines = []
+                self.reparsed[text] = lines
+            out.extend(SrcLine(ln, new_src, text) for ln in lines)
+        return out
+
+    # ------------------------------------------------------------ includes
+
+    def include(self, sl: SrcLine, s: Stmt) -> None:
+        if len(s.args) != 1 or type(s.args[0]) is not Str:
+            raise self.fail(sl.src, "'.include' takes a file name in double quotes", s)
+        name = s.args[0].value
+        here = os.path.dirname(sl.src.file) if sl.src.file else "."
+        candidates = [os.path.join(here, name), *(os.path.join(d, name)
+                                                  for d in self.include_paths)]
+        path = next((c for c in candidates if os.path.isfile(c)), None)
+        if path is None:
+            searched = ", ".join(dict.fromkeys([here or ".", *self.include_paths]))
+            raise self.fail(sl.src, f"cannot find include file '{name}' (searched {searched})",
+                            s.args[0])
+        path = os.path.normpath(path)
+        chain = (Note("in file included from here", sl.src.loc(s.pos)), *sl.src.chain)
+        if len(chain) > MAX_DEPTH or any(n.location and n.location.file == path
+                                         for n in chain if "included" in n.message) \
+                or path == os.path.normpath(sl.src.file or ""):
+            raise self.fail(sl.src, f"'{name}' includes itself", s.args[0])
+        try:
+            text = self.sources.read(path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise self.fail(sl.src, f"cannot read include file '{name}': {e}", s.args[0]) \
+                from None
+        self.depth += 1
+        try:
+            self.run(file_lines(text, path, chain, self.out.diagnostics))
+        finally:
+            self.depth -= 1
+
+    def directive_equ(self, sl: SrcLine, s: Stmt) -> None:
+        if len(s.args) != 2 or type(s.args[0]) is not Name:
+            raise self.fail(sl.src, "'.equ' reads: .equ NAME, EXPR", s)
+        self.define(sl.src, s.args[0].id, s.args[1], s.args[0])
+
+    def directive_message(self, sl: SrcLine, s: Stmt) -> None:
+        if len(s.args) != 1 or type(s.args[0]) is not Str:
+            raise self.fail(sl.src, f"'{s.name}' takes a message in double quotes", s)
+        self.error(sl.src, s.args[0].value, s,
+                   severity="warning" if s.name == ".warning" else "error")
+
+
+def _text(sl: SrcLine, node: Node) -> str:
+    """The source text of a node (a macro argument as written)."""
+    return sl.text[node.pos - sl.src.base:node.end - sl.src.base]
+
+
+def _replace(text: str, src: Src, bound: Mapping[str, str]
+             ) -> tuple[str | None, tuple[int, ...] | None]:
+    """Substitute bound {NAME}s; (None, None) when nothing is bound here."""
+    if "{" not in text:
+        return None, None
+    parts: list[str] = []
+    cols: list[int] = []
+    old = src.colmap or tuple(range(1, len(text) + 1))
+    last = 0
+    changed = False
+    for m in _PLACEHOLDER.finditer(text):
+        value = bound.get(m.group(1))
+        if value is None:
+            continue
+        changed = True
+        parts.append(text[last:m.start()])
+        cols.extend(old[last:m.start()])
+        parts.append(value)
+        cols.extend([old[m.start()] if m.start() < len(old) else len(old)] * len(value))
+        last = m.end()
+    if not changed:
+        return None, None
+    parts.append(text[last:])
+    cols.extend(old[last:])
+    cols.append(cols[-1] + 1 if cols else 1)  # the end of the line
+    return "".join(parts), tuple(cols)
+
+
+_DIRECTIVES = {
+    ".include": Expander.include,
+    ".equ": Expander.directive_equ,
+    ".error": Expander.directive_message,
+    ".warning": Expander.directive_message,
+}
+
+
+def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, ...] = (),
+           defines: Mapping[str, int] | None = None) -> Expansion:
+    """Expand parsed lines into items; diagnostics are collected, not raised."""
+    ex = Expander(sources, include_paths, defines)
+    ex.run(lines)
+    return ex.out

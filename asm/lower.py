@@ -1,0 +1,333 @@
+"""Lower stage: expanded items -> IR (`Module`).
+
+Groups ops into bundles, checks every operand against its op's definition in
+the ISA table, records declarations and labels. Names stay symbolic.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import isa
+from .errors import Note, ToolchainError
+from .expand import BLOCKS, Item
+from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
+from .source import Src
+from .syntax import Bin, Indexed, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
+
+K = isa.Kind
+_SCRATCH_KINDS = frozenset(k for k in K if k.is_scratch)
+
+
+class LowerError(Exception):
+    """Abandons the statement being lowered; the diagnostic is already recorded."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+class Lowerer:
+    def __init__(self, diagnostics: list[ToolchainError], macros=()) -> None:
+        self.m = Module()
+        self.diagnostics = diagnostics
+        self.macros = set(macros)
+        self.bundle: IRBundle | None = None  # the open brace bundle
+        self.pin_start: tuple[int, Src, int] | None = None
+
+    def fail(self, src: Src, message: str, node=None, notes: tuple[Note, ...] = ()
+             ) -> LowerError:
+        pos = node if isinstance(node, int) else getattr(node, "pos", None)
+        self.diagnostics.append(src.error(message, pos, getattr(node, "end", None),
+                                          notes=notes))
+        return LowerError()
+
+    def warn(self, src: Src, message: str, node=None) -> None:
+        pos = node if isinstance(node, int) else getattr(node, "pos", None)
+        self.diagnostics.append(src.error(message, pos, getattr(node, "end", None),
+                                          severity="warning"))
+
+    # ------------------------------------------------------------ items
+
+    def run(self, items: list[Item]) -> Module:
+        stmt, label, open_, close = self.stmt, self.label, self.open, self.close
+        for it in items:
+            try:
+                k = it.kind
+                if k == "stmt":
+                    stmt(it.node, it.src)
+                elif k == "label":
+                    label(it.node, it.src)
+                elif k == "open":
+                    open_(it.src, it.pos)
+                else:
+                    close(it.src, it.pos)
+            except LowerError:
+                pass
+        if self.bundle is not None:
+            self.fail(self.bundle.src, "'{' is never closed", self.bundle.pos)
+            self.bundle = None
+        if self.pin_start is not None:
+            self.fail(self.pin_start[1], "'.pin' without '.endpin'", self.pin_start[2])
+        return self.m
+
+    def label(self, name: Name, src: Src) -> None:
+        if self.bundle is not None:
+            raise self.fail(src, "a label cannot stand inside a bundle; put it before the '{'",
+                            name)
+        prev = self.m.labels.get(name.id)
+        if prev is not None:
+            raise self.fail(src, f"label '{name.id}' is defined twice", name,
+                            notes=(Note("first defined here", prev[1].loc(prev[2])),))
+        self.m.labels[name.id] = (len(self.m.bundles), src, name.pos)
+
+    def open(self, src: Src, pos: int) -> None:
+        if self.bundle is not None:
+            raise self.fail(src, "'{' inside a bundle: bundles do not nest", pos)
+        self.bundle = IRBundle([], src, pos, pinned=self.pin_start is not None)
+
+    def close(self, src: Src, pos: int) -> None:
+        b = self.bundle
+        if b is None:
+            raise self.fail(src, "'}' without a '{'", pos)
+        self.bundle = None
+        if not b.order:
+            b.order.append(isa.ENGINES[0])  # `{ }`: one cycle, an engine with no slots
+        elif b.order == ["*none*"]:
+            b.order = []
+        self.m.bundles.append(b)
+
+    def stmt(self, s: Stmt, src: Src) -> None:
+        op = isa.BY_MNEMONIC.get(s.name)
+        if op is not None:
+            self.add_op(IROp(op, self.operands(op, s, src), src, s.pos, s.args), src, s)
+            return
+        handler = _DIRECTIVES.get(s.name)
+        if handler is not None:
+            if s.pin is not None and s.name not in _PINNABLE:
+                raise self.fail(src, f"'@ ADDR' pins declarations only, not '{s.name}'", s.pin)
+            handler(self, s, src)
+            return
+        raise self.fail(src, self.unknown(s.name), s.pos)
+
+    def unknown(self, name: str) -> str:
+        if "{" in name:
+            return (f"'{name}' still holds a substitution: no macro argument or loop "
+                    "variable of that name is in scope")
+        if name.startswith("."):
+            known = [*_DIRECTIVES, *BLOCKS, ".include", ".equ", ".error", ".warning",
+                     ".else", ".elif", ".endm", ".endr", ".endfor", ".endif"]
+            close = difflib.get_close_matches(name, known, n=1)
+            return f"unknown directive '{name}'" + (f"; did you mean '{close[0]}'?" if close
+                                                     else "")
+        close = difflib.get_close_matches(name, [*isa.BY_MNEMONIC, *self.macros], n=1)
+        return f"unknown op '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+
+    def add_op(self, o: IROp, src: Src, s: Stmt) -> None:
+        if o.args is None:
+            return
+        b = self.bundle
+        if b is None:
+            self.m.bundles.append(IRBundle([o], src, s.pos, [o.op.engine],
+                                           pinned=self.pin_start is not None))
+            return
+        engine = o.op.engine
+        if engine not in b.order:
+            b.order.append(engine)
+        b.ops.append(o)
+        if engine not in isa.UNENFORCED_LIMITS:
+            limit = isa.SLOT_LIMITS[engine]
+            n = sum(1 for x in b.ops if x.op.engine == engine)
+            if n > limit:
+                raise self.fail(src, f"too many {engine} ops in one bundle: this is number "
+                                f"{n}, the machine has {limit} {engine} slots", s.pos)
+
+    # ------------------------------------------------------------ operands
+
+    def operands(self, op: isa.Op, s: Stmt, src: Src) -> list | None:
+        args = s.args
+        if len(args) != op.arity:
+            names = ", ".join(o.name for o in op.operands) or "no operands"
+            where = args[op.arity] if len(args) > op.arity else s.pos
+            raise self.fail(src, f"'{s.name}' takes {_plural(op.arity, 'operand')} ({names}), "
+                            f"got {len(args)}", where)
+        out = []
+        for operand, node in zip(op.operands, args, strict=True):
+            out.append(self.operand(operand, node, src, s))
+        return out
+
+    def operand(self, operand: isa.Operand, node: Node, src: Src, s: Stmt):
+        kind = operand.kind
+        t = type(node)
+        if kind in _SCRATCH_KINDS:
+            if t is Name:
+                return Ref(node.id, 0, node)
+            if t is Indexed:
+                if type(node.index) is not Num:
+                    raise self.fail(src, f"the offset in '{node.name.id}[...]' must be an "
+                                    "assembly-time constant", node.index)
+                return Ref(node.name.id, node.index.value, node)
+            if t is Raw:
+                if type(node.addr) is not Num:
+                    raise self.fail(src, "a raw scratch address must be an assembly-time "
+                                    "constant", node.addr)
+                return Ref(None, node.addr.value, node)
+            what = f"the number {node.value}" if t is Num else _describe(node)
+            hint = f"; write @{node.value} for a raw address" if t is Num else ""
+            raise self.fail(src, f"operand {operand.name} of '{s.name}' is a scratch address, "
+                            f"not {what}{hint}", node)
+        if kind in (K.IMM, K.TARGET, K.OFFSET):
+            if t is Num:
+                return node.value
+            if t is Name or t is Bin or t is Un:
+                return Deferred(node, kind is K.OFFSET)
+            if t is Raw:
+                raise self.fail(src, f"operand {operand.name} of '{s.name}' is an immediate, "
+                                "not a scratch address: drop the '@'", node)
+            raise self.fail(src, f"operand {operand.name} of '{s.name}' is an immediate, not "
+                            f"{_describe(node)}", node)
+        if kind is K.KEY:
+            return self.key(node, src)
+        if kind is K.KEYS:
+            if t is not Lst or len(node.items) != isa.VLEN:
+                raise self.fail(src, f"'{s.name}' needs a list of {isa.VLEN} debug keys, "
+                                "one per lane: [k0, ..., k7]", node)
+            return tuple(self.key(k, src) for k in node.items)
+        if t is not Str:
+            raise self.fail(src, f"'{s.name}' takes a string in double quotes", node)
+        return node.value
+
+    def key(self, node: Node, src: Src):
+        t = type(node)
+        if t is Num or t is Str:
+            return node.value
+        if t is Tup:
+            items = node.items
+            if all(type(x) is Num or type(x) is Str for x in items):
+                return tuple([x.value for x in items])
+            return tuple([self.key(x, src) for x in items])
+        raise self.fail(src, "a debug key is a number, a string or a tuple of them, all "
+                        "known at assembly time", node)
+
+    # ------------------------------------------------------------ directives
+
+    def _name(self, node: Node, src: Src, what: str) -> str:
+        if type(node) is not Name:
+            raise self.fail(src, f"expected {what}, not {_describe(node)}", node)
+        if "{" in node.id:
+            raise self.fail(src, self.unknown(node.id), node)
+        return node.id
+
+    def _int(self, node: Node, src: Src, what: str) -> int:
+        if type(node) is not Num:
+            raise self.fail(src, f"{what} must be an assembly-time constant", node)
+        return node.value
+
+    def declare(self, s: Stmt, src: Src) -> None:
+        usage = {".scratch": "NAME[, LEN]", ".vector": "NAME[, COUNT]", ".temp": "NAME[, LEN]"}
+        if not 1 <= len(s.args) <= 2:
+            raise self.fail(src, f"'{s.name}' reads: {s.name} {usage[s.name]} [@ ADDR]", s.pos)
+        name = self._name(s.args[0], src, "a symbol name")
+        count = self._int(s.args[1], src, "the size") if len(s.args) == 2 else 1
+        if count < 1:
+            raise self.fail(src, f"the size of '{name}' must be at least 1, not {count}",
+                            s.args[1])
+        vector = s.name == ".vector"
+        length = count * isa.VLEN if vector else count
+        self.add_symbol(Symbol(name, length, src, s.args[0].pos, self.pin(s, src),
+                               temp=s.name == ".temp", vector=vector))
+
+    def pin(self, s: Stmt, src: Src) -> int | None:
+        if s.pin is None:
+            return None
+        return self._int(s.pin, src, "a pinned address")
+
+    def add_symbol(self, sym: Symbol) -> None:
+        prev = self.m.symbols.get(sym.name)
+        if prev is not None:
+            raise self.fail(sym.src, f"scratch symbol '{sym.name}' is declared twice", sym.pos,
+                            notes=(Note("first declared here", prev.src.loc(prev.pos)),))
+        self.m.symbols[sym.name] = sym
+
+    def const(self, s: Stmt, src: Src) -> None:
+        if len(s.args) != 2:
+            raise self.fail(src, "'.const' reads: .const NAME, VALUE", s.pos)
+        name = self._name(s.args[0], src, "a symbol name")
+        value = self._int(s.args[1], src, "the value of '.const'")
+        self.add_symbol(Symbol(name, 1, src, s.args[0].pos, self.pin(s, src), const=value))
+        op = isa.BY_MNEMONIC["const"]
+        self.add_op(IROp(op, [Ref(name, 0, s.args[0]), value], src, s.pos, s.args), src, s)
+
+    def names(self, s: Stmt, src: Src) -> list[tuple[str, Node]]:
+        if not s.args:
+            raise self.fail(src, f"'{s.name}' takes one or more names", s.pos)
+        return [(self._name(a, src, "a name"), a) for a in s.args]
+
+    def global_(self, s: Stmt, src: Src) -> None:
+        for name, node in self.names(s, src):
+            self.m.globals.setdefault(name, (src, node.pos))
+
+    def extern(self, s: Stmt, src: Src) -> None:
+        for name, node in self.names(s, src):
+            self.m.externs.setdefault(name, (src, node.pos))
+
+    def restrict(self, s: Stmt, src: Src) -> None:
+        got = [name for name, _ in self.names(s, src)]
+        if len(got) < 2:
+            raise self.fail(src, "'.restrict' names two or more scratch words whose memory "
+                            "regions are disjoint", s.pos)
+        self.m.restricts.append((got, src))
+
+    def pin_block(self, s: Stmt, src: Src) -> None:
+        if s.args:
+            raise self.fail(src, f"'{s.name}' takes no operands", s.args[0])
+        if self.bundle is not None:
+            raise self.fail(src, f"'{s.name}' cannot stand inside a bundle", s.pos)
+        if s.name == ".pin":
+            if self.pin_start is not None:
+                raise self.fail(src, "'.pin' inside '.pin'", s.pos)
+            self.pin_start = (len(self.m.bundles), src, s.pos)
+            return
+        if self.pin_start is None:
+            raise self.fail(src, "'.endpin' without '.pin'", s.pos)
+        self.m.pins.append((self.pin_start[0], len(self.m.bundles)))
+        self.pin_start = None
+
+    def empty(self, s: Stmt, src: Src) -> None:
+        b = self.bundle
+        if b is None:
+            raise self.fail(src, "'.empty' belongs inside a bundle's braces", s.pos)
+        if not s.args:  # `{ .empty }`: the machine's {} (no engine, no cycle)
+            if b.order or b.ops:
+                raise self.fail(src, "'.empty' with no engines makes a bundle with no "
+                                "engines at all; this one has some", s.pos)
+            b.order.append("*none*")
+            return
+        for a in s.args:
+            engine = self._name(a, src, "an engine name")
+            if engine not in isa.SLOT_LIMITS:
+                raise self.fail(src, f"unknown engine '{engine}' (engines: "
+                                f"{', '.join(isa.ENGINES)})", a)
+            if engine in b.order:
+                raise self.fail(src, f"engine '{engine}' is already in this bundle", a)
+            b.order.append(engine)
+
+
+def _describe(node: Node) -> str:
+    t = type(node)
+    return {Num: "a number", Name: "a name", Indexed: "a scratch word", Raw: "a raw address",
+            Str: "a string", Tup: "a tuple", Lst: "a list"}.get(t, "an expression")
+
+
+_DIRECTIVES = {
+    ".scratch": Lowerer.declare, ".vector": Lowerer.declare, ".temp": Lowerer.declare,
+    ".const": Lowerer.const, ".global": Lowerer.global_, ".extern": Lowerer.extern,
+    ".restrict": Lowerer.restrict, ".pin": Lowerer.pin_block, ".endpin": Lowerer.pin_block,
+    ".empty": Lowerer.empty,
+}
+_PINNABLE = {".scratch", ".vector", ".temp", ".const"}
+
+
+def lower(items: list[Item], diagnostics: list[ToolchainError], macros=()) -> Module:
+    """Build the IR from expanded items; diagnostics are collected, not raised."""
+    return Lowerer(diagnostics, macros).run(items)

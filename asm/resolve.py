@@ -1,0 +1,145 @@
+"""Resolve stage: IR + scratch layout -> `Kernel`.
+
+Every operand becomes an integer (scratch address, immediate, jump target);
+the result is the reference simulator's bundle list plus the scratch map,
+labels and source map.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import isa
+from .errors import Diagnostic, Note, ToolchainError
+from .expr import ExprError, evaluate
+from .ir import Deferred, IROp, Module, Ref
+from .kernel import Kernel
+from .syntax import Name
+
+
+class _Fail(Exception):
+    pass
+
+
+class Resolver:
+    def __init__(self, module: Module, addresses: dict[str, int],
+                 diagnostics: list[ToolchainError]) -> None:
+        self.m = module
+        self.diagnostics = diagnostics
+        self.where = {name: (addresses[name], s.length) for name, s in module.symbols.items()
+                      if name in addresses}
+        self.labels = {name: pc for name, (pc, _, _) in module.labels.items()}
+
+    def fail(self, o: IROp, message: str, node, notes: tuple[Note, ...] = ()) -> _Fail:
+        pos = node if isinstance(node, int) else getattr(node, "pos", None)
+        self.diagnostics.append(o.src.error(message, pos, getattr(node, "end", None),
+                                            notes=notes))
+        return _Fail()
+
+    def scratch(self, o: IROp, ref: Ref, width: int) -> int:
+        if ref.name is None:
+            a = ref.offset
+            if a < 0 or a + width > isa.SCRATCH_SIZE:
+                raise self.fail(o, f"@{a} {self.span(a, width)} is outside scratch "
+                                f"(0..{isa.SCRATCH_SIZE - 1})", ref.node)
+            return a
+        w = self.where.get(ref.name)
+        if w is None:
+            raise self.fail(o, self.unknown_symbol(ref.name), ref.node)
+        base, length = w
+        if ref.offset < 0 or ref.offset + width > length:
+            what = "a vector of 8 words" if width > 1 else "a word"
+            raise self.fail(o, f"'{ref.name}[{ref.offset}]' is {what} at offset {ref.offset} "
+                            f"{self.span(ref.offset, width)}, but '{ref.name}' has "
+                            f"{length} word{'s' * (length != 1)}", ref.node)
+        return base + ref.offset
+
+    @staticmethod
+    def span(a: int, width: int) -> str:
+        return f"(words {a}..{a + width - 1})" if width > 1 else ""
+
+    def unknown_symbol(self, name: str) -> str:
+        if name in self.labels:
+            return f"'{name}' is a label, not a scratch symbol"
+        if name in self.m.equs:
+            return f"'{name}' is an assembly-time constant, not a scratch symbol; write @{name}"
+        if name in self.m.externs:
+            return f"'{name}' is declared .extern; link this module with 'vasm link'"
+        if "{" in name:
+            return (f"'{name}' still holds a substitution: no macro argument or loop "
+                    "variable of that name is in scope")
+        close = difflib.get_close_matches(name, list(self.where), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; declare it with .scratch"
+        return f"unknown scratch symbol '{name}'{hint}"
+
+    def label(self, o: IROp, node: Name) -> int:
+        pc = self.labels.get(node.id)
+        if pc is not None:
+            return pc
+        if node.id in self.where:
+            raise self.fail(o, f"'{node.id}' is a scratch symbol; an immediate needs a number "
+                            "or a label", node)
+        if node.id in self.m.externs:
+            raise self.fail(o, f"'{node.id}' is declared .extern; link this module with "
+                            "'vasm link'", node)
+        close = difflib.get_close_matches(node.id, [*self.labels, *self.m.equs], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise self.fail(o, f"unknown name '{node.id}' (not a label or .equ constant){hint}",
+                        node)
+
+    def immediate(self, o: IROp, d: Deferred, pc: int) -> int:
+        try:
+            v = evaluate(d.value, lambda n: self.label(o, n))
+        except ExprError as e:
+            raise self.fail(o, e.message, e.pos) from None
+        return v - (pc + 1) if d.relative else v
+
+    def slot(self, o: IROp, pc: int) -> tuple:
+        op = o.op
+        out = [op.name]
+        offset_index = op.offset_index
+        for operand, arg in zip(op.operands, o.args, strict=True):
+            t = type(arg)
+            if t is Ref:
+                out.append(self.scratch(o, arg, operand.kind.width))
+            elif t is Deferred:
+                out.append(self.immediate(o, arg, pc))
+            else:
+                out.append(arg)
+        if offset_index is not None:  # load_offset: every scratch operand moves by imm
+            off = out[offset_index]
+            for index, width, _ in op.scratch_operands:
+                a = out[index] + off
+                if a < 0 or a + width > isa.SCRATCH_SIZE:
+                    raise self.fail(o, f"'{op.mnemonic}' reaches scratch {a} through its "
+                                    f"offset {off}, outside 0..{isa.SCRATCH_SIZE - 1}",
+                                    o.nodes[index - 1])
+        return tuple(out)
+
+    def run(self) -> Kernel | None:
+        program = []
+        source = []
+        ok = True
+        for pc, b in enumerate(self.m.bundles):
+            bundle: dict[str, list] = {e: [] for e in b.order}
+            for o in b.ops:
+                try:
+                    bundle[o.op.engine].append(self.slot(o, pc))
+                except _Fail:
+                    ok = False
+            program.append(bundle)
+            source.append((b.ops[0].src if b.ops else b.src).where)
+        if not ok:
+            return None
+        scratch = {a: (name, self.m.symbols[name].length)
+                   for name, (a, _) in self.where.items()}
+        try:
+            return Kernel(program, scratch=scratch, labels=dict(self.labels), source=source)
+        except ToolchainError as e:  # a rule the checks above missed; still a diagnostic
+            self.diagnostics.append(Diagnostic(e.message))
+            return None
+
+
+def resolve(module: Module, addresses: dict[str, int],
+            diagnostics: list[ToolchainError]) -> Kernel | None:
+    return Resolver(module, addresses, diagnostics).run()

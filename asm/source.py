@@ -1,0 +1,80 @@
+"""Where each statement came from: files read, lines, and expansion chains."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import Diagnostic, Location, Note
+
+
+@dataclass(frozen=True, slots=True)
+class Src:
+    """One line as the assembler saw it.
+
+    `base` is the offset of the line's start in the text its nodes' offsets
+    count in. When macro or loop substitution rewrote the line, `text` holds
+    the rewritten line and `colmap[i]` the original column of its character
+    `i`. `chain` holds the notes that explain how the line got here (macro
+    calls, includes), innermost first.
+    """
+
+    file: str | None
+    lineno: int
+    base: int = 0
+    text: str | None = None
+    colmap: tuple[int, ...] | None = None
+    chain: tuple[Note, ...] = ()
+
+    def col(self, pos: int) -> int:
+        i = pos - self.base
+        if self.colmap is not None:
+            return self.colmap[min(max(i, 0), len(self.colmap) - 1)]
+        return i + 1
+
+    def loc(self, pos: int | None = None) -> Location:
+        return Location(self.file, self.lineno, None if pos is None else self.col(pos))
+
+    @property
+    def where(self) -> str:
+        """'file:line', as kernel source maps hold it."""
+        return f"{self.file or '<input>'}:{self.lineno}"
+
+    def error(self, message: str, pos: int | None = None, end: int | None = None, *,
+              severity: str = "error", notes: tuple[Note, ...] = ()) -> Diagnostic:
+        width = 1
+        if pos is not None and end is not None and self.colmap is None:
+            width = end - pos
+        extra: tuple[Note, ...] = ()
+        if self.text is not None:
+            extra = (Note(f"after substitution the line reads: {self.text.strip()}"),)
+        return Diagnostic(message, location=self.loc(pos), notes=(*notes, *extra, *self.chain),
+                          severity=severity, width=width)
+
+
+class Sources:
+    """The text of every file read during one assembly, for diagnostics."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+
+    def read(self, path: str) -> str:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.texts[path] = text
+        return text
+
+    def add(self, name: str, text: str) -> None:
+        self.texts[name] = text
+
+    def line(self, name: str | None, lineno: int) -> str | None:
+        text = self.texts.get(name or "<input>")
+        if text is None and name is not None and os.path.exists(name):
+            try:
+                text = self.read(name)
+            except (OSError, UnicodeDecodeError):
+                return None
+        if text is None:
+            return None
+        lines = text.splitlines()
+        return lines[lineno - 1] if 0 < lineno <= len(lines) else None

@@ -1,0 +1,405 @@
+"""Parse stage: `.vasm` text -> `Line`s (labels, braces, statements).
+
+The grammar (grammar/vasm.lark) is the only parser of the language. Each
+distinct line is parsed once, by Lark's LALR parser with the basic lexer and an
+inline transformer (nodes are built during the parse; no tree). Kernels repeat
+lines a lot, and a bad line does not stop the others from being checked.
+Node offsets count from the start of their line.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .errors import Diagnostic, Location, ToolchainError
+
+# ---------------------------------------------------------------- nodes
+
+
+class Node:
+    __slots__ = ("pos", "end")
+
+
+class Num(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: int, pos: int, end: int) -> None:
+        self.value, self.pos, self.end = value, pos, end
+
+
+class Name(Node):
+    __slots__ = ("id",)
+
+    def __init__(self, id: str, pos: int, end: int) -> None:  # noqa: A002
+        self.id, self.pos, self.end = id, pos, end
+
+
+class Bin(Node):
+    __slots__ = ("op", "a", "b", "op_pos")
+
+    def __init__(self, op: str, a: Node, b: Node, op_pos: int) -> None:
+        self.op, self.a, self.b, self.op_pos = op, a, b, op_pos
+        self.pos, self.end = a.pos, b.end
+
+
+class Un(Node):
+    __slots__ = ("op", "a")
+
+    def __init__(self, op: str, a: Node, pos: int) -> None:
+        self.op, self.a, self.pos, self.end = op, a, pos, a.end
+
+
+class Indexed(Node):
+    __slots__ = ("name", "index")
+
+    def __init__(self, name: Name, index: Node, end: int) -> None:
+        self.name, self.index, self.pos, self.end = name, index, name.pos, end
+
+
+class Raw(Node):
+    """`@ADDR`: a raw scratch address."""
+
+    __slots__ = ("addr",)
+
+    def __init__(self, addr: Node, pos: int) -> None:
+        self.addr, self.pos, self.end = addr, pos, addr.end
+
+
+class Str(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: str, pos: int, end: int) -> None:
+        self.value, self.pos, self.end = value, pos, end
+
+
+class Tup(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Node], pos: int, end: int) -> None:
+        self.items, self.pos, self.end = items, pos, end
+
+
+class Lst(Tup):
+    __slots__ = ()
+
+
+class KeyVal(Node):
+    """`NAME = EXPR` as an argument (`.for i = 0, 8`)."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: Name, value: Node) -> None:
+        self.name, self.value, self.pos, self.end = name, value, name.pos, value.end
+
+
+@dataclass(slots=True)
+class Stmt:
+    """`NAME arg, ... [@ PIN]`: an op, a directive or a macro call."""
+
+    name: str
+    pos: int
+    lineno: int
+    col: int
+    args: list[Node]
+    pin: Node | None = None
+
+    @property
+    def end(self) -> int:
+        last = self.pin or (self.args[-1] if self.args else None)
+        return last.end if last is not None else self.pos + len(self.name)
+
+
+@dataclass(slots=True)
+class Assign:
+    """`NAME = EXPR`."""
+
+    name: str
+    pos: int
+    lineno: int
+    col: int
+    value: Node
+
+    @property
+    def end(self) -> int:
+        return self.value.end
+
+
+@dataclass(slots=True)
+class Line:
+    """One parsed source line. Node offsets count from the line's first
+    character, so equal lines share one parse wherever they stand."""
+
+    label: Name | None
+    open: int | None  # offset of an opening '{'
+    stmts: list[Stmt | Assign]
+    close: int | None  # offset of a closing '}'
+
+
+# ---------------------------------------------------------------- the parser
+
+
+@functools.cache
+def grammar_text() -> str:
+    return resources.files("asm.grammar").joinpath("vasm.lark").read_text(encoding="utf-8")
+
+
+def unquote(token: str) -> str:
+    """The value of a STRING token: a double-quoted literal with Python's escapes."""
+    if "\\" not in token:
+        return token[1:-1]
+    return ast.literal_eval(token)  # reads a literal; evaluates nothing
+
+
+def parse_int(text: str) -> int:
+    return int(text.replace("_", ""), 0)
+
+
+class _Build(Transformer):
+    """Inline transformer: builds nodes while the LALR parser reduces."""
+
+    def start(self, lines):
+        return lines
+
+    def line(self, c):
+        first = c[0]
+        if type(first) is Token:  # a label
+            label = Name(first.value[:-1], first.start_pos, first.end_pos - 1)
+            if len(c) == 1:
+                return Line(label, None, [], None)
+            opened, stmts, closed = c[1]
+            return Line(label, opened, stmts, closed)
+        return Line(None, *first)
+
+    # A body is (opens, stmts, closes).
+    def plain(self, c):
+        return (None, c[0], None)
+
+    def open(self, c):  # noqa: A003
+        return (c[0].start_pos, c[1] if len(c) > 1 else [], None)
+
+    def whole(self, c):
+        return (c[0].start_pos, c[1] if len(c) > 2 else [], c[-1].start_pos)
+
+    def close(self, c):
+        return (None, [] if len(c) == 1 else c[0], c[-1].start_pos)
+
+    def first(self, c):
+        return c
+
+    def more(self, c):
+        c[0].append(c[1])
+        return c[0]
+
+    def one(self, c):
+        return c
+
+    def op(self, c):
+        t = c[0]
+        return Stmt(t.value, t.start_pos, t.line, t.column, c[1] if len(c) > 1 else [])
+
+    def pinned(self, c):
+        t = c[0]
+        return Stmt(t.value, t.start_pos, t.line, t.column, c[1], c[3])
+
+    def assign(self, c):
+        t = c[0]
+        return Assign(t.value, t.start_pos, t.line, t.column, c[2])
+
+    def macro_head(self, c):
+        t, name = c[0], c[1]
+        head = Name(name.value, name.start_pos, name.end_pos)
+        return Stmt(t.value, t.start_pos, t.line, t.column, [head, *(c[2] if len(c) > 2 else [])])
+
+    def indexed(self, c):
+        t = c[0]
+        return Indexed(Name(t.value, t.start_pos, t.end_pos), c[2], c[3].end_pos)
+
+    def raw(self, c):
+        return Raw(c[1], c[0].start_pos)
+
+    def string(self, c):
+        t = c[0]
+        return Str(unquote(t.value), t.start_pos, t.end_pos)
+
+    def keyval(self, c):
+        t = c[0]
+        return KeyVal(Name(t.value, t.start_pos, t.end_pos), c[2])
+
+    def tuple(self, c):  # noqa: A003
+        # LPAR RPAR | LPAR key RPAR (after a comma) | LPAR key keys RPAR
+        items = [c[1], *c[2]] if len(c) == 4 else c[1:-1]
+        return Tup(items, c[0].start_pos, c[-1].end_pos)
+
+    def list(self, c):  # noqa: A003
+        return Lst(c[1] if len(c) == 3 else [], c[0].start_pos, c[-1].end_pos)
+
+    def chain(self, c):
+        if type(c[0]) is list:  # chain op unary
+            c[0].extend(c[1:])
+            return c[0]
+        return c
+
+    def binary(self, c):
+        return _precedence(c[0])
+
+    def unop(self, c):
+        op, a = c
+        return Un(op.value, a, op.start_pos)
+
+    def paren(self, c):
+        inner = c[1]
+        if type(inner) is Bin or type(inner) is Un:  # keep the parentheses in its text
+            inner.pos, inner.end = c[0].start_pos, c[2].end_pos
+        return inner
+
+    def number(self, c):
+        t = c[0]
+        return Num(parse_int(t.value), t.start_pos, t.end_pos)
+
+    def name(self, c):
+        t = c[0]
+        return Name(t.value, t.start_pos, t.end_pos)
+
+
+# Binding power of each binary operator (C's order); all associate left.
+PRECEDENCE = {"|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
+
+
+def _precedence(chain: list) -> Node:
+    """Bind a flat [operand, op, operand, op, ...] chain by PRECEDENCE."""
+    operands: list[Node] = [chain[0]]
+    ops: list[Token] = []
+
+    def reduce() -> None:
+        op = ops.pop()
+        b = operands.pop()
+        operands.append(Bin(op.value, operands.pop(), b, op.start_pos))
+
+    for i in range(1, len(chain), 2):
+        op = chain[i]
+        while ops and PRECEDENCE[ops[-1].value] >= PRECEDENCE[op.value]:
+            reduce()
+        ops.append(op)
+        operands.append(chain[i + 1])
+    while ops:
+        reduce()
+    return operands[0]
+
+
+@functools.cache
+def _parser() -> Lark:
+    """One line at a time (start symbol `one`), nodes built while parsing."""
+    return Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_Build(),
+                start="one", cache=True, maybe_placeholders=False)
+
+
+@functools.cache
+def tree_parser() -> Lark:
+    """The whole-file grammar building a plain parse tree: no work of ours at all,
+    the floor that bench/asm_speed.py compares the assembler with."""
+    return Lark(grammar_text(), parser="lalr", lexer="basic", cache=True)
+
+
+# Terminal names in words, for "expected ..." messages.
+_WORDS = {
+    "NAME": "a name", "LABEL": "a label", "INT": "a number", "STRING": "a string",
+    "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LBRACK": "'['",
+    "RBRACK": "']'", "AT": "'@'", "EQUALS": "'='", "COMMA": "','", "SEMICOLON": "';'",
+    "PIPE": "'|'", "CARET": "'^'", "AMP": "'&'", "SHIFT": "'<<' or '>>'", "PLUS": "'+'",
+    "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "TILDE": "'~'",
+    "_NL": "the end of the line", "MACRO": "'.macro'", "$END": "the end of the file",
+}
+_OPERATORS = {"PIPE", "CARET", "AMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT"}
+
+
+def _expected_words(expected: set[str]) -> str:
+    names = set(expected)
+    words = []
+    if names & _OPERATORS and len(names & _OPERATORS) > 3:
+        names -= _OPERATORS
+        words.append("an operator")
+    for n in sorted(names, key=lambda n: (n not in ("NAME", "INT"), n)):
+        w = _WORDS.get(n, n.lower())
+        if w not in words:
+            words.append(w)
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "something else"
+
+
+def _token_words(tok: Token) -> str:
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "$END":
+        return "end of file"
+    return f"{tok.value!r}"
+
+
+def _syntax_error(e: UnexpectedInput, filename: str | None, lineno: int) -> ToolchainError:
+    col = e.column if isinstance(e.column, int) and e.column > 0 else 1
+    loc = Location(filename, lineno, col)
+    if isinstance(e, UnexpectedCharacters):
+        msg = f"unexpected character {e.char!r}"
+    elif isinstance(e, UnexpectedToken):
+        msg = f"unexpected {_token_words(e.token)}; expected {_expected_words(e.expected)}"
+        if e.token.type == "_NL" and isinstance(e.token.column, int):
+            loc = Location(filename, lineno, e.token.column)
+    else:
+        msg = "unexpected end of input"
+    hint = _hint(e)
+    width = len(e.token.value) if isinstance(e, UnexpectedToken) and e.token.type != "_NL" else 1
+    return Diagnostic(msg + (f" ({hint})" if hint else ""), location=loc, width=width)
+
+
+def _hint(e: UnexpectedInput) -> str | None:
+    if isinstance(e, UnexpectedToken):
+        t = e.token
+        if t.type in ("NAME", "INT") and "RPAR" not in e.expected and "_NL" in e.expected:
+            return "a missing ',' between operands?"
+        if t.type == "SEMICOLON" or t.value == ";":
+            return None
+    return None
+
+
+def parse(text: str, filename: str | None = None,
+          errors: list[ToolchainError] | None = None) -> list[tuple[int, Line]]:
+    """Parse a file into (line number, Line) pairs, skipping blank lines.
+
+    Each distinct line text is parsed once (kernels repeat lines a lot). Syntax
+    errors go to `errors`, every bad line once; without `errors` the first is
+    raised.
+    """
+    seen: dict[str, list[Line]] = {}
+    out: list[tuple[int, Line]] = []
+    parser = _parser()
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        got = seen.get(raw)
+        if got is None:
+            stripped = raw.lstrip()
+            if not stripped or stripped[0] == "#":
+                continue
+            try:
+                got = parser.parse(raw + "\n")
+            except UnexpectedInput as e:
+                err = _syntax_error(e, filename, lineno)
+                if errors is None:
+                    raise err from None
+                errors.append(err)
+                got = []
+            seen[raw] = got
+        for line in got:
+            out.append((lineno, line))
+    return out
+
+
+def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[Line]:
+    """Parse one line of text; raises a Diagnostic on a syntax error."""
+    try:
+        return _parser().parse(raw + "\n")
+    except UnexpectedInput as e:
+        raise _syntax_error(e, filename, lineno) from None

@@ -1,0 +1,1 @@
+"""Package data: the .vasm grammar (vasm.lark)."""
