@@ -83,10 +83,20 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
         if name not in module.symbols and name not in module.labels:
             diags.append(src.error(f"'{name}' is declared .extern but this module is "
                                    "assembled alone; link it with 'vasm link'", pos))
-    if any(d.severity == "error" for d in diags):
+    if layout_errors:  # symbols without addresses would only cause more noise
         return result
-    result.kernel = resolve(module, addresses, diags)
+    kernel = resolve(module, addresses, diags)
+    diags.sort(key=_position)
+    if not any(d.severity == "error" for d in diags):
+        result.kernel = kernel
     return result
+
+
+def _position(d: ToolchainError) -> tuple:
+    loc = d.location
+    if loc is None:
+        return ("", 0, 0)
+    return (loc.file or "", loc.line or 0, loc.col or 0)
 
 
 def assemble(source: str | os.PathLike, *, filename: str | None = None,

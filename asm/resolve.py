@@ -48,10 +48,13 @@ class Resolver:
             raise self.fail(o, self.unknown_symbol(ref.name), ref.node)
         base, length = w
         if ref.offset < 0 or ref.offset + width > length:
-            what = "a vector of 8 words" if width > 1 else "a word"
-            raise self.fail(o, f"'{ref.name}[{ref.offset}]' is {what} at offset {ref.offset} "
-                            f"{self.span(ref.offset, width)}, but '{ref.name}' has "
-                            f"{length} word{'s' * (length != 1)}", ref.node)
+            has = f"'{ref.name}' has {length} word{'s' * (length != 1)}"
+            if width > 1:
+                message = (f"vector operand covers words {ref.offset}..{ref.offset + width - 1} "
+                           f"of '{ref.name}', but {has}")
+            else:
+                message = f"word {ref.offset} is outside '{ref.name}': {has}"
+            raise self.fail(o, message, ref.node)
         return base + ref.offset
 
     @staticmethod

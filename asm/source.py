@@ -57,6 +57,7 @@ class Sources:
 
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}
 
     def read(self, path: str) -> str:
         with open(path, encoding="utf-8") as f:
@@ -76,5 +77,7 @@ class Sources:
                 return None
         if text is None:
             return None
-        lines = text.splitlines()
-        return lines[lineno - 1] if 0 < lineno <= len(lines) else None
+        lines = self._lines.get(name or "<input>")
+        if lines is None:
+            lines = self._lines[name or "<input>"] = text.split("\n")
+        return lines[lineno - 1].rstrip("\r") if 0 < lineno <= len(lines) else None

@@ -340,30 +340,36 @@ def _token_words(tok: Token) -> str:
     return f"{tok.value!r}"
 
 
-def _syntax_error(e: UnexpectedInput, filename: str | None, lineno: int) -> ToolchainError:
+def _syntax_error(e: UnexpectedInput, filename: str | None, lineno: int) -> Diagnostic:
     col = e.column if isinstance(e.column, int) and e.column > 0 else 1
-    loc = Location(filename, lineno, col)
+    width = 1
     if isinstance(e, UnexpectedCharacters):
         msg = f"unexpected character {e.char!r}"
+        if e.char == '"':
+            msg = "unterminated string (a string ends with '\"' on the same line)"
     elif isinstance(e, UnexpectedToken):
-        msg = f"unexpected {_token_words(e.token)}; expected {_expected_words(e.expected)}"
-        if e.token.type == "_NL" and isinstance(e.token.column, int):
-            loc = Location(filename, lineno, e.token.column)
+        tok = e.token
+        if tok.type != "_NL":
+            width = len(tok.value)
+        elif isinstance(tok.column, int):
+            col = tok.column
+        msg = _token_message(tok, e.expected)
     else:
         msg = "unexpected end of input"
-    hint = _hint(e)
-    width = len(e.token.value) if isinstance(e, UnexpectedToken) and e.token.type != "_NL" else 1
-    return Diagnostic(msg + (f" ({hint})" if hint else ""), location=loc, width=width)
+    return Diagnostic(msg, location=Location(filename, lineno, col), width=width)
 
 
-def _hint(e: UnexpectedInput) -> str | None:
-    if isinstance(e, UnexpectedToken):
-        t = e.token
-        if t.type in ("NAME", "INT") and "RPAR" not in e.expected and "_NL" in e.expected:
-            return "a missing ',' between operands?"
-        if t.type == "SEMICOLON" or t.value == ";":
-            return None
-    return None
+def _token_message(tok: Token, expected: set[str]) -> str:
+    operand_start = {"NAME", "INT", "STRING", "LPAR", "LBRACK", "AT"}
+    if tok.type in operand_start and "COMMA" in expected:
+        return f"missing ',' before {_token_words(tok)}"
+    if tok.type == "_NL" and expected <= {"RPAR", "RBRACK", "COMMA"} | _OPERATORS:
+        closers = [w for t, w in (("RPAR", "')'"), ("RBRACK", "']'")) if t in expected]
+        if closers:
+            return f"missing {' or '.join(closers)} before the end of the line"
+    if tok.type == "LABEL":
+        return f"unexpected label {tok.value!r}: a label starts its line"
+    return f"unexpected {_token_words(tok)}; expected {_expected_words(expected)}"
 
 
 def parse(text: str, filename: str | None = None,

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import click
 
+from asm.cli import assemble_options
+from asm.diagnostics import render
 from asm.errors import ToolchainError
 from asm.fileio import write_text_atomic
 from asm.kernel import Kernel, load_kernel
+from asm.source import Sources
 
 from .checking import CheckedRun, run_checked
 from .machine import ENGINES, check_image
@@ -30,19 +33,20 @@ class InputError(Exception):
 
 
 def _fail(err: ToolchainError | InputError, code: int) -> None:
-    loc = getattr(err, "location", None)
-    message = getattr(err, "message", str(err))
-    head = f"{loc}: error: {message}" if loc else f"vemu: error: {message}"
-    click.echo(head, err=True)
-    for note in getattr(err, "notes", ()):
-        click.echo(f"note: {note}", err=True)
+    if isinstance(err, ToolchainError):
+        # The source line of a runtime fault is shown when its file is at hand.
+        click.echo(render(err, Sources(), program="vemu"), err=True)
+    else:
+        click.echo(f"vemu: error: {err}", err=True)
     sys.exit(code)
 
 
-def _load(path: str) -> Kernel:
+def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...]) -> Kernel:
     if path.endswith(".vasm"):
-        raise InputError(f"{path}: running .vasm sources needs the assembler, which is not "
-                         "available yet; run a kernel image (.vk.json or a JSON bundle list)")
+        # The CLI, not the emulator, reaches for the assembler.
+        from asm.cli import assemble_or_exit
+        return assemble_or_exit(path, defines, include_paths, program="vemu",
+                                exit_code=EXIT_INPUT).kernel
     return load_kernel(path)
 
 
@@ -104,17 +108,20 @@ def main() -> None:
               help="Stop with an error once a taken jump finds more than N cycles spent.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON summary object as the last line of stdout.")
+@assemble_options
 @click.pass_context
 def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batch: int,
         rounds: int, seed: int, seeds: int | None, check: bool, debug: bool, pause: bool,
-        dump_mem: str | None, engine: str, max_cycles: int | None, as_json: bool) -> None:
-    """Run KERNEL (a .vk.json image or a JSON bundle list) and report its cycles."""
+        dump_mem: str | None, engine: str, max_cycles: int | None, as_json: bool,
+        defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
+    """Run KERNEL (a .vk.json image, a JSON bundle list, or a .vasm source, assembled
+    first) and report its cycles."""
     if mem_file is not None and seeds is not None:
         raise click.UsageError("--mem and --seeds exclude each other")
     if dump_mem is not None and seeds is not None and seeds > 1:
         raise click.UsageError("--dump-mem needs a single run, not --seeds")
     try:
-        k = _load(kernel)
+        k = _load(kernel, defines, include_paths)
         if mem_file is not None:
             images = [(None, _read_image(mem_file))]
         else:

@@ -1,0 +1,194 @@
+"""`vasm`: the command-line front end. Thin: parse options, call the library,
+render diagnostics, choose the exit code (0 ok, 1 bad input, 2 usage)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .assembler import Assembly, assemble_full
+from .diagnostics import render, render_all
+from .errors import ToolchainError
+from .fileio import write_text_atomic
+from .kernel import Kernel, dumps_kernel, load_kernel
+
+EXIT_BAD_INPUT = 1
+
+
+def _fail(err: ToolchainError) -> None:
+    click.echo(render(err), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _parse_defines(values: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        name, _, value = v.partition("=")
+        try:
+            out[name.strip()] = int((value or "1").replace("_", ""), 0)
+        except ValueError:
+            raise click.BadParameter(f"{v!r}: expected NAME=INTEGER", param_hint="-D") from None
+        if not name.strip().isidentifier():
+            raise click.BadParameter(f"{v!r}: {name!r} is not a name", param_hint="-D")
+    return out
+
+
+def assemble_options(f):
+    """-D and -I, shared by every command that assembles (vemu run too)."""
+    f = click.option("-I", "include_paths", multiple=True, metavar="DIR",
+                     type=click.Path(file_okay=False),
+                     help="Search DIR for .include files (after the including file's own).")(f)
+    f = click.option("-D", "defines", multiple=True, metavar="NAME=VALUE",
+                     help="Define an assembly-time constant (like .equ).")(f)
+    return f
+
+
+def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
+                     max_errors: int | None = None, werror: bool = False,
+                     program: str = "vasm", exit_code: int = EXIT_BAD_INPUT) -> Assembly:
+    """Assemble a file, print its diagnostics, exit with `exit_code` on errors."""
+    result = assemble_full(Path(src), defines=_parse_defines(defines),
+                           include_paths=tuple(include_paths))
+    failed = result.kernel is None or bool(result.errors) or (werror and result.warnings)
+    if result.diagnostics:
+        click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors,
+                              program=program), err=True)
+    if failed:
+        sys.exit(exit_code)
+    return result
+
+
+def _write(path: str, text: str) -> None:
+    if path == "-":
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(path, text)
+
+
+def load_any(path: str, defines=(), include_paths=()) -> Kernel:
+    """A kernel from an image or a `.vasm` source."""
+    if path.endswith(".vasm"):
+        return assemble_or_exit(path, defines, include_paths).kernel
+    try:
+        return load_kernel(path)
+    except ToolchainError as e:
+        _fail(e)
+        raise  # unreachable
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vliw-toolchain")
+def main() -> None:
+    """Assembler toolchain for the take-home's VLIW SIMD machine."""
+
+
+@main.command("assemble")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("-o", "output", metavar="OUT", help="Kernel image to write (default: SRC with "
+              ".vk.json; '-' for stdout).")
+@assemble_options
+@click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write a listing: bundle index, encoded slots, source, macro chain.")
+@click.option("--max-errors", type=click.IntRange(1), metavar="N",
+              help="Show at most N errors.")
+@click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
+              help="-W error: treat warnings as errors.")
+def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
+                 include_paths: tuple[str, ...], listing: str | None,
+                 max_errors: int | None, warn: str | None) -> None:
+    """Assemble SRC (.vasm) into a kernel image (.vk.json)."""
+    result = assemble_or_exit(src, defines, include_paths, max_errors=max_errors,
+                              werror=warn == "error")
+    out = output or (src[:-5] if src.endswith(".vasm") else src) + ".vk.json"
+    _write(out, dumps_kernel(result.kernel))
+    if listing:
+        from .listing import make_listing
+        write_text_atomic(listing, make_listing(result))
+
+
+@main.command("disasm")
+@click.argument("kernel", type=click.Path(dir_okay=False))
+@click.option("-o", "output", default="-", show_default=True, metavar="OUT",
+              help="Where to write the .vasm text.")
+def disasm_cmd(kernel: str, output: str) -> None:
+    """Disassemble a kernel image into canonical .vasm."""
+    from .disasm import disassemble
+    _write(output, disassemble(load_any(kernel)))
+
+
+@main.command("fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="Only report files that are not formatted; exit 1.")
+@click.option("-i", "in_place", is_flag=True, help="Rewrite the files in place.")
+def fmt_cmd(files: tuple[str, ...], check: bool, in_place: bool) -> None:
+    """Lay out .vasm sources canonically (comments, directives and macros kept)."""
+    from .fmt import format_source
+    bad = False
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+            new = format_source(text, filename=name)
+        except (OSError, UnicodeDecodeError) as e:
+            click.echo(f"vasm: error: cannot read {name}: {e}", err=True)
+            bad = True
+            continue
+        except ToolchainError as e:
+            click.echo(render(e), err=True)
+            bad = True
+            continue
+        if check:
+            if new != text:
+                click.echo(f"{name}: not formatted", err=True)
+                bad = True
+        elif in_place:
+            if new != text:
+                write_text_atomic(name, new)
+        else:
+            click.echo(new, nl=False)
+    sys.exit(EXIT_BAD_INPUT if bad else 0)
+
+
+@main.command("import")
+@click.argument("src", type=click.Path(dir_okay=False, exists=True))
+@click.option("-o", "output", required=True, metavar="OUT",
+              help="OUT.vk.json for a kernel image, OUT.vasm for source.")
+@click.option("--params", default="10,2047,256,16", show_default=True,
+              metavar="H,N_NODES,BATCH,ROUNDS",
+              help="Parameters for a Python KernelBuilder's build_kernel.")
+def import_cmd(src: str, output: str, params: str) -> None:
+    """Bring in a take-home user's kernel (JSON bundle list, instrs object, or a
+    Python file defining KernelBuilder)."""
+    from .disasm import disassemble
+    from .importer import import_kernel
+    try:
+        values = tuple(int(p) for p in params.split(","))
+        if len(values) != 4:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("expected four integers H,N_NODES,BATCH,ROUNDS",
+                                 param_hint="--params") from None
+    try:
+        kernel = import_kernel(src, params=values)
+    except ToolchainError as e:
+        _fail(e)
+    _write(output, disassemble(kernel) if output.endswith(".vasm") else dumps_kernel(kernel))
+
+
+@main.command("diff")
+@click.argument("a", type=click.Path(dir_okay=False, exists=True))
+@click.argument("b", type=click.Path(dir_okay=False, exists=True))
+@click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0),
+              help="Unchanged bundles shown around each change.")
+def diff_cmd(a: str, b: str, context: int) -> None:
+    """Show the change between two kernels (images or sources) as .vasm, bundle by bundle."""
+    from .diff import diff_kernels
+    text, changed = diff_kernels(load_any(a), load_any(b), names=(a, b), context=context)
+    click.echo(text, nl=False)
+    sys.exit(1 if changed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

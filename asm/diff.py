@@ -1,0 +1,159 @@
+"""`vasm diff`: the change between two kernels, in `.vasm`, bundle by bundle.
+
+Bundles are aligned by content; inside changed stretches each bundle is paired
+with its counterpart and its ops compared. An op that left one bundle and
+arrived in another is shown as a move (`<` where it left, `>` where it
+arrived, each naming the other bundle), not as a deletion and an addition.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+
+from . import isa
+from .disasm import INDENT, Disassembler
+from .kernel import Kernel, bundle_cost
+
+
+def bundle_lines(kernel: Kernel) -> list[tuple[str, ...]]:
+    """Each bundle as its op lines (engines with no slots as `.empty`)."""
+    d = Disassembler(kernel)
+    out = []
+    for pc, bundle in enumerate(kernel.program):
+        lines = []
+        for engine, slots in bundle.items():
+            if not slots:
+                lines.append(f".empty {engine}")
+            for slot in slots:
+                lines.append(d.slot_line(engine, slot, pc))
+        out.append(tuple(lines))
+    return out
+
+
+def summary(a: Kernel, b: Kernel) -> list[str]:
+    def counts(k: Kernel) -> Counter:
+        c: Counter = Counter()
+        for bundle in k.program:
+            for engine, slots in bundle.items():
+                c[engine] += len(slots)
+        return c
+
+    ca, cb = counts(a), counts(b)
+    rows = [("bundles", len(a.program), len(b.program)),
+            ("cycle bundles", sum(map(bundle_cost, a.program)),
+             sum(map(bundle_cost, b.program)))]
+    rows += [(f"{e} ops", ca[e], cb[e]) for e in isa.ENGINES if ca[e] or cb[e]]
+    out = [f"{'':<16}{'before':>10}{'after':>10}{'change':>10}"]
+    for name, x, y in rows:
+        out.append(f"{name:<16}{x:>10}{y:>10}{y - x:>+10}")
+    return out
+
+
+def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
+                 context: int = 2) -> tuple[str, bool]:
+    """(the diff text, whether the programs differ)."""
+    la, lb = bundle_lines(a), bundle_lines(b)
+    matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    changed = any(tag != "equal" for tag, *_ in opcodes)
+    out = [f"--- {names[0]} ({len(la)} bundles)", f"+++ {names[1]} ({len(lb)} bundles)"]
+    if not changed:
+        return "\n".join([*out, "no change in the program", *summary(a, b)]) + "\n", False
+
+    # Pair the bundles of each changed stretch; collect op removals and additions.
+    pairs: list[tuple[int | None, int | None]] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            pairs.extend(zip(range(i1, i2), range(j1, j2), strict=True))
+            continue
+        n = max(i2 - i1, j2 - j1)
+        for k in range(n):
+            pairs.append((i1 + k if i1 + k < i2 else None, j1 + k if j1 + k < j2 else None))
+    removed: dict[str, list[int]] = defaultdict(list)
+    added: dict[str, list[int]] = defaultdict(list)
+    per_pair: list[list[tuple[str, str]]] = []
+    for pa, pb in pairs:
+        ops_a = la[pa] if pa is not None else ()
+        ops_b = lb[pb] if pb is not None else ()
+        rows: list[tuple[str, str]] = []
+        if ops_a != ops_b:
+            m = difflib.SequenceMatcher(None, ops_a, ops_b, autojunk=False)
+            for tag, i1, i2, j1, j2 in m.get_opcodes():
+                if tag == "equal":
+                    rows.extend((" ", x) for x in ops_a[i1:i2])
+                    continue
+                for x in ops_a[i1:i2]:
+                    rows.append(("-", x))
+                    removed[x].append(pa)
+                for x in ops_b[j1:j2]:
+                    rows.append(("+", x))
+                    added[x].append(pb)
+        per_pair.append(rows)
+
+    # An op removed from one bundle and added to another is a move.
+    moved_to: dict[tuple[str, int], list[int]] = defaultdict(list)
+    moved_from: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for text, sources in removed.items():
+        targets = added.get(text, [])
+        for src_pc, dst_pc in zip(sources, targets, strict=False):
+            moved_to[(text, src_pc)].append(dst_pc)
+            moved_from[(text, dst_pc)].append(src_pc)
+
+    shown_until = -1
+    for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
+        if not rows and (pa is None) == (pb is None):
+            continue
+        start = max(idx - context, shown_until + 1)
+        if start > shown_until + 1 or shown_until < 0:
+            out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
+        for k in range(start, idx):
+            _equal(out, pairs[k], la)
+        _changed(out, pa, pb, rows, moved_to, moved_from)
+        # trailing context
+        end = idx
+        for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
+            if per_pair[k] or (pairs[k][0] is None) != (pairs[k][1] is None):
+                break
+            _equal(out, pairs[k], la)
+            end = k
+        shown_until = end
+    out.append("")
+    out.extend(summary(a, b))
+    return "\n".join(out) + "\n", True
+
+
+def _pc(pc: int | None) -> str:
+    return "-" if pc is None else str(pc)
+
+
+def _equal(out: list[str], pair: tuple[int | None, int | None], la) -> None:
+    pa, pb = pair
+    out.append(f"  bundle {pa} -> {pb}: " + " ; ".join(la[pa]))
+
+
+def _changed(out, pa, pb, rows, moved_to, moved_from) -> None:
+    if pa is None:
+        out.append(f"+ bundle {pb} (new)")
+    elif pb is None:
+        out.append(f"- bundle {pa} (gone)")
+    else:
+        out.append(f"  bundle {pa} -> {pb}:")
+    seen_to: Counter = Counter()
+    seen_from: Counter = Counter()
+    for sign, text in rows:
+        if sign == "-" and moved_to.get((text, pa)):
+            targets = moved_to[(text, pa)]
+            k = seen_to[text]
+            seen_to[text] += 1
+            if k < len(targets):
+                out.append(f"<{INDENT}{text}    # moved to bundle {targets[k]}")
+                continue
+        if sign == "+" and moved_from.get((text, pb)):
+            sources = moved_from[(text, pb)]
+            k = seen_from[text]
+            seen_from[text] += 1
+            if k < len(sources):
+                out.append(f">{INDENT}{text}    # moved from bundle {sources[k]}")
+                continue
+        out.append(f"{sign}{INDENT}{text}")

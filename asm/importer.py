@@ -1,0 +1,57 @@
+"""`vasm import`: kernels as take-home users have them.
+
+- a kernel image, a bare JSON bundle list, or an object with `instrs` /
+  `program` and an optional `scratch_map` (what `json.dump(kb.instrs)` makes);
+- a Python file defining `KernelBuilder` (the take-home's perf_takehome.py or
+  a user's copy): it is run with the given parameters and its `instrs` and
+  `scratch_debug` are captured. Running it executes the user's own code, as
+  the take-home's harness does.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+
+from .errors import KernelError, Location, ToolchainError
+from .kernel import Kernel, load_kernel
+
+DEFAULT_PARAMS = (10, 2047, 256, 16)  # forest height, n_nodes, batch size, rounds
+
+
+def import_kernel(path: str | os.PathLike, *, params: tuple[int, int, int, int] = DEFAULT_PARAMS
+                  ) -> Kernel:
+    name = os.fspath(path)
+    if name.endswith(".py"):
+        return _from_builder(name, params)
+    return load_kernel(name)
+
+
+def _from_builder(path: str, params: tuple[int, int, int, int]) -> Kernel:
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)  # the builder imports its sibling problem.py
+    try:
+        namespace = runpy.run_path(path, run_name="vasm_import")
+        builder_class = namespace.get("KernelBuilder")
+        if builder_class is None:
+            raise ToolchainError("the file defines no KernelBuilder", location=Location(path))
+        kb = builder_class()
+        kb.build_kernel(*params)
+    except ToolchainError:
+        raise
+    except Exception as e:  # the user's code failed; report it, not a traceback of ours
+        raise ToolchainError(f"running KernelBuilder.build_kernel{params} failed: "
+                             f"{type(e).__name__}: {e}", location=Location(path)) from None
+    finally:
+        sys.path.remove(folder)
+    instrs = getattr(kb, "instrs", None)
+    if not isinstance(instrs, list):
+        raise ToolchainError("KernelBuilder has no 'instrs' list after build_kernel",
+                             location=Location(path))
+    scratch = getattr(kb, "scratch_debug", {}) or {}
+    try:
+        return Kernel(list(instrs), scratch={a: (n, ln) for a, (n, ln) in scratch.items()})
+    except KernelError as e:
+        e.location = Location(path)
+        raise

@@ -1,0 +1,42 @@
+"""`vasm assemble --listing`: every bundle with its encoded slots and the source
+line of each op, and the macro calls and includes that produced it."""
+
+from __future__ import annotations
+
+import json
+
+from .assembler import Assembly
+from .errors import Note
+
+
+def make_listing(result: Assembly) -> str:
+    kernel, module, sources = result.kernel, result.module, result.sources
+    assert kernel is not None and module is not None
+    out = [f"# vasm listing: {len(kernel.program)} bundles",
+           f"# {'pc':>6}  {'engine':<6} {'slot':<34} source"]
+    for pc, (b, bundle) in enumerate(zip(module.bundles, kernel.program, strict=True)):
+        taken = {engine: 0 for engine in bundle}
+        first = True
+        for o in b.ops:
+            engine = o.op.engine
+            slot = bundle[engine][taken[engine]]
+            taken[engine] += 1
+            src = o.src
+            text = src.text if src.text is not None else sources.line(src.file, src.lineno)
+            where = f"{src.where:<20} {(text or '').strip()}"
+            chain = "".join(f"  [{_short(n)}]" for n in src.chain)
+            encoded = json.dumps(list(slot), ensure_ascii=False)
+            out.append(f"{pc if first else '':>8}  {engine:<6} {encoded:<34} {where}{chain}")
+            first = False
+        for engine, slots in bundle.items():
+            if not slots:
+                out.append(f"{pc if first else '':>8}  {engine:<6} {'(no slots)':<34} "
+                           f"{b.src.where}")
+                first = False
+        if first:
+            out.append(f"{pc:>8}  {'':<6} {'{}':<34} {b.src.where}")
+    return "\n".join(out) + "\n"
+
+
+def _short(note: Note) -> str:
+    return f"{note.message} at {note.location}" if note.location else note.message
