@@ -71,6 +71,7 @@ class Macro:
     defaults: dict[str, str]
     body: list[SrcLine]
     src: Src
+    unique: bool = False  # the body uses {@}, so no two expansions are alike
 
 
 @dataclass
@@ -110,6 +111,8 @@ class Expander:
         self.depth = 0
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
+        self.folded: dict[int, tuple] = {}
+        self.substituted: dict[tuple, list[SrcLine]] = {}
 
     # ------------------------------------------------------------ reporting
 
@@ -174,7 +177,23 @@ class Expander:
     # ------------------------------------------------------------ folding
 
     def fold_stmt(self, src: Src, s: Stmt) -> Stmt:
-        """`s` with its arguments folded; `s` itself when nothing changes."""
+        """`s` with its arguments folded; `s` itself when nothing changes.
+
+        The result depends only on the values of the names `s` mentions, so it
+        is memoized on them: a loop body folds to the same objects each time
+        its variables repeat a value, and later stages memoize on those.
+        """
+        entry = self.folded.get(id(s))
+        if entry is None:
+            entry = self.folded[id(s)] = (s, _names_of(s), {})  # `s` kept alive: ids stay unique
+        env = self.out.env
+        key = tuple([env.get(n) for n in entry[1]])
+        got = entry[2].get(key)
+        if got is None:
+            got = entry[2][key] = self._fold_stmt(src, s)
+        return got
+
+    def _fold_stmt(self, src: Src, s: Stmt) -> Stmt:
         env = self.out.env
         new = None
         for i, a in enumerate(s.args):
@@ -256,7 +275,7 @@ class Expander:
         sl = lines[i]
         s = sl.line.stmts[0]
         if s.name not in BLOCKS:
-            opener = _CLOSERS.get(s.name, ".if")
+            opener = ".if" if s.name in (".endif", ".else", ".elif") else _CLOSERS[s.name]
             self.error(sl.src, f"'{s.name}' without a matching '{opener}'", s)
             return i + 1
         if (sl.line.label is not None or sl.line.open is not None or sl.line.close is not None
@@ -350,7 +369,8 @@ class Expander:
                             "directive", s.args[0])
         if len(set(params)) != len(params):
             raise self.fail(sl.src, f"macro '{name}' repeats a parameter name", s)
-        self.out.macros[name] = Macro(name, params, defaults, body, sl.src)
+        unique = any("{@}" in b.text for b in body)
+        self.out.macros[name] = Macro(name, params, defaults, body, sl.src, unique)
 
     def rept(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
         if len(s.args) != 1:
@@ -402,7 +422,7 @@ class Expander:
         if len(positional) > len(m.params):
             raise self.fail(src, f"macro '{m.name}' takes {len(m.params)} argument"
                             f"{'s' * (len(m.params) != 1)}, got {len(positional)}",
-                            positional[len(m.params)], notes=())
+                            positional[len(m.params)])
         for p, a in zip(m.params, positional, strict=False):
             bound[p] = _text(sl, a)
         for a in s.args:
@@ -417,11 +437,19 @@ class Expander:
                     raise self.fail(src, f"macro '{m.name}' needs argument '{p}'", s)
                 bound[p] = m.defaults[p]
         self.counter += 1
-        bound["@"] = str(self.counter)
         note = Note(f"in expansion of macro '{m.name}'", src.loc(s.pos))
+        if m.unique:
+            bound["@"] = str(self.counter)
+            body = self.substitute(m.body, bound, (note, *src.chain))
+        else:  # the same call expands to the same lines: reuse them
+            key = (id(m), tuple(bound.values()), note, src.chain)
+            body = self.substituted.get(key)
+            if body is None:
+                body = self.substituted[key] = self.substitute(m.body, bound,
+                                                               (note, *src.chain))
         self.depth += 1
         try:
-            self.run(self.substitute(m.body, bound, (note, *src.chain)))
+            self.run(body)
         finally:
             self.depth -= 1
 
@@ -490,6 +518,36 @@ class Expander:
             raise self.fail(sl.src, f"'{s.name}' takes a message in double quotes", s)
         self.error(sl.src, s.args[0].value, s,
                    severity="warning" if s.name == ".warning" else "error")
+
+
+def _names_of(s: Stmt) -> tuple[str, ...]:
+    """Every name a statement's expressions mention (candidates for folding)."""
+    found: list[str] = []
+
+    def walk(n) -> None:
+        t = type(n)
+        if t is Name:
+            found.append(n.id)
+        elif t is Indexed:
+            walk(n.index)
+        elif t is Raw:
+            walk(n.addr)
+        elif t is KeyVal:
+            walk(n.value)
+        elif isinstance(n, Tup):
+            for x in n.items:
+                walk(x)
+        else:
+            for attr in ("a", "b"):
+                child = getattr(n, attr, None)
+                if child is not None:
+                    walk(child)
+
+    for a in s.args:
+        walk(a)
+    if s.pin is not None:
+        walk(s.pin)
+    return tuple(dict.fromkeys(found))
 
 
 def _text(sl: SrcLine, node: Node) -> str:

@@ -1,7 +1,8 @@
 """Assembly-time integer expressions: folding known names, then evaluating.
 
 Values are Python integers of any size. `/` and `%` truncate toward zero like
-C and GNU as (so `-7 / 2 == -3`, `-7 % 2 == -1`). Expressions are parsed by
+C and GNU as (so `-7 / 2 == -3`, `-7 % 2 == -1`); comparisons and `!` give 1
+or 0. Expressions are parsed by
 the grammar, never `eval`ed.
 """
 
@@ -39,8 +40,13 @@ def _shl(a: int, b: int) -> int:
 BINARY: dict[str, Callable[[int, int], int]] = {
     "+": int.__add__, "-": int.__sub__, "*": int.__mul__, "/": _div, "%": _mod,
     "<<": _shl, ">>": int.__rshift__, "&": int.__and__, "|": int.__or__, "^": int.__xor__,
+    "==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b), "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b), ">=": lambda a, b: int(a >= b),
 }
-UNARY: dict[str, Callable[[int], int]] = {"-": int.__neg__, "+": int.__pos__, "~": int.__invert__}
+UNARY: dict[str, Callable[[int], int]] = {
+    "-": int.__neg__, "+": int.__pos__, "~": int.__invert__, "!": lambda a: int(not a),
+}
 
 Value = int | Node  # an int once known, else a tree still naming labels or symbols
 

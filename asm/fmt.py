@@ -14,13 +14,13 @@ from __future__ import annotations
 from lark import Token
 
 from .disasm import INDENT, MNEMONIC_WIDTH
-from .errors import AssemblyError, Diagnostic, ToolchainError
-from .syntax import parse_line, tree_parser
+from .errors import AssemblyError, ToolchainError
+from .syntax import parse, tree_parser
 
 OPENERS = {".macro", ".rept", ".for", ".if", ".ifdef", ".ifndef", ".pin"}
 CLOSERS = {".endm", ".endr", ".endfor", ".endif", ".endpin"}
 MIDDLES = {".else", ".elif"}
-_BINARY = {"PIPE", "CARET", "AMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT"}
+_BINARY = {"PIPE", "CARET", "AMP", "CMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT"}
 _ENDS_OPERAND = {"NAME", "INT", "STRING", "RPAR", "RBRACK"}
 
 
@@ -82,16 +82,13 @@ def _split(tokens: list[Token], sep: str) -> list[list[Token]]:
 def format_source(text: str, *, filename: str | None = None) -> str:
     """The canonical layout of `text`; raises AssemblyError on syntax errors."""
     errors: list[ToolchainError] = []
+    parse(text, filename, errors)  # the grammar checks every line first
+    if errors:
+        raise AssemblyError(errors)
     raw_lines = text.split("\n")
     if raw_lines and raw_lines[-1] == "":
         raw_lines.pop()
-    for lineno, raw in enumerate(raw_lines, 1):
-        try:
-            parse_line(raw, filename, lineno)
-        except Diagnostic as e:
-            errors.append(e)
-    if errors:
-        raise AssemblyError(errors)
+    lexed: dict[str, tuple[list[Token], str | None]] = {}
 
     out: list[str] = []
     depth = 0  # block directives
@@ -106,7 +103,10 @@ def format_source(text: str, *, filename: str | None = None) -> str:
         out.append((INDENT * max(level, 0) + line).rstrip())
 
     for raw in raw_lines:
-        tokens, comment = _tokens(raw)
+        got = lexed.get(raw)
+        if got is None:
+            got = lexed[raw] = _tokens(raw)
+        tokens, comment = got
         if not tokens:
             if comment is not None:
                 emit(comment, depth + brace)

@@ -7,6 +7,7 @@ the ISA table, records declarations and labels. Names stay symbolic.
 from __future__ import annotations
 
 import difflib
+import os
 
 from . import isa
 from .errors import Note, ToolchainError
@@ -34,6 +35,7 @@ class Lowerer:
         self.macros = set(macros)
         self.bundle: IRBundle | None = None  # the open brace bundle
         self.pin_start: tuple[int, Src, int] | None = None
+        self.lowered: dict[int, tuple[Stmt, list]] = {}
 
     def fail(self, src: Src, message: str, node=None, notes: tuple[Note, ...] = ()
              ) -> LowerError:
@@ -100,7 +102,15 @@ class Lowerer:
     def stmt(self, s: Stmt, src: Src) -> None:
         op = isa.BY_MNEMONIC.get(s.name)
         if op is not None:
-            self.add_op(IROp(op, self.operands(op, s, src), src, s.pos, s.args), src, s)
+            if s.pin is not None:
+                raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
+                                s.pin)
+            # Expansion hands out the same statement object for the same text and
+            # values, so its operands are lowered once (and kept alive with it).
+            got = self.lowered.get(id(s))
+            if got is None:
+                got = self.lowered[id(s)] = (s, self.operands(op, s, src))
+            self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:
@@ -117,11 +127,8 @@ class Lowerer:
         if name.startswith("."):
             known = [*_DIRECTIVES, *BLOCKS, ".include", ".equ", ".error", ".warning",
                      ".else", ".elif", ".endm", ".endr", ".endfor", ".endif"]
-            close = difflib.get_close_matches(name, known, n=1)
-            return f"unknown directive '{name}'" + (f"; did you mean '{close[0]}'?" if close
-                                                     else "")
-        close = difflib.get_close_matches(name, [*isa.BY_MNEMONIC, *self.macros], n=1)
-        return f"unknown op '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+            return f"unknown directive '{name}'" + did_you_mean(name, known)
+        return f"unknown op '{name}'" + did_you_mean(name, [*isa.BY_MNEMONIC, *self.macros])
 
     def add_op(self, o: IROp, src: Src, s: Stmt) -> None:
         if o.args is None:
@@ -132,15 +139,15 @@ class Lowerer:
                                            pinned=self.pin_start is not None))
             return
         engine = o.op.engine
-        if engine not in b.order:
-            b.order.append(engine)
-        b.ops.append(o)
         if engine not in isa.UNENFORCED_LIMITS:
             limit = isa.SLOT_LIMITS[engine]
-            n = sum(1 for x in b.ops if x.op.engine == engine)
+            n = 1 + sum(1 for x in b.ops if x.op.engine == engine)
             if n > limit:
                 raise self.fail(src, f"too many {engine} ops in one bundle: this is number "
                                 f"{n}, the machine has {limit} {engine} slots", s.pos)
+        if engine not in b.order:
+            b.order.append(engine)
+        b.ops.append(o)
 
     # ------------------------------------------------------------ operands
 
@@ -311,6 +318,16 @@ class Lowerer:
             if engine in b.order:
                 raise self.fail(src, f"engine '{engine}' is already in this bundle", a)
             b.order.append(engine)
+
+
+def did_you_mean(name: str, known) -> str:
+    """'; did you mean X?' for the closest known name (ties go to a shared prefix)."""
+    close = difflib.get_close_matches(name, list(known), n=5)
+    if not close:
+        return ""
+    best = max(close, key=lambda c: (difflib.SequenceMatcher(None, name, c).ratio(),
+                                     len(os.path.commonprefix([name, c]))))
+    return f"; did you mean '{best}'?"
 
 
 def _describe(node: Node) -> str:

@@ -7,13 +7,12 @@ labels and source map.
 
 from __future__ import annotations
 
-import difflib
-
 from . import isa
 from .errors import Diagnostic, Note, ToolchainError
 from .expr import ExprError, evaluate
 from .ir import Deferred, IROp, Module, Ref
 from .kernel import Kernel
+from .lower import did_you_mean
 from .syntax import Name
 
 
@@ -29,6 +28,7 @@ class Resolver:
         self.where = {name: (addresses[name], s.length) for name, s in module.symbols.items()
                       if name in addresses}
         self.labels = {name: pc for name, (pc, _, _) in module.labels.items()}
+        self.slots: dict[int, tuple[list, tuple]] = {}
 
     def fail(self, o: IROp, message: str, node, notes: tuple[Note, ...] = ()) -> _Fail:
         pos = node if isinstance(node, int) else getattr(node, "pos", None)
@@ -40,7 +40,7 @@ class Resolver:
         if ref.name is None:
             a = ref.offset
             if a < 0 or a + width > isa.SCRATCH_SIZE:
-                raise self.fail(o, f"@{a} {self.span(a, width)} is outside scratch "
+                raise self.fail(o, f"@{a}{self.span(a, width)} is outside scratch "
                                 f"(0..{isa.SCRATCH_SIZE - 1})", ref.node)
             return a
         w = self.where.get(ref.name)
@@ -59,7 +59,7 @@ class Resolver:
 
     @staticmethod
     def span(a: int, width: int) -> str:
-        return f"(words {a}..{a + width - 1})" if width > 1 else ""
+        return f" (words {a}..{a + width - 1})" if width > 1 else ""
 
     def unknown_symbol(self, name: str) -> str:
         if name in self.labels:
@@ -71,8 +71,7 @@ class Resolver:
         if "{" in name:
             return (f"'{name}' still holds a substitution: no macro argument or loop "
                     "variable of that name is in scope")
-        close = difflib.get_close_matches(name, list(self.where), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "; declare it with .scratch"
+        hint = did_you_mean(name, self.where) or "; declare it with .scratch"
         return f"unknown scratch symbol '{name}'{hint}"
 
     def label(self, o: IROp, node: Name) -> int:
@@ -85,8 +84,7 @@ class Resolver:
         if node.id in self.m.externs:
             raise self.fail(o, f"'{node.id}' is declared .extern; link this module with "
                             "'vasm link'", node)
-        close = difflib.get_close_matches(node.id, [*self.labels, *self.m.equs], n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(node.id, [*self.labels, *self.m.equs])
         raise self.fail(o, f"unknown name '{node.id}' (not a label or .equ constant){hint}",
                         node)
 
@@ -98,6 +96,17 @@ class Resolver:
         return v - (pc + 1) if d.relative else v
 
     def slot(self, o: IROp, pc: int) -> tuple:
+        """The encoded slot; memoized on the (shared) operand list unless an
+        operand depends on the op's own position."""
+        got = self.slots.get(id(o.args))
+        if got is not None:
+            return got[1]
+        t = self._slot(o, pc)
+        if not any(type(a) is Deferred for a in o.args):
+            self.slots[id(o.args)] = (o.args, t)
+        return t
+
+    def _slot(self, o: IROp, pc: int) -> tuple:
         op = o.op
         out = [op.name]
         offset_index = op.offset_index

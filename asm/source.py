@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from .errors import Diagnostic, Location, Note
 
 
+MAX_CHAIN_NOTES = 8
+
+
 @dataclass(frozen=True, slots=True)
 class Src:
     """One line as the assembler saw it.
@@ -48,7 +51,13 @@ class Src:
         extra: tuple[Note, ...] = ()
         if self.text is not None:
             extra = (Note(f"after substitution the line reads: {self.text.strip()}"),)
-        return Diagnostic(message, location=self.loc(pos), notes=(*notes, *extra, *self.chain),
+        chain = self.chain
+        if len(chain) > MAX_CHAIN_NOTES:  # a runaway recursion: its two ends tell the story
+            keep = MAX_CHAIN_NOTES // 2
+            chain = (*chain[:keep],
+                     Note(f"... {len(chain) - 2 * keep} more expansions and includes ..."),
+                     *chain[-keep:])
+        return Diagnostic(message, location=self.loc(pos), notes=(*notes, *extra, *chain),
                           severity=severity, width=width)
 
 

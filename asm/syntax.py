@@ -267,7 +267,8 @@ class _Build(Transformer):
 
 
 # Binding power of each binary operator (C's order); all associate left.
-PRECEDENCE = {"|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
+PRECEDENCE = {"|": 1, "^": 2, "&": 3, "==": 4, "!=": 4, "<": 5, "<=": 5, ">": 5, ">=": 5,
+              "<<": 6, ">>": 6, "+": 7, "-": 7, "*": 8, "/": 8, "%": 8}
 
 
 def _precedence(chain: list) -> Node:
@@ -312,9 +313,11 @@ _WORDS = {
     "RBRACK": "']'", "AT": "'@'", "EQUALS": "'='", "COMMA": "','", "SEMICOLON": "';'",
     "PIPE": "'|'", "CARET": "'^'", "AMP": "'&'", "SHIFT": "'<<' or '>>'", "PLUS": "'+'",
     "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "TILDE": "'~'",
+    "CMP": "a comparison", "BANG": "'!'",
     "_NL": "the end of the line", "MACRO": "'.macro'", "$END": "the end of the file",
 }
-_OPERATORS = {"PIPE", "CARET", "AMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT"}
+_OPERATORS = {"PIPE", "CARET", "AMP", "CMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH",
+              "PERCENT"}
 
 
 def _expected_words(expected: set[str]) -> str:

@@ -1,0 +1,197 @@
+"""The language, feature by feature: each test assembles a little source and
+checks the exact bundles (or the exact error)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asm.assembler import assemble, assemble_full
+from asm.errors import AssemblyError
+
+
+def program(text: str, **kw) -> list[dict]:
+    return assemble(text, **kw).program
+
+
+def errors(text: str, **kw) -> list[str]:
+    return [d.message for d in assemble_full(text, **kw).errors]
+
+
+def test_single_ops_are_single_op_bundles_with_machine_names():
+    assert program(".scratch a\nadd a, a, a\nvbroadcast @8, a\nmultiply_add @8, @8, @8, @8") == [
+        {"alu": [("+", 0, 0, 0)]},
+        {"valu": [("vbroadcast", 8, 0)]},
+        {"valu": [("multiply_add", 8, 8, 8, 8)]},
+    ]
+
+
+def test_braces_keep_slot_order_and_engine_order_as_written():
+    got = program(".scratch a, 3\n{ load a, a[1] ; add a[2], a, a ; load a[1], a }")
+    assert got == [{"load": [("load", 0, 1), ("load", 1, 0)], "alu": [("+", 2, 0, 0)]}]
+    assert list(got[0]) == ["load", "alu"]
+
+
+def test_multiline_bundle_and_empty_engines():
+    src = "{\n  vadd @0, @0, @0\n  .empty store, flow\n  load @1, @2\n}\n{ }\n{\n.empty\n}\n"
+    got = program(src)
+    assert got == [{"valu": [("+", 0, 0, 0)], "store": [], "flow": [], "load": [("load", 1, 2)]},
+                   {"alu": []}, {}]
+    assert list(got[0]) == ["valu", "store", "flow", "load"]
+
+
+def test_layout_packs_in_declaration_order_around_pins_and_raw_words():
+    k = assemble(".scratch a\n.scratch p @ 2\n.vector v\n.scratch b\nadd a, @1, b\n"
+                 "vadd v, v, v\nadd p, p, p")
+    assert k.scratch == {0: ("a", 1), 2: ("p", 1), 3: ("v", 8), 11: ("b", 1)}
+    assert k.program[0] == {"alu": [("+", 0, 1, 11)]}
+
+
+def test_expressions_follow_c_precedence_and_truncating_division():
+    got = program(".scratch a\n.equ N, 10\nconst a, 1 + 2 * 3 << 1\nconst a, -7 / 2\n"
+                  "const a, -7 % 2\nconst a, N | 1 ^ 3 & 2\nconst a, 0x10_00 + 0b11\n"
+                  "const a, (3 > 2) + (2 == 2) + !0 + ~0\nconst a, VLEN * SCRATCH_SIZE")
+    values = [b["load"][0][2] for b in got]
+    assert values == [14, -3, -1, 10 | (1 ^ (3 & 2)), 0x1003, 2, 8 * 1536]
+
+
+def test_equ_assign_and_defines():
+    got = program(".scratch a\nX = 3\n.equ Y, X * 2\nconst a, X + Y + Z", defines={"Z": 100})
+    assert got == [{"load": [("const", 0, 109)]}]
+
+
+def test_labels_jump_targets_and_relative_jumps():
+    k = assemble(".scratch c\ntop:\n  const c, 1\n  cond_jump_rel c, done\n  jump top\n"
+                 "  cond_jump c, top\ndone:\n  halt\n  const c, done\n")
+    assert k.program[1] == {"flow": [("cond_jump_rel", 0, 2)]}
+    assert k.program[2] == {"flow": [("jump", 0)]}
+    assert k.program[5] == {"load": [("const", 0, 4)]}
+    assert k.labels == {"top": 0, "done": 4}
+
+
+def test_macros_substitute_arguments_defaults_named_and_unique_labels():
+    src = """.scratch a
+.scratch b
+.macro bump d, by=b
+    add {d}, {d}, {by}
+again{@}:
+.endm
+    bump a
+    bump a, by=a
+    bump b, a
+"""
+    k = assemble(src)
+    assert k.program == [{"alu": [("+", 0, 0, 1)]}, {"alu": [("+", 0, 0, 0)]},
+                         {"alu": [("+", 1, 1, 0)]}]
+    assert set(k.labels) == {"again1", "again2", "again3"}
+
+
+def test_rept_for_with_step_and_substitution_in_identifiers():
+    src = """.scratch v0
+.scratch v1
+.scratch v2
+.rept 2
+    halt
+.endr
+.for g = 0, 3
+    add v{g}, v{g}, @(10 + g)
+.endfor
+.for k = 6, 0, -3
+    const v0, k
+.endfor
+"""
+    got = program(src)
+    assert got[:2] == [{"flow": [("halt",)]}] * 2
+    assert got[2:5] == [{"alu": [("+", g, g, 10 + g)]} for g in range(3)]
+    assert got[5:] == [{"load": [("const", 0, 6)]}, {"load": [("const", 0, 3)]}]
+
+
+def test_conditionals_elif_else_ifdef():
+    src = """.scratch a
+.if MODE == 1
+    const a, 1
+.elif MODE == 2
+    const a, 2
+.else
+    const a, 3
+.endif
+.ifdef MODE
+    halt
+.endif
+.ifndef OTHER
+    pause
+.endif
+"""
+    for mode, value in ((1, 1), (2, 2), (7, 3)):
+        assert program(src, defines={"MODE": mode}) == [
+            {"load": [("const", 0, value)]}, {"flow": [("halt",)]}, {"flow": [("pause",)]}]
+
+
+def test_nested_loops_in_macros():
+    src = """.vector v, 2
+.macro clear n
+    .for i = 0, {n}
+        vxor v[8*i], v[8*i], v[8*i]
+    .endfor
+.endm
+    clear 2
+"""
+    assert program(src) == [{"valu": [("^", 0, 0, 0)]}, {"valu": [("^", 8, 8, 8)]}]
+
+
+def test_include_searches_the_including_folder_then_I(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "defs.vasm").write_text(".scratch shared\nN = 5\n")
+    (tmp_path / "main.vasm").write_text('.include "defs.vasm"\nconst shared, N\n')
+    assert errors(tmp_path / "main.vasm") != []
+    k = assemble(tmp_path / "main.vasm", include_paths=[str(tmp_path / "lib")])
+    assert k.program == [{"load": [("const", 0, 5)]}]
+    assert k.source == [f"{tmp_path / 'main.vasm'}:2"]
+
+
+def test_const_declares_a_word_and_emits_its_load():
+    k = assemble(".const four, 4\nadd four, four, four")
+    assert k.program == [{"load": [("const", 0, 4)]}, {"alu": [("+", 0, 0, 0)]}]
+    assert k.scratch == {0: ("four", 1)}
+
+
+def test_ir_keeps_global_extern_restrict_temp_and_pin():
+    r = assemble_full(".global top\n.scratch p\n.scratch q\n.temp t, 2\n.restrict p, q\n"
+                      "top:\n.pin\nadd t, p, q\n.endpin\nhalt")
+    m = r.module
+    assert r.kernel is not None
+    assert set(m.globals) == {"top"}
+    assert m.restricts[0][0] == ["p", "q"]
+    assert m.symbols["t"].temp and m.symbols["t"].length == 2
+    assert m.pins == [(0, 1)]
+    assert m.bundles[0].pinned and not m.bundles[1].pinned
+
+
+def test_debug_keys_and_comments():
+    got = program('.vector v\ncompare v, (0, -1, "a\\"b", (2,))\n'
+                  'vcompare v, [(0, 0), (0, 1), 2, 3, 4, 5, 6, "x"]\ncomment "hi # there"')
+    assert got[0] == {"debug": [("compare", 0, (0, -1, 'a"b', (2,)))]}
+    assert got[1]["debug"][0][2] == ((0, 0), (0, 1), 2, 3, 4, 5, 6, "x")
+    assert got[2] == {"debug": [("comment", "hi # there")]}
+
+
+def test_assemble_raises_with_every_error():
+    with pytest.raises(AssemblyError) as e:
+        assemble(".scratch a\nadd a, a\nload a, 5\n")
+    assert len(e.value.diagnostics) == 2
+
+
+# Any text at all: diagnostics, never an exception.
+_PIECES = ["add", "vadd", "load", "const", "jump", ".scratch", ".vector", ".macro", ".endm",
+           ".for", ".endfor", ".rept", ".endr", ".if", ".else", ".endif", ".include", "a",
+           "v", "{", "}", "{a}", "{@}", "@", "[", "]", "(", ")", ",", ";", ":", "=", "1",
+           "-", "*", "/", "0", '"s"', "#", "\n", " ", "x:", "8", "<<", ".empty", "alu"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_any_text_gives_diagnostics_not_exceptions(pieces):
+    text = ".scratch a\n.vector v\n" + " ".join(pieces)
+    result = assemble_full(text)
+    assert (result.kernel is None) == bool(result.errors)
