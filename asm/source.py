@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from .errors import Diagnostic, Location, Note
 
-
 MAX_CHAIN_NOTES = 8
 
 
