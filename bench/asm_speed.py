@@ -1,0 +1,94 @@
+"""Assembler speed, as ratios against baselines measured in the same run.
+
+    python bench/asm_speed.py [--repeat N] [--skip-start]
+
+1. Assembling disassembled kernels (every full-size corpus kernel and the
+   take-home's 197k-bundle starting kernel): lines/s and ops/s, and the
+   end-to-end speed as a fraction of a bare Lark parse of the same text (our
+   grammar, whole file, LALR + basic lexer, plain parse tree: no work of
+   ours at all, the floor).
+2. `programs/takehome/baseline.vasm` (macros and .for loops) against building
+   the same bundle list with a plain Python generator, the way take-home
+   users build kernels today (emu/starting_kernel.py).
+
+Best of N runs each (default 3; the bare parse of the starting kernel runs once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from asm.assembler import assemble  # noqa: E402
+from asm.disasm import disassemble  # noqa: E402
+from asm.kernel import Kernel, kernel_from_json  # noqa: E402
+from asm.syntax import tree_parser  # noqa: E402
+from emu.starting_kernel import build_starting_kernel  # noqa: E402
+
+CORPUS = ROOT / "tests" / "corpus"
+BASELINE = ROOT / "programs" / "takehome" / "baseline.vasm"
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def ops(kernel: Kernel) -> int:
+    return sum(len(s) for b in kernel.program for s in b.values())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-start", action="store_true",
+                    help="leave out the 197k-line starting kernel (about a minute)")
+    args = ap.parse_args()
+
+    cases: list[tuple[str, Kernel]] = []
+    for path in sorted(CORPUS.glob("*.json.gz")):
+        if ".small." not in path.name:
+            with gzip.open(path) as f:
+                cases.append((path.name.split("+")[0], kernel_from_json(json.load(f))))
+    if not args.skip_start:
+        program, scratch = build_starting_kernel()
+        cases.append(("starting kernel", Kernel(program, scratch=scratch)))
+
+    tree_parser()  # build (or load) the parser tables outside the timings
+    print("assembling disassembled kernels (best of "
+          f"{args.repeat}; bare parse = the floor)")
+    print(f"{'kernel':<16}{'lines':>8}{'ops':>8}{'assemble':>10}{'lines/s':>9}{'ops/s':>9}"
+          f"{'bare parse':>11}{'vs floor':>9}")
+    for name, kernel in cases:
+        text = disassemble(kernel)
+        n_lines, n_ops = text.count("\n"), ops(kernel)
+        big = n_lines > 100_000
+        t_asm = best(lambda text=text: assemble(text), 1 if big else args.repeat)
+        t_parse = best(lambda text=text: tree_parser().parse(text), 1 if big else args.repeat)
+        print(f"{name:<16}{n_lines:>8}{n_ops:>8}{t_asm:>9.2f}s{n_lines / t_asm:>9.0f}"
+              f"{n_ops / t_asm:>9.0f}{t_parse:>10.2f}s{t_parse / t_asm:>8.2f}x")
+
+    t_gen = best(build_starting_kernel, args.repeat)
+    t_src = best(lambda: assemble(BASELINE), args.repeat)
+    print()
+    print("baseline.vasm against a plain Python generator of the same bundles")
+    print(f"  generator {t_gen:.3f}s   assemble {t_src:.3f}s   ratio {t_src / t_gen:.1f}x "
+          "(target: no more than 2x)")
+
+
+if __name__ == "__main__":
+    main()
