@@ -1,16 +1,45 @@
-"""The language side of the toolchain: ISA table, kernel images, assembler."""
+"""The language side of the toolchain: ISA table, kernel images, assembler.
 
-from .errors import ImageError, KernelError, Location, ToolchainError
+`asm.assemble`, `asm.assemble_full`, `asm.disassemble` and `asm.format_source`
+load the assembler (and Lark) on first use, so tools that only read kernel
+images (the emulator) do not pay for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import AssemblyError, ImageError, KernelError, Location, ToolchainError
 from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel, save_kernel
 
+_LAZY = {
+    "assemble": "asm.assembler",
+    "assemble_full": "asm.assembler",
+    "disassemble": "asm.disasm",
+    "format_source": "asm.fmt",
+}
+
 __all__ = [
+    "AssemblyError",
     "ImageError",
     "Kernel",
     "KernelError",
     "Location",
     "ToolchainError",
+    "assemble",
+    "assemble_full",
+    "disassemble",
     "dumps_kernel",
+    "format_source",
     "load_kernel",
     "loads_kernel",
     "save_kernel",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'asm' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -4,6 +4,7 @@ k.program`, bundle for bundle and slot for slot, engine order included."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from strategies import programs
@@ -63,10 +64,16 @@ def test_messy_scratch_maps_become_valid_unique_symbols():
     assert back.labels == {"start_here": 0}
 
 
-def test_disassembly_golden(tmp_path):
-    from pathlib import Path
+def test_disassembly_golden():
     here = Path(__file__).parent / "data"
     k = kernel_from_json(json.loads((here / "all_ops.json").read_text()))
     expected = (here / "all_ops.vasm").read_text()
     assert disassemble(k) == expected
     assert _exact(assemble(expected).program, k.program)
+
+
+def test_every_op_of_the_isa_table_assembles_and_disassembles():
+    from asm import isa
+    text = (Path(__file__).parent / "data" / "all_ops.vasm").read_text()
+    mnemonics = {line.split()[0] for line in text.splitlines() if line.strip()}
+    assert {op.mnemonic for op in isa.OPS} <= mnemonics
