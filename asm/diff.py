@@ -139,21 +139,15 @@ def _changed(out, pa, pb, rows, moved_to, moved_from) -> None:
         out.append(f"- bundle {pa} (gone)")
     else:
         out.append(f"  bundle {pa} -> {pb}:")
-    seen_to: Counter = Counter()
-    seen_from: Counter = Counter()
+    # An op that moved is shown once at each end, naming the other end.
+    ends = {"-": ("<", moved_to, pa, "to"), "+": (">", moved_from, pb, "from")}
+    seen: Counter = Counter()
     for sign, text in rows:
-        if sign == "-" and moved_to.get((text, pa)):
-            targets = moved_to[(text, pa)]
-            k = seen_to[text]
-            seen_to[text] += 1
-            if k < len(targets):
-                out.append(f"<{INDENT}{text}    # moved to bundle {targets[k]}")
-                continue
-        if sign == "+" and moved_from.get((text, pb)):
-            sources = moved_from[(text, pb)]
-            k = seen_from[text]
-            seen_from[text] += 1
-            if k < len(sources):
-                out.append(f">{INDENT}{text}    # moved from bundle {sources[k]}")
-                continue
+        mark, moved, pc, word = ends.get(sign, (None, {}, None, ""))
+        others = moved.get((text, pc), ())
+        k = seen[(sign, text)]
+        seen[(sign, text)] += 1
+        if k < len(others):
+            out.append(f"{mark}{INDENT}{text}    # moved {word} bundle {others[k]}")
+            continue
         out.append(f"{sign}{INDENT}{text}")

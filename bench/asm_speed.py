@@ -17,11 +17,9 @@ Best of N runs each (default 3; the bare parse of the starting kernel runs once)
 from __future__ import annotations
 
 import argparse
-import gc
 import gzip
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from asm.assembler import assemble  # noqa: E402
 from asm.disasm import disassemble  # noqa: E402
 from asm.kernel import Kernel, kernel_from_json  # noqa: E402
 from asm.syntax import tree_parser  # noqa: E402
+from bench.timing import best_of  # noqa: E402
 from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -39,13 +38,7 @@ BASELINE = ROOT / "programs" / "takehome" / "baseline.vasm"
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return best_of(repeat, fn)
 
 
 def ops(kernel: Kernel) -> int:

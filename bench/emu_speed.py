@@ -16,12 +16,9 @@ reference engine is no slower than it.
 from __future__ import annotations
 
 import argparse
-import gc
 import gzip
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import emu  # noqa: E402
 from asm.kernel import Kernel, dumps_kernel, loads_kernel  # noqa: E402
+from bench.timing import best_of  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
@@ -39,14 +37,6 @@ OPTIMIZED = [
 ]
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def compare(name: str, kernel: Kernel, mem: list[int], repeat: int) -> None:
