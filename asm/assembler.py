@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import AssemblyError, Diagnostic, ToolchainError
 from .expand import Expansion, expand, file_lines
+from .gcpause import gc_paused
 from .ir import Module
 from .kernel import Kernel
 from .layout import layout
@@ -62,6 +63,13 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
                   defines: Mapping[str, int] | None = None,
                   include_paths: tuple[str, ...] | list[str] = ()) -> Assembly:
     """Assemble and keep everything (IR, diagnostics); never raises for bad source."""
+    with gc_paused():  # millions of small acyclic objects; see gcpause.py
+        return _assemble_full(source, filename, defines, include_paths)
+
+
+def _assemble_full(source: str | os.PathLike, filename: str | None,
+                   defines: Mapping[str, int] | None,
+                   include_paths: tuple[str, ...] | list[str]) -> Assembly:
     sources = Sources()
     result = Assembly(None, None, sources=sources)
     try:

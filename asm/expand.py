@@ -227,10 +227,13 @@ class Expander:
                 r = Raw(self.as_node(fold(a.addr, self.out.env), a.addr), a.pos)
                 return r
             if t is Tup or isinstance(a, Tup):
-                items = [self.fold_arg(src, x) for x in a.items]
-                if all(x is y for x, y in zip(items, a.items, strict=True)):
-                    return a
-                return type(a)(items, a.pos, a.end)
+                items = []
+                changed = False
+                for x in a.items:
+                    f = self.fold_arg(src, x)
+                    changed = changed or f is not x
+                    items.append(f)
+                return type(a)(items, a.pos, a.end) if changed else a
             if t is KeyVal:
                 return KeyVal(a.name, self.as_node(fold(a.value, self.out.env), a.value))
             if t is Str:

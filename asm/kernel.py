@@ -65,6 +65,21 @@ class Kernel:
             if not all(s is None or isinstance(s, str) for s in self.source):
                 raise KernelError("source map entries must be strings or null")
 
+    @classmethod
+    def prevalidated(cls, program: Program, scratch: dict[int, tuple[str, int]],
+                     labels: dict[str, int], source: list[str | None] | None) -> Kernel:
+        """A Kernel from a producer that has already checked every slot against
+        the ISA table and built normalized (tuple) slots: the assembler. Skips
+        the per-slot validation; equal bundles should already be shared objects.
+        """
+        k = cls.__new__(cls)
+        k.program = program
+        k.scratch = _normalize_scratch_map(scratch)
+        k.labels = _normalize_labels(labels, len(program))
+        k.source = source
+        k._distinct = (None, -1, [], [], [])  # computed from object identity on demand
+        return k
+
     def distinct(self) -> tuple[list[Bundle], list[int], list[int]]:
         """(the distinct bundles, the index among them of each bundle in program
         order, how many times each distinct bundle occurs)."""

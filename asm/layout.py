@@ -18,18 +18,17 @@ def _table(rows: list[tuple[int, int, str]]) -> Note:
 
 def _raw_words(module: Module) -> set[int]:
     used: set[int] = set()
+    seen: set[int] = set()  # operand lists are shared between equal ops
     for b in module.bundles:
         for o in b.ops:
-            for (index, width, _), arg in zip(o.op.scratch_operands, _scratch_args(o),
-                                              strict=True):
-                del index
+            if id(o.args) in seen:
+                continue
+            seen.add(id(o.args))
+            for index, width, _ in o.op.scratch_operands:
+                arg = o.args[index - 1]
                 if type(arg) is Ref and arg.name is None:
                     used.update(range(arg.offset, arg.offset + width))
     return used
-
-
-def _scratch_args(o) -> list:
-    return [o.args[i - 1] for i, _, _ in o.op.scratch_operands]
 
 
 def layout(module: Module) -> tuple[dict[str, int], list[Diagnostic]]:

@@ -209,10 +209,11 @@ class Lowerer:
         if t is Num or t is Str:
             return node.value
         if t is Tup:
-            items = node.items
-            if all(type(x) is Num or type(x) is Str for x in items):
-                return tuple([x.value for x in items])
-            return tuple([self.key(x, src) for x in items])
+            out = []
+            for x in node.items:
+                tx = type(x)
+                out.append(x.value if tx is Num or tx is Str else self.key(x, src))
+            return tuple(out)
         raise self.fail(src, "a debug key is a number, a string or a tuple of them, all "
                         "known at assembly time", node)
 

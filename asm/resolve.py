@@ -8,12 +8,14 @@ labels and source map.
 from __future__ import annotations
 
 from . import isa
-from .errors import Diagnostic, Note, ToolchainError
+from .errors import Note, ToolchainError
 from .expr import ExprError, evaluate
 from .ir import Deferred, IROp, Module, Ref
 from .kernel import Kernel
 from .lower import did_you_mean
 from .syntax import Name
+
+_WIDTH = {kind: kind.width for kind in isa.Kind}
 
 
 class _Fail(Exception):
@@ -113,7 +115,7 @@ class Resolver:
         for operand, arg in zip(op.operands, o.args, strict=True):
             t = type(arg)
             if t is Ref:
-                out.append(self.scratch(o, arg, operand.kind.width))
+                out.append(self.scratch(o, arg, _WIDTH[operand.kind]))
             elif t is Deferred:
                 out.append(self.immediate(o, arg, pc))
             else:
@@ -132,24 +134,47 @@ class Resolver:
         program = []
         source = []
         ok = True
+        single: dict[int, tuple] = {}  # one-op bundles, shared like Kernel interns them
+        shared: dict[tuple, dict] = {}
+        where: dict[int, tuple] = {}
+        slot = self.slot
         for pc, b in enumerate(self.m.bundles):
-            bundle: dict[str, list] = {e: [] for e in b.order}
-            for o in b.ops:
-                try:
-                    bundle[o.op.engine].append(self.slot(o, pc))
-                except _Fail:
-                    ok = False
+            ops = b.ops
+            try:
+                if len(ops) == 1 and len(b.order) == 1:
+                    o = ops[0]
+                    got = single.get(id(o.args))
+                    if got is not None:
+                        bundle = got[1]
+                    else:
+                        bundle = {o.op.engine: [slot(o, pc)]}
+                        if not any(type(a) is Deferred for a in o.args):
+                            single[id(o.args)] = (o.args, bundle)
+                else:
+                    bundle = {e: [] for e in b.order}
+                    for o in ops:
+                        try:
+                            bundle[o.op.engine].append(slot(o, pc))
+                        except _Fail:
+                            ok = False
+                    # Equal bundles share one object, as Kernel's own loading does.
+                    key = tuple([(e, tuple(s)) for e, s in bundle.items()])
+                    bundle = shared.setdefault(key, bundle)
+            except _Fail:
+                ok = False
+                continue
             program.append(bundle)
-            source.append((b.ops[0].src if b.ops else b.src).where)
+            src = ops[0].src if ops else b.src
+            w = where.get(id(src))
+            if w is None:
+                w = where[id(src)] = (src, src.where)
+            source.append(w[1])
         if not ok:
             return None
         scratch = {a: (name, self.m.symbols[name].length)
                    for name, (a, _) in self.where.items()}
-        try:
-            return Kernel(program, scratch=scratch, labels=dict(self.labels), source=source)
-        except ToolchainError as e:  # a rule the checks above missed; still a diagnostic
-            self.diagnostics.append(Diagnostic(e.message))
-            return None
+        # Every slot was built from the ISA table and range-checked above.
+        return Kernel.prevalidated(program, scratch, dict(self.labels), source)
 
 
 def resolve(module: Module, addresses: dict[str, int],

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from asm.assembler import assemble, assemble_full
 from asm.errors import AssemblyError
+from asm.kernel import Kernel
 
 
 def program(text: str, **kw) -> list[dict]:
@@ -176,6 +177,12 @@ def test_debug_keys_and_comments():
     assert got[2] == {"debug": [("comment", "hi # there")]}
 
 
+def test_equal_bundles_are_shared_like_loaded_kernels():
+    k = assemble(".scratch a\n.rept 3\n{ add a, a, a ; load a, a }\nhalt\n.endr")
+    distinct, index, counts = k.distinct()
+    assert len(distinct) == 2 and counts == [3, 3]
+
+
 def test_assemble_raises_with_every_error():
     with pytest.raises(AssemblyError) as e:
         assemble(".scratch a\nadd a, a\nload a, 5\n")
@@ -195,3 +202,5 @@ def test_any_text_gives_diagnostics_not_exceptions(pieces):
     text = ".scratch a\n.vector v\n" + " ".join(pieces)
     result = assemble_full(text)
     assert (result.kernel is None) == bool(result.errors)
+    if result.kernel is not None:  # the assembler skips re-validation: it must not need it
+        assert Kernel(result.kernel.program).program == result.kernel.program

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from asm.cli import main as vasm
-from asm.kernel import load_kernel
+from asm.kernel import Kernel, load_kernel
 from emu.cli import main as vemu
 
 ROOT = Path(__file__).parent.parent
@@ -140,3 +140,6 @@ def test_baseline_source_runs_the_starting_kernel_exactly():
         os.chdir(cwd)
     assert r.exit_code == 0, r.output
     assert r.output.strip() == "147734 cycles, correct"
+    from asm import assemble
+    k = assemble(BASELINE)
+    assert Kernel(k.program).program == k.program  # valid without the assembler's word
