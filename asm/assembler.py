@@ -61,10 +61,18 @@ def _read_source(source: str | os.PathLike, filename: str | None,
 
 def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
                   defines: Mapping[str, int] | None = None,
-                  include_paths: tuple[str, ...] | list[str] = ()) -> Assembly:
-    """Assemble and keep everything (IR, diagnostics); never raises for bad source."""
+                  include_paths: tuple[str, ...] | list[str] = (),
+                  keep_ir: bool = True) -> Assembly:
+    """Assemble and keep everything (IR, diagnostics); never raises for bad source.
+
+    With `keep_ir=False` the IR and expansion are dropped (module and
+    expansion are None), which spares the collector from walking them.
+    """
     with gc_paused():  # millions of small acyclic objects; see gcpause.py
-        return _assemble_full(source, filename, defines, include_paths)
+        result = _assemble_full(source, filename, defines, include_paths)
+        if not keep_ir:
+            result.module = result.expansion = None
+        return result
 
 
 def _assemble_full(source: str | os.PathLike, filename: str | None,
@@ -117,7 +125,7 @@ def assemble(source: str | os.PathLike, *, filename: str | None = None,
     Raises AssemblyError holding every diagnostic when there are errors.
     """
     result = assemble_full(source, filename=filename, defines=defines,
-                           include_paths=include_paths)
+                           include_paths=include_paths, keep_ir=False)
     if result.kernel is None or result.errors:
         raise AssemblyError(result.diagnostics or [Diagnostic("assembly failed")])
     return result.kernel

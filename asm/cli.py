@@ -48,10 +48,11 @@ def assemble_options(f):
 
 def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
                      max_errors: int | None = None, werror: bool = False,
-                     program: str = "vasm", exit_code: int = EXIT_BAD_INPUT) -> Assembly:
+                     program: str = "vasm", exit_code: int = EXIT_BAD_INPUT,
+                     keep_ir: bool = False) -> Assembly:
     """Assemble a file, print its diagnostics, exit with `exit_code` on errors."""
     result = assemble_full(Path(src), defines=_parse_defines(defines),
-                           include_paths=tuple(include_paths))
+                           include_paths=tuple(include_paths), keep_ir=keep_ir)
     failed = result.kernel is None or bool(result.errors) or (werror and result.warnings)
     if result.diagnostics:
         click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors,
@@ -101,7 +102,7 @@ def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
                  max_errors: int | None, warn: str | None) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json)."""
     result = assemble_or_exit(src, defines, include_paths, max_errors=max_errors,
-                              werror=warn == "error")
+                              werror=warn == "error", keep_ir=listing is not None)
     out = output or (src[:-5] if src.endswith(".vasm") else src) + ".vk.json"
     _write(out, dumps_kernel(result.kernel))
     if listing:

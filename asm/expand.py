@@ -43,6 +43,7 @@ MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
 BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
           ".ifdef": ".endif", ".ifndef": ".endif"}
 _CLOSERS = {v: k for k, v in BLOCKS.items()}
+_STRUCTURE = frozenset([*BLOCKS, *_CLOSERS, ".else", ".elif"])
 _PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
 
 
@@ -112,6 +113,8 @@ class Expander:
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
         self.folded: dict[int, tuple] = {}
+        self.plans: dict[int, tuple] = {}
+        self.calls: dict[tuple[int, int], tuple] = {}  # (call line, statement) -> body
         self.substituted: dict[tuple, list[SrcLine]] = {}
 
     # ------------------------------------------------------------ reporting
@@ -133,19 +136,50 @@ class Expander:
     def run(self, lines: list[SrcLine]) -> None:
         i = 0
         n = len(lines)
+        line = self.line
         while i < n:
-            sl = lines[i]
-            stmts = sl.line.stmts
-            if stmts and type(stmts[0]) is Stmt and (
-                    stmts[0].name in BLOCKS or stmts[0].name in _CLOSERS
-                    or stmts[0].name in (".else", ".elif")):
+            stmts = lines[i].line.stmts
+            if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
                 i = self.block(lines, i)
                 continue
             with contextlib.suppress(ExpandError):
-                self.line(sl)
+                line(lines[i])
             i += 1
 
     def line(self, sl: SrcLine) -> None:
+        """Expand one line. A line of plain ops and labels yields the same items
+        whenever the names it mentions have the same values, so those items
+        are reused (they are never edited, only read)."""
+        plan = self.plans.get(id(sl))
+        if plan is None or plan[1] != len(self.out.macros):
+            plan = self.plans[id(sl)] = (sl, len(self.out.macros), self._reusable(sl), {})
+        names = plan[2]
+        if names is None:
+            self._line(sl)
+            return
+        env = self.out.env
+        key = tuple([env.get(n) for n in names])
+        items = self.out.items
+        got = plan[3].get(key)
+        if got is not None:
+            items.extend(got)
+            return
+        start, diags = len(items), len(self.out.diagnostics)
+        self._line(sl)
+        if len(self.out.diagnostics) == diags:
+            plan[3][key] = items[start:]
+
+    def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
+        """The names a line's items depend on, or None if expanding it does more
+        than emit items (defines, calls, includes, reports)."""
+        names: list[str] = []
+        for s in sl.line.stmts:
+            if type(s) is Assign or s.name in self.out.macros or s.name in _DIRECTIVES:
+                return None
+            names.extend(_names_of(s))
+        return tuple(dict.fromkeys(names))
+
+    def _line(self, sl: SrcLine) -> None:
         line, src = sl.line, sl.src
         items = self.out.items
         if line.label is not None:
@@ -417,6 +451,19 @@ class Expander:
     def call(self, sl: SrcLine, s: Stmt) -> None:
         m = self.out.macros[s.name]
         src = sl.src
+        # A call statement met again (in a loop) binds the same text: reuse its body.
+        known = self.calls.get((id(sl), id(s)))
+        if known is not None and known[1] is m and not m.unique:
+            self.counter += 1
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(src, f"macro calls nested more than {MAX_DEPTH} deep "
+                                f"(does '{m.name}' call itself?)", s)
+            self.depth += 1
+            try:
+                self.run(known[3])
+            finally:
+                self.depth -= 1
+            return
         if self.depth >= MAX_DEPTH:
             raise self.fail(src, f"macro calls nested more than {MAX_DEPTH} deep "
                             f"(does '{m.name}' call itself?)", s)
@@ -450,6 +497,7 @@ class Expander:
             if body is None:
                 body = self.substituted[key] = self.substitute(m.body, bound,
                                                                (note, *src.chain))
+            self.calls[(id(sl), id(s))] = (sl, m, s, body)
         self.depth += 1
         try:
             self.run(body)

@@ -4,6 +4,11 @@ Lowering (asm/lower.py) builds a `Module`; layout gives scratch symbols their
 addresses; resolution turns it into a `Kernel`. The scheduler and the linker
 work on this IR too, so it keeps what they need: temps, `.restrict` sets,
 `.pin` ranges, `.global` / `.extern` names and the source of every op.
+
+Repeated code shares objects: a line expanded again with the same values
+yields the same `IROp`s and `IRBundle`s (and `Module.bundles` may list one
+bundle object many times). Passes build new objects; they never edit these
+in place.
 """
 
 from __future__ import annotations

@@ -53,11 +53,26 @@ class Lowerer:
 
     def run(self, items: list[Item]) -> Module:
         stmt, label, open_, close = self.stmt, self.label, self.open, self.close
+        bundles = self.m.bundles
+        # A statement item outside braces becomes one bundle; expansion hands out
+        # the same item object for a repeated line, so its bundle is built once.
+        single: dict[tuple[int, bool], tuple[Item, IRBundle]] = {}
         for it in items:
             try:
                 k = it.kind
                 if k == "stmt":
+                    if self.bundle is not None:
+                        stmt(it.node, it.src)
+                        continue
+                    key = (id(it), self.pin_start is not None)
+                    got = single.get(key)
+                    if got is not None:
+                        bundles.append(got[1])
+                        continue
+                    n = len(bundles)
                     stmt(it.node, it.src)
+                    if len(bundles) == n + 1:
+                        single[key] = (it, bundles[-1])
                 elif k == "label":
                     label(it.node, it.src)
                 elif k == "open":

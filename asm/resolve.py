@@ -138,7 +138,13 @@ class Resolver:
         shared: dict[tuple, dict] = {}
         where: dict[int, tuple] = {}
         slot = self.slot
+        done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
         for pc, b in enumerate(self.m.bundles):
+            got = done.get(id(b))
+            if got is not None:
+                program.append(got[1])
+                source.append(got[2])
+                continue
             ops = b.ops
             try:
                 if len(ops) == 1 and len(b.order) == 1:
@@ -169,6 +175,8 @@ class Resolver:
             if w is None:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
+            if not any(type(a) is Deferred for o in ops for a in o.args):
+                done[id(b)] = (b, bundle, w[1])
         if not ok:
             return None
         scratch = {a: (name, self.m.symbols[name].length)
