@@ -204,3 +204,19 @@ def test_any_text_gives_diagnostics_not_exceptions(pieces):
     assert (result.kernel is None) == bool(result.errors)
     if result.kernel is not None:  # the assembler skips re-validation: it must not need it
         assert Kernel(result.kernel.program).program == result.kernel.program
+
+
+_BODY = ["add a[g], a[g + 1], a", "vadd v, v, v", "const a, g * 3 - 1", "compare a, (g, 0, \"k\")",
+         "{ add a, a, a[g] ; load a[1], a }", "twice a[g]", "load a, a", "halt"]
+_PRELUDE = ".scratch a, 8\n.vector v\n.macro twice d\n    add {d}, {d}, {d}\n.endm\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(_BODY), min_size=1, max_size=6), st.integers(0, 4),
+       st.integers(1, 3))
+def test_loops_assemble_like_their_unrolled_text(body, n, copies):
+    looped = _PRELUDE + (f".for g = 0, {n}\n" + "\n".join(body) + "\n.endfor\n") * copies
+    unrolled = _PRELUDE + "".join(
+        "".join(line.replace("g", str(g)) + "\n" for line in body)
+        for _ in range(copies) for g in range(n))
+    assert program(looped) == program(unrolled)
