@@ -18,6 +18,7 @@ _LAZY = {
     "assemble_full": "asm.assembler",
     "disassemble": "asm.disasm",
     "format_source": "asm.fmt",
+    "schedule": "asm.schedule",
 }
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "load_kernel",
     "loads_kernel",
     "save_kernel",
+    "schedule",
 ]
 
 

@@ -97,17 +97,52 @@ def main() -> None:
               help="Show at most N errors.")
 @click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
               help="-W error: treat warnings as errors.")
+@click.option("--schedule", "do_schedule", is_flag=True,
+              help="Pack the ops into bundles with the scheduler (see 'vasm schedule').")
+@click.option("--report", is_flag=True, help="With --schedule: print the scheduling report.")
 def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
                  include_paths: tuple[str, ...], listing: str | None,
-                 max_errors: int | None, warn: str | None) -> None:
+                 max_errors: int | None, warn: str | None, do_schedule: bool,
+                 report: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json)."""
     result = assemble_or_exit(src, defines, include_paths, max_errors=max_errors,
-                              werror=warn == "error", keep_ir=listing is not None)
+                              werror=warn == "error",
+                              keep_ir=listing is not None or do_schedule)
     out = output or (src[:-5] if src.endswith(".vasm") else src) + ".vk.json"
+    if do_schedule:
+        from .schedule import report as report_text
+        from .schedule import schedule
+        s = schedule(result)
+        if report:
+            click.echo(report_text(s), err=True)
+        result.kernel = s.kernel
     _write(out, dumps_kernel(result.kernel))
     if listing:
         from .listing import make_listing
         write_text_atomic(listing, make_listing(result))
+
+
+@main.command("schedule")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("-o", "output", required=True, metavar="OUT",
+              help="OUT.vk.json for a kernel image, OUT.vasm for source.")
+@assemble_options
+@click.option("--report", is_flag=True,
+              help="Print per-engine utilization, lower bound and achieved cycles.")
+def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
+                 include_paths: tuple[str, ...], report: bool) -> None:
+    """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
+    dependences allow; the result computes the same in no more cycles."""
+    from .disasm import disassemble
+    from .schedule import report as report_text
+    from .schedule import schedule
+    if src.endswith(".vasm"):
+        s = schedule(assemble_or_exit(src, defines, include_paths, keep_ir=True))
+    else:
+        s = schedule(load_any(src))
+    if report:
+        click.echo(report_text(s), err=True)
+    _write(output, disassemble(s.kernel) if output.endswith(".vasm") else dumps_kernel(s.kernel))
 
 
 @main.command("disasm")

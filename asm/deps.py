@@ -1,0 +1,380 @@
+"""Dependence analysis: basic blocks, and the ordering constraints between the
+ops of a block, for the scheduler (and the checker).
+
+Every op keeps the meaning it has in its original bundle: all of a bundle's
+reads happen before any of its writes, and of two writes to one word the later
+(engine order, then slot order) wins. Edges carry a latency: 1 where the
+successor must come in a later bundle (a true dependence, or an output
+dependence), 0 where it may share the bundle (an anti dependence: the reader
+reads first).
+
+Memory dependences use an alias model. An address is a constant (tracked
+through `const`, `add` and `add_imm` of known values, and through words set
+once by a `const` in the entry block), a root plus an offset (a root is the
+value some word held at block entry or got from a load; `.restrict` words are
+roots whose regions are disjoint), or unknown. Loads never depend on loads;
+anything the model cannot separate stays in order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from . import isa
+from .kernel import Kernel
+
+K = isa.Kind
+# A sync node is no op at all: it stands for "every load so far", so that a
+# store waits for one node instead of thousands (same constraints, fewer edges).
+SYNC = "sync"
+SYNC_OP = isa.Op(SYNC, SYNC, SYNC, (), "all earlier loads of a region")
+SYNC_AFTER = 8  # loads a store would otherwise wait on one by one
+
+
+@dataclass(slots=True)
+class Node:
+    """One op of a block, with what it touches and its dependences."""
+
+    index: int  # position in the block, original order
+    pc: int  # the original bundle
+    engine: str
+    slot: tuple
+    op: isa.Op
+    reads: tuple[int, ...]
+    writes: tuple[int, ...]
+    preds: dict[int, int] = field(default_factory=dict)  # node index -> latency
+    succs: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def is_debug(self) -> bool:
+        """Costs no slot and no cycle (debug ops, and sync nodes)."""
+        return self.engine == "debug" or self.engine == SYNC
+
+    @property
+    def is_sync(self) -> bool:
+        return self.engine == SYNC
+
+    @property
+    def is_control(self) -> bool:
+        return self.op.control is not None
+
+
+@dataclass
+class Block:
+    start: int  # first original pc
+    end: int  # one past the last original pc
+    nodes: list[Node]
+    pinned: bool = False  # emitted exactly as written
+
+    def original_cycles(self, program: Sequence[dict]) -> int:
+        return sum(1 for b in program[self.start:self.end]
+                   if len(b) > len(isa.FREE_ENGINES & b.keys()))
+
+
+def jump_targets(program: Sequence[dict]) -> set[int]:
+    """Every pc some jump can reach (absolute and relative targets)."""
+    out: set[int] = set()
+    for pc, bundle in enumerate(program):
+        for slot in bundle.get("flow", ()):
+            op = isa.BY_MACHINE[("flow", slot[0])]
+            if op.control is isa.Control.JUMP:
+                out.add(slot[1])
+            elif op.control is isa.Control.COND_JUMP:
+                out.add(slot[2])
+            elif op.control is isa.Control.COND_JUMP_REL:
+                out.add(pc + 1 + slot[2])
+    return out
+
+
+def has_indirect_jumps(program: Sequence[dict]) -> bool:
+    return any(isa.BY_MACHINE[("flow", s[0])].control is isa.Control.JUMP_INDIRECT
+               for b in program for s in b.get("flow", ()))
+
+
+def split_blocks(program: Sequence[dict], pinned: Iterable[int] = ()) -> list[tuple[int, int, bool]]:
+    """[start, end) ranges of basic blocks: they start at jump targets and after
+    control flow (jumps, halt, pause); pinned bundles stand alone."""
+    pinned = set(pinned)
+    starts = {0} | {t for t in jump_targets(program) if 0 <= t < len(program)}
+    for pc, bundle in enumerate(program):
+        if pc in pinned:
+            starts.update((pc, pc + 1))
+        for slot in bundle.get("flow", ()):
+            if isa.BY_MACHINE[("flow", slot[0])].control is not None:
+                starts.add(pc + 1)
+    edges = sorted(s for s in starts if s <= len(program)) + [len(program)]
+    out = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        if a < b:
+            out.append((a, b, a in pinned))
+    return out
+
+
+# ---------------------------------------------------------------- addresses
+
+CONST = ("const",)
+UNKNOWN = ("unknown",)
+
+
+def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
+    """Words written exactly once in the whole program, by a `const` in the
+    entry block (which nothing jumps back into): constants everywhere after it."""
+    writes: dict[int, int] = defaultdict(int)
+    value: dict[int, tuple[int, int]] = {}
+    for pc, bundle in enumerate(program):
+        for engine, slots in bundle.items():
+            for slot in slots:
+                op = isa.BY_MACHINE[(engine, slot[0])]
+                for w in op.writes(slot):
+                    writes[w] += 1
+                if op.name == "const" and pc < entry_end:
+                    value[slot[1]] = (pc, slot[2] & isa.WORD_MASK)
+    return {w: v for w, (_, v) in value.items() if writes[w] == 1}
+
+
+class _Values:
+    """Abstract values of scratch words inside one block, in original order."""
+
+    def __init__(self, known: dict[int, int]) -> None:
+        self.known = known  # constants valid at block entry
+        self.val: dict[int, tuple] = {}
+
+    def get(self, w: int) -> tuple:
+        v = self.val.get(w)
+        if v is not None:
+            return v
+        if w in self.known:
+            return ("c", self.known[w])
+        return ("s", (w, "entry"), 0)
+
+    def effect(self, node: Node) -> dict[int, tuple]:
+        """The values an op writes (computed from values before its bundle)."""
+        op, slot = node.op, node.slot
+        name = op.name
+        if name == "const":
+            return {slot[1]: ("c", slot[2] & isa.WORD_MASK)}
+        if op.engine == "alu" and name == "+":
+            return {slot[1]: _add(self.get(slot[2]), self.get(slot[3]))}
+        if name == "add_imm":
+            return {slot[1]: _add(self.get(slot[2]), ("c", slot[3] & isa.WORD_MASK))}
+        if name in ("load", "load_offset"):
+            # A loaded word is a fresh root (a pointer read from memory, say).
+            return {w: ("s", (w, node.index), 0) for w in node.writes}
+        return {w: UNKNOWN for w in node.writes}
+
+
+def _add(a: tuple, b: tuple) -> tuple:
+    if a[0] == "c" and b[0] == "c":
+        return ("c", (a[1] + b[1]) & isa.WORD_MASK)
+    if a[0] == "s" and b[0] == "c":
+        return ("s", a[1], None if a[2] is None else a[2] + b[1])
+    if b[0] == "s" and a[0] == "c":
+        return ("s", b[1], None if b[2] is None else b[2] + a[1])
+    if a[0] == "s" and b == UNKNOWN:  # base plus an index we cannot see
+        return ("s", a[1], None)
+    if b[0] == "s" and a == UNKNOWN:
+        return ("s", b[1], None)
+    return UNKNOWN
+
+
+# ---------------------------------------------------------------- the graph
+
+
+def _edge(nodes: list[Node], a: int, b: int, latency: int) -> None:
+    if a == b:
+        return
+    na = nodes[a]
+    if na.succs.get(b, -1) < latency:
+        na.succs[b] = latency
+        nodes[b].preds[a] = latency
+
+
+class _Memory:
+    """Loads and stores seen so far in a block, grouped by region."""
+
+    def __init__(self, restrict_sets: list[set[int]], nodes: list[Node]) -> None:
+        self.restrict_sets = restrict_sets
+        self.nodes = nodes
+        self.stores: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
+        self.loads: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
+        # Per region: its loads since the last sync node, and that node.
+        self.fresh_loads: dict[tuple, list[int]] = defaultdict(list)
+        self.sync: dict[tuple, int] = {}
+
+    def loads_before_store(self, region: tuple, words: list[int] | None) -> Iterable[int]:
+        """Loads a store must not pass: precise matches in its own region, and
+        every load of each other region that may alias (through sync nodes)."""
+        for r in list(self.loads):
+            if self.disjoint(r, region):
+                continue
+            if r == region and words is not None:
+                by_word = self.loads[r]
+                for w in words:
+                    yield from by_word.get(w, ())
+                yield from by_word.get(None, ())
+                continue
+            fresh = self.fresh_loads[r]
+            if len(fresh) >= SYNC_AFTER:
+                self.make_sync(r)
+                fresh = []
+            if r in self.sync:
+                yield self.sync[r]
+            yield from fresh
+
+    def make_sync(self, region: tuple) -> None:
+        nodes = self.nodes
+        s = Node(len(nodes), nodes[-1].pc if nodes else 0, SYNC, (SYNC,), SYNC_OP, (), ())
+        nodes.append(s)
+        if region in self.sync:
+            _edge(nodes, self.sync[region], s.index, 0)
+        for ld in self.fresh_loads[region]:
+            _edge(nodes, ld, s.index, 0)
+        self.sync[region] = s.index
+        self.fresh_loads[region] = []
+
+    def region(self, addr: tuple) -> tuple:
+        if addr[0] == "c":
+            return CONST
+        if addr[0] == "s":
+            return ("root", addr[1])
+        return UNKNOWN
+
+    def disjoint(self, r1: tuple, r2: tuple) -> bool:
+        if r1 == r2 or r1 == UNKNOWN or r2 == UNKNOWN:
+            return False
+        if r1[0] == "root" and r2[0] == "root":
+            w1, w2 = r1[1][0], r2[1][0]
+            return w1 != w2 and any(w1 in s and w2 in s for s in self.restrict_sets)
+        return False
+
+    @staticmethod
+    def words(addr: tuple, width: int) -> list[int] | None:
+        if addr[0] == "c":
+            return list(range(addr[1], addr[1] + width))
+        if addr[0] == "s" and addr[2] is not None:
+            return list(range(addr[2], addr[2] + width))
+        return None
+
+    def conflicts(self, table: dict, region: tuple, words: list[int] | None) -> Iterable[int]:
+        """Ops in `table` (stores or loads) that may touch the same memory."""
+        for r, by_word in table.items():
+            if self.disjoint(r, region):
+                continue
+            if r != region or words is None:
+                for ops in by_word.values():
+                    yield from ops
+                continue
+            for w in words:
+                yield from by_word.get(w, ())
+            yield from by_word.get(None, ())
+
+    def add(self, table: dict, region: tuple, words: list[int] | None, index: int) -> None:
+        by_word = table[region]
+        for w in (words if words is not None else [None]):
+            by_word.setdefault(w, []).append(index)
+
+    def kill(self, region: tuple, words: list[int] | None) -> None:
+        """A precise store: earlier accesses to exactly those words are ordered
+        before it already, so later ones need only depend on it."""
+        if words is None:
+            return
+        for table in (self.stores, self.loads):
+            by_word = table.get(region)
+            if by_word:
+                for w in words:
+                    by_word.pop(w, None)
+
+
+def build_block(program: Sequence[dict], start: int, end: int, *,
+                known: dict[int, int] | None = None,
+                restrict_sets: list[set[int]] | None = None) -> list[Node]:
+    """The nodes of one block with their dependence edges."""
+    nodes: list[Node] = []
+    for pc in range(start, end):
+        for engine, slots in program[pc].items():
+            for slot in slots:
+                op = isa.BY_MACHINE[(engine, slot[0])]
+                reads, writes = op.scratch_words(slot)
+                nodes.append(Node(len(nodes), pc, engine, slot, op, tuple(reads), tuple(writes)))
+    values = _Values(known or {})
+    memory = _Memory(restrict_sets or [], nodes)
+    last_writer: dict[int, int] = {}
+    readers: dict[int, list[int]] = defaultdict(list)
+    last_trace: int | None = None
+    ops = list(nodes)  # sync nodes join `nodes` as they are made
+    i = 0
+    while i < len(ops):
+        j = i
+        while j < len(ops) and ops[j].pc == ops[i].pc:
+            j += 1
+        bundle = ops[i:j]
+        # Reads (scratch and memory addresses) see the state before the bundle.
+        addresses = {}
+        for n in bundle:
+            for w in n.reads:
+                if w in last_writer:
+                    _edge(nodes, last_writer[w], n.index, 1)
+                readers[w].append(n.index)
+            if n.op.memory is not None:
+                addr_word = n.slot[1 + [o.name for o in n.op.operands].index(n.op.mem_addr)]
+                if n.op.offset_index is not None:
+                    addr_word += n.slot[n.op.offset_index]
+                addresses[n.index] = values.get(addr_word)
+        effects = [values.effect(n) for n in bundle]
+        # Then writes, in the bundle's own order (later ones win).
+        for n in bundle:
+            for w in n.writes:
+                for r in readers.pop(w, ()):
+                    _edge(nodes, r, n.index, 0)
+                if w in last_writer:
+                    _edge(nodes, last_writer[w], n.index, 1)
+                last_writer[w] = n.index
+            if n.op.memory is not None:
+                addr = addresses[n.index]
+                region = memory.region(addr)
+                words = memory.words(addr, n.op.mem_width)
+                if n.op.memory == "read":
+                    for s in memory.conflicts(memory.stores, region, words):
+                        _edge(nodes, s, n.index, 1)
+                    memory.add(memory.loads, region, words, n.index)
+                    memory.fresh_loads[region].append(n.index)
+                else:
+                    for s in memory.conflicts(memory.stores, region, words):
+                        _edge(nodes, s, n.index, 1)
+                    for ld in memory.loads_before_store(region, words):
+                        _edge(nodes, ld, n.index, 0)
+                    memory.kill(region, words)
+                    memory.add(memory.stores, region, words, n.index)
+            if n.op.name == "trace_write":  # the trace buffer keeps its order
+                if last_trace is not None:
+                    _edge(nodes, last_trace, n.index, 1)
+                last_trace = n.index
+        for e in effects:
+            values.val.update(e)
+        i = j
+    # Control flow ends the block: everything else comes first or alongside.
+    for n in ops:
+        if n.is_control:
+            for m in ops:
+                if m.index != n.index:
+                    _edge(nodes, m.index, n.index, 1 if m.is_control else 0)
+    return nodes
+
+
+def blocks(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
+           pinned: Iterable[int] = ()) -> list[Block]:
+    """Every basic block of a kernel, with its dependence graph."""
+    program = kernel.program
+    ranges = split_blocks(program, pinned)
+    entry_end = ranges[0][1] if ranges and 0 not in jump_targets(program) else 0
+    known = global_constants(program, entry_end)
+    restrict_sets = [set(s) for s in restrict]
+    out = []
+    for start, end, is_pinned in ranges:
+        block_known = known if start >= entry_end else {}
+        nodes = [] if is_pinned else build_block(program, start, end, known=block_known,
+                                                 restrict_sets=restrict_sets)
+        out.append(Block(start, end, nodes, is_pinned))
+    return out

@@ -1,0 +1,146 @@
+"""The scheduler never changes what a program computes, never takes more
+cycles, and never breaks a slot limit."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import MEM_SIZE, memories, programs
+
+import emu
+from asm import isa
+from asm.assembler import assemble
+from asm.deps import build_block
+from asm.kernel import Kernel, bundle_cost
+from asm.schedule import lower_bound, schedule_kernel
+
+MAX_CYCLES = 2_000
+
+
+def outcome(kernel: Kernel, mem: list[int]):
+    try:
+        r = emu.run(kernel, list(mem), max_cycles=MAX_CYCLES)
+    except emu.EmuError as e:
+        return ("fault", e.reason), None
+    return (r.mem, r.trace_buffer, r.status), r.cycles
+
+
+def within_limits(program) -> bool:
+    return all(len(slots) <= isa.SLOT_LIMITS[e] for b in program for e, slots in b.items()
+               if e not in isa.UNENFORCED_LIMITS)
+
+
+@settings(deadline=None, max_examples=300)
+@given(programs(max_bundles=14), memories())
+def test_random_programs_compute_the_same_in_no_more_cycles(program, mem):
+    k = Kernel(program)
+    before, cycles_before = outcome(k, mem)
+    if before[0] == "fault":
+        return  # a faulting program has no result to keep (faults are not reordered away)
+    s = schedule_kernel(k)
+    after, cycles_after = outcome(s.kernel, mem)
+    assert after == before
+    assert cycles_after <= cycles_before
+    assert within_limits(s.kernel.program)
+
+
+_MEMORY_OPS = st.sampled_from([
+    "const p, {a}", "const q, {b}", "add_imm p, p, {a}", "add x, p, q",
+    "load x, p", "load y, q", "store p, x", "store q, y", "vload v, p", "vstore q, v",
+    "add y, x, y", "mul x, x, y", "load_offset v, p, 2", "trace_write x",
+])
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.tuples(_MEMORY_OPS, st.integers(0, 20), st.integers(0, 20)),
+                min_size=1, max_size=25), memories())
+def test_memory_traffic_through_aliasing_and_distinct_addresses(lines, mem):
+    src = ".scratch p\n.scratch q\n.scratch x\n.scratch y\n.vector v\n"
+    src += "".join(t.format(a=a, b=b) + "\n" for t, a, b in lines)
+    k = assemble(src)
+    before, cycles_before = outcome(k, mem)
+    if before[0] == "fault":
+        return
+    s = schedule_kernel(k)
+    assert outcome(s.kernel, mem)[0] == before
+    assert s.after <= s.before
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(st.sampled_from(["load x, p", "store p, x", "load y, q", "store q, y",
+                                 "add x, x, y", "add_imm p, p, 1", "add_imm q, q, 1",
+                                 "vload v, p", "vstore q, v"]), min_size=1, max_size=20),
+       memories())
+def test_restricted_bases_in_disjoint_regions_keep_results(lines, mem):
+    # p walks 0..19+7, q walks 40.. : the regions never meet, as .restrict promises.
+    src = (".scratch p\n.scratch q\n.scratch x\n.scratch y\n.vector v\n.restrict p, q\n"
+           "const p, 0\nconst q, 40\n" + "\n".join(lines) + "\n")
+    k = assemble(src)
+    mem = mem + [0] * 80
+    before, _ = outcome(k, mem)
+    s = schedule_kernel(k, restrict=[[0, 1]])
+    assert outcome(s.kernel, mem)[0] == before
+
+
+def test_a_flat_kernel_is_packed_to_its_bound():
+    src = ".scratch a, 24\n" + "".join(f"add a[{i}], a[{i}], a[{i + 12}]\n" for i in range(12))
+    s = schedule_kernel(assemble(src))
+    assert len(s.kernel.program) == 1 and s.after == 1 == s.blocks[0].bound
+
+
+def test_bundle_meaning_is_kept_when_flattening_reads_before_writes():
+    # A swap inside one bundle: each add reads the other's old value.
+    k = assemble(".scratch a\n.scratch b\n.scratch z\nconst a, 1\nconst b, 2\n"
+                 "{ add a, b, z ; add b, a, z }\nstore z, a\nhalt")
+    s = schedule_kernel(k)
+    mem = [0] * 8
+    assert outcome(s.kernel, mem)[0] == outcome(k, mem)[0]
+
+
+def test_jumps_stay_last_and_targets_follow_their_blocks():
+    src = """.scratch i
+.scratch n
+.scratch one
+.scratch c
+    const n, 5
+    const one, 1
+    const i, 0
+loop:
+    add i, i, one
+    lt c, i, n
+    cond_jump c, loop
+    store n, i
+    halt
+"""
+    k = assemble(src)
+    s = schedule_kernel(k)
+    mem = [0] * 8
+    assert outcome(s.kernel, mem)[0] == outcome(k, mem)[0]
+    assert outcome(s.kernel, mem)[1] < outcome(k, mem)[1]
+    assert s.kernel.labels["loop"] < k.labels["loop"]
+
+
+def test_restrict_lets_loads_pass_stores_through_other_bases():
+    src = ".scratch p\n.scratch q\n.scratch x\n.scratch y\n{}store p, x\nload y, q\n"
+    plain = build_block(assemble(src.format("")).program, 0, 2)
+    assert plain[1].preds  # may alias: ordered
+    restricted = build_block(assemble(src.format("")).program, 0, 2, restrict_sets=[{0, 1}])
+    assert not restricted[1].preds
+
+
+def test_lower_bound_is_never_above_the_schedule():
+    src = ".scratch a, 40\n" + "".join(
+        f"mul a[{i % 20}], a[{(i * 7) % 20}], a[{20 + i % 20}]\n" for i in range(60))
+    k = assemble(src)
+    s = schedule_kernel(k)
+    for b in s.blocks:
+        assert b.bound <= b.after <= b.before
+
+
+@pytest.mark.parametrize("mem_size", [MEM_SIZE])
+def test_debug_ops_cost_nothing(mem_size):
+    src = ".scratch a\n.scratch b\nconst a, 1\ncompare a, (0, 0)\nconst b, 2\ncompare b, (0, 1)\n"
+    s = schedule_kernel(assemble(src))
+    assert sum(map(bundle_cost, s.kernel.program)) == 1
+    assert lower_bound([]) == 0
