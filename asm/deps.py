@@ -242,7 +242,7 @@ class _Memory:
         return UNKNOWN
 
     def disjoint(self, r1: tuple, r2: tuple) -> bool:
-        if r1 == r2 or r1 == UNKNOWN or r2 == UNKNOWN:
+        if UNKNOWN in (r1, r2) or r1 == r2:
             return False
         if r1[0] == "root" and r2[0] == "root":
             w1, w2 = r1[1][0], r2[1][0]
