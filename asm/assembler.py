@@ -102,6 +102,9 @@ def _assemble_full(source: str | os.PathLike, filename: str | None,
     if layout_errors:  # symbols without addresses would only cause more noise
         return result
     kernel = resolve(module, addresses, diags)
+    # A mistake inside a loop is one mistake: report each distinct diagnostic once.
+    unique = {(d.message, d.location, d.notes, d.severity): d for d in reversed(diags)}
+    diags[:] = list(reversed(unique.values()))
     diags.sort(key=_position)
     if not any(d.severity == "error" for d in diags):
         result.kernel = kernel

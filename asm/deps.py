@@ -137,8 +137,9 @@ def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
 class _Values:
     """Abstract values of scratch words inside one block, in original order."""
 
-    def __init__(self, known: dict[int, int]) -> None:
+    def __init__(self, known: dict[int, int], restricted: set[int]) -> None:
         self.known = known  # constants valid at block entry
+        self.restricted = restricted  # words named by .restrict
         self.val: dict[int, tuple] = {}
 
     def get(self, w: int) -> tuple:
@@ -156,13 +157,21 @@ class _Values:
         if name == "const":
             return {slot[1]: ("c", slot[2] & isa.WORD_MASK)}
         if op.engine == "alu" and name == "+":
-            return {slot[1]: _add(self.get(slot[2]), self.get(slot[3]))}
+            return {slot[1]: self.add(self.get(slot[2]), self.get(slot[3]))}
         if name == "add_imm":
-            return {slot[1]: _add(self.get(slot[2]), ("c", slot[3] & isa.WORD_MASK))}
+            return {slot[1]: self.add(self.get(slot[2]), ("c", slot[3] & isa.WORD_MASK))}
         if name in ("load", "load_offset"):
             # A loaded word is a fresh root (a pointer read from memory, say).
             return {w: ("s", (w, node.index), 0) for w in node.writes}
         return {w: UNKNOWN for w in node.writes}
+
+    def add(self, a: tuple, b: tuple) -> tuple:
+        # A .restrict pointer plus anything stays in that pointer's region.
+        if a[0] == "s" and b[0] == "s":
+            ra, rb = a[1][0] in self.restricted, b[1][0] in self.restricted
+            if ra != rb:
+                return ("s", (a if ra else b)[1], None)
+        return _add(a, b)
 
 
 def _add(a: tuple, b: tuple) -> tuple:
@@ -298,7 +307,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 op = isa.BY_MACHINE[(engine, slot[0])]
                 reads, writes = op.scratch_words(slot)
                 nodes.append(Node(len(nodes), pc, engine, slot, op, tuple(reads), tuple(writes)))
-    values = _Values(known or {})
+    values = _Values(known or {}, set().union(*(restrict_sets or [set()])))
     memory = _Memory(restrict_sets or [], nodes)
     last_writer: dict[int, int] = {}
     readers: dict[int, list[int]] = defaultdict(list)

@@ -294,14 +294,34 @@ def _bundle(nodes: list[Node]) -> dict:
 
 def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
                     pinned: Iterable[int] = (),
-                    priorities: Iterable[str] = tuple(PRIORITIES)) -> Schedule:
+                    priorities: Iterable[str] = tuple(PRIORITIES),
+                    rename_words: Iterable[int] | str | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
-    and trace buffer in no more cycles."""
-    program = kernel.program
-    if has_indirect_jumps(program):
+    and trace buffer in no more cycles.
+
+    `rename_words`: the words whose definitions may move to free scratch words
+    first (the `.temp` ones), or "all" for any word (see asm/rename.py).
+    """
+    if has_indirect_jumps(kernel.program):
         return Schedule(kernel, note="the program has jump_indirect: its targets are values "
                                      "in scratch that cannot be followed, so nothing moves")
-    priorities = tuple(priorities)
+    original = kernel
+    if rename_words is not None:
+        from .rename import rename
+        kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
+                           pinned=pinned)
+    result = _schedule_blocks(kernel, restrict, pinned, tuple(priorities))
+    if result.after > original_cycles(original):  # renaming can only help; never lose
+        return _schedule_blocks(original, restrict, pinned, tuple(priorities))
+    return result
+
+
+def original_cycles(kernel: Kernel) -> int:
+    return sum(1 for b in kernel.program if len(b) > len(isa.FREE_ENGINES & b.keys()))
+
+
+def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
+    program = kernel.program
     new_program: list[dict] = []
     new_source: list[str | None] | None = [] if kernel.source is not None else None
     new_pc: dict[int, int] = {}  # old block start -> new pc
@@ -352,13 +372,16 @@ def _retarget(bundle: dict, pc: int, old_pc: int, new_pc: dict[int, int]) -> dic
     return {**bundle, "flow": flow}
 
 
-def hints(assembly) -> tuple[list[list[int]], set[int]]:
-    """(`.restrict` sets as scratch addresses, pinned pcs) from an assembly's IR."""
+def hints(assembly) -> tuple[list[list[int]], set[int], set[int]]:
+    """(`.restrict` sets as scratch addresses, pinned pcs, `.temp` words) from an
+    assembly's IR."""
     module, kernel = assembly.module, assembly.kernel
     address = {name: a for a, (name, _) in kernel.scratch.items()}
     restrict = [[address[n] for n in names if n in address] for names, _ in module.restricts]
     pinned = {pc for start, end in module.pins for pc in range(start, end)}
-    return restrict, pinned
+    temps = {address[s.name] + i for s in module.symbols.values() if s.temp
+             for i in range(s.length)}
+    return restrict, pinned, temps
 
 
 def schedule(source, **options) -> Schedule:
@@ -373,7 +396,9 @@ def schedule(source, **options) -> Schedule:
         source = assemble_full(source)
         if source.kernel is None:
             raise AssemblyError(source.diagnostics)
-    restrict, pinned = hints(source)
+    restrict, pinned, temps = hints(source)
+    if temps and "rename_words" not in options:
+        options["rename_words"] = temps
     return schedule_kernel(source.kernel, restrict=restrict, pinned=pinned, **options)
 
 

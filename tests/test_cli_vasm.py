@@ -143,3 +143,16 @@ def test_baseline_source_runs_the_starting_kernel_exactly():
     from asm import assemble
     k = assemble(BASELINE)
     assert Kernel(k.program).program == k.program  # valid without the assembler's word
+
+
+def test_schedule_command_and_assemble_schedule(tmp_path):
+    src = tmp_path / "flat.vasm"
+    src.write_text(".scratch a, 24\n" + "".join(f"add a[{i}], a[{i}], a[{i + 12}]\n"
+                                                for i in range(12)) + "halt\n")
+    out = tmp_path / "packed.vasm"
+    r = run(vasm, "schedule", src, "-o", out, "--report")
+    assert r.exit_code == 0, r.output
+    assert "cycles: 13 as written, 1 scheduled" in r.output
+    assert "{" in out.read_text()
+    r = run(vasm, "assemble", src, "--schedule", "-o", tmp_path / "p.vk.json")
+    assert r.exit_code == 0 and len(load_kernel(tmp_path / "p.vk.json").program) == 1

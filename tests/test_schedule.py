@@ -144,3 +144,50 @@ def test_debug_ops_cost_nothing(mem_size):
     s = schedule_kernel(assemble(src))
     assert sum(map(bundle_cost, s.kernel.program)) == 1
     assert lower_bound([]) == 0
+
+
+@settings(deadline=None, max_examples=300)
+@given(programs(max_bundles=14), memories())
+def test_renaming_keeps_results(program, mem):
+    from asm.rename import rename
+    k = Kernel(program)
+    before, _ = outcome(k, mem)
+    renamed, _ = rename(k)
+    assert outcome(renamed, mem)[0] == before
+
+
+@settings(deadline=None, max_examples=200)
+@given(programs(max_bundles=14), memories())
+def test_renamed_schedules_keep_results_in_no_more_cycles(program, mem):
+    k = Kernel(program)
+    before, cycles = outcome(k, mem)
+    if before[0] == "fault":
+        return
+    s = schedule_kernel(k, rename_words="all")
+    after, cycles_after = outcome(s.kernel, mem)
+    assert after == before and cycles_after <= cycles
+
+
+def test_renaming_breaks_reuse_of_a_temporary():
+    body = "".join(f"const t, {i}\nadd a[{i}], t, t\n" for i in range(8))
+    k = assemble(".scratch t\n.scratch a, 8\n" + body)
+    plain = schedule_kernel(k)
+    renamed = schedule_kernel(k, rename_words="all")
+    assert renamed.after < plain.after
+    assert renamed.after == 5  # 8 consts on 2 load slots, the last add one cycle later
+
+
+def test_small_baseline_schedules_correctly_near_its_bound():
+    from pathlib import Path
+
+    from asm.assembler import assemble_full
+    from asm.schedule import schedule
+    from emu.checking import run_checked
+    from emu.problem import Params, make_image
+    src = Path(__file__).parent.parent / "programs" / "takehome" / "baseline.vasm"
+    result = assemble_full(src, defines={"ROUNDS": 4, "BATCH": 32})
+    s = schedule(result)  # .restrict and .temp from the source
+    run = run_checked(s.kernel, make_image(Params(10, 32, 4), 9), check=True)
+    assert run.correct
+    bound = sum(b.bound for b in s.blocks)
+    assert s.after <= 1.15 * bound and s.after < s.before / 10
