@@ -129,17 +129,21 @@ def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
 @assemble_options
 @click.option("--report", is_flag=True,
               help="Print per-engine utilization, lower bound and achieved cycles.")
+@click.option("--rename", is_flag=True,
+              help="Move any definition whose value dies inside its block to a free word "
+                   "(not only .temp ones), breaking false dependences.")
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
-                 include_paths: tuple[str, ...], report: bool) -> None:
+                 include_paths: tuple[str, ...], report: bool, rename: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .disasm import disassemble
     from .schedule import report as report_text
     from .schedule import schedule
+    options = {"rename_words": "all"} if rename else {}
     if src.endswith(".vasm"):
-        s = schedule(assemble_or_exit(src, defines, include_paths, keep_ir=True))
+        s = schedule(assemble_or_exit(src, defines, include_paths, keep_ir=True), **options)
     else:
-        s = schedule(load_any(src))
+        s = schedule(load_any(src), **options)
     if report:
         click.echo(report_text(s), err=True)
     _write(output, disassemble(s.kernel) if output.endswith(".vasm") else dumps_kernel(s.kernel))
