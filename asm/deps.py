@@ -93,6 +93,36 @@ def has_indirect_jumps(program: Sequence[dict]) -> bool:
                for b in program for s in b.get("flow", ()))
 
 
+def unmovable(program: Sequence[dict]) -> str | None:
+    """Why the program's bundles must keep their pcs, or None: `jump_indirect`
+    targets are data, and a negative target indexes the program from its end."""
+    if has_indirect_jumps(program):
+        return "the program has jump_indirect: its targets are values in scratch"
+    if any(t < 0 for t in jump_targets(program)):
+        return "a jump goes to a negative pc, which counts from the program's end"
+    return None
+
+
+def retarget(bundle: dict, pc: int, old_pc: int, new_pc: dict[int, int], old_len: int,
+             new_len: int) -> dict:
+    """A bundle's jumps, moved with their blocks (`new_pc`: old block start ->
+    new pc). A target past the end stays the same distance past the new end."""
+    def move(t: int) -> int:
+        return new_pc[t] if t in new_pc else (new_len + t - old_len if t >= old_len else t)
+
+    flow = []
+    for slot in bundle["flow"]:
+        control = isa.BY_MACHINE[("flow", slot[0])].control
+        if control is isa.Control.JUMP:
+            slot = (slot[0], move(slot[1]))
+        elif control is isa.Control.COND_JUMP:
+            slot = (slot[0], slot[1], move(slot[2]))
+        elif control is isa.Control.COND_JUMP_REL:
+            slot = (slot[0], slot[1], move(old_pc + 1 + slot[2]) - (pc + 1))
+        flow.append(slot)
+    return {**bundle, "flow": flow}
+
+
 def split_blocks(program: Sequence[dict], pinned: Iterable[int] = ()) -> list[tuple[int, int, bool]]:
     """[start, end) ranges of basic blocks: they start at jump targets and after
     control flow (jumps, halt, pause); pinned bundles stand alone."""

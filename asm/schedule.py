@@ -12,11 +12,12 @@ targets and labels are re-resolved afterwards.
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import isa
-from .deps import SYNC, Block, Node, blocks, has_indirect_jumps
+from .deps import SYNC, Block, Node, blocks, retarget, unmovable
 from .kernel import Kernel
 
 LIMITS = {**isa.SLOT_LIMITS, SYNC: 1 << 30}
@@ -52,14 +53,19 @@ class Cyclic(Exception):
     other ops write what it reads): it can only stay as written."""
 
 
-def topological(nodes: list[Node]) -> list[int]:
+def topological(nodes: list[Node], rng: random.Random | None = None) -> list[int]:
+    """An order of the nodes that respects every edge; with `rng`, a random one
+    among all such orders."""
     waiting = [len(n.preds) for n in nodes]
-    order = [n.index for n in nodes if waiting[n.index] == 0]
-    for i in order:  # grows while iterating
+    ready = [n.index for n in nodes if waiting[n.index] == 0]
+    order = []
+    while ready:
+        i = ready.pop(rng.randrange(len(ready)) if rng else -1)
+        order.append(i)
         for s in nodes[i].succs:
             waiting[s] -= 1
             if waiting[s] == 0:
-                order.append(s)
+                ready.append(s)
     if len(order) != len(nodes):
         raise Cyclic
     return order
@@ -302,9 +308,9 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     `rename_words`: the words whose definitions may move to free scratch words
     first (the `.temp` ones), or "all" for any word (see asm/rename.py).
     """
-    if has_indirect_jumps(kernel.program):
-        return Schedule(kernel, note="the program has jump_indirect: its targets are values "
-                                     "in scratch that cannot be followed, so nothing moves")
+    why = unmovable(kernel.program)
+    if why is not None:
+        return Schedule(kernel, note=f"{why}; nothing moves")
     original = kernel
     if rename_words is not None:
         from .rename import rename
@@ -342,7 +348,8 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
     new_pc[len(program)] = len(new_program)
     for pc, bundle in enumerate(new_program):
         if "flow" in bundle:
-            new_program[pc] = _retarget(bundle, pc, origin[pc], new_pc)
+            new_program[pc] = retarget(bundle, pc, origin[pc], new_pc, len(program),
+                                       len(new_program))
         if new_source is not None:
             new_source.append(kernel.source[origin[pc]])
     labels = {name: _map_pc(pc, new_pc, origin) for name, pc in kernel.labels.items()}
@@ -354,22 +361,6 @@ def _map_pc(pc: int, new_pc: dict[int, int], origin: list[int]) -> int:
     if pc in new_pc:
         return new_pc[pc]
     return next((i for i, o in enumerate(origin) if o >= pc), len(origin))
-
-
-def _retarget(bundle: dict, pc: int, old_pc: int, new_pc: dict[int, int]) -> dict:
-    flow = []
-    for slot in bundle["flow"]:
-        control = isa.BY_MACHINE[("flow", slot[0])].control
-        if control is isa.Control.JUMP and slot[1] in new_pc:
-            slot = (slot[0], new_pc[slot[1]])
-        elif control is isa.Control.COND_JUMP and slot[2] in new_pc:
-            slot = (slot[0], slot[1], new_pc[slot[2]])
-        elif control is isa.Control.COND_JUMP_REL:
-            target = old_pc + 1 + slot[2]
-            if target in new_pc:
-                slot = (slot[0], slot[1], new_pc[target] - (pc + 1))
-        flow.append(slot)
-    return {**bundle, "flow": flow}
 
 
 def hints(assembly) -> tuple[list[list[int]], set[int], set[int]]:

@@ -191,3 +191,18 @@ def test_small_baseline_schedules_correctly_near_its_bound():
     assert run.correct
     bound = sum(b.bound for b in s.blocks)
     assert s.after <= 1.15 * bound and s.after < s.before / 10
+
+
+@settings(deadline=None, max_examples=200)
+@given(programs(max_bundles=12), memories(), st.integers(0, 3))
+def test_flattening_keeps_results(program, mem, seed):
+    import random
+
+    from asm.deps import unmovable
+    from asm.flatten import flatten
+    k = Kernel(program)
+    before, _ = outcome(k, mem)
+    if before[0] == "fault" or unmovable(program):
+        return
+    for rng in (None, random.Random(seed)):
+        assert outcome(flatten(k, rng), mem)[0] == before
