@@ -16,6 +16,7 @@ from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel, save_kernel
 _LAZY = {
     "assemble": "asm.assembler",
     "assemble_full": "asm.assembler",
+    "check": "asm.check",
     "disassemble": "asm.disasm",
     "format_source": "asm.fmt",
     "schedule": "asm.schedule",
@@ -30,6 +31,7 @@ __all__ = [
     "ToolchainError",
     "assemble",
     "assemble_full",
+    "check",
     "disassemble",
     "dumps_kernel",
     "format_source",

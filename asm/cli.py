@@ -149,6 +149,27 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
     _write(output, disassemble(s.kernel) if output.endswith(".vasm") else dumps_kernel(s.kernel))
 
 
+@main.command("check")
+@click.argument("src", type=click.Path(dir_okay=False))
+@assemble_options
+@click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
+              help="-W error: treat warnings as errors.")
+def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...],
+              warn: str | None) -> None:
+    """Report errors and likely mistakes in SRC (a .vasm source or a kernel image,
+    which need not be valid: every problem is listed)."""
+    from .check import check, check_file
+    if src.endswith(".vasm"):
+        result = assemble_or_exit(src, defines, include_paths)
+        found, sources = check(result.kernel), result.sources
+    else:
+        found, sources = check_file(src), None
+    if found:
+        click.echo(render_all(found, sources), err=True)
+    failed = any(d.severity == "error" or warn == "error" for d in found)
+    sys.exit(EXIT_BAD_INPUT if failed else 0)
+
+
 @main.command("disasm")
 @click.argument("kernel", type=click.Path(dir_okay=False))
 @click.option("-o", "output", default="-", show_default=True, metavar="OUT",

@@ -1,0 +1,237 @@
+"""The checker: what is wrong, or probably wrong, with a program.
+
+Errors: slot limits, unknown ops, malformed slots, operands outside scratch,
+jump targets outside the program. Warnings (legal, but usually a bug): two
+slots of a bundle writing one word (and which wins), a slot reading a word
+another slot of its bundle writes (it reads the old value), a vector operand
+straddling its symbol, words read but never written (scratch starts at zero),
+and unreachable bundles. Every diagnostic names the bundle, engine and slot,
+and the source line when the kernel has a source map.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from . import isa
+from .deps import jump_targets, unmovable
+from .errors import Diagnostic, KernelError, Location, Note
+from .kernel import Kernel, _freeze, check_slot
+
+K = isa.Kind
+
+
+def _where(source: Sequence[str | None] | None, pc: int) -> Location | None:
+    if source is None or not 0 <= pc < len(source) or source[pc] is None:
+        return None
+    file, _, line = source[pc].rpartition(":")
+    return Location(file or None, int(line)) if line.isdigit() else Location(source[pc])
+
+
+class _Checker:
+    def __init__(self, program: list, scratch: dict, source) -> None:
+        self.program = program
+        self.scratch = scratch
+        self.source = source
+        self.out: list[Diagnostic] = []
+
+    def report(self, severity: str, message: str, pc: int | None = None,
+               engine: str | None = None, slot: int | None = None, notes=()) -> None:
+        place = ", ".join(p for p in (
+            f"bundle {pc}" if pc is not None else None,
+            f"{engine} slot {slot}" if engine is not None and slot is not None else engine,
+        ) if p)
+        loc = _where(self.source, pc) if pc is not None else None
+        text = f"{place}: {message}" if place else message
+        self.out.append(Diagnostic(text, location=loc, notes=tuple(notes), severity=severity))
+
+    # ------------------------------------------------------------ errors
+
+    def valid_slots(self) -> list[list[tuple[str, int, tuple, isa.Op]]]:
+        """Each bundle's valid slots; every invalid one reported."""
+        bundles = []
+        for pc, bundle in enumerate(self.program):
+            good = []
+            if not isinstance(bundle, dict):
+                self.report("error", "a bundle is an object of engine -> slots", pc)
+                bundles.append(good)
+                continue
+            for engine, slots in bundle.items():
+                if engine not in isa.SLOT_LIMITS:
+                    self.report("error", f"unknown engine {engine!r}", pc)
+                    continue
+                if not isinstance(slots, list | tuple):
+                    self.report("error", "an engine's slots must be a list", pc, engine)
+                    continue
+                limit = isa.SLOT_LIMITS[engine]
+                if len(slots) > limit and engine not in isa.UNENFORCED_LIMITS:
+                    self.report("error", f"{len(slots)} slots, over the limit of {limit}",
+                                pc, engine)
+                for i, raw in enumerate(slots):
+                    s = _freeze(raw) if isinstance(raw, list | tuple) else raw
+                    try:
+                        if not isinstance(s, tuple):
+                            raise KernelError("a slot is a list (op, operand, ...)")
+                        op = check_slot(engine, s)
+                    except KernelError as e:
+                        self.report("error", e.reason, pc, engine, i)
+                        continue
+                    good.append((engine, i, s, op))
+            bundles.append(good)
+        return bundles
+
+    def targets(self, bundles) -> None:
+        n = len(self.program)
+        for pc, slots in enumerate(bundles):
+            for engine, i, s, op in slots:
+                if op.control is isa.Control.JUMP or op.control is isa.Control.COND_JUMP:
+                    t = s[-1]
+                elif op.control is isa.Control.COND_JUMP_REL:
+                    t = pc + 1 + s[2]
+                else:
+                    continue
+                if not 0 <= t <= n:
+                    self.report("error", f"jump target {t} is outside the program "
+                                f"(0..{n}, where {n} ends it)", pc, engine, i)
+
+    # ------------------------------------------------------------ warnings
+
+    def same_bundle(self, bundles) -> None:
+        for pc, slots in enumerate(bundles):
+            writers: dict[int, list[tuple[str, int]]] = {}
+            for engine, i, s, op in slots:
+                for w in op.writes(s):
+                    writers.setdefault(w, []).append((engine, i))
+            for w, who in writers.items():
+                if len(who) > 1:
+                    winner = who[-1]
+                    self.report("warning", f"{len(who)} slots write scratch {self.name(w)}; "
+                                f"the last, {winner[0]} slot {winner[1]}, wins", pc)
+            for engine, i, s, op in slots:
+                clash = [w for w in op.reads(s) if w in writers
+                         and any(x != (engine, i) for x in writers[w])]
+                if clash:
+                    w = clash[0]
+                    other = next(x for x in writers[w] if x != (engine, i))
+                    self.report("warning", f"reads scratch {self.name(w)}, which "
+                                f"{other[0]} slot {other[1]} of the same bundle writes: it "
+                                "reads the old value", pc, engine, i)
+
+    def straddles(self, bundles) -> None:
+        spans = sorted((a, a + ln, name) for a, (name, ln) in self.scratch.items() if ln > 0)
+        seen: set[tuple] = set()
+        for pc, slots in enumerate(bundles):
+            for engine, i, s, op in slots:
+                off = s[op.offset_index] if op.offset_index is not None else 0
+                for index, width, _ in op.scratch_operands:
+                    if width == 1:
+                        continue
+                    a = s[index] + off
+                    for lo, hi, name in spans:
+                        if lo < a + width and a < hi and not (lo <= a and a + width <= hi):
+                            key = (a, name)
+                            if key not in seen:
+                                seen.add(key)
+                                self.report("warning", f"vector operand @{a} (words {a}.."
+                                            f"{a + width - 1}) straddles '{name}' "
+                                            f"(words {lo}..{hi - 1})", pc, engine, i)
+
+    def never_written(self, bundles) -> None:
+        written: set[int] = set()
+        first_read: dict[int, tuple[int, str, int]] = {}
+        for pc, slots in enumerate(bundles):
+            for engine, i, s, op in slots:
+                reads, writes = op.scratch_words(s)
+                written.update(writes)
+                for w in reads:
+                    first_read.setdefault(w, (pc, engine, i))
+        by_place: dict[tuple[int, str, int], list[int]] = {}
+        for w in sorted(first_read):
+            if w not in written:
+                by_place.setdefault(first_read[w], []).append(w)
+        for (pc, engine, i), words in list(by_place.items())[:20]:
+            what = (self.name(words[0]) if len(words) == 1
+                    else f"{self.name(words[0])} .. {self.name(words[-1])}")
+            self.report("warning", f"reads scratch {what}, which nothing writes "
+                        "(scratch starts at zero)", pc, engine, i)
+        if len(by_place) > 20:
+            self.report("warning", f"... and {len(by_place) - 20} more slots read words "
+                        "nothing writes")
+
+    def unreachable(self, bundles) -> None:
+        if unmovable(self.program):
+            return  # indirect or negative targets: reachability is data
+        targets = jump_targets(self.program)
+        n = len(self.program)
+        dead_start = None
+        falls_through = True
+        for pc in range(n + 1):
+            reachable = pc < n and (pc in targets or falls_through)
+            if dead_start is not None and (reachable or pc == n):
+                span = (f"bundles {dead_start}..{pc - 1}" if pc - 1 > dead_start
+                        else f"bundle {dead_start}")
+                self.report("warning", f"{span} can never run: nothing jumps there and "
+                            "the code before ends in a jump or halt", dead_start)
+                dead_start = None
+            if pc == n:
+                break
+            if not reachable and dead_start is None:
+                dead_start = pc
+            ends = any(op.control in (isa.Control.JUMP, isa.Control.HALT)
+                       for _, _, _, op in bundles[pc])
+            falls_through = reachable and not ends
+
+    def name(self, w: int) -> str:
+        for a, (name, ln) in self.scratch.items():
+            if a <= w < a + ln:
+                return f"{w} ('{name}'{f'[{w - a}]' if ln > 1 else ''})"
+        return str(w)
+
+    def run(self) -> list[Diagnostic]:
+        bundles = self.valid_slots()
+        self.targets(bundles)
+        self.same_bundle(bundles)
+        self.straddles(bundles)
+        self.never_written(bundles)
+        self.unreachable(bundles)
+        return self.out
+
+
+def check(kernel: Kernel | Any) -> list[Diagnostic]:
+    """Errors and warnings for a Kernel, an assembly result, or raw kernel data
+    (a bundle list or image object, which may be invalid: every problem is
+    reported, not just the first)."""
+    if hasattr(kernel, "kernel") and hasattr(kernel, "diagnostics"):  # an Assembly
+        kernel = kernel.kernel
+    if isinstance(kernel, Kernel):
+        return _Checker(kernel.program, kernel.scratch, kernel.source).run()
+    data = kernel
+    if isinstance(data, dict):
+        program = data.get("program", data.get("instrs", []))
+        scratch = data.get("scratch", data.get("scratch_map", {})) or {}
+        scratch = {int(a): tuple(v) for a, v in scratch.items()}
+        source = data.get("source")
+    else:
+        program, scratch, source = data, {}, None
+    if not isinstance(program, list):
+        return [Diagnostic("a program is a list of bundles")]
+    return _Checker(program, scratch, source).run()
+
+
+def check_file(path: str) -> list[Diagnostic]:
+    """Check a kernel image file without stopping at its first problem."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError) as e:
+        return [Diagnostic(f"cannot read kernel: {e}", location=Location(os.fspath(path)))]
+    except json.JSONDecodeError as e:
+        return [Diagnostic(f"not valid JSON: {e.msg}", location=Location(path, e.lineno,
+                                                                            e.colno))]
+    return check(data)
+
+
+__all__ = ["Note", "check", "check_file"]

@@ -1,0 +1,66 @@
+"""`vasm check`: every problem of a program, errors and likely mistakes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from asm.assembler import assemble
+from asm.check import check
+from asm.cli import main as vasm
+
+
+def messages(found) -> list[str]:
+    return [f"{d.severity}: {d.message}" for d in found]
+
+
+def test_invalid_programs_report_every_error_not_the_first():
+    got = messages(check([{"alu": [["+", 0, 0], ["nope", 1, 2, 3]], "flow": [["jump", 99]]},
+                          {"load": [["load", 1, 2]] * 3}, {"valu": [["+", 1530, 0, 0]]}]))
+    assert "error: bundle 0, alu slot 0: '+' takes 3 operands (d, a, b), got 2" in got
+    assert "error: bundle 0, alu slot 1: unknown alu op 'nope'" in got
+    assert "error: bundle 1, load: 3 slots, over the limit of 2" in got
+    assert any("jump target 99 is outside the program" in m for m in got)
+    assert any("bundle 2, valu slot 0" in m and "outside 0..1535" in m for m in got)
+
+
+def test_same_bundle_conflicts_name_the_winner_and_old_reads():
+    k = assemble(".scratch a\n.scratch b\n{ add a, a, b ; mul a, b, b ; load b, a }")
+    got = messages(check(k))
+    assert "warning: bundle 0: 2 slots write scratch 0 ('a'); the last, alu slot 1, wins" in got
+    assert ("warning: bundle 0, load slot 0: reads scratch 0 ('a'), which alu slot 0 of the "
+            "same bundle writes: it reads the old value") in got
+
+
+def test_reads_never_written_and_unreachable_code():
+    k = assemble(".scratch a\n.vector v\nvadd @20, v, v\nhalt\nadd a, a, a\njump done\n"
+                 "add a, a, a\ndone:\nhalt")
+    got = messages(check(k))
+    assert any("reads scratch 1 ('v'[0]) .. 8 ('v'[7]), which nothing writes" in m for m in got)
+    assert "warning: bundle 2: bundles 2..4 can never run: nothing jumps there and the code " \
+           "before ends in a jump or halt" in got
+    assert not any("bundle 5" in m for m in got)  # done: is a jump target
+
+
+def test_vector_straddling_a_symbol():
+    found = check({"program": [{"valu": [["+", 4, 4, 4]]}],
+                   "scratch_map": {"0": ["a", 6], "6": ["b", 6]}})
+    assert any("straddles 'a'" in m for m in messages(found))
+
+
+def test_clean_programs_have_nothing_to_say():
+    k = assemble(".scratch a\nconst a, 1\nadd a, a, a\nhalt")
+    assert check(k) == []
+
+
+def test_cli_exit_codes(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"alu": [["+", 0, 0]]}]))
+    r = CliRunner().invoke(vasm, ["check", str(bad)])
+    assert r.exit_code == 1 and "takes 3 operands" in r.output
+    warn = tmp_path / "w.vasm"
+    warn.write_text(".scratch a\n.scratch b\nadd a, b, b\n")
+    assert CliRunner().invoke(vasm, ["check", str(warn)]).exit_code == 0
+    r = CliRunner().invoke(vasm, ["check", str(warn), "-W", "error"])
+    assert r.exit_code == 1 and "w.vasm:3: warning" in r.output and " 3 | add a, b, b" in r.output
