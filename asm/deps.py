@@ -238,9 +238,46 @@ class _Memory:
         self.nodes = nodes
         self.stores: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
         self.loads: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
-        # Per region: its loads since the last sync node, and that node.
+        # Per region: its loads (stores) since the last sync node, and that node.
         self.fresh_loads: dict[tuple, list[int]] = defaultdict(list)
         self.sync: dict[tuple, int] = {}
+        self.fresh_stores: dict[tuple, list[int]] = defaultdict(list)
+        self.store_sync: dict[tuple, int] = {}
+
+    def stores_before_load(self, region: tuple, words: list[int] | None
+                           ) -> Iterable[tuple[int, int]]:
+        """(store or sync node, latency) a load must follow: precise matches in
+        its own region, every store of each other region that may alias."""
+        for r in list(self.stores):
+            if self.disjoint(r, region):
+                continue
+            if r == region and words is not None:
+                by_word = self.stores[r]
+                for w in words:
+                    for s in by_word.get(w, ()):
+                        yield s, 1
+                for s in by_word.get(None, ()):
+                    yield s, 1
+                continue
+            fresh = self.fresh_stores[r]
+            if len(fresh) >= SYNC_AFTER:
+                self.make_store_sync(r)
+                fresh = []
+            if r in self.store_sync:
+                yield self.store_sync[r], 0  # the sync node is a cycle after its stores
+            for s in fresh:
+                yield s, 1
+
+    def make_store_sync(self, region: tuple) -> None:
+        nodes = self.nodes
+        s = Node(len(nodes), nodes[-1].pc if nodes else 0, SYNC, (SYNC,), SYNC_OP, (), ())
+        nodes.append(s)
+        if region in self.store_sync:
+            _edge(nodes, self.store_sync[region], s.index, 0)
+        for st in self.fresh_stores[region]:
+            _edge(nodes, st, s.index, 1)
+        self.store_sync[region] = s.index
+        self.fresh_stores[region] = []
 
     def loads_before_store(self, region: tuple, words: list[int] | None) -> Iterable[int]:
         """Loads a store must not pass: precise matches in its own region, and
@@ -375,8 +412,8 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 region = memory.region(addr)
                 words = memory.words(addr, n.op.mem_width)
                 if n.op.memory == "read":
-                    for s in memory.conflicts(memory.stores, region, words):
-                        _edge(nodes, s, n.index, 1)
+                    for s, lat in memory.stores_before_load(region, words):
+                        _edge(nodes, s, n.index, lat)
                     memory.add(memory.loads, region, words, n.index)
                     memory.fresh_loads[region].append(n.index)
                 else:
@@ -386,6 +423,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                         _edge(nodes, ld, n.index, 0)
                     memory.kill(region, words)
                     memory.add(memory.stores, region, words, n.index)
+                    memory.fresh_stores[region].append(n.index)
             if n.op.name == "trace_write":  # the trace buffer keeps its order
                 if last_trace is not None:
                     _edge(nodes, last_trace, n.index, 1)

@@ -169,17 +169,35 @@ def reversed_graph(nodes: list[Node]) -> list[Node]:
                  preds=dict(x.succs), succs=dict(x.preds)) for x in nodes]
 
 
-def backward_schedule(nodes: list[Node], priority: Priority) -> list[int]:
-    rev = list_schedule(reversed_graph(nodes), priority)
+class Graph:
+    """A block's nodes with what every pass needs, computed once: heights, and
+    the reversed graph with its heights (for backward passes)."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self.h = heights(nodes)
+        self._reverse: Graph | None = None
+
+    @property
+    def reverse(self) -> Graph:
+        if self._reverse is None:
+            self._reverse = Graph(reversed_graph(self.nodes))
+        return self._reverse
+
+
+def backward_schedule(g: Graph | list[Node], priority: Priority) -> list[int]:
+    g = g if isinstance(g, Graph) else Graph(g)
+    rev = list_schedule(g.reverse, priority)
     last = max(rev, default=0)
     return [last - c for c in rev]
 
 
-def list_schedule(nodes: list[Node], priority: Priority) -> list[int]:
+def list_schedule(g: Graph | list[Node], priority: Priority) -> list[int]:
     """The cycle of each node: cycle-driven list scheduling with one ready heap
     per engine (so a full engine costs nothing to skip)."""
+    g = g if isinstance(g, Graph) else Graph(g)
+    nodes, h = g.nodes, g.h
     n = len(nodes)
-    h = heights(nodes)
     key = priority(nodes, h)
     waiting = [len(x.preds) for x in nodes]
     earliest = [0] * n
@@ -259,13 +277,14 @@ def schedule_block(block: Block, program: Sequence[dict],
     best_cycles: list[int] | None = None
     nodes = block.nodes
     try:
+        graph = Graph(nodes)
         bound = lower_bound(nodes)
         tries = [(name, PRIORITIES[name]) for name in priorities]
         if len(bottlenecks(nodes)) > 1:
             tries += [(f"feed {e}", feeding(e)) for e in bottlenecks(nodes)]
         for name, priority in tries:
             for direction, run in (("forward", list_schedule), ("backward", backward_schedule)):
-                cycles = run(nodes, priority)
+                cycles = run(graph, priority)
                 cost = _cost(_pack(nodes, cycles))
                 if best_cycles is None or cost < best_cost or (best is None and cost == best_cost):
                     if cost <= best_cost:
@@ -277,8 +296,8 @@ def schedule_block(block: Block, program: Sequence[dict],
         # Forward-backward improvement: justify the best schedule right, then left.
         cycles = best_cycles
         for _ in range(JUSTIFY_ROUNDS if cycles is not None and best_cost > bound else 0):
-            cycles = backward_schedule(nodes, _following(cycles, backward=True))
-            cycles = list_schedule(nodes, _following(cycles, backward=False))
+            cycles = backward_schedule(graph, _following(cycles, backward=True))
+            cycles = list_schedule(graph, _following(cycles, backward=False))
             cost = _cost(_pack(nodes, cycles))
             if cost < best_cost:
                 best, best_cost = _pack(nodes, cycles), cost
