@@ -363,7 +363,8 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
         else:
             for b in bundles:
                 new_program.append(_bundle(b))
-                origin.append(min(x.pc for x in b))
+                # A relative jump counts from its own old bundle.
+                origin.append(next((x.pc for x in b if x.is_control), min(x.pc for x in b)))
     new_pc[len(program)] = len(new_program)
     for pc, bundle in enumerate(new_program):
         if "flow" in bundle:

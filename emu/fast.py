@@ -248,7 +248,9 @@ class FastEngine(Engine):
                 for f in it:
                     f()
             except _FAULTS:
-                self._replay_in_block(state, pc, end, len(seg) - it.__length_hint__() - 1, cycle)
+                fns = self._hot if block[3] is True else self._first_fn
+                self._replay_in_block(state, pc, end, len(seg) - it.__length_hint__() - 1,
+                                      cycle, fns)
             cycle += seg_cost
             pc = end
             if pc >= n:
@@ -294,9 +296,12 @@ class FastEngine(Engine):
                 hot[u] = self._decode_bundle(distinct[u], -1)
         return hot
 
-    def _replay_in_block(self, state: State, pc: int, end: int, k: int, cycle: int) -> None:
-        """The k-th callable of the block at pc faulted: find its bundle, then replay."""
-        fn_of, cost_of = self._first_fn, self._cost_of
+    def _replay_in_block(self, state: State, pc: int, end: int, k: int, cycle: int,
+                         fn_of: list) -> None:
+        """The k-th callable of the block at pc faulted: find its bundle, then replay.
+        `fn_of` is the table the block was built from (cold and hot tables skip
+        different bundles as no-ops)."""
+        cost_of = self._cost_of
         for at in range(pc, end):
             u = self._index[at]
             if fn_of[u] is not _nop:

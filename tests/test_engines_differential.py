@@ -59,3 +59,21 @@ def test_loops_promote_to_decoded_code_without_changing_results(program, mem):
     kernel = Kernel(loop)
     assert _observe(kernel, mem, "fast", False, False) == _observe(
         kernel, mem, "reference", False, False)
+
+
+def test_fault_in_a_block_is_placed_at_its_own_bundle():
+    # Found by scheduler stress testing: the fast engine blamed pc 10, the
+    # bundle before the real fault, and its replay on the reference disagreed.
+    import emu
+    from asm.kernel import Kernel
+    program = [{"load": [("const", i, v)]} for i, v in enumerate([0, 16, 0, 0, 0, 0, 1, 0])]
+    program += [{}, {"valu": [("<<", 30, 1, 38)], "alu": []},
+                {"valu": [("+", 0, 0, 32), ("+", 42, 0, 0)]},
+                {"alu": [("//", 0, 0, 3)], "valu": []}, {"flow": [("jump", 0)], "alu": []}]
+    reasons = []
+    for engine in ("reference", "fast"):
+        try:
+            emu.run(Kernel(program), [0] * 40, max_cycles=2000, engine=engine)
+        except emu.EmuError as e:
+            reasons.append((e.pc, e.reason))
+    assert reasons == [(11, "division by zero (0 by 0)")] * 2

@@ -206,3 +206,12 @@ def test_flattening_keeps_results(program, mem, seed):
         return
     for rng in (None, random.Random(seed)):
         assert outcome(flatten(k, rng), mem)[0] == before
+
+
+def test_relative_jumps_count_from_their_own_bundle():
+    # The jump shares its new bundle with ops from earlier bundles.
+    program = [{"load": [("const", i, int(i == 3))]} for i in range(8)]
+    program += [{"flow": [("cond_jump_rel", 3, 0)]}, {"flow": [("halt",)]}]
+    k = Kernel(program)
+    s = schedule_kernel(k)
+    assert outcome(s.kernel, [0, 0])[0] == outcome(k, [0, 0])[0]
