@@ -215,3 +215,26 @@ def test_relative_jumps_count_from_their_own_bundle():
     k = Kernel(program)
     s = schedule_kernel(k)
     assert outcome(s.kernel, [0, 0])[0] == outcome(k, [0, 0])[0]
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=1000)
+@given(programs(max_bundles=16), memories(), st.integers(0, 1))
+def test_deep_scheduling_flattening_renaming_keep_results(program, mem, seed):
+    """The three transforms at once, many more examples (this depth found a
+    relative-jump bug and an emulator fault-placement bug the others missed)."""
+    import random
+
+    from asm.deps import unmovable
+    from asm.flatten import flatten
+    k = Kernel(program)
+    before, cycles = outcome(k, mem)
+    if before[0] == "fault":
+        return
+    for options in ({}, {"rename_words": "all"}):
+        s = schedule_kernel(k, **options)
+        after, cycles_after = outcome(s.kernel, mem)
+        assert after == before and cycles_after <= cycles
+        assert within_limits(s.kernel.program)
+    if not unmovable(program):
+        assert outcome(flatten(k, random.Random(seed)), mem)[0] == before
