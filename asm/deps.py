@@ -230,85 +230,64 @@ def _edge(nodes: list[Node], a: int, b: int, latency: int) -> None:
         nodes[b].preds[a] = latency
 
 
-class _Memory:
-    """Loads and stores seen so far in a block, grouped by region."""
+class _SyncChain:
+    """Per region, the accesses since the last sync node and that node: a later
+    access that must follow all of them waits on the node and the few since."""
 
-    def __init__(self, restrict_sets: list[set[int]], nodes: list[Node]) -> None:
-        self.restrict_sets = restrict_sets
+    def __init__(self, nodes: list[Node], latency: int) -> None:
         self.nodes = nodes
-        self.stores: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
-        self.loads: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
-        # Per region: its loads (stores) since the last sync node, and that node.
-        self.fresh_loads: dict[tuple, list[int]] = defaultdict(list)
+        self.latency = latency  # from an access to its sync node
+        self.fresh: dict[tuple, list[int]] = defaultdict(list)
         self.sync: dict[tuple, int] = {}
-        self.fresh_stores: dict[tuple, list[int]] = defaultdict(list)
-        self.store_sync: dict[tuple, int] = {}
 
-    def stores_before_load(self, region: tuple, words: list[int] | None
-                           ) -> Iterable[tuple[int, int]]:
-        """(store or sync node, latency) a load must follow: precise matches in
-        its own region, every store of each other region that may alias."""
-        for r in list(self.stores):
-            if self.disjoint(r, region):
-                continue
-            if r == region and words is not None:
-                by_word = self.stores[r]
-                for w in words:
-                    for s in by_word.get(w, ()):
-                        yield s, 1
-                for s in by_word.get(None, ()):
-                    yield s, 1
-                continue
-            fresh = self.fresh_stores[r]
-            if len(fresh) >= SYNC_AFTER:
-                self.make_store_sync(r)
-                fresh = []
-            if r in self.store_sync:
-                yield self.store_sync[r], 0  # the sync node is a cycle after its stores
-            for s in fresh:
-                yield s, 1
+    def before(self, region: tuple) -> Iterable[tuple[int, int]]:
+        """(node, latency) pairs standing for every access of the region so far."""
+        if len(self.fresh[region]) >= SYNC_AFTER:
+            self._make(region)
+        if region in self.sync:
+            yield self.sync[region], 0
+        for i in self.fresh[region]:
+            yield i, self.latency
 
-    def make_store_sync(self, region: tuple) -> None:
-        nodes = self.nodes
-        s = Node(len(nodes), nodes[-1].pc if nodes else 0, SYNC, (SYNC,), SYNC_OP, (), ())
-        nodes.append(s)
-        if region in self.store_sync:
-            _edge(nodes, self.store_sync[region], s.index, 0)
-        for st in self.fresh_stores[region]:
-            _edge(nodes, st, s.index, 1)
-        self.store_sync[region] = s.index
-        self.fresh_stores[region] = []
-
-    def loads_before_store(self, region: tuple, words: list[int] | None) -> Iterable[int]:
-        """Loads a store must not pass: precise matches in its own region, and
-        every load of each other region that may alias (through sync nodes)."""
-        for r in list(self.loads):
-            if self.disjoint(r, region):
-                continue
-            if r == region and words is not None:
-                by_word = self.loads[r]
-                for w in words:
-                    yield from by_word.get(w, ())
-                yield from by_word.get(None, ())
-                continue
-            fresh = self.fresh_loads[r]
-            if len(fresh) >= SYNC_AFTER:
-                self.make_sync(r)
-                fresh = []
-            if r in self.sync:
-                yield self.sync[r]
-            yield from fresh
-
-    def make_sync(self, region: tuple) -> None:
+    def _make(self, region: tuple) -> None:
         nodes = self.nodes
         s = Node(len(nodes), nodes[-1].pc if nodes else 0, SYNC, (SYNC,), SYNC_OP, (), ())
         nodes.append(s)
         if region in self.sync:
             _edge(nodes, self.sync[region], s.index, 0)
-        for ld in self.fresh_loads[region]:
-            _edge(nodes, ld, s.index, 0)
+        for i in self.fresh[region]:
+            _edge(nodes, i, s.index, self.latency)
         self.sync[region] = s.index
-        self.fresh_loads[region] = []
+        self.fresh[region] = []
+
+
+class _Memory:
+    """Loads and stores seen so far in a block, grouped by region."""
+
+    def __init__(self, restrict_sets: list[set[int]], nodes: list[Node]) -> None:
+        self.restrict_sets = restrict_sets
+        self.stores: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
+        self.loads: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
+        self.load_chain = _SyncChain(nodes, 0)  # a store may share a load's bundle
+        self.store_chain = _SyncChain(nodes, 1)  # a load comes a cycle after a store
+
+    def must_follow(self, table: dict, chain: _SyncChain, region: tuple,
+                    words: list[int] | None, latency: int) -> Iterable[tuple[int, int]]:
+        """(node, latency) pairs an access must follow among `table`'s: precise
+        matches in its own region, and every access of each other region that
+        may alias (through the sync chain)."""
+        for r in list(table):
+            if self.disjoint(r, region):
+                continue
+            if r == region and words is not None:
+                by_word = table[r]
+                for w in words:
+                    for i in by_word.get(w, ()):
+                        yield i, latency
+                for i in by_word.get(None, ()):
+                    yield i, latency
+                continue
+            yield from chain.before(r)
 
     def region(self, addr: tuple) -> tuple:
         if addr[0] == "c":
@@ -412,18 +391,20 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 region = memory.region(addr)
                 words = memory.words(addr, n.op.mem_width)
                 if n.op.memory == "read":
-                    for s, lat in memory.stores_before_load(region, words):
+                    for s, lat in memory.must_follow(memory.stores, memory.store_chain,
+                                                     region, words, 1):
                         _edge(nodes, s, n.index, lat)
                     memory.add(memory.loads, region, words, n.index)
-                    memory.fresh_loads[region].append(n.index)
+                    memory.load_chain.fresh[region].append(n.index)
                 else:
                     for s in memory.conflicts(memory.stores, region, words):
                         _edge(nodes, s, n.index, 1)
-                    for ld in memory.loads_before_store(region, words):
-                        _edge(nodes, ld, n.index, 0)
+                    for ld, lat in memory.must_follow(memory.loads, memory.load_chain,
+                                                      region, words, 0):
+                        _edge(nodes, ld, n.index, lat)
                     memory.kill(region, words)
                     memory.add(memory.stores, region, words, n.index)
-                    memory.fresh_stores[region].append(n.index)
+                    memory.store_chain.fresh[region].append(n.index)
             if n.op.name == "trace_write":  # the trace buffer keeps its order
                 if last_trace is not None:
                     _edge(nodes, last_trace, n.index, 1)
