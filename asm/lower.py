@@ -36,6 +36,7 @@ class Lowerer:
         self.bundle: IRBundle | None = None  # the open brace bundle
         self.pin_start: tuple[int, Src, int] | None = None
         self.lowered: dict[int, tuple[Stmt, list]] = {}
+        self.single: dict[tuple[int, int, bool], tuple] = {}  # one-op bundles outside braces
 
     def fail(self, src: Src, message: str, node=None, notes: tuple[Note, ...] = ()
              ) -> LowerError:
@@ -53,26 +54,11 @@ class Lowerer:
 
     def run(self, items: list[Item]) -> Module:
         stmt, label, open_, close = self.stmt, self.label, self.open, self.close
-        bundles = self.m.bundles
-        # A statement item outside braces becomes one bundle; expansion hands out
-        # the same item object for a repeated line, so its bundle is built once.
-        single: dict[tuple[int, bool], tuple[Item, IRBundle]] = {}
         for it in items:
             try:
                 k = it.kind
                 if k == "stmt":
-                    if self.bundle is not None:
-                        stmt(it.node, it.src)
-                        continue
-                    key = (id(it), self.pin_start is not None)
-                    got = single.get(key)
-                    if got is not None:
-                        bundles.append(got[1])
-                        continue
-                    n = len(bundles)
                     stmt(it.node, it.src)
-                    if len(bundles) == n + 1:
-                        single[key] = (it, bundles[-1])
                 elif k == "label":
                     label(it.node, it.src)
                 elif k == "open":
@@ -121,11 +107,20 @@ class Lowerer:
                 raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
                                 s.pin)
             # Expansion hands out the same statement object for the same text and
-            # values, so its operands are lowered once (and kept alive with it).
+            # values (and the same `src` for a repeated line): an op outside braces
+            # is then the same one-op bundle, built once. Objects are kept alive
+            # with their entries, so ids stay unique.
+            pinned = self.pin_start is not None
+            key = (id(s), id(src), pinned)
+            if self.bundle is None and key in self.single:
+                self.m.bundles.append(self.single[key][2])
+                return
             got = self.lowered.get(id(s))
             if got is None:
                 got = self.lowered[id(s)] = (s, self.operands(op, s, src))
             self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
+            if self.bundle is None:
+                self.single[key] = (s, src, self.m.bundles[-1])
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:

@@ -183,6 +183,12 @@ def test_equal_bundles_are_shared_like_loaded_kernels():
     assert len(distinct) == 2 and counts == [3, 3]
 
 
+def test_a_repeated_declaration_is_an_error_inside_loops_too():
+    # Repeated lines reuse their work; a declaration must still be checked each time.
+    errs = errors(".rept 2\n.const four, 4\n.endr\n")
+    assert errs == ["scratch symbol 'four' is declared twice"]
+
+
 def test_assemble_raises_with_every_error():
     with pytest.raises(AssemblyError) as e:
         assemble(".scratch a\nadd a, a\nload a, 5\n")
