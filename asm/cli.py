@@ -6,14 +6,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .assembler import Assembly, assemble_full
 from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import write_text_atomic
 from .kernel import Kernel, dumps_kernel, load_kernel
+
+if TYPE_CHECKING:
+    from .assembler import Assembly
 
 EXIT_BAD_INPUT = 1
 
@@ -51,6 +54,9 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
                      program: str = "vasm", exit_code: int = EXIT_BAD_INPUT,
                      keep_ir: bool = False) -> Assembly:
     """Assemble a file, print its diagnostics, exit with `exit_code` on errors."""
+    # Imported here: `vemu` shares these options, and running a kernel image
+    # should not load the assembler (and Lark).
+    from .assembler import assemble_full
     result = assemble_full(Path(src), defines=_parse_defines(defines),
                            include_paths=tuple(include_paths), keep_ir=keep_ir)
     failed = result.kernel is None or bool(result.errors) or (werror and result.warnings)

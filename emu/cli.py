@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from asm.cli import assemble_options
+# The CLI, not the emulator, reaches for the assembler (loaded only for .vasm).
+from asm.cli import assemble_options, assemble_or_exit
 from asm.diagnostics import render
 from asm.errors import ToolchainError
 from asm.fileio import write_text_atomic
@@ -43,8 +44,6 @@ def _fail(err: ToolchainError | InputError, code: int) -> None:
 
 def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...]) -> Kernel:
     if path.endswith(".vasm"):
-        # The CLI, not the emulator, reaches for the assembler.
-        from asm.cli import assemble_or_exit
         return assemble_or_exit(path, defines, include_paths, program="vemu",
                                 exit_code=EXIT_INPUT).kernel
     return load_kernel(path)
