@@ -40,9 +40,8 @@ class Note:
 class ToolchainError(Exception):
     """Base class: a message, an optional location and notes.
 
-    `severity` is "error" or "warning"; `source_line` and `caret` (a column
-    span) let diagnostics show the offending text when the file is not at hand
-    (a line produced by macro substitution).
+    `severity` is "error" or "warning"; `width` is how many columns the caret
+    under the offending text spans when diagnostics show the source line.
     """
 
     severity = "error"

@@ -62,7 +62,7 @@ class Item:
 class SrcLine:
     line: Line
     src: Src
-    text: str  # the line's text; offsets in `line` count from `src.base`
+    text: str  # the line's text; offsets in `line` count from its start
 
 
 @dataclass
@@ -96,7 +96,7 @@ def file_lines(text: str, filename: str | None, chain: tuple[Note, ...],
         e.notes = (*e.notes, *chain)
     diagnostics.extend(errors)
     raw = text.split("\n")
-    return [SrcLine(ln, Src(filename, lineno, 0, None, None, chain), raw[lineno - 1])
+    return [SrcLine(ln, Src(filename, lineno, None, None, chain), raw[lineno - 1])
             for lineno, ln in lines]
 
 
@@ -248,7 +248,7 @@ class Expander:
             pin = self.fold_arg(src, pin)
         if new is None and pin is s.pin:
             return s
-        return Stmt(s.name, s.pos, s.lineno, s.col, new if new is not None else s.args, pin)
+        return Stmt(s.name, s.pos, new if new is not None else s.args, pin)
 
     def fold_arg(self, src: Src, a: Node) -> Node:
         t = type(a)
@@ -512,10 +512,10 @@ class Expander:
             new_chain = (*src.chain[:0], *chain, *src.chain) if chain else src.chain
             text, colmap = _replace(b.text, src, bound)
             if text is None:
-                out.append(SrcLine(b.line, Src(src.file, src.lineno, src.base, src.text,
-                                               src.colmap, new_chain), b.text))
+                out.append(SrcLine(b.line, Src(src.file, src.lineno, src.text, src.colmap,
+                                               new_chain), b.text))
                 continue
-            new_src = Src(src.file, src.lineno, 0, text, colmap, new_chain)
+            new_src = Src(src.file, src.lineno, text, colmap, new_chain)
             lines = self.reparsed.get(text)
             if lines is None:
                 try:
@@ -603,7 +603,7 @@ def _names_of(s: Stmt) -> tuple[str, ...]:
 
 def _text(sl: SrcLine, node: Node) -> str:
     """The source text of a node (a macro argument as written)."""
-    return sl.text[node.pos - sl.src.base:node.end - sl.src.base]
+    return sl.text[node.pos:node.end]
 
 
 def _replace(text: str, src: Src, bound: Mapping[str, str]

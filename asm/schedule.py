@@ -258,10 +258,6 @@ def _cost(bundles: list[list[Node]]) -> int:
     return sum(1 for b in bundles if any(not x.is_debug for x in b))
 
 
-def _original(block: Block, program: Sequence[dict]) -> list[dict]:
-    return [program[pc] for pc in range(block.start, block.end)]
-
-
 JUSTIFY_ROUNDS = 4
 
 

@@ -12,27 +12,24 @@ MAX_CHAIN_NOTES = 8
 
 @dataclass(frozen=True, slots=True)
 class Src:
-    """One line as the assembler saw it.
+    """One line as the assembler saw it (node offsets count from its start).
 
-    `base` is the offset of the line's start in the text its nodes' offsets
-    count in. When macro or loop substitution rewrote the line, `text` holds
-    the rewritten line and `colmap[i]` the original column of its character
-    `i`. `chain` holds the notes that explain how the line got here (macro
-    calls, includes), innermost first.
+    When macro or loop substitution rewrote the line, `text` holds the
+    rewritten line and `colmap[i]` the original column of its character `i`.
+    `chain` holds the notes that explain how the line got here (macro calls,
+    includes), innermost first.
     """
 
     file: str | None
     lineno: int
-    base: int = 0
     text: str | None = None
     colmap: tuple[int, ...] | None = None
     chain: tuple[Note, ...] = ()
 
     def col(self, pos: int) -> int:
-        i = pos - self.base
         if self.colmap is not None:
-            return self.colmap[min(max(i, 0), len(self.colmap) - 1)]
-        return i + 1
+            return self.colmap[min(max(pos, 0), len(self.colmap) - 1)]
+        return pos + 1
 
     def loc(self, pos: int | None = None) -> Location:
         return Location(self.file, self.lineno, None if pos is None else self.col(pos))

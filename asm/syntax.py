@@ -103,8 +103,6 @@ class Stmt:
 
     name: str
     pos: int
-    lineno: int
-    col: int
     args: list[Node]
     pin: Node | None = None
 
@@ -120,8 +118,6 @@ class Assign:
 
     name: str
     pos: int
-    lineno: int
-    col: int
     value: Node
 
     @property
@@ -162,9 +158,6 @@ def parse_int(text: str) -> int:
 class _Build(Transformer):
     """Inline transformer: builds nodes while the LALR parser reduces."""
 
-    def start(self, lines):
-        return lines
-
     def line(self, c):
         first = c[0]
         if type(first) is Token:  # a label
@@ -200,20 +193,20 @@ class _Build(Transformer):
 
     def op(self, c):
         t = c[0]
-        return Stmt(t.value, t.start_pos, t.line, t.column, c[1] if len(c) > 1 else [])
+        return Stmt(t.value, t.start_pos, c[1] if len(c) > 1 else [])
 
     def pinned(self, c):
         t = c[0]
-        return Stmt(t.value, t.start_pos, t.line, t.column, c[1], c[3])
+        return Stmt(t.value, t.start_pos, c[1], c[3])
 
     def assign(self, c):
         t = c[0]
-        return Assign(t.value, t.start_pos, t.line, t.column, c[2])
+        return Assign(t.value, t.start_pos, c[2])
 
     def macro_head(self, c):
         t, name = c[0], c[1]
         head = Name(name.value, name.start_pos, name.end_pos)
-        return Stmt(t.value, t.start_pos, t.line, t.column, [head, *(c[2] if len(c) > 2 else [])])
+        return Stmt(t.value, t.start_pos, [head, *(c[2] if len(c) > 2 else [])])
 
     def indexed(self, c):
         t = c[0]
@@ -385,7 +378,6 @@ def parse(text: str, filename: str | None = None,
     """
     seen: dict[str, list[Line]] = {}
     out: list[tuple[int, Line]] = []
-    parser = _parser()
     for lineno, raw in enumerate(text.split("\n"), 1):
         got = seen.get(raw)
         if got is None:
@@ -393,11 +385,10 @@ def parse(text: str, filename: str | None = None,
             if not stripped or stripped[0] == "#":
                 continue
             try:
-                got = parser.parse(raw + "\n")
-            except UnexpectedInput as e:
-                err = _syntax_error(e, filename, lineno)
+                got = parse_line(raw, filename, lineno)
+            except Diagnostic as err:
                 if errors is None:
-                    raise err from None
+                    raise
                 errors.append(err)
                 got = []
             seen[raw] = got
