@@ -37,6 +37,7 @@ from .syntax import (
 
 BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
 MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
+INCLUDED_FROM = "in file included from here"  # the note an include adds to its lines
 MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
 
 # Block directive -> the directive that closes it.
@@ -450,23 +451,25 @@ class Expander:
 
     def call(self, sl: SrcLine, s: Stmt) -> None:
         m = self.out.macros[s.name]
-        src = sl.src
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(sl.src, f"macro calls nested more than {MAX_DEPTH} deep "
+                            f"(does '{m.name}' call itself?)", s)
         # A call statement met again (in a loop) binds the same text: reuse its body.
         known = self.calls.get((id(sl), id(s)))
         if known is not None and known[1] is m and not m.unique:
             self.counter += 1
-            if self.depth >= MAX_DEPTH:
-                raise self.fail(src, f"macro calls nested more than {MAX_DEPTH} deep "
-                                f"(does '{m.name}' call itself?)", s)
-            self.depth += 1
-            try:
-                self.run(known[3])
-            finally:
-                self.depth -= 1
-            return
-        if self.depth >= MAX_DEPTH:
-            raise self.fail(src, f"macro calls nested more than {MAX_DEPTH} deep "
-                            f"(does '{m.name}' call itself?)", s)
+            body = known[3]
+        else:
+            body = self.bind(sl, s, m)
+        self.depth += 1
+        try:
+            self.run(body)
+        finally:
+            self.depth -= 1
+
+    def bind(self, sl: SrcLine, s: Stmt, m: Macro) -> list[SrcLine]:
+        """The body of macro `m` with the arguments of call `s` substituted."""
+        src = sl.src
         bound: dict[str, str] = {}
         positional = [a for a in s.args if type(a) is not KeyVal]
         if len(positional) > len(m.params):
@@ -490,26 +493,21 @@ class Expander:
         note = Note(f"in expansion of macro '{m.name}'", src.loc(s.pos))
         if m.unique:
             bound["@"] = str(self.counter)
-            body = self.substitute(m.body, bound, (note, *src.chain))
-        else:  # the same call expands to the same lines: reuse them
-            key = (id(m), tuple(bound.values()), note, src.chain)
-            body = self.substituted.get(key)
-            if body is None:
-                body = self.substituted[key] = self.substitute(m.body, bound,
-                                                               (note, *src.chain))
-            self.calls[(id(sl), id(s))] = (sl, m, s, body)
-        self.depth += 1
-        try:
-            self.run(body)
-        finally:
-            self.depth -= 1
+            return self.substitute(m.body, bound, (note, *src.chain))
+        # The same call expands to the same lines: reuse them.
+        key = (id(m), tuple(bound.values()), note, src.chain)
+        body = self.substituted.get(key)
+        if body is None:
+            body = self.substituted[key] = self.substitute(m.body, bound, (note, *src.chain))
+        self.calls[(id(sl), id(s))] = (sl, m, s, body)
+        return body
 
     def substitute(self, body: list[SrcLine], bound: Mapping[str, str],
                    chain: tuple[Note, ...]) -> list[SrcLine]:
         out = []
         for b in body:
             src = b.src
-            new_chain = (*src.chain[:0], *chain, *src.chain) if chain else src.chain
+            new_chain = (*chain, *src.chain)
             text, colmap = _replace(b.text, src, bound)
             if text is None:
                 out.append(SrcLine(b.line, Src(src.file, src.lineno, src.text, src.colmap,
@@ -543,10 +541,10 @@ class Expander:
             raise self.fail(sl.src, f"cannot find include file '{name}' (searched {searched})",
                             s.args[0])
         path = os.path.normpath(path)
-        chain = (Note("in file included from here", sl.src.loc(s.pos)), *sl.src.chain)
-        if len(chain) > MAX_DEPTH or any(n.location and n.location.file == path
-                                         for n in chain if "included" in n.message) \
-                or path == os.path.normpath(sl.src.file or ""):
+        chain = (Note(INCLUDED_FROM, sl.src.loc(s.pos)), *sl.src.chain)
+        including = {n.location.file for n in chain if n.message == INCLUDED_FROM}
+        if (len(chain) > MAX_DEPTH or path in including
+                or path == os.path.normpath(sl.src.file or "")):
             raise self.fail(sl.src, f"'{name}' includes itself", s.args[0])
         try:
             text = self.sources.read(path)

@@ -151,6 +151,12 @@ def test_include_searches_the_including_folder_then_I(tmp_path):
     assert k.source == [f"{tmp_path / 'main.vasm'}:2"]
 
 
+def test_an_include_cycle_is_an_error(tmp_path):
+    (tmp_path / "a.vasm").write_text('.include "b.vasm"\nhalt\n')
+    (tmp_path / "b.vasm").write_text('.include "a.vasm"\n')
+    assert errors(tmp_path / "a.vasm") == ["'a.vasm' includes itself"]
+
+
 def test_const_declares_a_word_and_emits_its_load():
     k = assemble(".const four, 4\nadd four, four, four")
     assert k.program == [{"load": [("const", 0, 4)]}, {"alu": [("+", 0, 0, 0)]}]
