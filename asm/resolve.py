@@ -134,10 +134,8 @@ class Resolver:
         program = []
         source = []
         ok = True
-        single: dict[int, tuple] = {}  # one-op bundles, shared like Kernel interns them
-        shared: dict[tuple, dict] = {}
+        shared: dict[tuple, dict] = {}  # equal bundles share one object, as Kernel does
         where: dict[int, tuple] = {}
-        slot = self.slot
         done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
         for pc, b in enumerate(self.m.bundles):
             got = done.get(id(b))
@@ -145,37 +143,21 @@ class Resolver:
                 program.append(got[1])
                 source.append(got[2])
                 continue
-            ops = b.ops
-            try:
-                if len(ops) == 1 and len(b.order) == 1:
-                    o = ops[0]
-                    got = single.get(id(o.args))
-                    if got is not None:
-                        bundle = got[1]
-                    else:
-                        bundle = {o.op.engine: [slot(o, pc)]}
-                        if not any(type(a) is Deferred for a in o.args):
-                            single[id(o.args)] = (o.args, bundle)
-                else:
-                    bundle = {e: [] for e in b.order}
-                    for o in ops:
-                        try:
-                            bundle[o.op.engine].append(slot(o, pc))
-                        except _Fail:
-                            ok = False
-                    # Equal bundles share one object, as Kernel's own loading does.
-                    key = tuple([(e, tuple(s)) for e, s in bundle.items()])
-                    bundle = shared.setdefault(key, bundle)
-            except _Fail:
-                ok = False
-                continue
+            bundle: dict[str, list] = {e: [] for e in b.order}
+            for o in b.ops:
+                try:
+                    bundle[o.op.engine].append(self.slot(o, pc))
+                except _Fail:
+                    ok = False
+            key = tuple([(e, tuple(s)) for e, s in bundle.items()])
+            bundle = shared.setdefault(key, bundle)
             program.append(bundle)
-            src = ops[0].src if ops else b.src
+            src = b.ops[0].src if b.ops else b.src
             w = where.get(id(src))
             if w is None:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
-            if not any(type(a) is Deferred for o in ops for a in o.args):
+            if not any(type(a) is Deferred for o in b.ops for a in o.args):
                 done[id(b)] = (b, bundle, w[1])
         if not ok:
             return None
