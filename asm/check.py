@@ -25,10 +25,9 @@ K = isa.Kind
 
 
 def _where(source: Sequence[str | None] | None, pc: int) -> Location | None:
-    if source is None or not 0 <= pc < len(source) or source[pc] is None:
+    if source is None or not 0 <= pc < len(source) or not source[pc]:
         return None
-    file, _, line = source[pc].rpartition(":")
-    return Location(file or None, int(line)) if line.isdigit() else Location(source[pc])
+    return Location.parse(source[pc])
 
 
 class _Checker:

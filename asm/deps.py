@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import isa
-from .kernel import Kernel
+from .kernel import Kernel, bundle_cost
 
 K = isa.Kind
 # A sync node is no op at all: it stands for "every load so far", so that a
@@ -69,8 +69,7 @@ class Block:
     pinned: bool = False  # emitted exactly as written
 
     def original_cycles(self, program: Sequence[dict]) -> int:
-        return sum(1 for b in program[self.start:self.end]
-                   if len(b) > len(isa.FREE_ENGINES & b.keys()))
+        return sum(map(bundle_cost, program[self.start:self.end]))
 
 
 def jump_targets(program: Sequence[dict]) -> set[int]:

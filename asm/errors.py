@@ -17,6 +17,14 @@ class Location:
     line: int | None = None
     col: int | None = None
 
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        """'file.vasm:12' (a kernel's source-map entry) -> Location(file.vasm, 12)."""
+        file, sep, line = text.rpartition(":")
+        if sep and line.isdigit():
+            return cls(file or None, int(line))
+        return cls(text)
+
     def __str__(self) -> str:
         parts = [self.file or "<input>"]
         if self.line is not None:

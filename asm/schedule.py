@@ -332,13 +332,9 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
         kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
                            pinned=pinned)
     result = _schedule_blocks(kernel, restrict, pinned, tuple(priorities))
-    if result.after > original_cycles(original):  # renaming can only help; never lose
+    if result.after > sum(original.cycle_cost):  # renaming can only help; never lose
         return _schedule_blocks(original, restrict, pinned, tuple(priorities))
     return result
-
-
-def original_cycles(kernel: Kernel) -> int:
-    return sum(1 for b in kernel.program if len(b) > len(isa.FREE_ENGINES & b.keys()))
 
 
 def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
@@ -412,7 +408,7 @@ def schedule(source, **options) -> Schedule:
 def report(s: Schedule) -> str:
     """Per-engine utilization, lower bound and achieved cycles."""
     program = s.kernel.program
-    cycles = sum(1 for b in program if len(b) > len(isa.FREE_ENGINES & b.keys()))
+    cycles = sum(s.kernel.cycle_cost)
     lines = [f"cycles: {s.before} as written, {s.after} scheduled "
              f"(lower bound {sum(b.bound for b in s.blocks)})"]
     if s.note:

@@ -20,7 +20,6 @@ import argparse
 import gzip
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +34,6 @@ from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 BASELINE = ROOT / "programs" / "takehome" / "baseline.vasm"
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    return best_of(repeat, fn)
 
 
 def ops(kernel: Kernel) -> int:
@@ -84,8 +79,8 @@ def main() -> None:
         text = disassemble(kernel)
         n_lines, n_ops = text.count("\n"), ops(kernel)
         big = n_lines > 100_000
-        t_asm = best(lambda text=text: assemble(text), 1 if big else args.repeat)
-        t_parse = best(lambda text=text: tree_parser().parse(text), 1 if big else args.repeat)
+        t_asm = best_of(1 if big else args.repeat, lambda text=text: assemble(text))
+        t_parse = best_of(1 if big else args.repeat, lambda text=text: tree_parser().parse(text))
         print(f"{name:<16}{n_lines:>8}{n_ops:>8}{t_asm:>9.2f}s{n_lines / t_asm:>9.0f}"
               f"{n_ops / t_asm:>9.0f}{t_parse:>10.2f}s{t_parse / t_asm:>8.2f}x")
 

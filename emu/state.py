@@ -60,16 +60,6 @@ class Engine:
         raise NotImplementedError
 
 
-def _location(source: str | None) -> Location | None:
-    """'file.vasm:12' -> Location(file.vasm, 12)."""
-    if not source:
-        return None
-    file, sep, line = source.rpartition(":")
-    if sep and line.isdigit():
-        return Location(file, int(line))
-    return Location(source)
-
-
 class EmuError(ToolchainError):
     """A runtime fault: names pc, engine, slot and (when known) the source line.
 
@@ -92,7 +82,9 @@ class EmuError(ToolchainError):
             op = kernel.program[pc][engine][slot]
             op_text = " ".join(str(x) for x in op)
             where += f", {engine} slot {slot} ({op_text})"
-        super().__init__(f"{where}: {reason}", location=_location(kernel.source_of(pc)))
+        source = kernel.source_of(pc)
+        super().__init__(f"{where}: {reason}",
+                         location=Location.parse(source) if source else None)
         self.reason = reason
         self.pc = pc
         self.cycle = cycle
