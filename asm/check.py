@@ -19,7 +19,7 @@ from typing import Any
 from . import isa
 from .deps import jump_targets, unmovable
 from .errors import Diagnostic, KernelError, Location, Note
-from .kernel import Kernel, _freeze, check_slot
+from .kernel import Kernel, walk_bundle
 
 K = isa.Kind
 
@@ -58,27 +58,12 @@ class _Checker:
                 self.report("error", "a bundle is an object of engine -> slots", pc)
                 bundles.append(good)
                 continue
-            for engine, slots in bundle.items():
-                if engine not in isa.SLOT_LIMITS:
-                    self.report("error", f"unknown engine {engine!r}", pc)
-                    continue
-                if not isinstance(slots, list | tuple):
-                    self.report("error", "an engine's slots must be a list", pc, engine)
-                    continue
-                limit = isa.SLOT_LIMITS[engine]
-                if len(slots) > limit and engine not in isa.UNENFORCED_LIMITS:
-                    self.report("error", f"{len(slots)} slots, over the limit of {limit}",
-                                pc, engine)
-                for i, raw in enumerate(slots):
-                    s = _freeze(raw) if isinstance(raw, list | tuple) else raw
-                    try:
-                        if not isinstance(s, tuple):
-                            raise KernelError("a slot is a list (op, operand, ...)")
-                        op = check_slot(engine, s)
-                    except KernelError as e:
-                        self.report("error", e.reason, pc, engine, i)
-                        continue
-                    good.append((engine, i, s, op))
+            for item in walk_bundle(bundle, pc):
+                if isinstance(item, KernelError):
+                    self.report("error", item.reason, pc, item.engine, item.slot)
+                else:
+                    engine, valid = item
+                    good.extend((engine, i, s, op) for i, s, op in valid)
             bundles.append(good)
         return bundles
 

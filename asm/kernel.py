@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,29 +250,46 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
     return list(map(distinct.__getitem__, index)), distinct, index, counts
 
 
-def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
-    new: Bundle = {}
+def walk_bundle(bundle: dict, pc: int
+                ) -> Iterator[KernelError | tuple[str, list[tuple[int, tuple, isa.Op]]]]:
+    """Check one raw bundle against the ISA table: yields a KernelError for each
+    problem, and for each engine that has a slot list, (engine, [(index,
+    normalized slot, op), ...] of its valid slots). Loading raises the first
+    problem; the checker reports them all."""
     for engine, slots in bundle.items():
         if engine not in isa.SLOT_LIMITS:
-            raise KernelError(f"unknown engine {_describe(engine)}", bundle=pc)
+            yield KernelError(f"unknown engine {_describe(engine)}", bundle=pc)
+            continue
         if not isinstance(slots, list | tuple):
-            raise KernelError("an engine's slots must be a list", bundle=pc, engine=engine)
+            yield KernelError("an engine's slots must be a list", bundle=pc, engine=engine)
+            continue
         limit = isa.SLOT_LIMITS[engine]
         if len(slots) > limit and engine not in isa.UNENFORCED_LIMITS:
-            raise KernelError(f"{len(slots)} slots, over the limit of {limit}",
+            yield KernelError(f"{len(slots)} slots, over the limit of {limit}",
                               bundle=pc, engine=engine)
-        frozen = []
+        valid = []
         for i, slot in enumerate(slots):
             if not isinstance(slot, list | tuple):
-                raise KernelError(f"a slot is a list (op, operand, ...), not "
+                yield KernelError(f"a slot is a list (op, operand, ...), not "
                                   f"{_describe(slot)}", bundle=pc, engine=engine, slot=i)
+                continue
             t = _freeze(slot)
             try:
-                check_slot(engine, t)
+                op = check_slot(engine, t)
             except KernelError as e:
-                raise KernelError(e.reason, bundle=pc, engine=engine, slot=i) from None
-            frozen.append(t)
-        new[engine] = frozen
+                yield KernelError(e.reason, bundle=pc, engine=engine, slot=i)
+                continue
+            valid.append((i, t, op))
+        yield engine, valid
+
+
+def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
+    new: Bundle = {}
+    for item in walk_bundle(bundle, pc):
+        if isinstance(item, KernelError):
+            raise item
+        engine, valid = item
+        new[engine] = [slot for _, slot, _ in valid]
     return new
 
 
