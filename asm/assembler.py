@@ -70,6 +70,7 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
     """
     with gc_paused():  # millions of small acyclic objects; see gcpause.py
         result = _assemble_full(source, filename, defines, include_paths)
+        result.diagnostics = _tidy(result.diagnostics)
         if not keep_ir:
             result.module = result.expansion = None
         return result
@@ -102,13 +103,18 @@ def _assemble_full(source: str | os.PathLike, filename: str | None,
     if layout_errors:  # symbols without addresses would only cause more noise
         return result
     kernel = resolve(module, addresses, diags)
-    # A mistake inside a loop is one mistake: report each distinct diagnostic once.
-    unique = {(d.message, d.location, d.notes, d.severity): d for d in reversed(diags)}
-    diags[:] = list(reversed(unique.values()))
-    diags.sort(key=_position)
     if not any(d.severity == "error" for d in diags):
         result.kernel = kernel
     return result
+
+
+def _tidy(diagnostics: list[ToolchainError]) -> list[ToolchainError]:
+    """In source order, each distinct diagnostic once (a mistake inside a loop
+    is one mistake)."""
+    first: dict[tuple, ToolchainError] = {}
+    for d in diagnostics:
+        first.setdefault((d.message, d.location, d.notes, d.severity), d)
+    return sorted(first.values(), key=_position)
 
 
 def _position(d: ToolchainError) -> tuple:
