@@ -268,36 +268,38 @@ def schedule_block(block: Block, program: Sequence[dict],
     if block.pinned or not block.nodes:
         kept = "pinned" if block.pinned else "as written"
         return None, BlockReport(block.start, len(block.nodes), before, before, before, kept)
-    best, best_name = None, "as written"
-    best_cost = before
-    best_cycles: list[int] | None = None
     nodes = block.nodes
+    best, best_name, best_cost = None, "as written", before
+    start: tuple[int, str, list[int]] | None = None  # the best list schedule: justified next
     try:
         graph = Graph(nodes)
         bound = lower_bound(nodes)
         tries = [(name, PRIORITIES[name]) for name in priorities]
-        if len(bottlenecks(nodes)) > 1:
-            tries += [(f"feed {e}", feeding(e)) for e in bottlenecks(nodes)]
+        starving = bottlenecks(nodes)
+        if len(starving) > 1:
+            tries += [(f"feed {e}", feeding(e)) for e in starving]
         for name, priority in tries:
             for direction, run in (("forward", list_schedule), ("backward", backward_schedule)):
                 cycles = run(graph, priority)
-                cost = _cost(_pack(nodes, cycles))
-                if best_cycles is None or cost < best_cost or (best is None and cost == best_cost):
-                    if cost <= best_cost:
-                        best, best_name, best_cost = _pack(nodes, cycles), f"{direction}, {name}", cost
-                    if best_cycles is None or cost <= _cost(_pack(nodes, best_cycles)):
-                        best_cycles = cycles
+                bundles = _pack(nodes, cycles)
+                cost = _cost(bundles)
+                label = f"{direction}, {name}"
+                if start is None or cost < start[0]:
+                    start = (cost, label, cycles)
+                if cost < best_cost or (best is None and cost == best_cost):
+                    best, best_name, best_cost = bundles, label, cost
                 if best_cost <= bound:
                     break
         # Forward-backward improvement: justify the best schedule right, then left.
-        cycles = best_cycles
-        for _ in range(JUSTIFY_ROUNDS if cycles is not None and best_cost > bound else 0):
-            cycles = backward_schedule(graph, _following(cycles, backward=True))
-            cycles = list_schedule(graph, _following(cycles, backward=False))
-            cost = _cost(_pack(nodes, cycles))
-            if cost < best_cost:
-                best, best_cost = _pack(nodes, cycles), cost
-                best_name = best_name.split(" +")[0] + " + justified"
+        if start is not None and best_cost > bound:
+            _, label, cycles = start
+            for _ in range(JUSTIFY_ROUNDS):
+                cycles = backward_schedule(graph, _following(cycles, backward=True))
+                cycles = list_schedule(graph, _following(cycles, backward=False))
+                bundles = _pack(nodes, cycles)
+                cost = _cost(bundles)
+                if cost < best_cost:
+                    best, best_name, best_cost = bundles, f"{label} + justified", cost
     except Cyclic:
         return None, BlockReport(block.start, len(block.nodes), before, before, before,
                                  "as written (cyclic constraints)")
