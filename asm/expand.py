@@ -113,7 +113,6 @@ class Expander:
         self.depth = 0
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
-        self.folded: dict[int, tuple] = {}
         self.plans: dict[int, tuple] = {}
         self.calls: dict[tuple[int, int], tuple] = {}  # (call line, statement) -> body
         self.substituted: dict[tuple, list[SrcLine]] = {}
@@ -212,23 +211,8 @@ class Expander:
     # ------------------------------------------------------------ folding
 
     def fold_stmt(self, src: Src, s: Stmt) -> Stmt:
-        """`s` with its arguments folded; `s` itself when nothing changes.
-
-        The result depends only on the values of the names `s` mentions, so it
-        is memoized on them: a loop body folds to the same objects each time
-        its variables repeat a value, and later stages memoize on those.
-        """
-        entry = self.folded.get(id(s))
-        if entry is None:
-            entry = self.folded[id(s)] = (s, _names_of(s), {})  # `s` kept alive: ids stay unique
-        env = self.out.env
-        key = tuple([env.get(n) for n in entry[1]])
-        got = entry[2].get(key)
-        if got is None:
-            got = entry[2][key] = self._fold_stmt(src, s)
-        return got
-
-    def _fold_stmt(self, src: Src, s: Stmt) -> Stmt:
+        """`s` with its arguments folded; `s` itself when nothing changes (lines
+        that repeat with the same values reuse their items whole: see line())."""
         env = self.out.env
         new = None
         for i, a in enumerate(s.args):
