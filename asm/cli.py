@@ -69,10 +69,14 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
 
 
 def _write(path: str, text: str) -> None:
+    """Write an output file ('-' for stdout); an unwritable one ends the command."""
     if path == "-":
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         write_text_atomic(path, text)
+    except ToolchainError as e:
+        _fail(e)
 
 
 def load_any(path: str, defines=(), include_paths=()) -> Kernel:
@@ -125,7 +129,7 @@ def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
     _write(out, dumps_kernel(result.kernel))
     if listing:
         from .listing import make_listing
-        write_text_atomic(listing, make_listing(result))
+        _write(listing, make_listing(result))
 
 
 @main.command("schedule")
@@ -212,7 +216,11 @@ def fmt_cmd(files: tuple[str, ...], check: bool, in_place: bool) -> None:
                 bad = True
         elif in_place:
             if new != text:
-                write_text_atomic(name, new)
+                try:
+                    write_text_atomic(name, new)
+                except ToolchainError as e:
+                    click.echo(render(e), err=True)
+                    bad = True
         else:
             click.echo(new, nl=False)
     sys.exit(EXIT_BAD_INPUT if bad else 0)

@@ -128,3 +128,7 @@ class KernelError(ToolchainError):
 
 class ImageError(ToolchainError):
     """A memory image that is not a list of 32-bit words."""
+
+
+class OutputError(ToolchainError):
+    """An output file that cannot be written (no such folder, no permission...)."""

@@ -7,21 +7,35 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import Location, OutputError
+
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder, then rename."""
+    """Write `text` to `path` through a temporary file in the same folder, then rename.
+
+    Raises OutputError when the file cannot be written; nothing is left behind.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise _cannot_write(target, e) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _cannot_write(target, e) from None
         raise
+
+
+def _cannot_write(target: Path, e: OSError) -> OutputError:
+    return OutputError(f"cannot write: {e.strerror or e}", location=Location(str(target)))
 
 
 def _mode_for(target: Path) -> int:

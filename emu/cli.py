@@ -148,7 +148,10 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
     if len(runs) == 1 and runs[0][1].result.trace_buffer:
         click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}")
     if dump_mem is not None:
-        write_text_atomic(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
+        try:
+            write_text_atomic(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
+        except ToolchainError as e:
+            _fail(e, EXIT_INPUT)
     correct = [r.correct for _, r in runs]
     if as_json:
         cycles = [r.result.cycles for _, r in runs]

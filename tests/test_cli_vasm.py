@@ -156,3 +156,14 @@ def test_schedule_command_and_assemble_schedule(tmp_path):
     assert "{" in out.read_text()
     r = run(vasm, "assemble", src, "--schedule", "-o", tmp_path / "p.vk.json")
     assert r.exit_code == 0 and len(load_kernel(tmp_path / "p.vk.json").program) == 1
+
+
+def test_an_unwritable_output_is_our_error_not_a_traceback(tmp_path, src):
+    missing = tmp_path / "no" / "such" / "folder"
+    for args in (["assemble", src, "-o", missing / "k.vk.json"],
+                 ["assemble", src, "--listing", missing / "k.lst", "-o", tmp_path / "k.vk.json"],
+                 ["schedule", src, "-o", missing / "k.vasm"]):
+        r = run(vasm, *args)
+        assert r.exit_code == 1 and "error: cannot write: No such file or directory" in r.output
+    r = run(vemu, "run", src, "--dump-mem", missing / "m.json")
+    assert r.exit_code == 2 and "cannot write" in r.output
