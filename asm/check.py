@@ -11,15 +11,13 @@ and the source line when the kernel has a source map.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from . import isa
 from .deps import jump_targets, unmovable
 from .errors import Diagnostic, KernelError, Location, Note
-from .kernel import Kernel, walk_bundle
+from .kernel import Kernel, check_header, read_kernel_data, walk_bundle
 
 K = isa.Kind
 
@@ -194,6 +192,11 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
         return _Checker(kernel.program, kernel.scratch, kernel.source).run()
     data = kernel
     if isinstance(data, dict):
+        if "format" in data:
+            try:
+                check_header(data)
+            except KernelError as e:  # another format or version: nothing else is readable
+                return [Diagnostic(e.message)]
         program = data.get("program", data.get("instrs", []))
         scratch = data.get("scratch", data.get("scratch_map", {})) or {}
         scratch = {int(a): tuple(v) for a, v in scratch.items()}
@@ -208,14 +211,14 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
 def check_file(path: str) -> list[Diagnostic]:
     """Check a kernel image file without stopping at its first problem."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, UnicodeDecodeError) as e:
-        return [Diagnostic(f"cannot read kernel: {e}", location=Location(os.fspath(path)))]
-    except json.JSONDecodeError as e:
-        return [Diagnostic(f"not valid JSON: {e.msg}", location=Location(path, e.lineno,
-                                                                            e.colno))]
-    return check(data)
+        data = read_kernel_data(path)
+    except KernelError as e:
+        return [Diagnostic(e.message, location=e.location)]
+    found = check(data)
+    for d in found:
+        if d.location is None:
+            d.location = Location(path)
+    return found
 
 
 __all__ = ["Note", "check", "check_file"]

@@ -326,6 +326,22 @@ def _normalize_labels(raw: Any, n: int) -> dict[str, int]:
 # ---------------------------------------------------------------- reading
 
 
+def check_header(data: dict) -> None:
+    """A kernel image's format, version and machine; raises KernelError."""
+    if data["format"] != FORMAT:
+        raise KernelError(f"format {_describe(data['format'])} is not {FORMAT!r}")
+    version = data.get("version")
+    if type(version) is not int or version < 1:
+        raise KernelError(f"version {_describe(version)} is not a positive integer")
+    if version > VERSION:
+        raise KernelError(f"version {version} is newer than this toolchain reads "
+                          f"({VERSION}); upgrade the toolchain")
+    machine = data.get("machine")
+    if machine is not None and machine != machine_description():
+        raise KernelError("the kernel was built for a different machine: "
+                          f"{_describe(machine)}")
+
+
 def kernel_from_json(data: Any) -> Kernel:
     """Build a Kernel from decoded JSON of any accepted shape."""
     if isinstance(data, list):
@@ -333,18 +349,7 @@ def kernel_from_json(data: Any) -> Kernel:
     if not isinstance(data, dict):
         raise KernelError("a kernel is a JSON object or a list of bundles")
     if "format" in data:
-        if data["format"] != FORMAT:
-            raise KernelError(f"format {_describe(data['format'])} is not {FORMAT!r}")
-        version = data.get("version")
-        if type(version) is not int or version < 1:
-            raise KernelError(f"version {_describe(version)} is not a positive integer")
-        if version > VERSION:
-            raise KernelError(f"version {version} is newer than this toolchain reads "
-                              f"({VERSION}); upgrade the toolchain")
-        machine = data.get("machine")
-        if machine is not None and machine != machine_description():
-            raise KernelError("the kernel was built for a different machine: "
-                              f"{_describe(machine)}")
+        check_header(data)
         if "program" not in data:
             raise KernelError("the kernel has no 'program'")
         return Kernel(
@@ -360,14 +365,34 @@ def kernel_from_json(data: Any) -> Kernel:
     return Kernel(program, scratch=data.get("scratch_map", data.get("scratch", {})))
 
 
-def loads_kernel(text: str, *, filename: str | None = None) -> Kernel:
-    """Parse kernel JSON text; errors carry the file name."""
+def _decode(text: str, filename: str | None) -> Any:
     try:
         with gc_paused():
-            data = json.loads(text)
+            return json.loads(text)
     except json.JSONDecodeError as e:
         raise KernelError(f"not valid JSON: {e.msg}",
                           location=Location(filename, e.lineno, e.colno)) from None
+
+
+def _read(name: str) -> str:
+    try:
+        with open(name, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise KernelError(f"cannot read kernel: {e.strerror}", location=Location(name)) from None
+    except UnicodeDecodeError:
+        raise KernelError("not a text file", location=Location(name)) from None
+
+
+def read_kernel_data(path: str | os.PathLike) -> Any:
+    """A kernel file's decoded JSON, not yet validated (for the checker)."""
+    name = os.fspath(path)
+    return _decode(_read(name), name)
+
+
+def loads_kernel(text: str, *, filename: str | None = None) -> Kernel:
+    """Parse kernel JSON text; errors carry the file name."""
+    data = _decode(text, filename)
     try:
         return kernel_from_json(data)
     except KernelError as e:
@@ -379,14 +404,7 @@ def loads_kernel(text: str, *, filename: str | None = None) -> Kernel:
 def load_kernel(path: str | os.PathLike) -> Kernel:
     """Read a `.vk.json` kernel image (or a bare bundle list / instrs object)."""
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise KernelError(f"cannot read kernel: {e.strerror}", location=Location(name)) from None
-    except UnicodeDecodeError:
-        raise KernelError("not a text file", location=Location(name)) from None
-    return loads_kernel(text, filename=name)
+    return loads_kernel(_read(name), filename=name)
 
 
 # ---------------------------------------------------------------- writing

@@ -64,3 +64,13 @@ def test_cli_exit_codes(tmp_path):
     assert CliRunner().invoke(vasm, ["check", str(warn)]).exit_code == 0
     r = CliRunner().invoke(vasm, ["check", str(warn), "-W", "error"])
     assert r.exit_code == 1 and "w.vasm:3: warning" in r.output and " 3 | add a, b, b" in r.output
+
+
+def test_images_of_another_version_are_rejected_like_loading_does(tmp_path):
+    from asm.check import check_file
+    newer = tmp_path / "k.vk.json"
+    newer.write_text(json.dumps({"format": "vliw-kernel", "version": 9, "program": []}))
+    got = check_file(str(newer))
+    assert [d.message for d in got] == [
+        "version 9 is newer than this toolchain reads (1); upgrade the toolchain"]
+    assert got[0].location.file == str(newer)
