@@ -76,9 +76,10 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
         return result
 
 
-def _assemble_full(source: str | os.PathLike, filename: str | None,
-                   defines: Mapping[str, int] | None,
-                   include_paths: tuple[str, ...] | list[str]) -> Assembly:
+def _front(source: str | os.PathLike, filename: str | None,
+           defines: Mapping[str, int] | None, include_paths: tuple[str, ...] | list[str]
+           ) -> Assembly:
+    """Read, expand and lower: the Assembly holds the module (or only diagnostics)."""
     sources = Sources()
     result = Assembly(None, None, sources=sources)
     try:
@@ -94,6 +95,16 @@ def _assemble_full(source: str | os.PathLike, filename: str | None,
     module = lower(expansion.items, diags, macros=expansion.macros)
     module.equs = {k: v for k, v in expansion.env.items()}
     result.module = module
+    return result
+
+
+def _assemble_full(source: str | os.PathLike, filename: str | None,
+                   defines: Mapping[str, int] | None,
+                   include_paths: tuple[str, ...] | list[str]) -> Assembly:
+    result = _front(source, filename, defines, include_paths)
+    module, diags = result.module, result.diagnostics
+    if module is None:
+        return result
     addresses, layout_errors = layout(module)
     diags.extend(layout_errors)
     for name, (src, pos) in module.externs.items():
@@ -106,6 +117,47 @@ def _assemble_full(source: str | os.PathLike, filename: str | None,
     if not any(d.severity == "error" for d in diags):
         result.kernel = kernel
     return result
+
+
+def assemble_module(source: str | os.PathLike, *, filename: str | None = None,
+                    defines: Mapping[str, int] | None = None,
+                    include_paths: tuple[str, ...] | list[str] = ()) -> Assembly:
+    """Assemble one module for linking (`vasm assemble -c`): everything is
+    checked that can be without the other modules; `.extern` names stay open.
+    The result's `kernel` is None; its `module` is the IR to link (None after
+    errors). Never raises for bad source."""
+    with gc_paused():
+        result = _front(source, filename, defines, include_paths)
+        module, diags = result.module, result.diagnostics
+        if module is not None:
+            check_module(module, diags)
+        result.diagnostics = _tidy(diags)
+        if result.errors:
+            result.module = None
+        return result
+
+
+def check_module(module: Module, diags: list[ToolchainError]) -> None:
+    """What a module alone must get right: `.global` names it defines, a
+    scratch layout of its own, and every operand naming something it defines
+    or declares `.extern`."""
+    for name, (src, pos) in module.globals.items():
+        if name not in module.symbols and name not in module.labels:
+            diags.append(src.error(f"'.global {name}': this module defines no label or "
+                                   f"scratch symbol '{name}'", pos))
+        elif name in module.externs:
+            esrc, epos = module.externs[name]
+            diags.append(esrc.error(f"'{name}' is declared both .global and .extern", epos))
+    for name, (src, pos) in module.externs.items():
+        defined = name in module.symbols or name in module.labels
+        if defined and name not in module.globals:
+            diags.append(src.error(f"'{name}' is declared .extern but this module "
+                                   "defines it; the definition is used", pos,
+                                   severity="warning"))
+    addresses, layout_errors = layout(module)
+    diags.extend(layout_errors)
+    if not layout_errors:
+        resolve(module, addresses, diags, partial=True)
 
 
 def _tidy(diagnostics: list[ToolchainError]) -> list[ToolchainError]:

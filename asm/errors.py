@@ -132,3 +132,7 @@ class ImageError(ToolchainError):
 
 class OutputError(ToolchainError):
     """An output file that cannot be written (no such folder, no permission...)."""
+
+
+class ObjectError(ToolchainError):
+    """A relocatable object (`.vo`) that is malformed or of another format."""

@@ -111,3 +111,38 @@ def names(value: Value) -> list[Name]:
     if t is Un:
         return names(value.a)
     return []
+
+
+def unparse(value: Value) -> str:
+    """Expression text the grammar parses back to the same value (nested
+    operations are parenthesized, so no precedence is assumed)."""
+    t = type(value)
+    if t is int:
+        return str(value)
+    if t is Num:
+        return str(value.value)
+    if t is Name:
+        return value.id
+    if t is Bin:
+        return f"{_operand(value.a)} {value.op} {_operand(value.b)}"
+    if t is Un:
+        return f"{value.op}{_operand(value.a)}"
+    raise ExprError("expected an expression", value.pos)
+
+
+def _operand(value: Value) -> str:
+    text = unparse(value)
+    return f"({text})" if type(value) in (Bin, Un) or text.startswith("-") else text
+
+
+def rename(value: Value, names: Mapping[str, str]) -> Value:
+    """The expression with each name in `names` replaced by its new name."""
+    t = type(value)
+    if t is Name:
+        new = names.get(value.id)
+        return value if new is None else Name(new, value.pos, value.end)
+    if t is Bin:
+        return Bin(value.op, rename(value.a, names), rename(value.b, names), value.op_pos)
+    if t is Un:
+        return Un(value.op, rename(value.a, names), value.pos)
+    return value

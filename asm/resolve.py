@@ -24,8 +24,11 @@ class _Fail(Exception):
 
 class Resolver:
     def __init__(self, module: Module, addresses: dict[str, int],
-                 diagnostics: list[ToolchainError]) -> None:
+                 diagnostics: list[ToolchainError], *, partial: bool = False) -> None:
         self.m = module
+        # A module checked alone before linking (`vasm assemble -c`): `.extern`
+        # names stand for 0, and addresses are not final.
+        self.partial = partial
         self.diagnostics = diagnostics
         self.where = {name: (addresses[name], s.length) for name, s in module.symbols.items()
                       if name in addresses}
@@ -47,6 +50,8 @@ class Resolver:
             return a
         w = self.where.get(ref.name)
         if w is None:
+            if self.partial and ref.name in self.m.externs:
+                return 0
             raise self.fail(o, self.unknown_symbol(ref.name), ref.node)
         base, length = w
         if ref.offset < 0 or ref.offset + width > length:
@@ -73,13 +78,17 @@ class Resolver:
         if "{" in name:
             return (f"'{name}' still holds a substitution: no macro argument or loop "
                     "variable of that name is in scope")
-        hint = did_you_mean(name, self.where) or "; declare it with .scratch"
+        hint = did_you_mean(name, self.where) or (
+            "; declare it with .scratch, or .extern if another module defines it"
+            if self.partial else "; declare it with .scratch")
         return f"unknown scratch symbol '{name}'{hint}"
 
     def label(self, o: IROp, node: Name) -> int:
         pc = self.labels.get(node.id)
         if pc is not None:
             return pc
+        if self.partial and node.id in self.m.externs:
+            return 0
         if node.id in self.where:
             raise self.fail(o, f"'{node.id}' is a scratch symbol; an immediate needs a number "
                             "or a label", node)
@@ -87,6 +96,8 @@ class Resolver:
             raise self.fail(o, f"'{node.id}' is declared .extern; link this module with "
                             "'vasm link'", node)
         hint = did_you_mean(node.id, [*self.labels, *self.m.equs])
+        if not hint and self.partial:
+            hint = "; declare it with .extern if another module defines it"
         raise self.fail(o, f"unknown name '{node.id}' (not a label or .equ constant){hint}",
                         node)
 
@@ -120,7 +131,8 @@ class Resolver:
                 out.append(self.immediate(o, arg, pc))
             else:
                 out.append(arg)
-        if offset_index is not None:  # load_offset: every scratch operand moves by imm
+        # load_offset: every scratch operand moves by imm (known once linked).
+        if offset_index is not None and not self.partial:
             off = out[offset_index]
             for index, width, _ in op.scratch_operands:
                 a = out[index] + off
@@ -168,5 +180,7 @@ class Resolver:
 
 
 def resolve(module: Module, addresses: dict[str, int],
-            diagnostics: list[ToolchainError]) -> Kernel | None:
-    return Resolver(module, addresses, diagnostics).run()
+            diagnostics: list[ToolchainError], *, partial: bool = False) -> Kernel | None:
+    """The kernel, or None after errors (which go to `diagnostics`). With
+    `partial`, only check the module: `.extern` names may stay undefined."""
+    return Resolver(module, addresses, diagnostics, partial=partial).run()
