@@ -31,8 +31,10 @@ def _raw_words(module: Module) -> set[int]:
     return used
 
 
-def layout(module: Module) -> tuple[dict[str, int], list[Diagnostic]]:
-    """(address of each symbol, errors)."""
+def layout(module: Module, owners: dict[str, str] | None = None
+           ) -> tuple[dict[str, int], list[Diagnostic]]:
+    """(address of each symbol, errors). `owners` names each symbol's module
+    when the module is linked from several; errors then name modules too."""
     errors: list[Diagnostic] = []
     size = isa.SCRATCH_SIZE
     owner: list[Symbol | None] = [None] * size
@@ -40,7 +42,12 @@ def layout(module: Module) -> tuple[dict[str, int], list[Diagnostic]]:
     rows = []
 
     def describe(s: Symbol) -> str:
+        if owners is not None:
+            return f"{s.name} (module {owners.get(s.name, '?')}, {s.src.where})"
         return f"{s.name} ({s.src.where})"
+
+    def whose(s: Symbol) -> str:
+        return f" in module {owners[s.name]}" if owners and s.name in owners else ""
 
     for s in module.symbols.values():
         if s.pin is None:
@@ -54,7 +61,8 @@ def layout(module: Module) -> tuple[dict[str, int], list[Diagnostic]]:
                       if owner[a] is not None), None)
         if clash is not None:
             errors.append(s.src.error(
-                f"'{s.name}' at {s.pin}..{s.pin + s.length - 1} overlaps '{clash.name}' at "
+                f"'{s.name}'{whose(s)} at {s.pin}..{s.pin + s.length - 1} overlaps "
+                f"'{clash.name}'{whose(clash)} at "
                 f"{addr[clash.name]}..{addr[clash.name] + clash.length - 1}", s.pos,
                 notes=(Note(f"'{clash.name}' is declared here", clash.src.loc(clash.pos)),)))
             continue
@@ -75,16 +83,29 @@ def layout(module: Module) -> tuple[dict[str, int], list[Diagnostic]]:
         a = _first_fit(taken, s.length, cursor)
         if a is None:
             used = sum(taken)
+            notes = [_table(rows + _raw_rows(raw))]
+            if owners is not None:
+                notes.append(_by_module(module, owners))
             errors.append(s.src.error(
-                f"scratch is full: no room for '{s.name}' ({s.length} words); "
-                f"{used} of {size} words are in use", s.pos,
-                notes=(_table(rows + _raw_rows(raw)),)))
+                f"scratch is full: no room for '{s.name}'{whose(s)} ({s.length} words); "
+                f"{used} of {size} words are in use", s.pos, notes=tuple(notes)))
             continue
         taken[a:a + s.length] = b"\x01" * s.length
         addr[s.name] = a
         rows.append((a, s.length, describe(s)))
         cursor = a + s.length
     return addr, errors
+
+
+def _by_module(module: Module, owners: dict[str, str]) -> Note:
+    """Words each module declares (all of them, placed or not)."""
+    total: dict[str, int] = {}
+    for s in module.symbols.values():
+        who = owners.get(s.name, "?")
+        total[who] = total.get(who, 0) + s.length
+    width = max(len(m) for m in total)
+    lines = [f"{m:<{width}}  {n:>5} words" for m, n in total.items()]
+    return Note("scratch declared by each module:\n    " + "\n    ".join(lines))
 
 
 def _first_fit(taken: bytearray, length: int, start: int) -> int | None:

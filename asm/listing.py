@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 
 from .assembler import Assembly
-from .errors import Note
+from .errors import Location, Note
 
 
 def make_listing(result: Assembly) -> str:
     kernel, module, sources = result.kernel, result.module, result.sources
-    assert kernel is not None and module is not None
+    assert kernel is not None
     out = [f"# vasm listing: {len(kernel.program)} bundles",
            f"# {'pc':>6}  {'engine':<6} {'slot':<34} source"]
+    if module is None or len(module.bundles) != len(kernel.program):
+        return _scheduled(result, out)
     for pc, (b, bundle) in enumerate(zip(module.bundles, kernel.program, strict=True)):
         taken = {engine: 0 for engine in bundle}
         first = True
@@ -35,6 +37,29 @@ def make_listing(result: Assembly) -> str:
                 first = False
         if first:
             out.append(f"{pc:>8}  {'':<6} {'{}':<34} {b.src.where}")
+    return "\n".join(out) + "\n"
+
+
+def _scheduled(result: Assembly, out: list[str]) -> str:
+    """A scheduled kernel no longer follows the IR bundle for bundle: list its
+    slots with the source line the kernel's source map gives each bundle."""
+    kernel, sources = result.kernel, result.sources
+    for pc, bundle in enumerate(kernel.program):
+        where = kernel.source_of(pc)
+        text = ""
+        if where is not None:
+            loc = Location.parse(where)
+            text = (sources.line(loc.file, loc.line) or "").strip() if loc.line else ""
+        first = True
+        for engine, slots in bundle.items():
+            for slot in slots or [None]:
+                encoded = "(no slots)" if slot is None else json.dumps(list(slot),
+                                                                        ensure_ascii=False)
+                shown = f"{where or '':<20} {text}" if first else ""
+                out.append(f"{pc if first else '':>8}  {engine:<6} {encoded:<34} {shown}")
+                first = False
+        if first:
+            out.append(f"{pc:>8}  {'':<6} {'{}':<34} {where or ''}")
     return "\n".join(out) + "\n"
 
 
