@@ -97,12 +97,17 @@ def main() -> None:
 
 
 @main.command("assemble")
-@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("sources", metavar="SRC...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
 @click.option("-o", "output", metavar="OUT", help="Kernel image to write (default: SRC with "
-              ".vk.json; '-' for stdout).")
+              ".vk.json; '-' for stdout); with -c, the object.")
+@click.option("-c", "compile_only", is_flag=True,
+              help="Write a relocatable object (.vo) per SRC for 'vasm link' instead.")
 @assemble_options
 @click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write a listing: bundle index, encoded slots, source, macro chain.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Link (even one SRC) and write the link map to FILE.")
 @click.option("--max-errors", type=click.IntRange(1), metavar="N",
               help="Show at most N errors.")
 @click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
@@ -110,15 +115,40 @@ def main() -> None:
 @click.option("--schedule", "do_schedule", is_flag=True,
               help="Pack the ops into bundles with the scheduler (see 'vasm schedule').")
 @click.option("--report", is_flag=True, help="With --schedule: print the scheduling report.")
-def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
-                 include_paths: tuple[str, ...], listing: str | None,
-                 max_errors: int | None, warn: str | None, do_schedule: bool,
-                 report: bool) -> None:
-    """Assemble SRC (.vasm) into a kernel image (.vk.json)."""
-    result = assemble_or_exit(src, defines, include_paths, max_errors=max_errors,
-                              werror=warn == "error",
-                              keep_ir=listing is not None or do_schedule)
-    out = output or (src[:-5] if src.endswith(".vasm") else src) + ".vk.json"
+def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: bool,
+                 defines: tuple[str, ...], include_paths: tuple[str, ...],
+                 listing: str | None, map_file: str | None, max_errors: int | None,
+                 warn: str | None, do_schedule: bool, report: bool) -> None:
+    """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
+    assembled as modules and linked in order, as 'vasm link' does."""
+    werror = warn == "error"
+    if compile_only:
+        if output is not None and len(sources) > 1:
+            raise click.UsageError("-o names one object; with several SRCs leave it out "
+                                   "(each SRC.vasm gives SRC.vo)")
+        for src, obj in zip(sources, _modules(sources, defines, include_paths, max_errors,
+                                               werror), strict=True):
+            from .objects import dumps_object
+            _write(output or _stem(src) + ".vo", dumps_object(obj))
+        return
+    out = output or _stem(sources[0]) + ".vk.json"
+    if len(sources) > 1 or map_file is not None:
+        _link_and_write(_modules(sources, defines, include_paths, max_errors, werror), out,
+                        map_file=map_file, listing=listing, do_schedule=do_schedule,
+                        report=report, max_errors=max_errors, werror=werror)
+        return
+    result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
+                              werror=werror, keep_ir=listing is not None or do_schedule)
+    _finish(result, out, listing=listing, do_schedule=do_schedule, report=report)
+
+
+def _stem(path: str) -> str:
+    return path[:-5] if path.endswith(".vasm") else path
+
+
+def _finish(result: Assembly, out: str, *, listing: str | None, do_schedule: bool,
+            report: bool) -> None:
+    """Schedule if asked, then write the kernel and the listing."""
     if do_schedule:
         from .schedule import report as report_text
         from .schedule import schedule
@@ -130,6 +160,80 @@ def assemble_cmd(src: str, output: str | None, defines: tuple[str, ...],
     if listing:
         from .listing import make_listing
         _write(listing, make_listing(result))
+
+
+def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tuple[str, ...],
+             max_errors: int | None, werror: bool) -> list:
+    """Each path as a module to link: `.vo` objects are read, anything else is
+    assembled with -c. Every module's diagnostics are shown before exiting."""
+    from .assembler import assemble_module
+    from .objects import ObjectModule, load_object
+    out = []
+    failed = False
+    parsed = _parse_defines(defines)
+    for path in paths:
+        if path.endswith(".vo"):
+            try:
+                out.append(load_object(path))
+            except ToolchainError as e:
+                click.echo(render(e), err=True)
+                failed = True
+            continue
+        result = assemble_module(Path(path), defines=parsed, include_paths=include_paths)
+        if result.diagnostics:
+            click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors),
+                       err=True)
+        if result.module is None or result.errors or (werror and result.warnings):
+            failed = True
+            continue
+        out.append(ObjectModule(Path(path).stem, result.module, path))
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+    return out
+
+
+def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str | None,
+                    do_schedule: bool, report: bool, max_errors: int | None,
+                    werror: bool) -> None:
+    from .link import link
+    from .linkmap import link_map
+    linked = link(objs)
+    if linked.diagnostics:
+        click.echo(render_all(linked.diagnostics, linked.sources, max_errors=max_errors),
+                   err=True)
+    if linked.kernel is None or linked.errors or (werror and linked.diagnostics):
+        sys.exit(EXIT_BAD_INPUT)
+    if map_file:  # the map describes the linked code, before any scheduling
+        _write(map_file, link_map(linked, out))
+    _finish(linked.assembly(), out, listing=listing, do_schedule=do_schedule, report=report)
+
+
+@main.command("link")
+@click.argument("inputs", metavar="OBJ...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+@click.option("-o", "output", required=True, metavar="OUT", help="Kernel image to write.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the link map (modules, code and scratch layout, globals) to FILE.")
+@assemble_options
+@click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write a listing of the linked code.")
+@click.option("--max-errors", type=click.IntRange(1), metavar="N",
+              help="Show at most N errors.")
+@click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
+              help="-W error: treat warnings as errors.")
+@click.option("--schedule", "do_schedule", is_flag=True,
+              help="Schedule the whole linked program (blocks may span modules).")
+@click.option("--report", is_flag=True, help="With --schedule: print the scheduling report.")
+def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
+             defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
+             max_errors: int | None, warn: str | None, do_schedule: bool,
+             report: bool) -> None:
+    """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
+    command-line order into one kernel image."""
+    werror = warn == "error"
+    _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror), output,
+                    map_file=map_file, listing=listing, do_schedule=do_schedule,
+                    report=report, max_errors=max_errors, werror=werror)
 
 
 @main.command("schedule")

@@ -167,3 +167,75 @@ def test_an_unwritable_output_is_our_error_not_a_traceback(tmp_path, src):
         assert r.exit_code == 1 and "error: cannot write: No such file or directory" in r.output
     r = run(vemu, "run", src, "--dump-mem", missing / "m.json")
     assert r.exit_code == 2 and "cannot write" in r.output
+
+
+# ---------------------------------------------------------------- objects and linking
+
+LIB = ".global double\n.extern x\n.scratch y\ndouble:\n    add y, x, x\n    halt\n"
+MAIN = ".global x\n.extern double\n.scratch x\n    const x, 21\n    jump double\n"
+
+
+@pytest.fixture
+def two(tmp_path) -> tuple[Path, Path]:
+    (tmp_path / "main.vasm").write_text(MAIN)
+    (tmp_path / "lib.vasm").write_text(LIB)
+    return tmp_path / "main.vasm", tmp_path / "lib.vasm"
+
+
+def test_assemble_c_writes_objects_that_link(two, tmp_path):
+    main, lib = two
+    r = run(vasm, "assemble", "-c", main, lib)
+    assert r.exit_code == 0, r.output
+    assert json.loads(main.with_suffix(".vo").read_text())["format"] == "vliw-object"
+    out = tmp_path / "k.vk.json"
+    r = run(vasm, "link", main.with_suffix(".vo"), lib.with_suffix(".vo"), "-o", out,
+            "--map", tmp_path / "k.map")
+    assert r.exit_code == 0, r.output
+    k = load_kernel(out)
+    assert k.program == [{"load": [("const", 0, 21)]}, {"flow": [("jump", 2)]},
+                         {"alu": [("+", 1, 0, 0)]}, {"flow": [("halt",)]}]
+    assert k.labels == {"double": 2}
+    text = (tmp_path / "k.map").read_text()
+    assert "main" in text and "lib" in text and "double" in text
+
+
+def test_assemble_of_several_sources_links_them(two, tmp_path):
+    main, lib = two
+    out = tmp_path / "k.vk.json"
+    r = run(vasm, "assemble", main, lib, "-o", out)
+    assert r.exit_code == 0, r.output
+    r = run(vemu, "run", out)
+    assert r.exit_code == 0 and "4 cycles" in r.output, r.output
+
+
+def test_link_errors_exit_1_and_write_nothing(two, tmp_path):
+    main, _ = two
+    out = tmp_path / "k.vk.json"
+    r = run(vasm, "assemble", main, "--map", tmp_path / "m.map", "-o", out)
+    assert r.exit_code == 1
+    assert "undefined symbol 'double'" in r.output
+    assert not out.exists() and not (tmp_path / "m.map").exists()
+
+
+def test_c_with_one_output_and_several_sources_is_a_usage_error(two, tmp_path):
+    r = run(vasm, "assemble", "-c", *two, "-o", tmp_path / "x.vo")
+    assert r.exit_code == 2
+    assert "-o names one object" in r.output
+
+
+def test_link_reports_a_bad_object(tmp_path):
+    bad = tmp_path / "bad.vo"
+    bad.write_text('{"format": "vliw-kernel", "version": 1}')
+    r = run(vasm, "link", bad, "-o", tmp_path / "k.vk.json")
+    assert r.exit_code == 1
+    assert "this is a kernel image, not an object" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_link_schedule_packs_across_modules(two, tmp_path):
+    main, lib = two
+    out = tmp_path / "k.vk.json"
+    r = run(vasm, "link", main, lib, "-o", out, "--schedule", "--report")
+    assert r.exit_code == 0, r.output
+    assert "scheduled" in r.output
+    assert len(load_kernel(out).program) <= 4
