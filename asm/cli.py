@@ -369,5 +369,38 @@ def diff_cmd(a: str, b: str, context: int) -> None:
     sys.exit(1 if changed else 0)
 
 
+@main.command("editors")
+@click.option("--write", "mode", flag_value="write", help="Rewrite the generated files.")
+@click.option("--check", "mode", flag_value="check", default=True,
+              help="Only list stale files; exit 1 if any (the default).")
+@click.option("--root", type=click.Path(file_okay=False, exists=True), metavar="DIR",
+              help="The repository holding editors/ (default: this package's checkout, "
+                   "else the current folder).")
+def editors_cmd(mode: str, root: str | None) -> None:
+    """Regenerate the word lists of the VS Code, Vim and Emacs highlighters from
+    the ISA table (editors/), or check that they are current."""
+    from .editors import generated, stale
+    if root is None:
+        here = Path(__file__).resolve().parent.parent
+        root = str(here if (here / "editors").is_dir() else Path.cwd())
+    base = Path(root)
+    try:
+        texts = generated(base)
+    except (OSError, ValueError) as e:
+        click.echo(f"vasm: error: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if mode == "write":
+        for path, text in texts.items():
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write(str(path), text)
+                click.echo(f"wrote {path}")
+        return
+    old = stale(base)
+    for path in old:
+        click.echo(f"{path}: stale; run 'vasm editors --write'", err=True)
+    sys.exit(EXIT_BAD_INPUT if old else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,2 @@
+" .vasm files: assembly for the take-home's VLIW SIMD machine.
+autocmd BufRead,BufNewFile *.vasm setfiletype vasm
