@@ -9,7 +9,7 @@ Token types, so a theme can tell the kinds of work apart:
 | declarations (`.scratch`, `.const`, `.global`, ...) | `Keyword.Declaration` |
 | `.include`, `.macro`, `.rept`, `.for`, `.if`, ... | `Comment.Preproc` |
 | `.pin`, `.endpin`, `.empty` | `Keyword.Pseudo` |
-| label definitions and jump targets | `Name.Label` |
+| label definitions / jump targets | `Name.Label` / `Name.Label.Reference` |
 | scratch symbols / `@N` raw addresses | `Name.Variable` / `Name.Variable.Address` |
 | `.equ` names, `NAME = ...`, names in immediates | `Name.Constant` |
 | `key=value` macro arguments | `Name.Attribute` |
@@ -173,7 +173,7 @@ class VasmLexer(RegexLexer):
                 if index < len(kinds):
                     kind = kinds[index]
                     if kind in (isa.Kind.TARGET, isa.Kind.OFFSET):
-                        token = Name.Label
+                        token = Name.Label.Reference
                     elif kind is isa.Kind.IMM:
                         token = Name.Constant
                 elif roles is not None:

@@ -59,7 +59,7 @@ def test_golden_files_cover_every_token_kind():
         seen.update(t for t, _ in VasmLexer().get_tokens(given))
     for kind in (Keyword.Alu, Keyword.Valu, Keyword.Load, Keyword.Store, Keyword.Flow,
                  Keyword.Control, Keyword.Debug, Keyword.Declaration, Keyword.Pseudo,
-                 Name.Label, Name.Variable, Name.Variable.Address, Name.Constant,
+                 Name.Label, Name.Label.Reference, Name.Variable, Name.Variable.Address, Name.Constant,
                  Name.Function, Name.Attribute, String.Interpol, String.Double):
         assert kind in seen, kind
 
