@@ -99,10 +99,13 @@ class Binary:
 
     The fast emulator splices `expr` into generated code; `fn` is the same
     expression as a function, for the reference emulator and constant folding.
+    `array` is the expression over NumPy uint32 arrays (`np` in scope) for the
+    batched emulator, where `expr` is not already right there.
     """
 
     expr: str
     divides: bool = False  # raises ZeroDivisionError when b == 0
+    array: str | None = None
     fn: Callable[[int, int], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -184,29 +187,34 @@ def _operands(spec: str) -> tuple[Operand, ...]:
 
 # Arithmetic shared by alu (one word) and valu (lane-wise):
 # machine op, scalar mnemonic, expression over words a and b.
-_ARITH: tuple[tuple[str, str, str], ...] = (
-    ("+", "add", "(a + b) & 0xFFFFFFFF"),
-    ("-", "sub", "(a - b) & 0xFFFFFFFF"),
-    ("*", "mul", "(a * b) & 0xFFFFFFFF"),
+# The last item, when given, is the expression over NumPy uint32 arrays, whose
+# sums, differences and products wrap mod 2**32 just like the machine's (shifts
+# by 32 or more are undefined there, hence the masks).
+_ARITH: tuple[tuple[str, ...], ...] = (
+    ("+", "add", "(a + b) & 0xFFFFFFFF", "a + b"),
+    ("-", "sub", "(a - b) & 0xFFFFFFFF", "a - b"),
+    ("*", "mul", "(a * b) & 0xFFFFFFFF", "a * b"),
     ("//", "div", "a // b"),
-    ("cdiv", "cdiv", "(a + b - 1) // b"),
+    ("cdiv", "cdiv", "(a + b - 1) // b",
+     "((a.astype(np.uint64) + b - 1) // b).astype(np.uint32)"),
     ("^", "xor", "a ^ b"),
     ("&", "and", "a & b"),
     ("|", "or", "a | b"),
     # (a << b) mod 2**32 is 0 once b >= 32; never build the huge integer.
-    ("<<", "shl", "(a << b) & 0xFFFFFFFF if b < 32 else 0"),
-    (">>", "shr", "a >> b"),
+    ("<<", "shl", "(a << b) & 0xFFFFFFFF if b < 32 else 0",
+     "np.where(b < 32, a << (b & 31), np.uint32(0))"),
+    (">>", "shr", "a >> b", "np.where(b < 32, a >> (b & 31), np.uint32(0))"),
     ("%", "mod", "a % b"),
-    ("<", "lt", "int(a < b)"),
-    ("==", "eq", "int(a == b)"),
+    ("<", "lt", "int(a < b)", "(a < b).astype(np.uint32)"),
+    ("==", "eq", "int(a == b)", "(a == b).astype(np.uint32)"),
 )
 _DIVIDING = frozenset({"//", "cdiv", "%"})
 
 
 def _arith_ops() -> list[Op]:
     ops = []
-    for name, mnemonic, expr in _ARITH:
-        binary = Binary(expr, divides=name in _DIVIDING)
+    for name, mnemonic, expr, *array in _ARITH:
+        binary = Binary(expr, divides=name in _DIVIDING, array=array[0] if array else None)
         ops.append(
             Op("alu", name, mnemonic, _operands("d:dst a:src b:src"),
                f"d = a {name} b (mod 2**32)", binary=binary)

@@ -71,6 +71,24 @@ def _describe(run: CheckedRun) -> str:
     return f"WRONG{where}: {run.mismatch}"
 
 
+def _run_batched(kernel: Kernel, images: list, *, check: bool,
+                 max_cycles: int | None) -> list[tuple]:
+    """--seeds N: every image in one batched run (emu/batch.py), each checked."""
+    from .batch import run_batch
+    from .problem import compare_values, expected_output
+    results = run_batch(kernel, [mem for _, mem in images], max_cycles=max_cycles)
+    runs = []
+    for (s, mem), r in zip(images, results, strict=True):
+        if r.error is not None:
+            raise r.error
+        if check:
+            runs.append((s, CheckedRun(r, compare_values(r.mem, expected_output(mem)),
+                                       checked=True)))
+        else:
+            runs.append((s, CheckedRun(r)))
+    return runs
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
@@ -92,7 +110,8 @@ def main() -> None:
               help="Random seed of the take-home image (123 is test_kernel_cycles').")
 @click.option("--seeds", type=click.IntRange(1), metavar="N",
               help="Run on N random images, like the take-home's submission check "
-                   "(seeds --seed..--seed+N-1 when --seed is given, else random ones).")
+                   "(seeds --seed..--seed+N-1 when --seed is given, else random ones); "
+                   "all at once with NumPy unless --pause, --debug or another engine.")
 @click.option("--check", is_flag=True,
               help="Compare the output values with the reference kernel; exit 1 on a mismatch.")
 @click.option("--debug", is_flag=True,
@@ -132,10 +151,12 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
                 seed_list = [random.SystemRandom().randrange(2**32) for _ in range(seeds)]
             params = Params(height, batch, rounds)
             images = [(s, make_image(params, s)) for s in seed_list]
-        runs = []
-        for s, mem in images:
-            runs.append((s, run_checked(k, mem, check=check or pause, pause=pause,
-                                        debug=debug, engine=engine, max_cycles=max_cycles)))
+        if len(images) > 1 and engine == "fast" and not (pause or debug):
+            runs = _run_batched(k, images, check=check, max_cycles=max_cycles)
+        else:
+            runs = [(s, run_checked(k, mem, check=check or pause, pause=pause, debug=debug,
+                                    engine=engine, max_cycles=max_cycles))
+                    for s, mem in images]
     except EmuError as e:
         _fail(e, EXIT_WRONG)
     except (ToolchainError, InputError) as e:

@@ -12,7 +12,7 @@ from asm.kernel import Kernel, kernel_from_json
 
 from .fast import FastEngine
 from .reference import ReferenceEngine
-from .state import State, Status
+from .state import EmuError, State, Status
 
 ENGINES = {"fast": FastEngine, "reference": ReferenceEngine}
 
@@ -46,7 +46,8 @@ class RunResult:
     trace_buffer: list[int]
     pc: int
     status: Status
-    machine: Machine
+    machine: Machine | None  # None for a batched run's result
+    error: EmuError | None = None  # a batched run's fault (emu.run raises it instead)
 
     @property
     def paused(self) -> bool:

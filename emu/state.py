@@ -15,6 +15,7 @@ class Status(enum.Enum):
     PAUSED = "paused"
     HALTED = "halted"  # a halt op ran
     FINISHED = "finished"  # pc ran past the last bundle
+    FAULTED = "faulted"  # a batched run's image hit a runtime fault (RunResult.error)
 
 
 @dataclass
