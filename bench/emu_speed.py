@@ -7,10 +7,15 @@ runs each, for one run of the take-home's starting kernel (147,734 cycles)
 and of ~1,400-cycle optimized corpus kernels. Loading (JSON parse and
 validation) is shared by both engines and reported on its own.
 
+Batched runs: --images N (default 1,000) random take-home images of a
+~1,350-cycle corpus kernel (prateek's), all at once with `emu.run_batch`
+against N sequential `emu.run` calls with the fast engine and with the
+reference engine (a tenth of the images, scaled), same process.
+
 --takehome DIR also times the take-home's own simulator (problem.Machine from
 a local checkout of anthropics/original_performance_takehome, never part of
 this repository) on the same starting kernel, for the claim that our
-reference engine is no slower than it.
+reference engine is no slower than it, and on the batch kernel's images.
 """
 
 from __future__ import annotations
@@ -61,10 +66,48 @@ def takehome_machine(directory: Path, program: list, mem: list[int], repeat: int
     return best_of(repeat, once)
 
 
+def batch(images: int, repeat: int, takehome: Path | None) -> None:
+    import time
+    doc = json.loads(gzip.decompress((CORPUS / OPTIMIZED[0]).read_bytes()))
+    p = doc["params"]
+    kernel = loads_kernel(json.dumps(doc))
+    params = Params(p["forest_height"], p["batch_size"], p["rounds"])
+    mems = [make_image(params, seed) for seed in range(images)]
+    batched = best_of(repeat, lambda: emu.run_batch(kernel, mems))
+    results = emu.run_batch(kernel, mems)
+    t = time.perf_counter()
+    singles = [emu.run(kernel, m) for m in mems]
+    fast = time.perf_counter() - t
+    assert all(a.mem == b.mem and a.cycles == b.cycles for a, b in zip(results, singles, strict=True))
+    few = mems[:max(1, images // 10)]
+    t = time.perf_counter()
+    for m in few:
+        emu.run(kernel, m, engine="reference")
+    ref = (time.perf_counter() - t) * images / len(few)
+    print(f"{images} images of {OPTIMIZED[0].removesuffix('.json.gz')} "
+          f"({results[0].cycles} cycles): run_batch {batched:.2f} s; sequential fast "
+          f"{fast:.1f} s ({fast / batched:.0f}x); sequential reference {ref:.1f} s "
+          f"({ref / batched:.0f}x)")
+    if takehome:
+        sys.path.insert(0, str(takehome))
+        import problem
+        program = [{e: [tuple(x) for x in sl] for e, sl in b.items()} for b in doc["instrs"]]
+        t = time.perf_counter()
+        for m in few:
+            machine = problem.Machine(list(m), program, problem.DebugInfo(scratch_map={}))
+            machine.enable_pause = False
+            machine.enable_debug = False
+            machine.run()
+        th = (time.perf_counter() - t) * images / len(few)
+        print(f"  the take-home's Machine would take {th:.1f} s: run_batch is "
+              f"{th / batched:.0f}x faster")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--takehome", type=Path, help="a checkout of the take-home, to time its Machine")
+    ap.add_argument("--images", type=int, default=1000, help="images for the batched run")
     args = ap.parse_args()
 
     program, scratch = build_starting_kernel()
@@ -80,6 +123,7 @@ def main() -> None:
         p = doc["params"]
         image = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 123)
         compare(name.removesuffix(".json.gz"), loads_kernel(json.dumps(doc)), image, args.repeat)
+    batch(args.images, args.repeat, args.takehome)
     if args.takehome:
         th = takehome_machine(args.takehome, program, mem, args.repeat)
         ref = best_of(args.repeat, lambda: emu.run(kernel, mem, engine="reference"))

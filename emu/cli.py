@@ -71,6 +71,23 @@ def _describe(run: CheckedRun) -> str:
     return f"WRONG{where}: {run.mismatch}"
 
 
+def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
+                max_cycles: int | None) -> CheckedRun:
+    """--trace: run on the reference engine, writing the trace (up to a fault)."""
+    from .machine import RunResult
+    from .problem import compare_values, expected_output
+    from .trace import trace_json
+    text, state, error = trace_json(kernel, mem, max_cycles=max_cycles)
+    write_text_atomic(path, text)
+    if error is not None:
+        raise error
+    result = RunResult(state.cycle, list(state.mem), list(state.scratch),
+                       list(state.trace_buffer), state.pc, state.status, None)
+    if not check:
+        return CheckedRun(result)
+    return CheckedRun(result, compare_values(result.mem, expected_output(mem)), checked=True)
+
+
 def _run_batched(kernel: Kernel, images: list, *, check: bool,
                  max_cycles: int | None) -> list[tuple]:
     """--seeds N: every image in one batched run (emu/batch.py), each checked."""
@@ -124,13 +141,17 @@ def main() -> None:
               help="Emulator engine: 'reference' follows the spec line by line.")
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
               help="Stop with an error once a taken jump finds more than N cycles spent.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write a Perfetto / Chrome trace of the run (one image; runs on the "
+                   "reference engine).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON summary object as the last line of stdout.")
 @assemble_options
 @click.pass_context
 def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batch: int,
         rounds: int, seed: int, seeds: int | None, check: bool, debug: bool, pause: bool,
-        dump_mem: str | None, engine: str, max_cycles: int | None, as_json: bool,
+        dump_mem: str | None, engine: str, max_cycles: int | None, trace_file: str | None,
+        as_json: bool,
         defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
     """Run KERNEL (a .vk.json image, a JSON bundle list, or a .vasm source, assembled
     first) and report its cycles."""
@@ -138,6 +159,9 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
         raise click.UsageError("--mem and --seeds exclude each other")
     if dump_mem is not None and seeds is not None and seeds > 1:
         raise click.UsageError("--dump-mem needs a single run, not --seeds")
+    if trace_file is not None and ((seeds or 1) > 1 or pause or debug):
+        raise click.UsageError("--trace traces a single run, without --seeds, --pause or "
+                               "--debug")
     try:
         k = _load(kernel, defines, include_paths)
         if mem_file is not None:
@@ -151,7 +175,10 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
                 seed_list = [random.SystemRandom().randrange(2**32) for _ in range(seeds)]
             params = Params(height, batch, rounds)
             images = [(s, make_image(params, s)) for s in seed_list]
-        if len(images) > 1 and engine == "fast" and not (pause or debug):
+        if trace_file is not None:
+            runs = [(images[0][0], _run_traced(k, images[0][1], trace_file, check=check,
+                                               max_cycles=max_cycles))]
+        elif len(images) > 1 and engine == "fast" and not (pause or debug):
             runs = _run_batched(k, images, check=check, max_cycles=max_cycles)
         else:
             runs = [(s, run_checked(k, mem, check=check or pause, pause=pause, debug=debug,
