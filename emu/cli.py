@@ -217,5 +217,84 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
         sys.exit(EXIT_WRONG)
 
 
+@main.command("debug")
+@click.argument("kernel", type=click.Path(dir_okay=False))
+@click.option("--mem", "mem_file", metavar="FILE",
+              help="Memory image (default: the take-home image from --height/--batch/"
+                   "--rounds/--seed).")
+@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20))
+@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16))
+@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16))
+@click.option("--seed", default=123, show_default=True, type=int)
+@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
+              help="Stop with an error past N cycles (at a taken jump).")
+@assemble_options
+def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds: int,
+              seed: int, max_cycles: int | None, defines: tuple[str, ...],
+              include_paths: tuple[str, ...]) -> None:
+    """Step through KERNEL bundle by bundle: breakpoints on labels, pcs and source
+    lines, watches on scratch and memory words, scratch by symbol. 'help' at the
+    prompt lists the commands."""
+    from .debugger import debug
+    try:
+        k = _load(kernel, defines, include_paths)
+        if mem_file == "-":
+            raise InputError("the debugger reads its commands from stdin; give --mem a file")
+        mem = (_read_image(mem_file) if mem_file is not None
+               else make_image(Params(height, batch, rounds), seed))
+    except (ToolchainError, InputError) as e:
+        _fail(e, EXIT_INPUT)
+    interactive = sys.stdin.isatty()
+    debug(k, mem, stdin=None if interactive else sys.stdin, stdout=sys.stdout,
+          max_cycles=max_cycles)
+
+
+@main.command()
+@click.argument("kernel", type=click.Path(dir_okay=False))
+@click.option("--run", "do_run", is_flag=True,
+              help="Count the bundles a run executes (loops included) instead of each "
+                   "bundle once as written.")
+@click.option("--mem", "mem_file", metavar="FILE|-", help="With --run: the memory image "
+              "(default: the take-home image from --height/--batch/--rounds/--seed).")
+@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20))
+@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16))
+@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16))
+@click.option("--seed", default=123, show_default=True, type=int)
+@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
+              help="With --run: stop with an error past N cycles (at a taken jump).")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write a self-contained HTML page with the occupancy picture.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@assemble_options
+def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: int,
+          rounds: int, seed: int, max_cycles: int | None, html_file: str | None,
+          as_json: bool, defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
+    """Per-engine slot use of KERNEL: ops, utilization, resource bound, critical
+    path, idle runs, and the same per region between labels."""
+    from .stats import compute, html_page, report
+    try:
+        k = _load(kernel, defines, include_paths)
+        mem = None
+        if do_run:
+            mem = (_read_image(mem_file) if mem_file is not None
+                   else make_image(Params(height, batch, rounds), seed))
+        elif mem_file is not None:
+            raise click.UsageError("--mem needs --run")
+        result = compute(k, mem, max_cycles=max_cycles)
+    except EmuError as e:
+        _fail(e, EXIT_WRONG)
+    except (ToolchainError, InputError) as e:
+        _fail(e, EXIT_INPUT)
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        click.echo(report(result))
+    if html_file is not None:
+        try:
+            write_text_atomic(html_file, html_page(result, f"vemu stats {Path(kernel).name}"))
+        except ToolchainError as e:
+            _fail(e, EXIT_INPUT)
+
+
 if __name__ == "__main__":
     main()

@@ -29,7 +29,7 @@ BASE_ADDR_TID = 100000  # the take-home's thread ids for scratch symbols
 K = isa.Kind
 
 
-class _Names:
+class SlotNames:
     """Slots as `.vasm` text, with the scratch map's names."""
 
     def __init__(self, kernel: Kernel) -> None:
@@ -62,7 +62,7 @@ class _Names:
         return f"{op.mnemonic} {', '.join(parts)}".rstrip()
 
 
-class _Lines:
+class SourceLines:
     """Source lines by 'file:line', read once per file when it exists."""
 
     def __init__(self) -> None:
@@ -116,7 +116,7 @@ def trace_events(kernel: Kernel, mem: list[int], *,
         yield {"name": "thread_name", "ph": "M", "pid": 1, "tid": BASE_ADDR_TID + a,
                "args": {"name": f"{name}-{length}"}}
 
-    names, lines = _Names(kernel), _Lines()
+    names, lines = SlotNames(kernel), SourceLines()
     engine = ReferenceEngine(kernel, max_cycles=max_cycles)
     state = State.fresh(list(mem))
     shown = [tuple(state.scratch[a:a + length]) for a, _, length in symbols]

@@ -1,0 +1,311 @@
+"""`vemu stats`: where a kernel's slots go.
+
+Per engine: ops, slots used over slots available, utilization, and the
+resource lower bound (the cycles that engine alone needs); the critical path
+(the longest chain of true dependences through scratch words, and through
+memory addresses when the kernel is run); idle runs (the longest stretch of
+cycles in which an engine does nothing); the same per source region (the
+code between labels). Static by default (every bundle once, as written);
+with an image, over the bundles a run executes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from asm import isa
+from asm.kernel import Kernel, bundle_cost
+
+from .reference import ReferenceEngine
+from .state import State, Status
+
+ENGINES = tuple(e for e in isa.ENGINES if e not in isa.FREE_ENGINES)
+
+
+@dataclass
+class EngineStats:
+    ops: int = 0
+    slots: int = 0  # available: limit x cycles
+    utilization: float = 0.0
+    bound: int = 0  # ceil(ops / limit): cycles this engine alone needs
+    idle_cycles: int = 0
+    longest_idle: int = 0  # cycles
+    longest_idle_at: int | None = None  # pc where that run starts
+
+
+@dataclass
+class Region:
+    name: str
+    start: int  # first pc
+    end: int  # pc after the last
+    cycles: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+
+    def utilization(self, engine: str) -> float:
+        if not self.cycles:
+            return 0.0
+        return self.ops.get(engine, 0) / (isa.SLOT_LIMITS[engine] * self.cycles)
+
+
+@dataclass
+class Stats:
+    mode: str  # "static" or "run"
+    bundles: int
+    cycles: int
+    engines: dict[str, EngineStats]
+    lower_bound: int  # max of the engines' bounds and the critical path
+    critical_path: int
+    regions: list[Region]
+    # cycle-by-engine occupancy, bucketed: (first cycle, cycles, {engine: slots used})
+    timeline: list[tuple[int, int, dict[str, int]]]
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["regions"] = [{**asdict(r), "utilization": {e: r.utilization(e) for e in ENGINES}}
+                        for r in self.regions]
+        d["timeline"] = [{"cycle": c, "cycles": n, "used": used} for c, n, used in self.timeline]
+        return d
+
+
+def executed_pcs(kernel: Kernel, mem: Sequence[int], *, max_cycles: int | None = None
+                 ) -> tuple[list[int], list[list[int]]]:
+    """The pcs a run executes, in order, and for each the memory addresses its
+    slots read and write (for memory dependences)."""
+    engine = ReferenceEngine(kernel, max_cycles=max_cycles)
+    state = State.fresh(list(mem))
+    pcs: list[int] = []
+    addresses: list[list[int]] = []
+    program = kernel.program
+    while state.pc < len(program) and state.status is Status.READY:
+        pc = state.pc
+        addresses.append(_memory_words(program[pc], state.scratch))
+        pcs.append(pc)
+        engine.step(state)
+    return pcs, addresses
+
+
+def _memory_words(bundle: dict, scratch: list[int]) -> list[int]:
+    words = []
+    for e in ("load", "store"):
+        for slot in bundle.get(e, ()):
+            op = isa.BY_MACHINE[(e, slot[0])]
+            if op.memory is None:
+                continue
+            index = 1 + [o.name for o in op.operands].index(op.mem_addr)
+            off = slot[op.offset_index] if op.offset_index is not None else 0
+            base = scratch[slot[index] + off]
+            words.extend(range(base, base + op.mem_width))
+    return words
+
+
+def _critical_path(program: list[dict], pcs: Iterable[int],
+                   addresses: list[list[int]] | None) -> int:
+    """Longest chain of true dependences (one cycle each) over the executed
+    bundles: through scratch words, and memory words when known."""
+    ready = [0] * isa.SCRATCH_SIZE  # cycle from which each word's value is available
+    mem_ready: dict[int, int] = {}
+    longest = 0
+    for n, pc in enumerate(pcs):
+        bundle = program[pc]
+        if not bundle_cost(bundle):
+            continue
+        mem_words = addresses[n] if addresses is not None else ()
+        writes = []
+        for e, slots in bundle.items():
+            if e in isa.FREE_ENGINES:
+                continue
+            for slot in slots:
+                op = isa.BY_MACHINE[(e, slot[0])]
+                reads, wrote = op.scratch_words(slot)
+                start = max((ready[w] for w in reads), default=0)
+                if op.memory == "read" and mem_words:
+                    start = max(start, max((mem_ready.get(w, 0) for w in mem_words), default=0))
+                done = start + 1
+                longest = max(longest, done)
+                writes.append((wrote, done, op.memory == "write"))
+        for wrote, done, stores in writes:  # reads before writes within a bundle
+            for w in wrote:
+                ready[w] = done
+            if stores:
+                for w in mem_words:
+                    mem_ready[w] = done
+    return longest
+
+
+def _regions(kernel: Kernel) -> list[tuple[str, int, int]]:
+    starts = sorted({(pc, name) for name, pc in kernel.labels.items()
+                     if 0 <= pc < len(kernel.program)})
+    bounds: list[tuple[str, int]] = []
+    for pc, name in starts:
+        if bounds and bounds[-1][1] == pc:
+            continue  # two labels on one bundle: the first name
+        bounds.append((name, pc))
+    if not bounds or bounds[0][1] != 0:
+        bounds.insert(0, ("(start)", 0))
+    out = []
+    for i, (name, pc) in enumerate(bounds):
+        end = bounds[i + 1][1] if i + 1 < len(bounds) else len(kernel.program)
+        out.append((name, pc, end))
+    return out
+
+
+def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
+            max_cycles: int | None = None, columns: int = 600) -> Stats:
+    """Static statistics (mem None), or those of a run on `mem`."""
+    program = kernel.program
+    if mem is None:
+        pcs: Sequence[int] = range(len(program))
+        addresses = None
+    else:
+        pcs, addresses = executed_pcs(kernel, mem, max_cycles=max_cycles)
+    regions = [Region(name, a, b) for name, a, b in _regions(kernel)]
+    region_of = [0] * len(program)
+    for i, r in enumerate(regions):
+        for pc in range(r.start, r.end):
+            region_of[pc] = i
+    per_cycle: list[dict[str, int]] = []  # slots used, per cycle, engines that cost
+    first_pc: list[int] = []
+    engines = {e: EngineStats() for e in ENGINES}
+    for pc in pcs:
+        bundle = program[pc]
+        cost = bundle_cost(bundle)
+        if not cost:
+            continue
+        used = {e: len(bundle.get(e, ())) for e in ENGINES}
+        per_cycle.append(used)
+        first_pc.append(pc)
+        r = regions[region_of[pc]]
+        r.cycles += cost
+        for e, n in used.items():
+            engines[e].ops += n
+            if n:
+                r.ops[e] = r.ops.get(e, 0) + n
+    cycles = len(per_cycle)
+    for e, s in engines.items():
+        limit = isa.SLOT_LIMITS[e]
+        s.slots = limit * cycles
+        s.utilization = s.ops / s.slots if s.slots else 0.0
+        s.bound = math.ceil(s.ops / limit)
+        run = 0
+        for i, used in enumerate(per_cycle):
+            if used[e]:
+                run = 0
+                continue
+            s.idle_cycles += 1
+            run += 1
+            if run > s.longest_idle:
+                s.longest_idle, s.longest_idle_at = run, first_pc[i - run + 1]
+    critical = _critical_path(program, pcs, addresses)
+    width = max(1, math.ceil(cycles / columns)) if cycles else 1
+    timeline = []
+    for c in range(0, cycles, width):
+        chunk = per_cycle[c:c + width]
+        timeline.append((c, len(chunk), {e: sum(u[e] for u in chunk) for e in ENGINES}))
+    return Stats("static" if mem is None else "run", len(program), cycles, engines,
+                 max([critical, *(s.bound for s in engines.values())]), critical,
+                 [r for r in regions if r.cycles], timeline)
+
+
+def report(s: Stats) -> str:
+    what = "as written, each bundle once" if s.mode == "static" else "over the run"
+    lines = [f"{s.cycles} cycles ({what}); lower bound {s.lower_bound} "
+             f"(critical path {s.critical_path}"
+             + (", scratch dependences only" if s.mode == "static" else "") + ")",
+             f"{'engine':<8}{'ops':>9}{'slots':>11}{'used':>8}{'bound':>9}"
+             f"{'idle':>9}  longest idle run"]
+    for e, x in s.engines.items():
+        where = f"{x.longest_idle} cycles from pc {x.longest_idle_at}" if x.longest_idle else "-"
+        lines.append(f"{e:<8}{x.ops:>9}{x.slots:>11}{x.utilization:>8.1%}{x.bound:>9}"
+                     f"{x.idle_cycles:>9}  {where}")
+    if len(s.regions) > 1:
+        lines.append("regions (from each label):")
+        for r in sorted(s.regions, key=lambda r: -r.cycles)[:12]:
+            use = "  ".join(f"{e} {r.utilization(e):5.1%}" for e in ENGINES if r.ops.get(e))
+            lines.append(f"  {r.name:<20} pc {r.start:>6}..{r.end - 1:<6} {r.cycles:>8} cycles"
+                         f"  {use}")
+    return "\n".join(lines)
+
+
+_COLORS = {"alu": "#4e79a7", "valu": "#f28e2b", "load": "#59a14f", "store": "#e15759",
+           "flow": "#b07aa1"}
+
+
+def html_page(s: Stats, title: str) -> str:
+    """A self-contained page: the summary table and a cycle-by-engine picture
+    in SVG (no scripts, no external assets). Each engine has a band as tall as
+    its slots; the filled part of each column is the share of slots used."""
+    left, col_w, gap = 70, max(1, min(6, 1200 // max(1, len(s.timeline)))), 8
+    width = left + col_w * len(s.timeline) + 20
+    y = 10
+    parts = []
+    for e in ENGINES:
+        limit = isa.SLOT_LIMITS[e]
+        h = 12 + 4 * limit
+        parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="l">{e}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{col_w * len(s.timeline)}" '
+                     f'height="{h}" fill="#eee"/>')
+        for i, (c, n, used) in enumerate(s.timeline):
+            share = used[e] / (limit * n) if n else 0.0
+            if share:
+                bar = h * share
+                parts.append(f'<rect x="{left + i * col_w}" y="{y + h - bar:.1f}" '
+                             f'width="{col_w}" height="{bar:.1f}" fill="{_COLORS[e]}">'
+                             f'<title>cycles {c}..{c + n - 1}: {e} {share:.0%} used</title></rect>')
+        y += h + gap
+    # source regions along the bottom, by the cycle where each starts
+    starts = _region_cycles(s)
+    for name, c0, c1 in starts:
+        x0 = left + c0 * col_w * len(s.timeline) / max(1, s.cycles)
+        x1 = left + c1 * col_w * len(s.timeline) / max(1, s.cycles)
+        parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(1.0, x1 - x0):.1f}" height="14" '
+                     f'fill="none" stroke="#999"><title>{html.escape(name)}</title></rect>')
+        if x1 - x0 > 40:
+            parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 11}" class="r">'
+                         f'{html.escape(name[:max(1, int((x1 - x0) / 7))])}</text>')
+    y += 24
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+           f'role="img" aria-label="slot occupancy by cycle and engine">'
+           '<style>.l{font:12px sans-serif}.r{font:10px sans-serif;fill:#555}</style>'
+           + "".join(parts) + "</svg>")
+    rows = "".join(
+        f"<tr><td>{e}</td><td>{x.ops}</td><td>{x.slots}</td><td>{x.utilization:.1%}</td>"
+        f"<td>{x.bound}</td><td>{x.idle_cycles}</td><td>{x.longest_idle}</td></tr>"
+        for e, x in s.engines.items())
+    regions = "".join(
+        f"<tr><td>{html.escape(r.name)}</td><td>{r.start}..{r.end - 1}</td><td>{r.cycles}</td>"
+        + "".join(f"<td>{r.utilization(e):.1%}</td>" for e in ENGINES) + "</tr>"
+        for r in s.regions)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font:14px sans-serif;margin:20px}}table{{border-collapse:collapse;margin:10px 0}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child{{text-align:left}}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>{s.cycles} cycles ({"each bundle once, as written" if s.mode == "static" else "over the run"});
+lower bound {s.lower_bound}; critical path {s.critical_path}.</p>
+<table><tr><th>engine</th><th>ops</th><th>slots</th><th>used</th><th>bound</th>
+<th>idle cycles</th><th>longest idle run</th></tr>{rows}</table>
+<h2>Slots used, cycle by cycle</h2>
+<p>Each band is an engine, as tall as its slots; the coloured part of a column is the
+share of that engine's slots used in those cycles (hover for numbers). The boxes
+underneath are the source regions (code between labels).</p>
+{svg}
+<h2>Regions</h2>
+<table><tr><th>region</th><th>pcs</th><th>cycles</th>{"".join(f"<th>{e}</th>" for e in ENGINES)}</tr>
+{regions}</table>
+</body></html>
+"""
+
+
+def _region_cycles(s: Stats) -> list[tuple[str, int, int]]:
+    """Regions laid along the cycle axis in order of their first cycles (for
+    a run with loops, each region's cycles are summed into one box)."""
+    out = []
+    c = 0
+    for r in sorted(s.regions, key=lambda r: r.start):
+        out.append((r.name, c, c + r.cycles))
+        c += r.cycles
+    return out
