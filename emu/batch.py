@@ -1,7 +1,7 @@
 """Batched runs: one program over many memory images at once, with NumPy.
 
-Scratch and memory are uint32 arrays with one column per image (row = word
-address), so one bundle runs for every image with a few array operations per
+Scratch is a uint32 array with one column per image (row = word address),
+memory one with a row per image, so one bundle runs for every image with a few array operations per
 slot. uint32 sums, differences and products wrap mod 2**32 as the machine's
 do; shifts by 32 or more give 0 as the machine says (the ISA table holds each
 op's array expression). Addresses are computed in int64, so `base + lane`
@@ -86,18 +86,18 @@ def _binary(op: isa.Op, d: int, a: int, b: int) -> Slot:
 
 
 def _gather(fx: _Effects, M: np.ndarray, addr: np.ndarray) -> np.ndarray:
-    ok = addr < M.shape[0]
+    ok = addr < M.shape[1]
     if not ok.all():
         fx.fault(~ok if addr.ndim == 1 else ~ok.all(axis=0))
         addr = np.where(ok, addr, 0)
-    return M[addr, fx.cols]
+    return M[fx.cols, addr]
 
 
 def _scatter(fx: _Effects, M: np.ndarray, addr: np.ndarray, values: np.ndarray) -> None:
     # A copy: `addr` may be a row of scratch that this bundle writes before
     # its memory writes are committed.
     addr = np.array(addr, dtype=np.int64)
-    ok = addr < M.shape[0]
+    ok = addr < M.shape[1]
     if not ok.all():
         fx.fault(~ok if addr.ndim == 1 else ~ok.all(axis=0))
         addr = np.where(ok, addr, 0)
@@ -263,7 +263,7 @@ class BatchResult(RunResult):
     def mem(self) -> list[int]:
         if self._mem is None:
             M, _, j = self._arrays
-            self._mem = M[:, j].tolist()
+            self._mem = M[j].tolist()
         return self._mem
 
     @property
@@ -284,7 +284,7 @@ class _Group:
     trace: list = field(default_factory=list)
 
     def take(self, keep: np.ndarray) -> _Group:
-        return _Group(self.images[keep], self.S[:, keep], self.M[:, keep], self.pc, self.cycle,
+        return _Group(self.images[keep], self.S[:, keep], self.M[keep], self.pc, self.cycle,
                       [t[keep] for t in self.trace])
 
 
@@ -309,7 +309,7 @@ class _Batch:
         columns = np.flatnonzero(bad)
         errors = []
         for j in columns:
-            state = State(g.S[:, j].tolist(), g.M[:, j].tolist(), g.pc, g.cycle,
+            state = State(g.S[:, j].tolist(), g.M[j].tolist(), g.pc, g.cycle,
                           [int(t[j]) for t in g.trace])
             try:
                 ReferenceEngine(self.kernel).step(state)
@@ -345,7 +345,7 @@ class _Batch:
                 for where, values in fx.scratch:
                     S[where] = values
                 for addr, values in fx.mem:
-                    M[addr, fx.cols] = values
+                    M[fx.cols, addr] = values
                 g.trace.extend(fx.trace)
                 g.cycle += cost
                 pc = g.pc
@@ -422,7 +422,7 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
 
 
 def _images(mems: list[Sequence[int]]) -> np.ndarray:
-    """Images of one length as the columns of an array, checked as
+    """Images of one length as the rows of an array, checked as
     `check_image` checks them (with its messages), at C speed when good."""
     if all(isinstance(m, list | tuple) and set(map(type, m)) <= {int} for m in mems):
         try:
@@ -430,7 +430,7 @@ def _images(mems: list[Sequence[int]]) -> np.ndarray:
         except OverflowError:
             a = None
         if a is not None and (a.size == 0 or (a.min() >= 0 and a.max() <= MASK)):
-            return a.T.astype(W)
+            return a.astype(W)
     for m in mems:
         check_image(m)  # raises the precise ImageError
     raise AssertionError("unreachable: a bad image passed check_image")  # pragma: no cover
