@@ -49,6 +49,23 @@ def assemble_options(f):
     return f
 
 
+def build_options(schedule_help: str):
+    """--max-errors, -W error, --schedule and --report, shared by assemble and link."""
+    def decorate(f):
+        for option in reversed([
+            click.option("--max-errors", type=click.IntRange(1), metavar="N",
+                         help="Show at most N errors."),
+            click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
+                         help="-W error: treat warnings as errors."),
+            click.option("--schedule", "do_schedule", is_flag=True, help=schedule_help),
+            click.option("--report", is_flag=True,
+                         help="With --schedule: print the scheduling report."),
+        ]):
+            f = option(f)
+        return f
+    return decorate
+
+
 def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
                      max_errors: int | None = None, werror: bool = False,
                      program: str = "vasm", exit_code: int = EXIT_BAD_INPUT,
@@ -108,13 +125,7 @@ def main() -> None:
               help="Also write a listing: bundle index, encoded slots, source, macro chain.")
 @click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Link (even one SRC) and write the link map to FILE.")
-@click.option("--max-errors", type=click.IntRange(1), metavar="N",
-              help="Show at most N errors.")
-@click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
-              help="-W error: treat warnings as errors.")
-@click.option("--schedule", "do_schedule", is_flag=True,
-              help="Pack the ops into bundles with the scheduler (see 'vasm schedule').")
-@click.option("--report", is_flag=True, help="With --schedule: print the scheduling report.")
+@build_options("Pack the ops into bundles with the scheduler (see 'vasm schedule').")
 def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: bool,
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
                  listing: str | None, map_file: str | None, max_errors: int | None,
@@ -217,13 +228,7 @@ def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str 
 @assemble_options
 @click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write a listing of the linked code.")
-@click.option("--max-errors", type=click.IntRange(1), metavar="N",
-              help="Show at most N errors.")
-@click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
-              help="-W error: treat warnings as errors.")
-@click.option("--schedule", "do_schedule", is_flag=True,
-              help="Schedule the whole linked program (blocks may span modules).")
-@click.option("--report", is_flag=True, help="With --schedule: print the scheduling report.")
+@build_options("Schedule the whole linked program (blocks may span modules).")
 def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
              max_errors: int | None, warn: str | None, do_schedule: bool,

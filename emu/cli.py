@@ -106,6 +106,22 @@ def _run_batched(kernel: Kernel, images: list, *, check: bool,
     return runs
 
 
+def image_options(f):
+    """The take-home image's parameters, shared by run, debug and stats."""
+    for option in reversed([
+        click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20),
+                     help="Tree height of the take-home image."),
+        click.option("--batch", default=256, show_default=True,
+                     type=click.IntRange(1, 1 << 16), help="Batch size of the take-home image."),
+        click.option("--rounds", default=16, show_default=True,
+                     type=click.IntRange(0, 1 << 16), help="Rounds of the take-home image."),
+        click.option("--seed", default=123, show_default=True, type=int,
+                     help="Random seed of the take-home image (123 is test_kernel_cycles')."),
+    ]):
+        f = option(f)
+    return f
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
@@ -117,14 +133,7 @@ def main() -> None:
 @click.option("--mem", "mem_file", metavar="FILE|-",
               help="Memory image: a JSON array of words, '-' for stdin. "
                    "Default: the take-home image from --height/--batch/--rounds/--seed.")
-@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20),
-              help="Tree height of the take-home image.")
-@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16),
-              help="Batch size of the take-home image.")
-@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16),
-              help="Rounds of the take-home image.")
-@click.option("--seed", default=123, show_default=True, type=int,
-              help="Random seed of the take-home image (123 is test_kernel_cycles').")
+@image_options
 @click.option("--seeds", type=click.IntRange(1), metavar="N",
               help="Run on N random images, like the take-home's submission check "
                    "(seeds --seed..--seed+N-1 when --seed is given, else random ones); "
@@ -222,10 +231,7 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
 @click.option("--mem", "mem_file", metavar="FILE",
               help="Memory image (default: the take-home image from --height/--batch/"
                    "--rounds/--seed).")
-@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20))
-@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16))
-@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16))
-@click.option("--seed", default=123, show_default=True, type=int)
+@image_options
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
               help="Stop with an error past N cycles (at a taken jump).")
 @assemble_options
@@ -256,10 +262,7 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
                    "bundle once as written.")
 @click.option("--mem", "mem_file", metavar="FILE|-", help="With --run: the memory image "
               "(default: the take-home image from --height/--batch/--rounds/--seed).")
-@click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20))
-@click.option("--batch", default=256, show_default=True, type=click.IntRange(1, 1 << 16))
-@click.option("--rounds", default=16, show_default=True, type=click.IntRange(0, 1 << 16))
-@click.option("--seed", default=123, show_default=True, type=int)
+@image_options
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
               help="With --run: stop with an error past N cycles (at a taken jump).")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
