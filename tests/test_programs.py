@@ -1,0 +1,57 @@
+"""The example kernels: each assembles (and schedules), is correct on several
+seeds, and keeps its cycle count. bench/ and programs/README.md decide the
+numbers; these tests only guard them against regressions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import emu
+from asm.assembler import assemble_full
+from asm.schedule import schedule
+from asm.takehome import load_instrs
+from emu.problem import Params, compare_values, expected_output, make_image
+
+ROOT = Path(__file__).parent.parent
+TAKEHOME = ROOT / "programs" / "takehome"
+
+# program -> cycles after `vasm assemble --schedule` (None: not scheduled)
+PINNED = {
+    "vector.vasm": 2141,
+    "fast.vasm": 1457,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,cycles", PINNED.items())
+def test_scheduled_program_is_correct_and_keeps_its_cycles(name, cycles):
+    assembly = assemble_full(TAKEHOME / name)
+    assert assembly.kernel is not None
+    kernel = schedule(assembly).kernel
+    mems = [make_image(Params(), seed) for seed in (1, 2, 3, 123)]
+    for mem, result in zip(mems, emu.run_batch(kernel, mems), strict=True):
+        assert result.error is None
+        assert compare_values(result.mem, expected_output(mem)) is None
+        assert result.cycles == cycles, f"{name}: {result.cycles} cycles, pinned {cycles}"
+
+
+def test_small_vector_kernels_are_correct_unscheduled():
+    for name in PINNED:
+        kernel = assemble_full(TAKEHOME / name, defines={"ROUNDS": 3, "BATCH": 64}).kernel
+        mem = make_image(Params(10, 64, 3), 9)
+        result = emu.run(kernel, mem)
+        assert compare_values(result.mem, expected_output(mem)) is None, name
+
+
+def test_load_instrs_gives_the_takehome_format(tmp_path):
+    from asm.kernel import save_kernel
+    kernel = assemble_full(TAKEHOME / "vector.vasm", defines={"ROUNDS": 1, "BATCH": 8}).kernel
+    path = tmp_path / "k.vk.json"
+    save_kernel(kernel, path)
+    instrs = load_instrs(path)
+    assert len(instrs) == len(kernel.program)
+    assert all(isinstance(s, tuple) for b in instrs for slots in b.values() for s in slots)
+    assert emu.run(instrs, make_image(Params(10, 8, 1), 1)).cycles == emu.run(
+        kernel, make_image(Params(10, 8, 1), 1)).cycles
