@@ -110,10 +110,19 @@ def _by_height_then_late_first(nodes: list[Node], h: list[int]) -> list[tuple]:
     return [(-h[n.index], -n.index) for n in nodes]
 
 
+def _in_order(nodes: list[Node], h: list[int]) -> list[tuple]:
+    """Program order: greedy in-order issue that fills slots with whatever later
+    op is ready. When the source runs one chain after another (a kernel written
+    group by group), this lets early chains run ahead, so phases that starve
+    one engine overlap other chains' phases that feed it."""
+    return [(n.index,) for n in nodes]
+
+
 PRIORITIES: dict[str, Priority] = {
     "height": _by_height,
     "height+fanout": _by_height_then_fanout,
     "height+late": _by_height_then_late_first,
+    "order": _in_order,
 }
 
 
