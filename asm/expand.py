@@ -39,6 +39,7 @@ BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
 MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
 INCLUDED_FROM = "in file included from here"  # the note an include adds to its lines
 MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
+MAX_ITERATIONS = 20_000_000  # so are more loop iterations (even of empty bodies)
 
 # Block directive -> the directive that closes it.
 BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
@@ -111,6 +112,7 @@ class Expander:
         self.out.env.update(defines or {})
         self.counter = 0
         self.depth = 0
+        self.iterations = 0
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
         self.plans: dict[int, tuple] = {}
@@ -401,7 +403,17 @@ class Expander:
         if count < 0:
             raise self.fail(sl.src, f"'.rept' count {count} is negative", s.args[0])
         for _ in range(count):
+            self.spend(sl, s)
             self.run(body)
+
+    def spend(self, sl: SrcLine, s: Stmt) -> None:
+        """One more loop iteration: a runaway count stops here, with an error,
+        before the expansion eats the machine's memory or time."""
+        self.iterations += 1
+        if self.iterations > MAX_ITERATIONS or len(self.out.items) > MAX_ITEMS:
+            raise self.fail(sl.src, f"the expansion is too large (over {MAX_ITEMS:,} statements "
+                            f"or {MAX_ITERATIONS:,} loop iterations): is this count right?",
+                            s.args[0] if s.args else s)
 
     def for_loop(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
         if not s.args or type(s.args[0]) is not KeyVal or len(s.args) not in (2, 3):
@@ -422,6 +434,7 @@ class Expander:
         self.loop_vars.add(var)
         try:
             for value in range(start, stop, step):
+                self.spend(sl, s)
                 env[var] = value
                 self.run(self.substitute(body, {var: str(value)}, ()) if uses_text else body)
         finally:

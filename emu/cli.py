@@ -27,6 +27,10 @@ from .state import EmuError
 
 EXIT_WRONG = 1
 EXIT_INPUT = 2
+# Far beyond any take-home kernel (the starting one takes 147,734), and a few
+# seconds of the fast engine: a kernel that loops forever stops with a clear
+# message instead of hanging.
+DEFAULT_MAX_CYCLES = 20_000_000
 
 
 class InputError(Exception):
@@ -34,6 +38,8 @@ class InputError(Exception):
 
 
 def _fail(err: ToolchainError | InputError, code: int) -> None:
+    if isinstance(err, EmuError) and err.reason.startswith("cycle limit"):
+        err.notes = (*err.notes, "does the kernel loop forever? --max-cycles N moves the limit")
     if isinstance(err, ToolchainError):
         # The source line of a runtime fault is shown when its file is at hand.
         click.echo(render(err, Sources(), program="vemu"), err=True)
@@ -149,7 +155,9 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(sorted(ENGINES)), default="fast", show_default=True,
               help="Emulator engine: 'reference' follows the spec line by line.")
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
-              help="Stop with an error once a taken jump finds more than N cycles spent.")
+              default=DEFAULT_MAX_CYCLES, show_default=True,
+              help="Stop with an error once a taken jump finds more than N cycles spent "
+                   "(a kernel that loops forever).")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write a Perfetto / Chrome trace of the run (one image; runs on the "
                    "reference engine).")
@@ -264,6 +272,7 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
               "(default: the take-home image from --height/--batch/--rounds/--seed).")
 @image_options
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
+              default=DEFAULT_MAX_CYCLES, show_default=True,
               help="With --run: stop with an error past N cycles (at a taken jump).")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write a self-contained HTML page with the occupancy picture.")

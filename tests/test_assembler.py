@@ -232,3 +232,16 @@ def test_loops_assemble_like_their_unrolled_text(body, n, copies):
         "".join(line.replace("g", str(g)) + "\n" for line in body)
         for _ in range(copies) for g in range(n))
     assert program(looped) == program(unrolled)
+
+
+def test_runaway_loop_counts_stop_with_an_error(monkeypatch):
+    from asm import expand
+    from asm.assembler import assemble_full
+    monkeypatch.setattr(expand, "MAX_ITERATIONS", 1000)
+    monkeypatch.setattr(expand, "MAX_ITEMS", 500)
+    text = ".rept 100000000\n.endr\n.for i = 0, 1 << 40\n    add @1, @1, @1\n.endfor\n"
+    r = assemble_full(text, filename="big.vasm")
+    messages = [str(d.location) + " " + d.message for d in r.errors]
+    assert len(messages) == 2
+    assert messages[0].startswith("big.vasm:1:7 the expansion is too large")
+    assert messages[1].startswith("big.vasm:3:")

@@ -93,3 +93,18 @@ def test_errors_give_our_diagnostic_and_exit_code(tmp_path, setup, args, code, m
 def test_memory_words_must_be_32_bit(correct_kernel):
     r = invoke(correct_kernel, "--mem", "-", input="[1, -2]")
     assert r.exit_code == 2 and "memory word 1 is -2" in r.output
+
+
+def test_a_kernel_that_loops_forever_stops_with_a_clear_message(tmp_path):
+    from click.testing import CliRunner
+
+    from emu.cli import DEFAULT_MAX_CYCLES
+    from emu.cli import main as vemu_main
+    src = tmp_path / "spin.vasm"
+    src.write_text("loop:\n    jump          loop\n")
+    r = CliRunner().invoke(vemu_main, ["run", str(src), "--mem", "-", "--max-cycles", "500"],
+                           input="[0]")
+    assert r.exit_code == 1
+    assert "cycle limit of 500 exceeded" in r.output
+    assert "--max-cycles N moves the limit" in r.output
+    assert 1_000_000 <= DEFAULT_MAX_CYCLES <= 100_000_000  # a default always applies
