@@ -301,7 +301,7 @@ def schedule_block(block: Block, program: Sequence[dict],
                     break
         # Forward-backward improvement: justify the best schedule right, then left.
         if start is not None and best_cost > bound:
-            _, label, cycles = start
+            last, label, cycles = start
             for _ in range(JUSTIFY_ROUNDS):
                 cycles = backward_schedule(graph, _following(cycles, backward=True))
                 cycles = list_schedule(graph, _following(cycles, backward=False))
@@ -309,6 +309,9 @@ def schedule_block(block: Block, program: Sequence[dict],
                 cost = _cost(bundles)
                 if cost < best_cost:
                     best, best_name, best_cost = bundles, f"{label} + justified", cost
+                if cost >= last or best_cost <= bound:
+                    break  # converged: a round that gains nothing will not start to
+                last = cost
     except Cyclic:
         return None, BlockReport(block.start, len(block.nodes), before, before, before,
                                  "as written (cyclic constraints)")
