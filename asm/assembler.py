@@ -161,11 +161,13 @@ def check_module(module: Module, diags: list[ToolchainError]) -> None:
 
 
 def _tidy(diagnostics: list[ToolchainError]) -> list[ToolchainError]:
-    """In source order, each distinct diagnostic once (a mistake inside a loop
-    is one mistake)."""
+    """In source order, each distinct diagnostic once (a mistake inside a loop,
+    or in a macro called from many places, is one mistake)."""
     first: dict[tuple, ToolchainError] = {}
     for d in diagnostics:
-        first.setdefault((d.message, d.location, d.notes, d.severity), d)
+        # Not the notes: a mistake in a macro body reached through many call
+        # chains (a recursion) is one mistake, shown with its first chain.
+        first.setdefault((d.message, d.location, d.severity), d)
     return sorted(first.values(), key=_position)
 
 

@@ -40,6 +40,7 @@ MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
 INCLUDED_FROM = "in file included from here"  # the note an include adds to its lines
 MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
 MAX_ITERATIONS = 20_000_000  # so are more loop iterations (even of empty bodies)
+MAX_CALLS = 100_000  # and more macro calls (a macro calling itself twice doubles)
 
 # Block directive -> the directive that closes it.
 BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
@@ -113,6 +114,8 @@ class Expander:
         self.counter = 0
         self.depth = 0
         self.iterations = 0
+        self.macro_calls = 0
+        self.halted = False
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
         self.plans: dict[int, tuple] = {}
@@ -136,10 +139,12 @@ class Expander:
     # ------------------------------------------------------------ driver
 
     def run(self, lines: list[SrcLine]) -> None:
+        if self.halted:  # a runaway expansion was reported: expand nothing more
+            return
         i = 0
         n = len(lines)
         line = self.line
-        while i < n:
+        while i < n and not self.halted:
             stmts = lines[i].line.stmts
             if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
                 i = self.block(lines, i)
@@ -411,6 +416,7 @@ class Expander:
         before the expansion eats the machine's memory or time."""
         self.iterations += 1
         if self.iterations > MAX_ITERATIONS or len(self.out.items) > MAX_ITEMS:
+            self.halted = True
             raise self.fail(sl.src, f"the expansion is too large (over {MAX_ITEMS:,} statements "
                             f"or {MAX_ITERATIONS:,} loop iterations): is this count right?",
                             s.args[0] if s.args else s)
@@ -448,6 +454,11 @@ class Expander:
 
     def call(self, sl: SrcLine, s: Stmt) -> None:
         m = self.out.macros[s.name]
+        self.macro_calls += 1
+        if self.macro_calls > MAX_CALLS:
+            self.halted = True
+            raise self.fail(sl.src, f"more than {MAX_CALLS:,} macro calls: does '{m.name}' "
+                            "call itself (or another macro that calls it back)?", s)
         if self.depth >= MAX_DEPTH:
             raise self.fail(sl.src, f"macro calls nested more than {MAX_DEPTH} deep "
                             f"(does '{m.name}' call itself?)", s)

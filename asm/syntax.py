@@ -144,15 +144,36 @@ def grammar_text() -> str:
     return resources.files("asm.grammar").joinpath("vasm.lark").read_text(encoding="utf-8")
 
 
+class BadToken(Exception):
+    """A number or string the lexer took whose value cannot be read (`0x_`, a
+    bad escape); `column` is where it starts."""
+
+    def __init__(self, message: str, column: int, width: int) -> None:
+        super().__init__(message)
+        self.column, self.width = column, width
+
+
 def unquote(token: str) -> str:
-    """The value of a STRING token: a double-quoted literal with Python's escapes."""
+    """The value of a STRING token: a double-quoted literal with Python's escapes.
+    Raises ValueError for an escape that does not decode (`\\x` without two hex
+    digits, `\\N{...}` that names nothing)."""
     if "\\" not in token:
         return token[1:-1]
-    return ast.literal_eval(token)  # reads a literal; evaluates nothing
+    try:
+        return ast.literal_eval(token)  # reads a literal; evaluates nothing
+    except (SyntaxError, ValueError) as e:
+        # Python says "(unicode error) 'unicodeescape' codec can't decode bytes
+        # in position 2-3: truncated \\xXX escape": the last part is the news.
+        raise ValueError(str(getattr(e, "msg", e)).rpartition(": ")[2]) from None
 
 
 def parse_int(text: str) -> int:
-    return int(text.replace("_", ""), 0)
+    """An INT token's value; decimal with leading zeros is still decimal (the
+    language has no octal). Raises ValueError for `0x_` and the like."""
+    digits = text.replace("_", "")
+    if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        return int(digits, 10)
+    return int(digits, 0)
 
 
 class _Build(Transformer):
@@ -217,7 +238,10 @@ class _Build(Transformer):
 
     def string(self, c):
         t = c[0]
-        return Str(unquote(t.value), t.start_pos, t.end_pos)
+        try:
+            return Str(unquote(t.value), t.start_pos, t.end_pos)
+        except ValueError as e:
+            raise BadToken(f"bad escape in string: {e}", t.column, len(t.value)) from None
 
     def keyval(self, c):
         t = c[0]
@@ -252,7 +276,13 @@ class _Build(Transformer):
 
     def number(self, c):
         t = c[0]
-        return Num(parse_int(t.value), t.start_pos, t.end_pos)
+        try:
+            return Num(parse_int(t.value), t.start_pos, t.end_pos)
+        except ValueError:
+            raise BadToken(f"'{t.value}' is not a number: digits must follow "
+                           f"'{t.value[:2]}'" if t.value[:2].lower() in ("0x", "0b")
+                           else f"'{t.value}' is not a number", t.column,
+                           len(t.value)) from None
 
     def name(self, c):
         t = c[0]
@@ -403,3 +433,6 @@ def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[L
         return _parser().parse(raw + "\n")
     except UnexpectedInput as e:
         raise _syntax_error(e, filename, lineno) from None
+    except BadToken as e:
+        raise Diagnostic(str(e), location=Location(filename, lineno, e.column),
+                         width=e.width) from None
