@@ -372,10 +372,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                     _edge(nodes, last_writer[w], n.index, 1)
                 readers[w].append(n.index)
             if n.op.memory is not None:
-                addr_word = n.slot[1 + [o.name for o in n.op.operands].index(n.op.mem_addr)]
-                if n.op.offset_index is not None:
-                    addr_word += n.slot[n.op.offset_index]
-                addresses[n.index] = values.get(addr_word)
+                addresses[n.index] = values.get(n.op.address_word(n.slot))
         effects = [values.effect(n) for n in bundle]
         # Then writes, in the bundle's own order (later ones win).
         for n in bundle:

@@ -132,6 +132,7 @@ class Op:
         init=False, repr=False, compare=False
     )
     offset_index: int | None = field(init=False, repr=False, compare=False)
+    mem_addr_index: int | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         scratch = tuple(
@@ -144,10 +145,19 @@ class Op:
         if self.offset is not None:
             index = 1 + [o.name for o in self.operands].index(self.offset)
         object.__setattr__(self, "offset_index", index)
+        names = [o.name for o in self.operands]
+        object.__setattr__(self, "mem_addr_index",
+                           None if self.mem_addr is None else 1 + names.index(self.mem_addr))
 
     @property
     def arity(self) -> int:
         return len(self.operands)
+
+    def address_word(self, slot: Sequence) -> int:
+        """The scratch word holding the memory address a slot `(name, operand,
+        ...)` reads or writes (load_offset's offset included)."""
+        off = slot[self.offset_index] if self.offset_index is not None else 0
+        return slot[self.mem_addr_index] + off
 
     @property
     def mem_width(self) -> int:

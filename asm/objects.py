@@ -165,7 +165,7 @@ class _Reader:
             file, sep, line = head.rpartition(":")
             if sep and line.isdigit():
                 col, head, last = int(last), file, line
-        if not (head or last.isdigit()) or not last.isdigit():
+        if not last.isdigit():
             raise self.fail(f"expected a 'file:line' position, not {_show(text)}")
         key = f"{head}:{last}"
         s = self.srcs.get(key)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from asm.kernel import Kernel
 
 from .machine import Machine, RunResult
-from .problem import Mismatch, compare_values, reference_kernel
+from .problem import Mismatch, compare_values, expected_output, reference_kernel
 
 
 @dataclass
@@ -20,6 +20,14 @@ class CheckedRun:
     @property
     def correct(self) -> bool | None:
         return (self.mismatch is None) if self.checked else None
+
+
+def checked(result: RunResult, mem: list[int], *, check: bool) -> CheckedRun:
+    """A finished run on `mem`, compared with the reference kernel's output when
+    `check` (for runs made elsewhere: batched, traced)."""
+    if not check:
+        return CheckedRun(result)
+    return CheckedRun(result, compare_values(result.mem, expected_output(mem)), checked=True)
 
 
 def run_checked(

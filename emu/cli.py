@@ -20,7 +20,7 @@ from asm.fileio import write_text_atomic
 from asm.kernel import Kernel, load_kernel
 from asm.source import Sources
 
-from .checking import CheckedRun, run_checked
+from .checking import CheckedRun, checked, run_checked
 from .machine import ENGINES, check_image
 from .problem import Params, make_image
 from .state import EmuError
@@ -81,7 +81,6 @@ def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
                 max_cycles: int | None) -> CheckedRun:
     """--trace: run on the reference engine, writing the trace (up to a fault)."""
     from .machine import RunResult
-    from .problem import compare_values, expected_output
     from .trace import trace_json
     text, state, error = trace_json(kernel, mem, max_cycles=max_cycles)
     write_text_atomic(path, text)
@@ -89,26 +88,19 @@ def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
         raise error
     result = RunResult(state.cycle, list(state.mem), list(state.scratch),
                        list(state.trace_buffer), state.pc, state.status, None)
-    if not check:
-        return CheckedRun(result)
-    return CheckedRun(result, compare_values(result.mem, expected_output(mem)), checked=True)
+    return checked(result, mem, check=check)
 
 
 def _run_batched(kernel: Kernel, images: list, *, check: bool,
                  max_cycles: int | None) -> list[tuple]:
     """--seeds N: every image in one batched run (emu/batch.py), each checked."""
     from .batch import run_batch
-    from .problem import compare_values, expected_output
     results = run_batch(kernel, [mem for _, mem in images], max_cycles=max_cycles)
     runs = []
     for (s, mem), r in zip(images, results, strict=True):
         if r.error is not None:
             raise r.error
-        if check:
-            runs.append((s, CheckedRun(r, compare_values(r.mem, expected_output(mem)),
-                                       checked=True)))
-        else:
-            runs.append((s, CheckedRun(r)))
+        runs.append((s, checked(r, mem, check=check)))
     return runs
 
 

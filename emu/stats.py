@@ -94,9 +94,7 @@ def _memory_words(bundle: dict, scratch: list[int]) -> list[int]:
             op = isa.BY_MACHINE[(e, slot[0])]
             if op.memory is None:
                 continue
-            index = 1 + [o.name for o in op.operands].index(op.mem_addr)
-            off = slot[op.offset_index] if op.offset_index is not None else 0
-            base = scratch[slot[index] + off]
+            base = scratch[op.address_word(slot)]
             words.extend(range(base, base + op.mem_width))
     return words
 
