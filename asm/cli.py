@@ -175,7 +175,8 @@ def _finish(result: Assembly, out: str, *, listing: str | None, do_schedule: boo
 
 def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tuple[str, ...],
              max_errors: int | None, werror: bool) -> list:
-    """Each path as a module to link: `.vo` objects are read, anything else is
+    """Each path as a module to link: `.vo` objects are read (and `.json` files,
+    so a kernel image given by mistake is named as one), anything else is
     assembled with -c. Every module's diagnostics are shown before exiting."""
     from .assembler import assemble_module
     from .objects import ObjectModule, load_object
@@ -183,7 +184,7 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
     failed = False
     parsed = _parse_defines(defines)
     for path in paths:
-        if path.endswith(".vo"):
+        if path.endswith((".vo", ".json")):
             try:
                 out.append(load_object(path))
             except ToolchainError as e:

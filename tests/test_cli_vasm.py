@@ -239,3 +239,11 @@ def test_link_schedule_packs_across_modules(two, tmp_path):
     assert r.exit_code == 0, r.output
     assert "scheduled" in r.output
     assert len(load_kernel(out).program) <= 4
+
+
+def test_link_names_a_kernel_image_given_as_an_object(src, tmp_path):
+    image = tmp_path / "k.vk.json"
+    assert run(vasm, "assemble", src, "-o", image).exit_code == 0
+    r = run(vasm, "link", image, "-o", tmp_path / "out.vk.json")
+    assert r.exit_code == 1
+    assert "this is a kernel image, not an object" in r.output
