@@ -24,6 +24,7 @@ import itertools
 import operator
 import re
 from collections.abc import Callable
+from types import MethodType
 from typing import Any
 
 from asm import isa
@@ -47,7 +48,8 @@ class _CompareFault(Exception):
     pass
 
 
-_FAULTS = (ZeroDivisionError, IndexError, KeyError, _MemFault, _CompareFault)
+# ValueError: a vector slice that came up short (unpacked into VLEN names).
+_FAULTS = (ZeroDivisionError, IndexError, KeyError, ValueError, _MemFault, _CompareFault)
 
 
 def _nop() -> None:
@@ -67,9 +69,16 @@ SCRATCH, MEMORY, CHECK, TRACE, CONTROL = range(5)
 #   direct(s, d, *srcs) -> f()                     a one-slot bundle
 #   staged(s, *srcs) -> f() -> value               a slot of a larger bundle
 
+# The slice of each vector in scratch, made once (a lookup is cheaper than
+# building a slice; both are shorter than VLEN near the end, which unpacking
+# into VLEN names reports as a fault).
+_VECTORS = [slice(a, a + VLEN) for a in range(isa.SCRATCH_SIZE)]
+
 _LANEWISE_TEMPLATE = """
-def cold(s, m, d, {params}):
-    return slice(d, d + VLEN), [{lanes}]
+def cold(s, m, slot, V=VECTORS):
+    _, d, {params} = slot
+{unpack}
+    return V[d], [{cold_lanes}]
 def direct(s, d, {params}):
     de = d + VLEN
     def f():
@@ -81,7 +90,8 @@ def staged(s, {params}):
     return f
 """
 _ALU_TEMPLATE = """
-def cold(s, m, d, x, y):
+def cold(s, m, slot):
+    _, d, x, y = slot
     a = s[x]; b = s[y]
     return d, {expr}
 def direct(s, d, x, y):
@@ -98,22 +108,33 @@ def staged(s, x, y):
 
 
 def _generate(template: str, **fields: str) -> tuple[Callable, Callable, Callable]:
-    namespace: dict[str, Any] = {"VLEN": VLEN}
+    namespace: dict[str, Any] = {"VLEN": VLEN, "VECTORS": _VECTORS}
     exec(template.format(**fields), namespace)  # noqa: S102 (our own table's expressions)
     return namespace["cold"], namespace["direct"], namespace["staged"]
 
 
 def _lanewise(params: str, lane: str) -> tuple[Callable, Callable, Callable]:
-    """`lane` is one lane's expression with {i} for the lane index."""
-    lanes = ", ".join(f"({lane.format(i=f' + {i}' if i else '')})" for i in range(VLEN))
-    return _generate(_LANEWISE_TEMPLATE, params=params, lanes=lanes)
+    """`lane` is one lane's expression over the vector operands named in
+    `params`, as {x} for lane {i} of operand x (a subscript of s in closures
+    that live on, a local unpacked from a slice in code that runs once)."""
+    names = [p.strip() for p in params.split(",")]
+
+    def lanes(operand) -> str:
+        return ", ".join(
+            f"({lane.format(**{n: operand(n, i) for n in names})})" for i in range(VLEN))
+    unpack = "\n".join(
+        f"    {', '.join(f'{n}{i}' for i in range(VLEN))} = s[V[{n}]]" for n in names)
+    return _generate(
+        _LANEWISE_TEMPLATE, params=params, unpack=unpack,
+        lanes=lanes(lambda n, i: f"s[{n} + {i}]" if i else f"s[{n}]"),
+        cold_lanes=lanes(lambda n, i: f"{n}{i}"))
 
 
 def _binary_lane(expr: str) -> str:
-    """'a ^ b' -> 's[x{i}] ^ s[y{i}]' (a and b are pure reads, so repeats are fine)."""
+    """'a ^ b' -> '{x} ^ {y}' (a and b are pure reads, so repeats are fine)."""
     expr = expr.replace("{", "{{").replace("}", "}}")
-    expr = re.sub(r"\ba\b", "s[x{i}]", expr)
-    return re.sub(r"\bb\b", "s[y{i}]", expr)
+    expr = re.sub(r"\ba\b", "{x}", expr)
+    return re.sub(r"\bb\b", "{y}", expr)
 
 
 def _op_code(op: isa.Op) -> tuple[Callable, Callable, Callable]:
@@ -125,53 +146,70 @@ def _op_code(op: isa.Op) -> tuple[Callable, Callable, Callable]:
 _CODE: dict[tuple[str, str], tuple[Callable, Callable, Callable]] = {
     (op.engine, op.name): _op_code(op) for op in isa.OPS if op.binary is not None
 }
-_CODE[("valu", "multiply_add")] = _lanewise(
-    "a, b, c", "(s[a{i}] * s[b{i}] + s[c{i}]) & 0xFFFFFFFF")
-_CODE[("flow", "vselect")] = _lanewise("c, a, b", "s[a{i}] if s[c{i}] else s[b{i}]")
+_CODE[("valu", "multiply_add")] = _lanewise("a, b, c", "({a} * {b} + {c}) & 0xFFFFFFFF")
+_CODE[("flow", "vselect")] = _lanewise("c, a, b", "{a} if {c} else {b}")
 # The staged and direct forms of these are the generated ones.
 _ARITH = {key: (code[1], code[2]) for key, code in _CODE.items()}
 
 
 # ------------------------------------------------------------ cold tier
 # Code that runs once is interpreted: decoding it into closures costs more
-# than it saves. Handlers take (scratch, memory, *operands) and only read;
-# SCRATCH and MEMORY handlers return (key, value), CHECK handlers return
-# nothing, TRACE handlers the value to append.
+# than it saves. Handlers take (scratch, memory, slot) and only read; SCRATCH
+# and MEMORY handlers return (key, value), CHECK handlers return nothing,
+# TRACE handlers the value to append.
 
-def _cold_vload(s, m, d, x):
+def _cold_vload(s, m, slot, V=_VECTORS):
+    _, d, x = slot
     a = s[x]
     if a > len(m) - VLEN:
         raise _MemFault
-    return slice(d, d + VLEN), m[a:a + VLEN]
+    return V[d], m[a:a + VLEN]
 
 
-def _cold_store(s, m, x, y):
+def _cold_load_offset(s, m, slot):
+    _, d, x, o = slot
+    return d + o, m[s[x + o]]
+
+
+def _cold_store(s, m, slot):
+    _, x, y = slot
     a = s[x]
     if a >= len(m):
         raise _MemFault
     return a, s[y]
 
 
-def _cold_vstore(s, m, x, y):
+def _cold_vstore(s, m, slot, V=_VECTORS):
+    _, x, y = slot
     a = s[x]
     if a > len(m) - VLEN:
         raise _MemFault
-    return slice(a, a + VLEN), s[y:y + VLEN]
+    return slice(a, a + VLEN), s[V[y]]
+
+
+def _cold_select(s, m, slot):
+    _, d, c, a, b = slot
+    return d, s[a] if s[c] else s[b]
+
+
+def _cold_add_imm(s, m, slot):
+    _, d, a, imm = slot
+    return d, (s[a] + imm) & M
 
 
 _COLD_SPECIAL: dict[str, tuple[int, Callable]] = {
-    "vbroadcast": (SCRATCH, lambda s, m, d, x: (slice(d, d + VLEN), [s[x]] * VLEN)),
-    "load": (SCRATCH, lambda s, m, d, x: (d, m[s[x]])),
-    "load_offset": (SCRATCH, lambda s, m, d, x, o: (d + o, m[s[x + o]])),
+    "vbroadcast": (SCRATCH, lambda s, m, slot, V=_VECTORS: (V[slot[1]], [s[slot[2]]] * VLEN)),
+    "load": (SCRATCH, lambda s, m, slot: (slot[1], m[s[slot[2]]])),
+    "load_offset": (SCRATCH, _cold_load_offset),
     "vload": (SCRATCH, _cold_vload),
-    "const": (SCRATCH, lambda s, m, d, imm: (d, imm & M)),
+    "const": (SCRATCH, lambda s, m, slot: (slot[1], slot[2] & M)),
     "store": (MEMORY, _cold_store),
     "vstore": (MEMORY, _cold_vstore),
-    "select": (SCRATCH, lambda s, m, d, c, a, b: (d, s[a] if s[c] else s[b])),
-    "add_imm": (SCRATCH, lambda s, m, d, a, imm: (d, (s[a] + imm) & M)),
-    "coreid": (SCRATCH, lambda s, m, d: (d, 0)),
-    "trace_write": (TRACE, lambda s, m, x: s[x]),
-    "pause": (CHECK, lambda s, m: None),  # cold only when pausing is off
+    "select": (SCRATCH, _cold_select),
+    "add_imm": (SCRATCH, _cold_add_imm),
+    "coreid": (SCRATCH, lambda s, m, slot: (slot[1], 0)),
+    "trace_write": (TRACE, lambda s, m, slot: s[slot[1]]),
+    "pause": (CHECK, lambda s, m, slot: None),  # cold only when pausing is off
 }
 
 
@@ -182,33 +220,48 @@ def _cold_handler(op: isa.Op) -> tuple[int, Callable] | None:
     return _COLD_SPECIAL.get(op.name)  # None: control flow and debug, never cold
 
 
-_COLD: dict[tuple[str, str], tuple[int, Callable] | None] = {
-    (op.engine, op.name): _cold_handler(op) for op in isa.OPS
-}
+def _cold_tables() -> dict[str, tuple[int | None, dict[str, Any]]]:
+    """engine -> (the kind every handler of the engine has, {op: handler}), or
+    (None, {op: (kind, handler)}) for an engine of mixed kinds."""
+    tables: dict[str, tuple[int | None, dict[str, Any]]] = {}
+    for engine in isa.ENGINES:
+        handlers = {op.name: _cold_handler(op) for op in isa.OPS if op.engine == engine}
+        kinds = {h[0] for h in handlers.values() if h is not None}
+        if len(kinds) == 1 and None not in handlers.values():
+            tables[engine] = kinds.pop(), {name: h[1] for name, h in handlers.items()}
+        else:
+            tables[engine] = None, handlers
+    return tables
+
+
+_COLD = _cold_tables()
 
 
 def _interpreter(s: list[int], m: list[int], trace: list[int]) -> Callable[[dict], None]:
     """One bundle without control flow or enabled debug slots, interpreted."""
-    cold = _COLD
+    tables = _COLD
+
 
     def interpret(bundle: dict) -> None:
-        sw = []
+        sw: list = []
+        write = sw.append
         mw = None
         tr = None
         for engine, slots in bundle.items():
-            if engine == "debug":  # cold code runs with debug slots off
-                continue
-            for slot in slots:
-                kind, h = cold[(engine, slot[0])]
-                if kind is SCRATCH:
-                    sw.append(h(s, m, *slot[1:]))
-                elif kind is MEMORY:
-                    if mw is None:
-                        mw = []
-                    mw.append(h(s, m, *slot[1:]))
-                elif kind is TRACE:
-                    tr = h(s, m, *slot[1:])
-        for key, value in sw:
+            kind, table = tables[engine]
+            if kind is SCRATCH:  # alu, valu, load
+                for slot in slots:
+                    write(table[slot[0]](s, m, slot))
+            elif kind is MEMORY:  # store
+                mw = [table[slot[0]](s, m, slot) for slot in slots]
+            elif engine != "debug":  # cold code runs with debug slots off
+                for slot in slots:
+                    kind, h = table[slot[0]]
+                    if kind is SCRATCH:
+                        sw.append(h(s, m, slot))
+                    elif kind is TRACE:
+                        tr = h(s, m, slot)
+        for key, value in sw:  # in order: the later write to a word wins
             s[key] = value
         if mw is not None:
             for key, value in mw:
@@ -228,8 +281,15 @@ class FastEngine(Engine):
         """Run from state.pc until the program ends, halts or pauses."""
         if state.stopped:
             return
-        if self._decoded_for is not state:
-            self._decode(state)
+        # Running makes only short-lived acyclic objects (values, slices, the
+        # lists of writes), which reference counting frees; the cyclic collector
+        # would keep scanning the decoded program for nothing.
+        with gc_paused():
+            if self._decoded_for is not state:
+                self._decode_all(state)
+            self._run(state)
+
+    def _run(self, state: State) -> None:
         control, blocks = self._control_at, self._blocks
         n = len(self._index)
         limit = self.max_cycles if self.max_cycles is not None else -1
@@ -324,40 +384,45 @@ class FastEngine(Engine):
 
     # ------------------------------------------------------------ decoding
 
-    def _decode(self, state: State) -> None:
-        """Decode each distinct bundle once (a Kernel shares equal bundles)."""
-        with gc_paused():
-            self._decode_all(state)
-
     def _decode_all(self, state: State) -> None:
+        """Decode each distinct bundle once (a Kernel shares equal bundles)."""
         self._s, self._m, self._tb = state.scratch, state.mem, state.trace_buffer
         self._staged_memo: dict[tuple, tuple[Callable, int, Any] | None] = {}
         distinct, index, counts = self.kernel.distinct()
         interpret = _interpreter(self._s, self._m, self._tb)
-        first: list[Callable | None] = []  # what runs the first time through
-        hot: list[Callable | None] = []  # decoded closures, filled lazily
-        cost_of: list[int] = []
+        # By default a bundle is interpreted the first time through (a method
+        # object binds it to `interpret` more cheaply than a closure or a
+        # partial), costs a cycle, and is decoded only if its block runs again
+        # (hot is filled lazily).
+        n = len(distinct)
+        first: list[Callable | None] = [None] * n
+        hot: list[Callable | None] = [None] * n
+        cost_of = [1] * n
         skip_debug = not self.debug
+        controls: list[int] = []
         for u, bundle in enumerate(distinct):
-            if skip_debug and len(bundle) == 1 and "debug" in bundle:
-                first.append(_nop)
-                hot.append(_nop)
-                cost_of.append(0)
+            # The exceptions: bundles with debug or flow slots, that repeat, or empty.
+            if "debug" in bundle:
+                if skip_debug and len(bundle) == 1:
+                    first[u] = hot[u] = _nop
+                    cost_of[u] = 0
+                    continue
+            elif counts[u] == 1 and "flow" not in bundle and bundle:
+                first[u] = MethodType(interpret, bundle)
                 continue
-            cost_of.append(bundle_cost(bundle))
+            cost_of[u] = bundle_cost(bundle)
             if self._is_control(bundle):  # decoded per pc: a relative jump needs its pc
-                first.append(None)
-                hot.append(None)
+                first[u] = None
+                controls.append(u)
             elif counts[u] > 1 or (self.debug and "debug" in bundle):
-                f = self._decode_bundle(bundle, -1)
-                first.append(f)
-                hot.append(f)
+                first[u] = hot[u] = self._decode_bundle(bundle, -1)
             else:
-                first.append(functools.partial(interpret, bundle))
-                hot.append(None)
+                first[u] = MethodType(interpret, bundle)
         control_pcs: list[int] = []
-        if any(f is None for f in first):
-            is_control = [f is None for f in first]
+        if controls:
+            is_control = [False] * n
+            for u in controls:
+                is_control[u] = True
             control_pcs = list(itertools.compress(
                 range(len(index)), map(is_control.__getitem__, index)))
         self._control_at = {
@@ -708,6 +773,6 @@ def missing_handlers() -> list[str]:
         for prefix in ("_d_", "_s_"):
             if not hasattr(FastEngine, prefix + op.name):
                 missing.append(prefix + op.name)
-        if op.control is None and op.engine != "debug" and _COLD[(op.engine, op.name)] is None:
+        if op.control is None and op.engine != "debug" and _cold_handler(op) is None:
             missing.append("cold " + op.name)
     return missing
