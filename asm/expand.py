@@ -9,7 +9,6 @@ rewritten lines parsed again (each distinct text once).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -149,8 +148,10 @@ class Expander:
             if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
                 i = self.block(lines, i)
                 continue
-            with contextlib.suppress(ExpandError):
+            try:  # noqa: SIM105 (a with-statement per line costs more than the line)
                 line(lines[i])
+            except ExpandError:
+                pass
             i += 1
 
     def line(self, sl: SrcLine) -> None:
@@ -164,8 +165,7 @@ class Expander:
         if names is None:
             self._line(sl)
             return
-        env = self.out.env
-        key = tuple([env.get(n) for n in names])
+        key = tuple(map(self.out.env.get, names))
         items = self.out.items
         got = plan[3].get(key)
         if got is not None:
@@ -253,10 +253,18 @@ class Expander:
                 r = Raw(self.as_node(fold(a.addr, self.out.env), a.addr), a.pos)
                 return r
             if t is Tup or isinstance(a, Tup):
+                env = self.out.env
                 items = []
                 changed = False
                 for x in a.items:
-                    f = self.fold_arg(src, x)
+                    tx = type(x)
+                    if tx is Num or tx is Str:
+                        f = x
+                    elif tx is Name:  # the common case of a debug key: inline
+                        v = env.get(x.id)
+                        f = x if v is None else self.as_node(v, x)
+                    else:
+                        f = self.fold_arg(src, x)
                     changed = changed or f is not x
                     items.append(f)
                 return type(a)(items, a.pos, a.end) if changed else a

@@ -17,7 +17,9 @@ from .source import Src
 from .syntax import Bin, Indexed, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 
 K = isa.Kind
-_SCRATCH_KINDS = frozenset(k for k in K if k.is_scratch)
+# A tuple: membership is by identity first, where a set would call Enum.__hash__.
+_SCRATCH_KINDS = tuple(k for k in K if k.is_scratch)
+_NUMBER_KINDS = (K.IMM, K.TARGET, K.OFFSET)
 
 
 class LowerError(Exception):
@@ -36,7 +38,8 @@ class Lowerer:
         self.bundle: IRBundle | None = None  # the open brace bundle
         self.pin_start: tuple[int, Src, int] | None = None
         self.lowered: dict[int, tuple[Stmt, list]] = {}
-        self.single: dict[tuple[int, int, bool], tuple] = {}  # one-op bundles outside braces
+        # One-op bundles outside braces by id of their item, unpinned and pinned.
+        self.single: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
 
     def fail(self, src: Src, message: str, node=None, notes: tuple[Note, ...] = ()
              ) -> LowerError:
@@ -54,11 +57,21 @@ class Lowerer:
 
     def run(self, items: list[Item]) -> Module:
         stmt, label, open_, close = self.stmt, self.label, self.open, self.close
+        single, bundles = self.single, self.m.bundles
         for it in items:
             try:
                 k = it.kind
                 if k == "stmt":
-                    stmt(it.node, it.src)
+                    # Expansion hands out the same item again for a line repeated
+                    # with the same values: outside braces, that is the same
+                    # one-op bundle, built once (the entry keeps the item alive,
+                    # so its id stays unique).
+                    if self.bundle is None:
+                        got = single[self.pin_start is not None].get(id(it))
+                        if got is not None:
+                            bundles.append(got[1])
+                            continue
+                    stmt(it.node, it.src, it)
                 elif k == "label":
                     label(it.node, it.src)
                 elif k == "open":
@@ -100,27 +113,21 @@ class Lowerer:
             b.order = []
         self.m.bundles.append(b)
 
-    def stmt(self, s: Stmt, src: Src) -> None:
+    def stmt(self, s: Stmt, src: Src, item: Item | None = None) -> None:
         op = isa.BY_MNEMONIC.get(s.name)
         if op is not None:
             if s.pin is not None:
                 raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
                                 s.pin)
-            # Expansion hands out the same statement object for the same text and
-            # values (and the same `src` for a repeated line): an op outside braces
-            # is then the same one-op bundle, built once. Objects are kept alive
-            # with their entries, so ids stay unique.
-            pinned = self.pin_start is not None
-            key = (id(s), id(src), pinned)
-            if self.bundle is None and key in self.single:
-                self.m.bundles.append(self.single[key][2])
-                return
+            # The same statement object (same text and values) has the same operands.
             got = self.lowered.get(id(s))
             if got is None:
                 got = self.lowered[id(s)] = (s, self.operands(op, s, src))
+            bundles = self.m.bundles
+            n = len(bundles)
             self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
-            if self.bundle is None:
-                self.single[key] = (s, src, self.m.bundles[-1])
+            if item is not None and len(bundles) > n:  # a one-op bundle of its own
+                self.single[self.pin_start is not None][id(item)] = (item, bundles[-1])
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:
@@ -170,6 +177,18 @@ class Lowerer:
                             f"got {len(args)}", where)
         out = []
         for operand, node in zip(op.operands, args, strict=True):
+            # The common shapes inline; operand() has every case and every error.
+            kind, t = operand.kind, type(node)
+            if kind in _SCRATCH_KINDS:
+                if t is Name:
+                    out.append(Ref(node.id, 0, node))
+                    continue
+                if t is Indexed and type(node.index) is Num:
+                    out.append(Ref(node.name.id, node.index.value, node))
+                    continue
+            elif t is Num and kind in _NUMBER_KINDS:
+                out.append(node.value)
+                continue
             out.append(self.operand(operand, node, src, s))
         return out
 
@@ -193,7 +212,7 @@ class Lowerer:
             hint = f"; write @{node.value} for a raw address" if t is Num else ""
             raise self.fail(src, f"operand {operand.name} of '{s.name}' is a scratch address, "
                             f"not {what}{hint}", node)
-        if kind in (K.IMM, K.TARGET, K.OFFSET):
+        if kind in _NUMBER_KINDS:
             if t is Num:
                 return node.value
             if t is Name or t is Bin or t is Un:

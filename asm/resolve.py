@@ -108,20 +108,21 @@ class Resolver:
             raise self.fail(o, e.message, e.pos) from None
         return v - (pc + 1) if d.relative else v
 
-    def slot(self, o: IROp, pc: int) -> tuple:
-        """The encoded slot; memoized on the (shared) operand list unless an
-        operand depends on the op's own position."""
+    def slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
+        """(the encoded slot, whether it depends on the op's own position);
+        memoized on the (shared) operand list when it does not."""
         got = self.slots.get(id(o.args))
         if got is not None:
-            return got[1]
-        t = self._slot(o, pc)
-        if not any(type(a) is Deferred for a in o.args):
+            return got[1], False
+        t, moves = self._slot(o, pc)
+        if not moves:
             self.slots[id(o.args)] = (o.args, t)
-        return t
+        return t, moves
 
-    def _slot(self, o: IROp, pc: int) -> tuple:
+    def _slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
         op = o.op
         out = [op.name]
+        moves = False
         offset_index = op.offset_index
         for operand, arg in zip(op.operands, o.args, strict=True):
             t = type(arg)
@@ -129,6 +130,7 @@ class Resolver:
                 out.append(self.scratch(o, arg, _WIDTH[operand.kind]))
             elif t is Deferred:
                 out.append(self.immediate(o, arg, pc))
+                moves = True
             else:
                 out.append(arg)
         # load_offset: every scratch operand moves by imm (known once linked).
@@ -140,7 +142,7 @@ class Resolver:
                     raise self.fail(o, f"'{op.mnemonic}' reaches scratch {a} through its "
                                     f"offset {off}, outside 0..{isa.SCRATCH_SIZE - 1}",
                                     o.nodes[index - 1])
-        return tuple(out)
+        return tuple(out), moves
 
     def run(self) -> Kernel | None:
         program = []
@@ -149,27 +151,45 @@ class Resolver:
         shared: dict[tuple, dict] = {}  # equal bundles share one object, as Kernel does
         where: dict[int, tuple] = {}
         done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
+        slot = self.slot
         for pc, b in enumerate(self.m.bundles):
             got = done.get(id(b))
             if got is not None:
                 program.append(got[1])
                 source.append(got[2])
                 continue
-            bundle: dict[str, list] = {e: [] for e in b.order}
-            for o in b.ops:
-                try:
-                    bundle[o.op.engine].append(self.slot(o, pc))
-                except _Fail:
-                    ok = False
-            key = tuple([(e, tuple(s)) for e, s in bundle.items()])
-            bundle = shared.setdefault(key, bundle)
+            ops = b.ops
+            moves = False
+            try:
+                if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
+                    t, moves = slot(ops[0], pc)
+                    engine = b.order[0]
+                    key: tuple = ((engine, (t,)),)
+                    bundle = shared.get(key)
+                    if bundle is None:
+                        bundle = shared[key] = {engine: [t]}
+                else:
+                    bundle = {e: [] for e in b.order}
+                    for o in ops:
+                        try:
+                            t, m = slot(o, pc)
+                        except _Fail:
+                            ok = False
+                            continue
+                        bundle[o.op.engine].append(t)
+                        moves = moves or m
+                    key = tuple([(e, tuple(s)) for e, s in bundle.items()])
+                    bundle = shared.setdefault(key, bundle)
+            except _Fail:
+                ok = False
+                continue
             program.append(bundle)
-            src = b.ops[0].src if b.ops else b.src
+            src = ops[0].src if ops else b.src
             w = where.get(id(src))
             if w is None:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
-            if not any(type(a) is Deferred for o in b.ops for a in o.args):
+            if not moves:
                 done[id(b)] = (b, bundle, w[1])
         if not ok:
             return None
