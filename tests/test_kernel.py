@@ -3,8 +3,12 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import any_programs, overfull_bundles
 
 from asm import Kernel, KernelError, dumps_kernel, load_kernel, loads_kernel, save_kernel
+from asm.check import check
 
 PROGRAM = [
     {"load": [("const", 0, 5)]},
@@ -106,3 +110,17 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
         save_kernel(Kernel(PROGRAM[:1]), path)
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["k.vk.json"]
+
+
+@settings(deadline=None, max_examples=100)
+@given(any_programs(max_bundles=6), overfull_bundles(), st.data())
+def test_a_bundle_over_a_slot_limit_is_refused_with_its_place(program, overfull, data):
+    bundle, engine = overfull
+    pc = data.draw(st.integers(0, len(program)))
+    program = [*program[:pc], bundle, *program[pc:]]
+    with pytest.raises(KernelError) as e:
+        loads_kernel(json.dumps(program))
+    assert e.value.bundle == pc and e.value.engine == engine
+    assert "over the limit" in str(e.value)
+    # The checker reports it too, among everything else it finds.
+    assert any("over the limit" in d.message for d in check(program))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from hypothesis import given, settings
-from strategies import programs
+from strategies import any_programs
 
 from asm.assembler import assemble
 from asm.disasm import disassemble
@@ -36,14 +36,14 @@ def test_corpus_disassembly_is_already_formatted(corpus_entry):
 
 
 @settings(deadline=None)
-@given(programs())
+@given(any_programs())
 def test_random_kernels_round_trip(program):
     k = Kernel(program)
     assert _exact(assemble(disassemble(k)).program, k.program)
 
 
 @settings(deadline=None, max_examples=50)
-@given(programs())
+@given(any_programs())
 def test_random_disassembly_is_formatted(program):
     text = disassemble(Kernel(program))
     assert format_source(text) == text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import MEM_SIZE, memories, programs
+from strategies import MEM_SIZE, any_programs, memories, programs
 
 import emu
 from asm import isa
@@ -33,7 +33,7 @@ def within_limits(program) -> bool:
 
 @pytest.mark.parametrize("options", [{}, {"rename_words": "all"}], ids=["plain", "renamed"])
 @settings(deadline=None, max_examples=300)
-@given(programs(max_bundles=14), memories())
+@given(any_programs(max_bundles=14), memories())
 def test_random_programs_compute_the_same_in_no_more_cycles(options, program, mem):
     k = Kernel(program)
     before, cycles_before = outcome(k, mem)
