@@ -92,6 +92,8 @@ def _front(source: str | os.PathLike, filename: str | None,
     expansion = expand(lines, sources, include_paths=tuple(include_paths), defines=defines)
     result.expansion = expansion
     diags.extend(expansion.diagnostics)
+    if expansion.halted:  # an incomplete expansion would only give more (and slow) noise
+        return result
     module = lower(expansion.items, diags, macros=expansion.macros)
     module.equs = {k: v for k, v in expansion.env.items()}
     result.module = module

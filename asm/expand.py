@@ -37,9 +37,10 @@ from .syntax import (
 BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
 MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
 INCLUDED_FROM = "in file included from here"  # the note an include adds to its lines
-MAX_ITEMS = 5_000_000  # expansion larger than this is surely a runaway loop
+MAX_ITEMS = 2_000_000  # expansion larger than this is surely a runaway loop (~1 KB each)
 MAX_ITERATIONS = 20_000_000  # so are more loop iterations (even of empty bodies)
 MAX_CALLS = 100_000  # and more macro calls (a macro calling itself twice doubles)
+MAX_PLANS = 1024  # value combinations of one line whose items are kept for reuse
 
 # Block directive -> the directive that closes it.
 BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
@@ -83,6 +84,7 @@ class Expansion:
     env: dict[str, Value] = field(default_factory=dict)
     macros: dict[str, Macro] = field(default_factory=dict)
     diagnostics: list[ToolchainError] = field(default_factory=list)
+    halted: bool = False  # stopped by a resource limit: the items are incomplete
 
 
 class ExpandError(Exception):
@@ -114,7 +116,8 @@ class Expander:
         self.depth = 0
         self.iterations = 0
         self.macro_calls = 0
-        self.halted = False
+        self.halted = False  # a runaway expansion was reported: nothing more is expanded
+        self.loops: list[tuple[SrcLine, Stmt]] = []  # the .rept and .for loops running
         self.loop_vars: set[str] = set()
         self.reparsed: dict[str, list[Line]] = {}
         self.plans: dict[int, tuple] = {}
@@ -173,7 +176,9 @@ class Expander:
             return
         start, diags = len(items), len(self.out.diagnostics)
         self._line(sl)
-        if len(self.out.diagnostics) == diags:
+        # A line with many distinct values (indexed by a loop variable) keeps
+        # only the first few: memory stays bounded when values never repeat.
+        if len(self.out.diagnostics) == diags and len(plan[3]) < MAX_PLANS:
             plan[3][key] = items[start:]
 
     def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
@@ -212,8 +217,7 @@ class Expander:
         if line.close is not None:
             items.append(Item("close", None, src, line.close))
         if len(items) > MAX_ITEMS:
-            raise self.fail(src, f"expansion produced more than {MAX_ITEMS} statements "
-                            "(a runaway loop?)")
+            raise self.runaway(sl, None)
 
     # ------------------------------------------------------------ folding
 
@@ -415,19 +419,33 @@ class Expander:
         count = self.constant(sl.src, s.args[0], "the count of '.rept'")
         if count < 0:
             raise self.fail(sl.src, f"'.rept' count {count} is negative", s.args[0])
-        for _ in range(count):
-            self.spend(sl, s)
-            self.run(body)
+        self.loops.append((sl, s))
+        try:
+            for _ in range(count):
+                self.spend(sl, s)
+                self.run(body)
+        finally:
+            self.loops.pop()
 
     def spend(self, sl: SrcLine, s: Stmt) -> None:
         """One more loop iteration: a runaway count stops here, with an error,
         before the expansion eats the machine's memory or time."""
         self.iterations += 1
         if self.iterations > MAX_ITERATIONS or len(self.out.items) > MAX_ITEMS:
-            self.halted = True
-            raise self.fail(sl.src, f"the expansion is too large (over {MAX_ITEMS:,} statements "
-                            f"or {MAX_ITERATIONS:,} loop iterations): is this count right?",
-                            s.args[0] if s.args else s)
+            raise self.runaway(sl, s)
+
+    def runaway(self, sl: SrcLine, s: Stmt | None) -> ExpandError:
+        """Stop expanding for good, with one error: at the outermost loop's
+        count when a loop is running (the likeliest mistake), else at the line."""
+        self.halted = True
+        if self.loops:
+            sl, s = self.loops[0]
+        if s is None:
+            return self.fail(sl.src, f"the expansion is too large (over {MAX_ITEMS:,} "
+                             "statements)")
+        return self.fail(sl.src, f"the expansion is too large (over {MAX_ITEMS:,} statements "
+                         f"or {MAX_ITERATIONS:,} loop iterations): is this count right?",
+                         s.args[0] if s.args else s)
 
     def for_loop(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
         if not s.args or type(s.args[0]) is not KeyVal or len(s.args) not in (2, 3):
@@ -446,12 +464,14 @@ class Expander:
         saved = env.get(var)
         uses_text = any(_PLACEHOLDER.search(b.text) for b in body)
         self.loop_vars.add(var)
+        self.loops.append((sl, s))
         try:
             for value in range(start, stop, step):
                 self.spend(sl, s)
                 env[var] = value
                 self.run(self.substitute(body, {var: str(value)}, ()) if uses_text else body)
         finally:
+            self.loops.pop()
             self.loop_vars.discard(var)
             if saved is None:
                 env.pop(var, None)
@@ -661,4 +681,5 @@ def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, 
     """Expand parsed lines into items; diagnostics are collected, not raised."""
     ex = Expander(sources, include_paths, defines)
     ex.run(lines)
+    ex.out.halted = ex.halted
     return ex.out

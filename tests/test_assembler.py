@@ -263,3 +263,41 @@ def test_a_macro_calling_itself_twice_stops_early(monkeypatch):
     messages = sorted({d.message for d in r.errors})
     assert any("more than 2,000 macro calls" in m for m in messages)
     assert len(r.errors) <= 3  # one report per place, not one per call chain
+
+
+def test_too_many_statements_stop_at_the_outermost_loop_once(monkeypatch):
+    from asm import expand
+    from asm.assembler import assemble_full
+    monkeypatch.setattr(expand, "MAX_ITEMS", 300)
+    text = ".for r = 0, 10\n    .for i = 0, 100\n        const @1, i\n    .endfor\n.endfor\n"
+    r = assemble_full(text, filename="big.vasm")
+    assert [f"{d.location} {d.message}" for d in r.diagnostics] == [
+        "big.vasm:1:6 the expansion is too large (over 300 statements or 20,000,000 loop "
+        "iterations): is this count right?"]
+    flat = "const @1, 1\n" * 400  # no loop: the line where the limit is passed
+    r = assemble_full(flat, filename="flat.vasm")
+    assert [f"{d.location} {d.message}" for d in r.diagnostics] == [
+        "flat.vasm:301 the expansion is too large (over 300 statements)"]
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.slow
+def test_real_limits_stop_runaway_loops_quickly_and_in_bounded_memory():
+    # The limits as shipped, not lowered for the test: the loop that would
+    # make 100 million distinct statements stops at the 2 million limit.
+    import time
+
+    from asm.assembler import assemble_full
+    start, before = time.perf_counter(), _peak_rss_mb()
+    for text in (".rept 1000000000\n.endr\n",
+                 ".scratch x\n.for i = 0, 100000000\n    const x, i\n.endfor\n"):
+        r = assemble_full(text, filename="big.vasm")
+        assert [d.message.split(":")[0] for d in r.errors] == [
+            "the expansion is too large (over 2,000,000 statements or 20,000,000 loop "
+            "iterations)"]
+    assert time.perf_counter() - start < 120
+    assert _peak_rss_mb() - before < 2500
