@@ -50,7 +50,9 @@ class Resolver:
             return a
         w = self.where.get(ref.name)
         if w is None:
-            if self.partial and ref.name in self.m.externs:
+            # An .extern is open before linking, and reported at its declaration
+            # (once) when it stays open: its uses stand for 0.
+            if ref.name in self.m.externs:
                 return 0
             raise self.fail(o, self.unknown_symbol(ref.name), ref.node)
         base, length = w
@@ -73,8 +75,6 @@ class Resolver:
             return f"'{name}' is a label, not a scratch symbol"
         if name in self.m.equs:
             return f"'{name}' is an assembly-time constant, not a scratch symbol; write @{name}"
-        if name in self.m.externs:
-            return f"'{name}' is declared .extern; link this module with 'vasm link'"
         if "{" in name:
             return (f"'{name}' still holds a substitution: no macro argument or loop "
                     "variable of that name is in scope")
@@ -87,14 +87,11 @@ class Resolver:
         pc = self.labels.get(node.id)
         if pc is not None:
             return pc
-        if self.partial and node.id in self.m.externs:
+        if node.id in self.m.externs:  # as for scratch symbols
             return 0
         if node.id in self.where:
             raise self.fail(o, f"'{node.id}' is a scratch symbol; an immediate needs a number "
                             "or a label", node)
-        if node.id in self.m.externs:
-            raise self.fail(o, f"'{node.id}' is declared .extern; link this module with "
-                            "'vasm link'", node)
         hint = did_you_mean(node.id, [*self.labels, *self.m.equs])
         if not hint and self.partial:
             hint = "; declare it with .extern if another module defines it"
