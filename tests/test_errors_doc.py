@@ -1,0 +1,178 @@
+"""docs/errors.md is true and complete.
+
+- Every example in it is run: the files before a ```console block are
+  written to an empty folder, the `$ vasm ...` / `$ vemu ...` command is run
+  there, and its output (stderr and stdout) must be the rest of the block.
+- Its index lists every message the code can give: the message templates are
+  read from the source (calls that report an error, with `…` for each
+  interpolated part) and must match the index exactly. After adding or
+  changing a message, regenerate the index and write an example if it needs one:
+      python tests/test_errors_doc.py --write
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "errors.md"
+BEGIN, END = "<!-- index: begin -->", "<!-- index: end -->"
+
+# Calls whose first string argument is a message a user can see.
+REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError", "ObjectError",
+             "EmuError", "InputError", "OutputError", "ExprError", "ToolchainError",
+             "DebugError", "BadToken", "_Fault", "_Fail"}
+# What each module reports, in the order a kernel goes through the tools.
+STAGES = [
+    ("asm/syntax.py", "Reading source text"),
+    ("asm/expand.py", "Expansion: macros, loops, conditionals, includes"),
+    ("asm/expr.py", "Expressions"),
+    ("asm/lower.py", "Ops, operands, bundles and declarations"),
+    ("asm/layout.py", "Scratch layout"),
+    ("asm/resolve.py", "Names and addresses"),
+    ("asm/assembler.py", "Modules: .global and .extern"),
+    ("asm/link.py", "Linking"),
+    ("asm/objects.py", "Object files (.vo)"),
+    ("asm/kernel.py", "Kernel images (.vk.json)"),
+    ("asm/check.py", "The checker"),
+    ("asm/importer.py", "Importing take-home kernels"),
+    ("asm/fileio.py", "Writing files"),
+    ("asm/cli.py", "vasm options"),
+    ("emu/machine.py", "Memory images and engines"),
+    ("emu/problem.py", "The take-home problem"),
+    ("emu/reference.py emu/fast.py emu/batch.py", "Runtime faults"),
+    ("emu/cli.py", "vemu options"),
+    ("emu/debugger.py", "The debugger"),
+]
+
+
+def _template(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "…" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return (_template(node.left) or "…") + (_template(node.right) or "…")
+    return None
+
+
+def templates(path: Path) -> list[str]:
+    """The messages a module can give, in source order, each once."""
+    found: dict[str, None] = {}
+
+    def add(node: ast.AST) -> bool:
+        text = _template(node)
+        if text is not None and text.strip("…. ") and len(text) > 3:
+            found[" ".join(text.split())] = None
+            return True
+        return False
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+            if name in REPORTERS:
+                any(add(arg) for arg in node.args[:2])  # error(src, message) or Error(message)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in ("msg", "message") for t in node.targets):
+            add(node.value)  # a message built first, reported below
+        elif isinstance(node, ast.FunctionDef) and node.name.endswith("_message"):
+            for r in ast.walk(node):
+                if isinstance(r, ast.Return) and r.value is not None:
+                    add(r.value)
+    return sorted(found, key=str.lower)
+
+
+def index() -> str:
+    parts = []
+    for modules, title in STAGES:
+        messages = sorted({m for module in modules.split() for m in templates(ROOT / module)},
+                          key=str.lower)
+        if messages:
+            where = ", ".join(f"`{m}`" for m in modules.split())
+            parts.append(f"### {title} ({where})\n\n"
+                         + "\n".join(f"- {_md(m)}" for m in messages) + "\n")
+    return "\n".join(parts)
+
+
+def _md(message: str) -> str:
+    # Backticks inside a message would end the code span: use a longer fence.
+    fence = "``" if "`" in message else "`"
+    pad = " " if message.startswith("`") or message.endswith("`") else ""
+    return f"{fence}{pad}{message}{pad}{fence}"
+
+
+def test_every_module_that_reports_is_in_a_stage():
+    reporting = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("asm/*.py"), *ROOT.glob("emu/*.py")]
+                 if templates(p)}
+    assert reporting <= {m for modules, _ in STAGES for m in modules.split()}
+
+
+def test_the_index_lists_every_message():
+    text = DOC.read_text(encoding="utf-8")
+    current = text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip("\n")
+    assert current == index().strip("\n"), (
+        "docs/errors.md's index is stale: python tests/test_errors_doc.py --write")
+
+
+# ------------------------------------------------------------------ examples
+
+_BLOCK = re.compile(r"(?:<!-- file: (?P<name>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```",
+                    re.S)
+
+
+def examples() -> list[tuple[str, dict[str, str], str, str]]:
+    """(id, files, command, expected output) for each ```console block."""
+    out = []
+    files: dict[str, str] = {}
+    for m in _BLOCK.finditer(DOC.read_text(encoding="utf-8")):
+        if m["name"]:
+            files[m["name"]] = m["body"]
+        elif m["lang"] == "console":
+            command, _, expected = m["body"].partition("\n")
+            assert command.startswith("$ "), command
+            out.append((f"{len(out) + 1:02d} {command[2:]}", files, command[2:], expected))
+            files = {}
+    return out
+
+
+EXAMPLES = examples()
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 25
+
+
+@pytest.mark.parametrize(("files", "command", "expected"), [e[1:] for e in EXAMPLES],
+                         ids=[e[0] for e in EXAMPLES])
+def test_example_output_is_what_the_tools_print(tmp_path, files, command, expected):
+    from asm.cli import main as vasm
+    from emu.cli import main as vemu
+    for name, body in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    tool, *args = shlex.split(command)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke({"vasm": vasm, "vemu": vemu}[tool], args, prog_name=tool)
+    finally:
+        os.chdir(cwd)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output == expected
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    DOC.write_text(f"{head}{BEGIN}\n\n{index()}\n{END}{tail}", encoding="utf-8")
+    print(f"wrote the index of {DOC.relative_to(ROOT)}")
