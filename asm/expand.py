@@ -59,6 +59,13 @@ class Item:
     node: Node | Stmt | None
     src: Src
     pos: int
+    # What lowering may meet again, so is worth remembering: NEW (nothing),
+    # STMT (the statement object recurs: it is the parsed one, unfolded) or
+    # ITEM (this very item recurs: its line's expansion is reused).
+    reuse: int = 0
+
+
+NEW, STMT, ITEM = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -179,7 +186,9 @@ class Expander:
         # A line with many distinct values (indexed by a loop variable) keeps
         # only the first few: memory stays bounded when values never repeat.
         if len(self.out.diagnostics) == diags and len(plan[3]) < MAX_PLANS:
-            plan[3][key] = items[start:]
+            kept = plan[3][key] = items[start:]
+            for it in kept:
+                it.reuse = ITEM
 
     def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
         """The names a line's items depend on, or None if expanding it does more
@@ -211,7 +220,8 @@ class Expander:
                 elif s.name in _DIRECTIVES:
                     _DIRECTIVES[s.name](self, sl, s)
                 else:
-                    items.append(Item("stmt", self.fold_stmt(src, s), src, s.pos))
+                    folded = self.fold_stmt(src, s)
+                    items.append(Item("stmt", folded, src, s.pos, STMT if folded is s else NEW))
             except ExpandError:
                 pass
         if line.close is not None:

@@ -11,7 +11,7 @@ import os
 
 from . import isa
 from .errors import Note, ToolchainError
-from .expand import BLOCKS, Item
+from .expand import BLOCKS, ITEM, Item
 from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from .source import Src
 from .syntax import Bin, Indexed, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
@@ -119,14 +119,19 @@ class Lowerer:
             if s.pin is not None:
                 raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
                                 s.pin)
-            # The same statement object (same text and values) has the same operands.
+            # The same statement object (same text and values) has the same
+            # operands: remembered when expansion says it may come again.
+            reuse = ITEM if item is None else item.reuse
             got = self.lowered.get(id(s))
             if got is None:
-                got = self.lowered[id(s)] = (s, self.operands(op, s, src))
+                got = (s, self.operands(op, s, src))
+                if reuse:
+                    self.lowered[id(s)] = got
             bundles = self.m.bundles
             n = len(bundles)
             self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
-            if item is not None and len(bundles) > n:  # a one-op bundle of its own
+            if item is not None and reuse == ITEM and len(bundles) > n:  # a one-op bundle
+                bundles[-1].shared = True
                 self.single[self.pin_start is not None][id(item)] = (item, bundles[-1])
             return
         handler = _DIRECTIVES.get(s.name)

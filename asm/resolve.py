@@ -186,7 +186,7 @@ class Resolver:
             if w is None:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
-            if not moves:
+            if not moves and b.shared:
                 done[id(b)] = (b, bundle, w[1])
         if not ok:
             return None
