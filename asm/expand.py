@@ -152,14 +152,25 @@ class Expander:
             return
         i = 0
         n = len(lines)
-        line = self.line
+        line, plans, macros = self.line, self.plans, self.out.macros
+        items, value_of = self.out.items, self.out.env.get
         while i < n and not self.halted:
-            stmts = lines[i].line.stmts
+            sl = lines[i]
+            # The commonest case first, without a call: a line met before with
+            # the same values again (see line()).
+            plan = plans.get(id(sl))
+            if plan is not None and plan[2] is not None and plan[1] == len(macros):
+                got = plan[3].get(tuple(map(value_of, plan[2])))
+                if got is not None:
+                    items.extend(got)
+                    i += 1
+                    continue
+            stmts = sl.line.stmts
             if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
                 i = self.block(lines, i)
                 continue
             try:  # noqa: SIM105 (a with-statement per line costs more than the line)
-                line(lines[i])
+                line(sl)
             except ExpandError:
                 pass
             i += 1

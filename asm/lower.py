@@ -20,6 +20,14 @@ K = isa.Kind
 # A tuple: membership is by identity first, where a set would call Enum.__hash__.
 _SCRATCH_KINDS = tuple(k for k in K if k.is_scratch)
 _NUMBER_KINDS = (K.IMM, K.TARGET, K.OFFSET)
+# Each op's operands with the shape lowering expects, for the common cases.
+_SCRATCH, _NUMBER, _KEY, _OTHER = "scratch", "number", "key", "other"
+_SHAPES = {
+    mnemonic: tuple(
+        (o, _SCRATCH if o.kind in _SCRATCH_KINDS else _NUMBER if o.kind in _NUMBER_KINDS
+         else _KEY if o.kind is K.KEY else _OTHER) for o in op.operands)
+    for mnemonic, op in isa.BY_MNEMONIC.items()
+}
 
 
 class LowerError(Exception):
@@ -175,25 +183,38 @@ class Lowerer:
 
     def operands(self, op: isa.Op, s: Stmt, src: Src) -> list | None:
         args = s.args
-        if len(args) != op.arity:
+        shapes = _SHAPES[op.mnemonic]
+        if len(args) != len(shapes):
+            n = len(shapes)
             names = ", ".join(o.name for o in op.operands) or "no operands"
-            where = args[op.arity] if len(args) > op.arity else s.pos
-            raise self.fail(src, f"'{s.name}' takes {_plural(op.arity, 'operand')} ({names}), "
+            where = args[n] if len(args) > n else s.pos
+            raise self.fail(src, f"'{s.name}' takes {_plural(n, 'operand')} ({names}), "
                             f"got {len(args)}", where)
         out = []
-        for operand, node in zip(op.operands, args, strict=True):
+        for (operand, shape), node in zip(shapes, args, strict=True):
             # The common shapes inline; operand() has every case and every error.
-            kind, t = operand.kind, type(node)
-            if kind in _SCRATCH_KINDS:
+            t = type(node)
+            if shape is _SCRATCH:
                 if t is Name:
                     out.append(Ref(node.id, 0, node))
                     continue
                 if t is Indexed and type(node.index) is Num:
                     out.append(Ref(node.name.id, node.index.value, node))
                     continue
-            elif t is Num and kind in _NUMBER_KINDS:
-                out.append(node.value)
-                continue
+            elif shape is _NUMBER:
+                if t is Num:
+                    out.append(node.value)
+                    continue
+            elif shape is _KEY and t is Tup:
+                key = []
+                for x in node.items:
+                    tx = type(x)
+                    if tx is not Num and tx is not Str:
+                        break
+                    key.append(x.value)
+                else:
+                    out.append(tuple(key))
+                    continue
             out.append(self.operand(operand, node, src, s))
         return out
 
