@@ -263,10 +263,6 @@ def _pack(nodes: list[Node], cycle_of: list[int]) -> list[list[Node]]:
     return [sorted(by_cycle[c], key=lambda x: x.index) for c in sorted(by_cycle)]
 
 
-def _cost(bundles: list[list[Node]]) -> int:
-    return sum(1 for b in bundles if any(not x.is_debug for x in b))
-
-
 JUSTIFY_ROUNDS = 4
 
 
@@ -278,8 +274,21 @@ def schedule_block(block: Block, program: Sequence[dict],
         kept = "pinned" if block.pinned else "as written"
         return None, BlockReport(block.start, len(block.nodes), before, before, before, kept)
     nodes = block.nodes
-    best, best_name, best_cost = None, "as written", before
-    start: tuple[int, str, list[int]] | None = None  # the best list schedule: justified next
+    best: list[int] | None = None  # the cycle of each node in the best schedule
+    best_name, best_cost = "as written", before
+    costly = [x.index for x in nodes if not x.is_sync and not x.is_debug]
+
+    def cycles_used(cycle_of: list[int]) -> int:
+        """The cycles a schedule takes: those with an op that costs one (debug
+        ops ride free), counted without building the bundles."""
+        return len(set(map(cycle_of.__getitem__, costly)))
+    # The starts justified next: the best list schedule, and the best
+    # backward one after a forward pass (see below).
+    starts: dict[str, tuple[int, str, list[int]]] = {}
+
+    def keep(which: str, cost: int, label: str, cycles: list[int]) -> None:
+        if which not in starts or cost < starts[which][0]:
+            starts[which] = (cost, label, cycles)
     try:
         graph = Graph(nodes)
         bound = lower_bound(nodes)
@@ -290,32 +299,43 @@ def schedule_block(block: Block, program: Sequence[dict],
         for name, priority in tries:
             for direction, run in (("forward", list_schedule), ("backward", backward_schedule)):
                 cycles = run(graph, priority)
-                bundles = _pack(nodes, cycles)
-                cost = _cost(bundles)
                 label = f"{direction}, {name}"
-                if start is None or cost < start[0]:
-                    start = (cost, label, cycles)
-                if cost < best_cost or (best is None and cost == best_cost):
-                    best, best_name, best_cost = bundles, label, cost
+                candidates = [(cycles, label)]
+                if direction == "backward":
+                    # A backward schedule is already right-justified: one forward
+                    # pass shows where it leads, which its own length does not
+                    # (on prateek's kernel the longest start leads to the
+                    # shortest schedule).
+                    candidates.append((list_schedule(graph, _following(cycles, backward=False)),
+                                       f"{label} + justified"))
+                for i, (cyc, how) in enumerate(candidates):
+                    cost = cycles_used(cyc)
+                    keep("raw" if i == 0 else "one round", cost, how, cyc)
+                    if cost < best_cost or (best is None and cost == best_cost):
+                        best, best_name, best_cost = cyc, how, cost
                 if best_cost <= bound:
                     break
-        # Forward-backward improvement: justify the best schedule right, then left.
-        if start is not None and best_cost > bound:
-            last, label, cycles = start
+            if best_cost <= bound:
+                break
+        # Forward-backward improvement: justify each start right, then left,
+        # until a round gains nothing.
+        for last, label, cycles in ({id(v[2]): v for v in starts.values()}).values():
+            if best_cost <= bound:
+                break
             for _ in range(JUSTIFY_ROUNDS):
                 cycles = backward_schedule(graph, _following(cycles, backward=True))
                 cycles = list_schedule(graph, _following(cycles, backward=False))
-                bundles = _pack(nodes, cycles)
-                cost = _cost(bundles)
+                cost = cycles_used(cycles)
                 if cost < best_cost:
-                    best, best_name, best_cost = bundles, f"{label} + justified", cost
+                    best, best_name, best_cost = cycles, f"{label} + justified", cost
                 if cost >= last or best_cost <= bound:
                     break  # converged: a round that gains nothing will not start to
                 last = cost
     except Cyclic:
         return None, BlockReport(block.start, len(block.nodes), before, before, before,
                                  "as written (cyclic constraints)")
-    return best, BlockReport(block.start, len(block.nodes), before, best_cost, bound, best_name)
+    return (None if best is None else _pack(nodes, best),
+            BlockReport(block.start, len(block.nodes), before, best_cost, bound, best_name))
 
 
 def _bundle(nodes: list[Node]) -> dict:
