@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -402,11 +403,13 @@ def parse(text: str, filename: str | None = None,
           errors: list[ToolchainError] | None = None) -> list[tuple[int, Line]]:
     """Parse a file into (line number, Line) pairs, skipping blank lines.
 
-    Each distinct line text is parsed once (kernels repeat lines a lot). Syntax
-    errors go to `errors`, every bad line once; without `errors` the first is
-    raised.
+    Each distinct line text is parsed once (kernels repeat lines a lot), and
+    lines that differ only in their numbers share one parse too (see
+    `Shapes`). Syntax errors go to `errors`, every bad line once; without
+    `errors` the first is raised.
     """
     seen: dict[str, list[Line]] = {}
+    shapes = Shapes()
     out: list[tuple[int, Line]] = []
     for lineno, raw in enumerate(text.split("\n"), 1):
         got = seen.get(raw)
@@ -415,7 +418,9 @@ def parse(text: str, filename: str | None = None,
             if not stripped or stripped[0] == "#":
                 continue
             try:
-                got = parse_line(raw, filename, lineno)
+                got = shapes.parse(raw)
+                if got is None:
+                    got = parse_line(raw, filename, lineno)
             except Diagnostic as err:
                 if errors is None:
                     raise
@@ -425,6 +430,91 @@ def parse(text: str, filename: str | None = None,
         for line in got:
             out.append((lineno, line))
     return out
+
+
+# A number token where the lexer sees one: not part of a name, a string or a
+# comment (those are matched first and left alone).
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#.*'
+                     r"|(?<![A-Za-z0-9_.$}])(0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*)"
+                     r"(?![A-Za-z0-9_.${])")
+
+
+class Shapes:
+    """Lines that differ only in their numbers (`vcompare v, [(0, 8, "idx"),
+    ...]`, `const @391, 3550635116`) parse alike: each number is replaced by
+    zeros of the same width, that shape is parsed once by the grammar, and
+    each line gets the shape's nodes with its own numbers put back (offsets
+    are unchanged, since widths are). A line whose numbers do not all read as
+    numbers, or whose shape does not parse, is left to the parser itself, so
+    its error is the grammar's own."""
+
+    def __init__(self) -> None:
+        self.parsed: dict[str, list[Line] | None] = {}
+
+    def parse(self, raw: str) -> list[Line] | None:
+        values: dict[int, int] = {}
+        parts: list[str] = []
+        last = 0
+        for m in _TOKENS.finditer(raw):
+            if m.group(1) is None:
+                continue
+            token = m.group(1)
+            try:
+                values[m.start(1)] = parse_int(token)
+            except ValueError:
+                return None
+            parts.append(raw[last:m.start(1)])
+            parts.append("0" * len(token))
+            last = m.end(1)
+        if len(values) < 2:  # nothing much to share: the plain parse is as quick
+            return None
+        parts.append(raw[last:])
+        shape = "".join(parts)
+        lines = self.parsed.get(shape, self)
+        if lines is self:
+            try:
+                lines = self.parsed[shape] = parse_line(shape)
+            except Diagnostic:
+                lines = self.parsed[shape] = None
+        if lines is None:
+            return None
+        return [_renumbered(line, values) for line in lines]
+
+
+def _slots_of(cls: type) -> tuple[str, ...]:
+    return tuple(name for c in reversed(cls.__mro__) for name in getattr(c, "__slots__", ()))
+
+
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _renumbered(x, values: dict[int, int]):
+    """`x` with the number at each offset in `values` set to its value; parts
+    without such a number are shared, not copied."""
+    t = type(x)
+    if t is Num:
+        v = values.get(x.pos)
+        return x if v is None or v == x.value else Num(v, x.pos, x.end)
+    if t is list:
+        new = [_renumbered(y, values) for y in x]
+        return x if all(a is b for a, b in zip(new, x, strict=True)) else new
+    if t is str or t is int or x is None or t is Name or t is Str:
+        return x
+    slots = _SLOTS.get(t)
+    if slots is None:
+        slots = _SLOTS[t] = _slots_of(t)
+    changed = {}
+    for name in slots:
+        old = getattr(x, name)
+        new = _renumbered(old, values)
+        if new is not old:
+            changed[name] = new
+    if not changed:
+        return x
+    copy = object.__new__(t)
+    for name in slots:
+        setattr(copy, name, changed.get(name, getattr(x, name)))
+    return copy
 
 
 def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[Line]:

@@ -1,0 +1,56 @@
+"""Lines that differ only in their numbers share one parse (syntax._Shapes):
+it must give exactly what parsing the line itself gives, or step aside."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asm.errors import Diagnostic
+from asm.syntax import Node, Shapes, _slots_of, parse, parse_line
+
+
+def _dump(x):
+    if isinstance(x, list):
+        return [_dump(y) for y in x]
+    if isinstance(x, Node) or hasattr(type(x), "__dataclass_fields__"):
+        return (type(x).__name__, tuple((n, _dump(getattr(x, n))) for n in _slots_of(type(x))))
+    return x
+
+
+def _parsed(raw: str):
+    try:
+        return _dump(parse_line(raw))
+    except Diagnostic as e:
+        return ("error", e.message)
+
+
+PIECES = ["0", "7", "12", "0x1F", "0X_a", "0b101", "0b", "0x", "1_000", "08", "99999999999999999999",
+          "v", "v_0", "x1", "a.5", "$9", "@", "@3", "-", "+", "~", "(", ")", "[", "]", ",", " ",
+          '"s1"', '"\\x4"', '"2 3"', "# 12 x", "{", "}", "{g}3", "val{g}", "add", "vcompare",
+          "const", "load_offset", ":", "=", "<<", "*", ".rept", "lbl1:"]
+
+
+@settings(max_examples=1500)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join))
+def test_shared_parse_of_a_shape_is_the_parse_of_the_line(raw):
+    got = Shapes().parse(raw)
+    if got is not None:
+        assert _dump(got) == _parsed(raw)
+
+
+def test_lines_with_other_numbers_share_one_parse_but_not_their_numbers():
+    shapes = Shapes()
+    a = shapes.parse('vcompare v, [(0, 8, "idx"), (0, 9, "idx")]')
+    b = shapes.parse('vcompare v, [(3, 7, "idx"), (3, 1, "idx")]')  # same widths
+    assert len(shapes.parsed) == 1
+    keys = [[x.value for x in t.items[:2]] for t in b[0].stmts[0].args[1].items]
+    assert keys == [[3, 7], [3, 1]]
+    assert a[0].stmts[0].args[0] is b[0].stmts[0].args[0]  # unchanged parts are shared
+
+
+def test_a_bad_number_is_the_grammars_error():
+    text = "const @1, 0x_\nconst @2, 5\n"
+    errors = []
+    parse(text, "f.vasm", errors)
+    assert [e.message for e in errors] == ["'0x_' is not a number: digits must follow '0x'"]
