@@ -30,7 +30,7 @@ from emu.cli import main as vemu
 ROOT = Path(__file__).parent.parent
 SEEDS = sorted([*ROOT.glob("tests/diagnostics/*.vasm"), *ROOT.glob("tests/data/*.vasm"),
                 *ROOT.glob("tests/link/*/*.vasm"), ROOT / "tests/editors/sample.vasm",
-                ROOT / "programs/takehome/baseline.vasm"])
+                *ROOT.glob("programs/**/*.vasm")])
 TEXTS = [p.read_text(encoding="utf-8") for p in SEEDS]
 PIECES = ["{", "}", ";", ",", "(", ")", "[", "]", "@", "#", '"', "\\", "\\x", ".macro m a",
           ".endm", ".rept 3", ".endr", ".for i = 0, 3", ".endfor", ".if 1", ".else", ".endif",
