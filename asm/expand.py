@@ -509,6 +509,9 @@ class Expander:
             raise self.fail(sl.src, f"more than {MAX_CALLS:,} macro calls: does '{m.name}' "
                             "call itself (or another macro that calls it back)?", s)
         if self.depth >= MAX_DEPTH:
+            # A recursion: every other call of it would say the same, many times
+            # over. One report, and the expansion stops.
+            self.halted = True
             raise self.fail(sl.src, f"macro calls nested more than {MAX_DEPTH} deep "
                             f"(does '{m.name}' call itself?)", s)
         # A call statement met again (in a loop) binds the same text: reuse its body.
