@@ -15,7 +15,8 @@ from .kernel import Kernel
 from .lower import did_you_mean
 from .syntax import Name
 
-_WIDTH = {kind: kind.width for kind in isa.Kind}
+# Each op's operand widths, by mnemonic (cheaper than hashing Kind enums per operand).
+_WIDTHS = {op.mnemonic: tuple(o.kind.width for o in op.operands) for op in isa.OPS}
 
 
 class _Fail(Exception):
@@ -121,10 +122,10 @@ class Resolver:
         out = [op.name]
         moves = False
         offset_index = op.offset_index
-        for operand, arg in zip(op.operands, o.args, strict=True):
+        for width, arg in zip(_WIDTHS[op.mnemonic], o.args, strict=True):
             t = type(arg)
             if t is Ref:
-                out.append(self.scratch(o, arg, _WIDTH[operand.kind]))
+                out.append(self.scratch(o, arg, width))
             elif t is Deferred:
                 out.append(self.immediate(o, arg, pc))
                 moves = True
