@@ -18,14 +18,16 @@ def _table(rows: list[tuple[int, int, str]]) -> Note:
 
 def _raw_words(module: Module) -> set[int]:
     used: set[int] = set()
-    seen: set[int] = set()  # operand lists are shared between equal ops
+    seen: set[int] = set()  # a bundle of a repeated line is listed many times
     for b in module.bundles:
-        for o in b.ops:
-            if id(o.args) in seen:
+        if b.shared:
+            if id(b) in seen:
                 continue
-            seen.add(id(o.args))
+            seen.add(id(b))
+        for o in b.ops:
+            args = o.args
             for index, width, _ in o.op.scratch_operands:
-                arg = o.args[index - 1]
+                arg = args[index - 1]
                 if type(arg) is Ref and arg.name is None:
                     used.update(range(arg.offset, arg.offset + width))
     return used
