@@ -18,4 +18,17 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _age_young_objects()
             gc.enable()
+
+
+def _age_young_objects() -> None:
+    """Move every tracked object to the oldest generation, cheaply (a list
+    splice each way). Otherwise the first allocation after the pause would
+    scan everything built during it as young garbage candidates, which costs
+    about a tenth of building a large kernel; what was built is kept anyway.
+    Skipped when the program has frozen objects of its own (gc.freeze), which
+    unfreezing would release."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
