@@ -183,7 +183,7 @@ class Expander:
         if plan is None or plan[1] != len(self.out.macros):
             plan = self.plans[id(sl)] = (sl, len(self.out.macros), self._reusable(sl), {})
         names = plan[2]
-        if names is None:
+        if names is None or len(plan[3]) >= MAX_PLANS:  # not reusable, or its values never repeat
             self._line(sl)
             return
         key = tuple(map(self.out.env.get, names))
@@ -196,7 +196,7 @@ class Expander:
         self._line(sl)
         # A line with many distinct values (indexed by a loop variable) keeps
         # only the first few: memory stays bounded when values never repeat.
-        if len(self.out.diagnostics) == diags and len(plan[3]) < MAX_PLANS:
+        if len(self.out.diagnostics) == diags:
             kept = plan[3][key] = items[start:]
             for it in kept:
                 it.reuse = ITEM

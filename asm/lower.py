@@ -166,7 +166,7 @@ class Lowerer:
         b = self.bundle
         if b is None:
             self.m.bundles.append(IRBundle([o], src, s.pos, [o.op.engine],
-                                           pinned=self.pin_start is not None))
+                                           self.pin_start is not None))
             return
         engine = o.op.engine
         if engine not in isa.UNENFORCED_LIMITS:
