@@ -374,6 +374,18 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
             if n.op.memory is not None:
                 addresses[n.index] = values.get(n.op.address_word(n.slot))
         effects = [values.effect(n) for n in bundle]
+        # Memory reads also see memory as it was before the bundle, even where
+        # a store comes earlier in the bundle's own order.
+        for n in bundle:
+            if n.op.memory == "read":
+                addr = addresses[n.index]
+                region = memory.region(addr)
+                words = memory.words(addr, n.op.mem_width)
+                for s, lat in memory.must_follow(memory.stores, memory.store_chain,
+                                                 region, words, 1):
+                    _edge(nodes, s, n.index, lat)
+                memory.add(memory.loads, region, words, n.index)
+                memory.load_chain.fresh[region].append(n.index)
         # Then writes, in the bundle's own order (later ones win).
         for n in bundle:
             for w in n.writes:
@@ -382,25 +394,18 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 if w in last_writer:
                     _edge(nodes, last_writer[w], n.index, 1)
                 last_writer[w] = n.index
-            if n.op.memory is not None:
+            if n.op.memory == "write":
                 addr = addresses[n.index]
                 region = memory.region(addr)
                 words = memory.words(addr, n.op.mem_width)
-                if n.op.memory == "read":
-                    for s, lat in memory.must_follow(memory.stores, memory.store_chain,
-                                                     region, words, 1):
-                        _edge(nodes, s, n.index, lat)
-                    memory.add(memory.loads, region, words, n.index)
-                    memory.load_chain.fresh[region].append(n.index)
-                else:
-                    for s in memory.conflicts(memory.stores, region, words):
-                        _edge(nodes, s, n.index, 1)
-                    for ld, lat in memory.must_follow(memory.loads, memory.load_chain,
-                                                      region, words, 0):
-                        _edge(nodes, ld, n.index, lat)
-                    memory.kill(region, words)
-                    memory.add(memory.stores, region, words, n.index)
-                    memory.store_chain.fresh[region].append(n.index)
+                for s in memory.conflicts(memory.stores, region, words):
+                    _edge(nodes, s, n.index, 1)
+                for ld, lat in memory.must_follow(memory.loads, memory.load_chain,
+                                                  region, words, 0):
+                    _edge(nodes, ld, n.index, lat)
+                memory.kill(region, words)
+                memory.add(memory.stores, region, words, n.index)
+                memory.store_chain.fresh[region].append(n.index)
             if n.op.name == "trace_write":  # the trace buffer keeps its order
                 if last_trace is not None:
                     _edge(nodes, last_trace, n.index, 1)
