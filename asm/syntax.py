@@ -432,11 +432,16 @@ def parse(text: str, filename: str | None = None,
     return out
 
 
-# A number token where the lexer sees one: not part of a name, a string or a
-# comment (those are matched first and left alone).
-_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#.*'
-                     r"|(?<![A-Za-z0-9_.$}])(0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*)"
-                     r"(?![A-Za-z0-9_.${])")
+@functools.cache
+def _number_tokens() -> re.Pattern:
+    """A number token where the lexer sees one: not part of a name (a name
+    character or substitution brace on either side), a string or a comment
+    (those are matched first and left alone). The token patterns are the
+    grammar's own terminals."""
+    def terminal(name: str) -> str:
+        return _parser().get_terminal(name).pattern.to_regexp()
+    return re.compile(f"{terminal('STRING')}|{terminal('COMMENT')}"
+                      f"|(?<![A-Za-z0-9_.$}}])({terminal('INT')})(?![A-Za-z0-9_.${{])")
 
 
 class Shapes:
@@ -455,7 +460,7 @@ class Shapes:
         values: dict[int, int] = {}
         parts: list[str] = []
         last = 0
-        for m in _TOKENS.finditer(raw):
+        for m in _number_tokens().finditer(raw):
             if m.group(1) is None:
                 continue
             token = m.group(1)
