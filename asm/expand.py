@@ -148,6 +148,10 @@ class Expander:
     # ------------------------------------------------------------ driver
 
     def run(self, lines: list[SrcLine]) -> None:
+        """Expand lines. A line of plain ops and labels yields the same items
+        whenever the names it mentions have the same values, so those items
+        are reused (they are never edited, only read): each line has a plan,
+        (line, macros defined when made, the names or None, {values: items})."""
         if self.halted:  # a runaway expansion was reported: expand nothing more
             return
         i = 0
@@ -156,49 +160,41 @@ class Expander:
         items, value_of = self.out.items, self.out.env.get
         while i < n and not self.halted:
             sl = lines[i]
-            # The commonest case first, without a call: a line met before with
-            # the same values again (see line()).
             plan = plans.get(id(sl))
-            if plan is not None and plan[2] is not None and plan[1] == len(macros):
-                got = plan[3].get(tuple(map(value_of, plan[2])))
-                if got is not None:
+            if plan is None or plan[1] != len(macros):  # new, or a macro may now be called
+                stmts = sl.line.stmts
+                if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
+                    i = self.block(lines, i)
+                    continue
+                plan = plans[id(sl)] = (sl, len(macros), self._reusable(sl), {})
+            key = None
+            if plan[2] is not None:
+                key = tuple(map(value_of, plan[2]))
+                got = plan[3].get(key)
+                if got is not None:  # the commonest case, so without a call
                     items.extend(got)
                     i += 1
                     continue
-            stmts = sl.line.stmts
-            if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
-                i = self.block(lines, i)
-                continue
             try:  # noqa: SIM105 (a with-statement per line costs more than the line)
-                line(sl)
+                line(sl, plan[3] if key is not None else None, key)
             except ExpandError:
                 pass
             i += 1
 
-    def line(self, sl: SrcLine) -> None:
-        """Expand one line. A line of plain ops and labels yields the same items
-        whenever the names it mentions have the same values, so those items
-        are reused (they are never edited, only read)."""
-        plan = self.plans.get(id(sl))
-        if plan is None or plan[1] != len(self.out.macros):
-            plan = self.plans[id(sl)] = (sl, len(self.out.macros), self._reusable(sl), {})
-        names = plan[2]
-        if names is None or len(plan[3]) >= MAX_PLANS:  # not reusable, or its values never repeat
+    def line(self, sl: SrcLine, kept: dict | None, key: tuple | None) -> None:
+        """Expand one line; its items go into `kept` under `key` for reuse,
+        if given and the line gave no diagnostic."""
+        if kept is None or len(kept) >= MAX_PLANS:
+            # Not reusable, or a line with many distinct values (indexed by a
+            # loop variable): memory stays bounded when values never repeat.
             self._line(sl)
             return
-        key = tuple(map(self.out.env.get, names))
         items = self.out.items
-        got = plan[3].get(key)
-        if got is not None:
-            items.extend(got)
-            return
         start, diags = len(items), len(self.out.diagnostics)
         self._line(sl)
-        # A line with many distinct values (indexed by a loop variable) keeps
-        # only the first few: memory stays bounded when values never repeat.
         if len(self.out.diagnostics) == diags:
-            kept = plan[3][key] = items[start:]
-            for it in kept:
+            got = kept[key] = items[start:]
+            for it in got:
                 it.reuse = ITEM
 
     def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
