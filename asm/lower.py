@@ -121,7 +121,7 @@ class Lowerer:
             b.order = []
         self.m.bundles.append(b)
 
-    def stmt(self, s: Stmt, src: Src, item: Item | None = None) -> None:
+    def stmt(self, s: Stmt, src: Src, item: Item) -> None:
         op = isa.BY_MNEMONIC.get(s.name)
         if op is not None:
             if s.pin is not None:
@@ -129,16 +129,15 @@ class Lowerer:
                                 s.pin)
             # The same statement object (same text and values) has the same
             # operands: remembered when expansion says it may come again.
-            reuse = ITEM if item is None else item.reuse
             got = self.lowered.get(id(s))
             if got is None:
                 got = (s, self.operands(op, s, src))
-                if reuse:
+                if item.reuse:
                     self.lowered[id(s)] = got
             bundles = self.m.bundles
             n = len(bundles)
             self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
-            if item is not None and reuse == ITEM and len(bundles) > n:  # a one-op bundle
+            if item.reuse == ITEM and len(bundles) > n:  # a one-op bundle
                 bundles[-1].shared = True
                 self.single[self.pin_start is not None][id(item)] = (item, bundles[-1])
             return

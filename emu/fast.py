@@ -241,7 +241,6 @@ def _interpreter(s: list[int], m: list[int], trace: list[int]) -> Callable[[dict
     """One bundle without control flow or enabled debug slots, interpreted."""
     tables = _COLD
 
-
     def interpret(bundle: dict) -> None:
         sw: list = []
         write = sw.append
@@ -256,10 +255,10 @@ def _interpreter(s: list[int], m: list[int], trace: list[int]) -> Callable[[dict
                 mw = [table[slot[0]](s, m, slot) for slot in slots]
             elif engine != "debug":  # cold code runs with debug slots off
                 for slot in slots:
-                    kind, h = table[slot[0]]
-                    if kind is SCRATCH:
-                        sw.append(h(s, m, slot))
-                    elif kind is TRACE:
+                    slot_kind, h = table[slot[0]]
+                    if slot_kind is SCRATCH:
+                        write(h(s, m, slot))
+                    elif slot_kind is TRACE:
                         tr = h(s, m, slot)
         for key, value in sw:  # in order: the later write to a word wins
             s[key] = value
