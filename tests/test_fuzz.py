@@ -208,14 +208,12 @@ def _clean(result) -> None:
 MEM = [0] * 64 + list(range(64))
 
 
-def fresh_dir() -> Path:
-    """An empty directory per example (pytest's tmp_path is one per test)."""
-    d = tempfile.TemporaryDirectory()
-    _DIRS.append(d)  # removed at exit
-    return Path(d.name)
-
-
-_DIRS: list[tempfile.TemporaryDirectory] = []
+@contextlib.contextmanager
+def fresh_dir():
+    """An empty directory for one example, removed after it (pytest's
+    tmp_path is one per test)."""
+    with tempfile.TemporaryDirectory() as d:
+        yield Path(d)
 
 
 @FUZZ
@@ -223,44 +221,44 @@ _DIRS: list[tempfile.TemporaryDirectory] = []
                  st.sampled_from(SMALL_KERNELS)),
        st.one_of(st.just(MEM), edited(MEM), st.sampled_from(JUNK).map(copy.deepcopy)))
 def test_vemu_runs_edited_kernels_and_images_or_reports(doc, mem):
-    tmp_path = fresh_dir()
-    kernel, image = tmp_path / "k.json", tmp_path / "m.json"
-    kernel.write_text(json.dumps(doc))
-    image.write_text(json.dumps(mem))
-    with time_limit():
-        result = CliRunner().invoke(vemu, ["run", str(kernel), "--mem", str(image),
-                                           "--max-cycles", "5000", "--json"])
-    _clean(result)
+    with fresh_dir() as tmp_path:
+        kernel, image = tmp_path / "k.json", tmp_path / "m.json"
+        kernel.write_text(json.dumps(doc))
+        image.write_text(json.dumps(mem))
+        with time_limit():
+            result = CliRunner().invoke(vemu, ["run", str(kernel), "--mem", str(image),
+                                               "--max-cycles", "5000", "--json"])
+        _clean(result)
 
 
 @FUZZ
 @given(mutated(), st.booleans())
 def test_vasm_never_leaves_a_damaged_output(text, compile_only):
-    tmp_path = fresh_dir()
-    source, out = tmp_path / "k.vasm", tmp_path / ("k.vo" if compile_only else "k.vk.json")
-    source.write_text(text)
-    out.write_text("OLD")
-    args = ["assemble", str(source), "-o", str(out), "-D", "ROUNDS=1", "-D", "BATCH=4"]
-    with time_limit():
-        result = CliRunner().invoke(vasm, args + (["-c"] if compile_only else []))
-    _clean(result)
-    written = out.read_text()
-    if result.exit_code == 0:
-        (loads_object if compile_only else loads_kernel)(written)
-    else:
-        assert written == "OLD"  # a failed run leaves the old file alone
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["k.vasm", out.name])
+    with fresh_dir() as tmp_path:
+        source, out = tmp_path / "k.vasm", tmp_path / ("k.vo" if compile_only else "k.vk.json")
+        source.write_text(text)
+        out.write_text("OLD")
+        args = ["assemble", str(source), "-o", str(out), "-D", "ROUNDS=1", "-D", "BATCH=4"]
+        with time_limit():
+            result = CliRunner().invoke(vasm, args + (["-c"] if compile_only else []))
+        _clean(result)
+        written = out.read_text()
+        if result.exit_code == 0:
+            (loads_object if compile_only else loads_kernel)(written)
+        else:
+            assert written == "OLD"  # a failed run leaves the old file alone
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["k.vasm", out.name])
 
 
 @FUZZ
 @given(st.lists(st.sampled_from(OBJECTS).flatmap(edited), min_size=1, max_size=2))
 def test_vasm_link_reads_edited_objects_or_reports(docs):
-    tmp_path = fresh_dir()
-    paths = []
-    for i, doc in enumerate(docs):
-        paths.append(tmp_path / f"m{i}.vo")
-        paths[-1].write_text(json.dumps(doc))
-    with time_limit():
-        result = CliRunner().invoke(vasm, ["link", *map(str, paths), "-o",
-                                           str(tmp_path / "k.vk.json")])
-    _clean(result)
+    with fresh_dir() as tmp_path:
+        paths = []
+        for i, doc in enumerate(docs):
+            paths.append(tmp_path / f"m{i}.vo")
+            paths[-1].write_text(json.dumps(doc))
+        with time_limit():
+            result = CliRunner().invoke(vasm, ["link", *map(str, paths), "-o",
+                                               str(tmp_path / "k.vk.json")])
+        _clean(result)
