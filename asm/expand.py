@@ -21,6 +21,7 @@ from .source import Sources, Src
 from .syntax import (
     Assign,
     Indexed,
+    Key,
     KeyVal,
     Line,
     Name,
@@ -151,7 +152,8 @@ class Expander:
         """Expand lines. A line of plain ops and labels yields the same items
         whenever the names it mentions have the same values, so those items
         are reused (they are never edited, only read): each line has a plan,
-        (line, macros defined when made, the names or None, {values: items})."""
+        (line, macros defined when made, the names or None, {values: items},
+        the names as a set)."""
         if self.halted:  # a runaway expansion was reported: expand nothing more
             return
         i = 0
@@ -166,7 +168,9 @@ class Expander:
                 if stmts and type(stmts[0]) is Stmt and stmts[0].name in _STRUCTURE:
                     i = self.block(lines, i)
                     continue
-                plan = plans[id(sl)] = (sl, len(macros), self._reusable(sl), {})
+                names = self._reusable(sl)
+                plan = plans[id(sl)] = (sl, len(macros), names, {},
+                                        None if names is None else frozenset(names))
             key = None
             if plan[2] is not None:
                 key = tuple(map(value_of, plan[2]))
@@ -176,19 +180,20 @@ class Expander:
                     i += 1
                     continue
             try:  # noqa: SIM105 (a with-statement per line costs more than the line)
-                line(sl, plan[3] if key is not None else None, key)
+                line(sl, plan if key is not None else None, key)
             except ExpandError:
                 pass
             i += 1
 
-    def line(self, sl: SrcLine, kept: dict | None, key: tuple | None) -> None:
-        """Expand one line; its items go into `kept` under `key` for reuse,
-        if given and the line gave no diagnostic."""
-        if kept is None or len(kept) >= MAX_PLANS:
+    def line(self, sl: SrcLine, plan: tuple | None, key: tuple | None) -> None:
+        """Expand one line; its items are kept in its plan under `key` for
+        reuse, if given, if they can recur, and if the line gave no diagnostic."""
+        if plan is None or len(plan[3]) >= MAX_PLANS or self._unrepeatable(plan[4]):
             # Not reusable, or a line with many distinct values (indexed by a
             # loop variable): memory stays bounded when values never repeat.
             self._line(sl)
             return
+        kept = plan[3]
         items = self.out.items
         start, diags = len(items), len(self.out.diagnostics)
         self._line(sl)
@@ -196,6 +201,14 @@ class Expander:
             got = kept[key] = items[start:]
             for it in got:
                 it.reuse = ITEM
+
+    def _unrepeatable(self, names: frozenset[str]) -> bool:
+        """Whether a line mentioning `names` meets new values at every iteration
+        of the loops running: they are all `.for` loops and it uses every one's
+        variable (a debug key such as (round, i)). Its items are not kept: they
+        could recur only if the whole nest ran again."""
+        loop_vars = self.loop_vars
+        return len(loop_vars) == len(self.loops) > 0 and loop_vars <= names
 
     def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
         """The names a line's items depend on, or None if expanding it does more
@@ -251,7 +264,9 @@ class Expander:
                 continue
             if t is Indexed and type(a.index) is Num:
                 continue
-            f = self.fold_arg(src, a)
+            f = _constant_key(a, env) if t is Tup else None
+            if f is None:
+                f = self.fold_arg(src, a)
             if f is not a:
                 if new is None:
                     new = list(s.args)
@@ -623,6 +638,25 @@ class Expander:
             raise self.fail(sl.src, f"'{s.name}' takes a message in double quotes", s)
         self.error(sl.src, s.args[0].value, s,
                    severity="warning" if s.name == ".warning" else "error")
+
+
+def _constant_key(a: Tup, env: dict[str, Value]) -> Key | None:
+    """A debug key of numbers, strings and names bound to numbers (the loop
+    variables of `(round, i, "val")`) as its value; None for anything else,
+    which fold_arg folds."""
+    values = []
+    for x in a.items:
+        tx = type(x)
+        if tx is Name:
+            v = env.get(x.id)
+            if type(v) is not int:
+                return None
+            values.append(v)
+        elif tx is Num or tx is Str:
+            values.append(x.value)
+        else:
+            return None
+    return Key(tuple(values), a.pos, a.end)
 
 
 def _names_of(s: Stmt) -> tuple[str, ...]:

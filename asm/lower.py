@@ -14,7 +14,7 @@ from .errors import Note, ToolchainError
 from .expand import BLOCKS, ITEM, Item
 from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from .source import Src
-from .syntax import Bin, Indexed, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
+from .syntax import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 
 K = isa.Kind
 # A tuple: membership is by identity first, where a set would call Enum.__hash__.
@@ -74,7 +74,7 @@ class Lowerer:
                     # with the same values: outside braces, that is the same
                     # one-op bundle, built once (the entry keeps the item alive,
                     # so its id stays unique).
-                    if self.bundle is None:
+                    if it.reuse == ITEM and self.bundle is None:
                         got = single[self.pin_start is not None].get(id(it))
                         if got is not None:
                             bundles.append(got[1])
@@ -127,19 +127,28 @@ class Lowerer:
             if s.pin is not None:
                 raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
                                 s.pin)
-            # The same statement object (same text and values) has the same
-            # operands: remembered when expansion says it may come again.
-            got = self.lowered.get(id(s))
-            if got is None:
-                got = (s, self.operands(op, s, src))
-                if item.reuse:
-                    self.lowered[id(s)] = got
-            bundles = self.m.bundles
-            n = len(bundles)
-            self.add_op(IROp(op, got[1], src, s.pos, s.args), src, s)
-            if item.reuse == ITEM and len(bundles) > n:  # a one-op bundle
-                bundles[-1].shared = True
-                self.single[self.pin_start is not None][id(item)] = (item, bundles[-1])
+            reuse = item.reuse
+            if reuse:
+                # The same statement object (same text and values) has the same
+                # operands: remembered when expansion says it may come again.
+                got = self.lowered.get(id(s))
+                if got is None:
+                    got = self.lowered[id(s)] = (s, self.operands(op, s, src))
+                args = got[1]
+            else:
+                args = self.operands(op, s, src)
+            o = IROp(op, args, src, s.pos, s.args)
+            if self.bundle is not None:
+                self.add_op(o, src, s)
+                return
+            if args is None:
+                return
+            pinned = self.pin_start is not None
+            b = IRBundle([o], src, s.pos, [op.engine], pinned)
+            self.m.bundles.append(b)
+            if reuse == ITEM:  # the same one-op bundle whenever the item comes again
+                b.shared = True
+                self.single[pinned][id(item)] = (item, b)
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:
@@ -204,6 +213,9 @@ class Lowerer:
                 if t is Num:
                     out.append(node.value)
                     continue
+            elif shape is _KEY and t is Key:
+                out.append(node.value)
+                continue
             elif shape is _KEY and t is Tup:
                 key = []
                 for x in node.items:
@@ -260,7 +272,7 @@ class Lowerer:
 
     def key(self, node: Node, src: Src):
         t = type(node)
-        if t is Num or t is Str:
+        if t is Num or t is Str or t is Key:
             return node.value
         if t is Tup:
             out = []
@@ -388,7 +400,7 @@ def did_you_mean(name: str, known) -> str:
 def _describe(node: Node) -> str:
     t = type(node)
     return {Num: "a number", Name: "a name", Indexed: "a scratch word", Raw: "a raw address",
-            Str: "a string", Tup: "a tuple", Lst: "a list"}.get(t, "an expression")
+            Str: "a string", Tup: "a tuple", Key: "a tuple", Lst: "a list"}.get(t, "an expression")
 
 
 _DIRECTIVES = {

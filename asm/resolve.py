@@ -106,9 +106,12 @@ class Resolver:
             raise self.fail(o, e.message, e.pos) from None
         return v - (pc + 1) if d.relative else v
 
-    def slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
+    def slot(self, o: IROp, pc: int, shared: bool = True) -> tuple[tuple, bool]:
         """(the encoded slot, whether it depends on the op's own position);
-        memoized on the (shared) operand list when it does not."""
+        memoized on the operand list when it does not and may be `shared`
+        (lowering gives a repeated line's ops one list)."""
+        if not shared:
+            return self._slot(o, pc)
         got = self.slots.get(id(o.args))
         if got is not None:
             return got[1], False
@@ -160,7 +163,7 @@ class Resolver:
             moves = False
             try:
                 if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
-                    t, moves = slot(ops[0], pc)
+                    t, moves = slot(ops[0], pc, b.shared)
                     engine = b.order[0]
                     key: tuple = ((engine, (t,)),)
                     bundle = shared.get(key)

@@ -89,6 +89,16 @@ class Lst(Tup):
     __slots__ = ()
 
 
+class Key(Node):
+    """A debug key tuple whose items expansion has folded to numbers and
+    strings: its value, ready for the slot (never produced by the parser)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: tuple, pos: int, end: int) -> None:
+        self.value, self.pos, self.end = value, pos, end
+
+
 class KeyVal(Node):
     """`NAME = EXPR` as an argument (`.for i = 0, 8`)."""
 

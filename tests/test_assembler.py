@@ -183,6 +183,24 @@ def test_debug_keys_and_comments():
     assert got[2] == {"debug": [("comment", "hi # there")]}
 
 
+def test_lines_using_every_loop_variable_expand_right_when_the_nest_runs_again():
+    # Such lines are not kept for reuse (their values never repeat in one run
+    # of the nest); a macro holding the nest runs it again with the same values.
+    nest = (".macro nest\n.for r = 0, 2\n.for i = 0, 3\n"
+            "compare a, (r, i, \"k\")\nadd a[i], a[r], a\n.endfor\n.endfor\n.endm\n")
+    got = program(".scratch a, 4\n" + nest + "nest\nnest\n")
+    once = [b for r in range(2) for i in range(3)
+            for b in ({"debug": [("compare", 0, (r, i, "k"))]}, {"alu": [("+", i, r, 0)]})]
+    assert got == once + once
+
+
+def test_debug_keys_fold_in_loops_like_written_out():
+    looped = program('.scratch a\n.equ K, 7\n.for i = 0, 2\n'
+                     'compare a, (i, K, "x", (i,), -i)\ncompare a, (i,)\n.endfor')
+    assert looped == [{"debug": [("compare", 0, key)]}
+                      for i in range(2) for key in ((i, 7, "x", (i,), -i), (i,))]
+
+
 def test_equal_bundles_are_shared_like_loaded_kernels():
     k = assemble(".scratch a\n.rept 3\n{ add a, a, a ; load a, a }\nhalt\n.endr")
     distinct, index, counts = k.distinct()
