@@ -203,12 +203,16 @@ class Expander:
                 it.reuse = ITEM
 
     def _unrepeatable(self, names: frozenset[str]) -> bool:
-        """Whether a line mentioning `names` meets new values at every iteration
-        of the loops running: they are all `.for` loops and it uses every one's
-        variable (a debug key such as (round, i)). Its items are not kept: they
-        could recur only if the whole nest ran again."""
+        """Whether a line mentioning `names` is met with these values only once:
+        it stands outside every loop and macro, or it meets new values at every
+        iteration of the loops running (they are all `.for` loops and it uses
+        every one's variable, as a debug key such as (round, i) does). Its items
+        are not kept: they could recur only if the whole nest ran again."""
+        loops = self.loops
+        if not loops:
+            return self.depth == 0
         loop_vars = self.loop_vars
-        return len(loop_vars) == len(self.loops) > 0 and loop_vars <= names
+        return len(loop_vars) == len(loops) and loop_vars <= names
 
     def _reusable(self, sl: SrcLine) -> tuple[str, ...] | None:
         """The names a line's items depend on, or None if expanding it does more
