@@ -165,7 +165,7 @@ class Resolver:
                 if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
                     t, moves = slot(ops[0], pc, b.shared)
                     engine = b.order[0]
-                    key: tuple = ((engine, (t,)),)
+                    key: tuple = (engine, t)  # (no other path makes a (str, tuple) key)
                     bundle = shared.get(key)
                     if bundle is None:
                         bundle = shared[key] = {engine: [t]}
