@@ -46,6 +46,7 @@ class Lowerer:
         self.bundle: IRBundle | None = None  # the open brace bundle
         self.pin_start: tuple[int, Src, int] | None = None
         self.lowered: dict[int, tuple[Stmt, list]] = {}
+        self.refs: dict[int, tuple[Node, Ref]] = {}  # by id of the node (kept alive)
         # One-op bundles outside braces by id of their item, unpinned and pinned.
         self.single: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
 
@@ -199,16 +200,27 @@ class Lowerer:
             raise self.fail(src, f"'{s.name}' takes {_plural(n, 'operand')} ({names}), "
                             f"got {len(args)}", where)
         out = []
+        refs = self.refs
         for (operand, shape), node in zip(shapes, args, strict=True):
             # The common shapes inline; operand() has every case and every error.
             t = type(node)
             if shape is _SCRATCH:
+                # Lines share nodes (a parse, the arguments folding left alone),
+                # and a node's Ref is the same wherever it stands.
+                got = refs.get(id(node))
+                if got is not None:
+                    out.append(got[1])
+                    continue
                 if t is Name:
-                    out.append(Ref(node.id, 0, node))
+                    ref = Ref(node.id, 0, node)
+                elif t is Indexed and type(node.index) is Num:
+                    ref = Ref(node.name.id, node.index.value, node)
+                else:
+                    out.append(self.operand(operand, node, src, s))
                     continue
-                if t is Indexed and type(node.index) is Num:
-                    out.append(Ref(node.name.id, node.index.value, node))
-                    continue
+                refs[id(node)] = (node, ref)
+                out.append(ref)
+                continue
             elif shape is _NUMBER:
                 if t is Num:
                     out.append(node.value)
