@@ -9,10 +9,10 @@ dependence), 0 where it may share the bundle (an anti dependence: the reader
 reads first).
 
 Memory dependences use an alias model. An address is a constant (tracked
-through `const`, `add` and `add_imm` of known values, and through words set
-once by a `const` in the entry block), a root plus an offset (a root is the
-value some word held at block entry or got from a load; `.restrict` words are
-roots whose regions are disjoint), or unknown. Loads never depend on loads;
+through `const`, `add` and `add_imm` of known values, also across blocks for
+words the entry block sets once to a known value), a root plus an offset (a
+root is the value some word held at block entry or got from a load;
+`.restrict` words are roots whose regions are disjoint), or unknown. Loads never depend on loads;
 anything the model cannot separate stays in order.
 """
 
@@ -148,19 +148,25 @@ UNKNOWN = ("unknown",)
 
 
 def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
-    """Words written exactly once in the whole program, by a `const` in the
-    entry block (which nothing jumps back into): constants everywhere after it."""
+    """Words written exactly once in the whole program, in the entry block
+    (which nothing jumps back into), with a value known there (a `const`, or
+    `add` / `add_imm` of known values, as inside a block): constants everywhere
+    after it. Kernels compute their pointers this way (base + offset)."""
     writes: dict[int, int] = defaultdict(int)
-    value: dict[int, tuple[int, int]] = {}
-    for pc, bundle in enumerate(program):
+    for bundle in program:
         for engine, slots in bundle.items():
             for slot in slots:
-                op = isa.BY_MACHINE[(engine, slot[0])]
-                for w in op.writes(slot):
+                for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot):
                     writes[w] += 1
-                if op.name == "const" and pc < entry_end:
-                    value[slot[1]] = (pc, slot[2] & isa.WORD_MASK)
-    return {w: v for w, (_, v) in value.items() if writes[w] == 1}
+    values = _Values({}, set())
+    for pc in range(entry_end):
+        bundle = [Node(0, pc, engine, slot, op, (), tuple(op.writes(slot)))
+                  for engine, slots in program[pc].items() for slot in slots
+                  for op in (isa.BY_MACHINE[(engine, slot[0])],)]
+        # Every slot reads the values from before its bundle.
+        for effect in [values.effect(n) for n in bundle]:
+            values.val.update(effect)
+    return {w: v[1] for w, v in values.val.items() if v[0] == "c" and writes[w] == 1}
 
 
 class _Values:

@@ -68,6 +68,38 @@ def test_memory_traffic_through_aliasing_and_distinct_addresses(lines, mem):
     assert s.after <= s.before
 
 
+_ENTRY_OPS = st.sampled_from(["const p, {a}", "const q, {b}", "add_imm p, p, {a}",
+                              "add q, p, q", "add_imm q, p, {b}", "const x, {b}"])
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.tuples(_ENTRY_OPS, st.integers(0, 20), st.integers(0, 20)), max_size=6),
+       st.lists(st.tuples(_MEMORY_OPS, st.integers(0, 20), st.integers(0, 20)),
+                min_size=1, max_size=20), memories())
+def test_pointers_set_in_the_entry_block_are_constants_after_it(entry, lines, mem):
+    # The entry block computes addresses; a later block (a jump target) uses
+    # them, and may set them again (then they are not constants at all).
+    src = ".scratch p\n.scratch q\n.scratch x\n.scratch y\n.vector v\n"
+    src += "".join(t.format(a=a, b=b) + "\n" for t, a, b in entry)
+    src += "jump body\nbody:\n" + "".join(t.format(a=a, b=b) + "\n" for t, a, b in lines)
+    k = assemble(src)
+    before, _ = outcome(k, mem)
+    if before[0] == "fault":
+        return
+    s = schedule_kernel(k)
+    assert outcome(s.kernel, mem)[0] == before
+    assert s.after <= s.before
+
+
+def test_stores_through_distinct_entry_pointers_share_a_bundle():
+    # As kernels compute their output pointers: base + offset, once, up front.
+    src = (".scratch base\n.scratch off\n.scratch p\n.scratch q\n.vector v\n"
+           "const base, 16\nconst off, 8\nadd p, base, off\nadd q, p, off\njump body\n"
+           "body:\nvstore p, v\nvstore q, v\nhalt\n")
+    s = schedule_kernel(assemble(src))
+    assert any(len(b.get("store", ())) == 2 for b in s.kernel.program)
+
+
 @settings(deadline=None, max_examples=100)
 @given(st.lists(st.sampled_from(["load x, p", "store p, x", "load y, q", "store q, y",
                                  "add x, x, y", "add_imm p, p, 1", "add_imm q, q, 1",
