@@ -666,31 +666,33 @@ def _constant_key(a: Tup, env: dict[str, Value]) -> Key | None:
 def _names_of(s: Stmt) -> tuple[str, ...]:
     """Every name a statement's expressions mention (candidates for folding)."""
     found: list[str] = []
-
-    def walk(n) -> None:
-        t = type(n)
-        if t is Name:
-            found.append(n.id)
-        elif t is Indexed:
-            walk(n.index)
-        elif t is Raw:
-            walk(n.addr)
-        elif t is KeyVal:
-            walk(n.value)
-        elif isinstance(n, Tup):
-            for x in n.items:
-                walk(x)
-        else:
-            for attr in ("a", "b"):
-                child = getattr(n, attr, None)
-                if child is not None:
-                    walk(child)
-
     for a in s.args:
-        walk(a)
+        _walk_names(a, found)
     if s.pin is not None:
-        walk(s.pin)
+        _walk_names(s.pin, found)
     return tuple(dict.fromkeys(found))
+
+
+def _walk_names(n, found: list[str]) -> None:
+    # A module function, not a closure: a closure calling itself is a reference
+    # cycle, left for the collector on every call.
+    t = type(n)
+    if t is Name:
+        found.append(n.id)
+    elif t is Indexed:
+        _walk_names(n.index, found)
+    elif t is Raw:
+        _walk_names(n.addr, found)
+    elif t is KeyVal:
+        _walk_names(n.value, found)
+    elif isinstance(n, Tup):
+        for x in n.items:
+            _walk_names(x, found)
+    else:
+        for attr in ("a", "b"):
+            child = getattr(n, attr, None)
+            if child is not None:
+                _walk_names(child, found)
 
 
 def _text(sl: SrcLine, node: Node) -> str:

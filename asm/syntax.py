@@ -170,6 +170,13 @@ def unquote(token: str) -> str:
     digits, `\\N{...}` that names nothing)."""
     if "\\" not in token:
         return token[1:-1]
+    return _unescape(token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unescape(token: str) -> str:
+    # Cached: besides being slow, literal_eval leaves a few reference cycles
+    # (its recursive helpers) for the collector on every call.
     try:
         return ast.literal_eval(token)  # reads a literal; evaluates nothing
     except (SyntaxError, ValueError) as e:
@@ -377,7 +384,8 @@ def _token_words(tok: Token) -> str:
     return f"{tok.value!r}"
 
 
-def _syntax_error(e: UnexpectedInput, filename: str | None, lineno: int) -> Diagnostic:
+def _syntax_error(e: UnexpectedInput) -> tuple[str, int, int]:
+    """(message, column, width) of Lark's error."""
     col = e.column if isinstance(e.column, int) and e.column > 0 else 1
     width = 1
     if isinstance(e, UnexpectedCharacters):
@@ -393,7 +401,7 @@ def _syntax_error(e: UnexpectedInput, filename: str | None, lineno: int) -> Diag
         msg = _token_message(tok, e.expected)
     else:
         msg = "unexpected end of input"
-    return Diagnostic(msg, location=Location(filename, lineno, col), width=width)
+    return msg, col, width
 
 
 def _token_message(tok: Token, expected: set[str]) -> str:
@@ -434,7 +442,9 @@ def parse(text: str, filename: str | None = None,
             except Diagnostic as err:
                 if errors is None:
                     raise
-                errors.append(err)
+                # Kept without its traceback, whose frames would hold this list
+                # (and everything it leads to) in a reference cycle.
+                errors.append(err.with_traceback(None))
                 got = []
             seen[raw] = got
         for line in got:
@@ -537,7 +547,10 @@ def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[L
     try:
         return _parser().parse(raw + "\n")
     except UnexpectedInput as e:
-        raise _syntax_error(e, filename, lineno) from None
+        msg, col, width = _syntax_error(e)
     except BadToken as e:
-        raise Diagnostic(str(e), location=Location(filename, lineno, e.column),
-                         width=e.width) from None
+        msg, col, width = str(e), e.column, e.width
+    # Raised outside the handlers, so it holds no chain to Lark's exception and
+    # its frames, and never named here, where its own traceback would hold it:
+    # either would make a reference cycle of every syntax error.
+    raise Diagnostic(msg, location=Location(filename, lineno, col), width=width)
