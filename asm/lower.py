@@ -138,18 +138,10 @@ class Lowerer:
                 args = got[1]
             else:
                 args = self.operands(op, s, src)
-            o = IROp(op, args, src, s.pos, s.args)
-            if self.bundle is not None:
-                self.add_op(o, src, s)
-                return
-            if args is None:
-                return
-            pinned = self.pin_start is not None
-            b = IRBundle([o], src, s.pos, [op.engine], pinned)
-            self.m.bundles.append(b)
-            if reuse == ITEM:  # the same one-op bundle whenever the item comes again
+            b = self.add_op(IROp(op, args, src, s.pos, s.args), src, s)
+            if b is not None and reuse == ITEM:  # the same bundle whenever the item comes
                 b.shared = True
-                self.single[pinned][id(item)] = (item, b)
+                self.single[b.pinned][id(item)] = (item, b)
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:
@@ -169,14 +161,16 @@ class Lowerer:
             return f"unknown directive '{name}'" + did_you_mean(name, known)
         return f"unknown op '{name}'" + did_you_mean(name, [*isa.BY_MNEMONIC, *self.macros])
 
-    def add_op(self, o: IROp, src: Src, s: Stmt) -> None:
+    def add_op(self, o: IROp, src: Src, s: Stmt) -> IRBundle | None:
+        """Add an op to the open brace bundle, or else as a one-op bundle of its
+        own, which is returned."""
         if o.args is None:
-            return
+            return None
         b = self.bundle
         if b is None:
-            self.m.bundles.append(IRBundle([o], src, s.pos, [o.op.engine],
-                                           self.pin_start is not None))
-            return
+            b = IRBundle([o], src, s.pos, [o.op.engine], self.pin_start is not None)
+            self.m.bundles.append(b)
+            return b
         engine = o.op.engine
         if engine not in isa.UNENFORCED_LIMITS:
             limit = isa.SLOT_LIMITS[engine]
@@ -187,6 +181,7 @@ class Lowerer:
         if engine not in b.order:
             b.order.append(engine)
         b.ops.append(o)
+        return None
 
     # ------------------------------------------------------------ operands
 
