@@ -12,8 +12,8 @@ Memory dependences use an alias model. An address is a constant (tracked
 through `const`, `add` and `add_imm` of known values, also across blocks for
 words the entry block sets once to a known value), a root plus an offset (a
 root is the value some word held at block entry or got from a load;
-`.restrict` words are roots whose regions are disjoint), or unknown. Loads never depend on loads;
-anything the model cannot separate stays in order.
+`.restrict` words are roots whose regions are disjoint), or unknown. Loads
+never depend on loads; anything the model cannot separate stays in order.
 """
 
 from __future__ import annotations
