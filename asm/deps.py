@@ -160,11 +160,8 @@ def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
                     writes[w] += 1
     values = _Values({}, set())
     for pc in range(entry_end):
-        bundle = [Node(0, pc, engine, slot, op, (), tuple(op.writes(slot)))
-                  for engine, slots in program[pc].items() for slot in slots
-                  for op in (isa.BY_MACHINE[(engine, slot[0])],)]
         # Every slot reads the values from before its bundle.
-        for effect in [values.effect(n) for n in bundle]:
+        for effect in [values.effect(n) for n in _bundle_nodes(program, pc, 0)]:
             values.val.update(effect)
     return {w: v[1] for w, v in values.val.items() if v[0] == "c" and writes[w] == 1}
 
@@ -347,17 +344,25 @@ class _Memory:
                     by_word.pop(w, None)
 
 
+def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[Node]:
+    """The ops of bundle `pc` as nodes numbered from `first`, without edges."""
+    out = []
+    for engine, slots in program[pc].items():
+        for slot in slots:
+            op = isa.BY_MACHINE[(engine, slot[0])]
+            reads, writes = op.scratch_words(slot)
+            out.append(Node(first + len(out), pc, engine, slot, op, tuple(reads),
+                            tuple(writes)))
+    return out
+
+
 def build_block(program: Sequence[dict], start: int, end: int, *,
                 known: dict[int, int] | None = None,
                 restrict_sets: list[set[int]] | None = None) -> list[Node]:
     """The nodes of one block with their dependence edges."""
     nodes: list[Node] = []
     for pc in range(start, end):
-        for engine, slots in program[pc].items():
-            for slot in slots:
-                op = isa.BY_MACHINE[(engine, slot[0])]
-                reads, writes = op.scratch_words(slot)
-                nodes.append(Node(len(nodes), pc, engine, slot, op, tuple(reads), tuple(writes)))
+        nodes.extend(_bundle_nodes(program, pc, len(nodes)))
     values = _Values(known or {}, set().union(*(restrict_sets or [set()])))
     memory = _Memory(restrict_sets or [], nodes)
     last_writer: dict[int, int] = {}
