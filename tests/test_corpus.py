@@ -20,13 +20,26 @@ def test_corpus_kernel_is_correct_with_its_recorded_cycle_count(corpus_entry, en
         assert compare_values(result.mem, expected_output(mem)) is None
 
 
-def test_corpus_kernels_with_debug_compares_pass_them(corpus_entry):
-    # tcole333 carries thousands of vcompare slots against the value trace.
+def test_corpus_kernels_debug_compares_run_alike_on_both_engines(corpus_entry):
+    # tcole333 carries thousands of vcompare slots against the value trace, and
+    # they pass. Some authors left compares that fail (the submission harness
+    # runs without debugging, so nothing told them): both engines must then
+    # stop at the same compare with the same message.
     p = corpus_entry["params"]
     params = Params(p["forest_height"], p["batch_size"], p["rounds"])
     kernel = kernel_from_json(corpus_entry)
     mem = make_image(params, 5)
     trace: dict = {}
     expected = expected_output(mem, trace)
-    result = emu.run(kernel, mem, debug=True, value_trace=trace)
-    assert compare_values(result.mem, expected) is None
+    outcomes = []
+    for engine in ("reference", "fast"):
+        try:
+            result = emu.run(kernel, mem, debug=True, value_trace=trace, engine=engine)
+        except emu.EmuError as e:
+            outcomes.append(("fault", e.signature(), str(e)))
+        else:
+            assert compare_values(result.mem, expected) is None
+            outcomes.append(("ran", result.cycles))
+    assert outcomes[0] == outcomes[1]
+    if corpus_entry["repo"].startswith("tcole333/"):
+        assert outcomes[0][0] == "ran"
