@@ -11,7 +11,10 @@ binary operators, at most one blank line in a row.
 
 from __future__ import annotations
 
+import functools
+
 from lark import Token
+from lark.lexer import Lexer, LexerThread
 
 from .disasm import INDENT, MNEMONIC_WIDTH
 from .errors import AssemblyError, ToolchainError
@@ -24,10 +27,17 @@ _BINARY = {"PIPE", "CARET", "AMP", "CMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLA
 _ENDS_OPERAND = {"NAME", "INT", "STRING", "RPAR", "RBRACK"}
 
 
+@functools.cache
+def _all_tokens_lexer() -> Lexer:
+    """The grammar's lexer keeping whitespace and comments, built once (Lark's
+    `lex(..., dont_ignore=True)` builds a new one on every call)."""
+    return tree_parser()._build_lexer(dont_ignore=True)
+
+
 def _tokens(line: str) -> tuple[list[Token], str | None]:
     toks: list[Token] = []
     comment = None
-    for t in tree_parser().lex(line, dont_ignore=True):
+    for t in LexerThread.from_text(_all_tokens_lexer(), line).lex(None):
         if t.type == "COMMENT":
             comment = t.value.rstrip()
         elif t.type not in ("WS", "_NL"):
