@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import isa
-from .deps import jump_targets, unmovable
+from .cfg import ControlFlow
 from .errors import Diagnostic, KernelError, Location, Note
 from .kernel import Kernel, check_header, read_kernel_data, walk_bundle
 
@@ -65,19 +65,12 @@ class _Checker:
             bundles.append(good)
         return bundles
 
-    def targets(self, bundles) -> None:
-        n = len(self.program)
-        for pc, slots in enumerate(bundles):
-            for engine, i, s, op in slots:
-                if op.control is isa.Control.JUMP or op.control is isa.Control.COND_JUMP:
-                    t = s[-1]
-                elif op.control is isa.Control.COND_JUMP_REL:
-                    t = pc + 1 + s[2]
-                else:
-                    continue
-                if not 0 <= t <= n:
-                    self.report("error", f"jump target {t} is outside the program "
-                                f"(0..{n}, where {n} ends it)", pc, engine, i)
+    def targets(self, flow: ControlFlow, bundles) -> None:
+        n = flow.length
+        for j in flow.outside():
+            slot = [i for e, i, _, _ in bundles[j.pc] if e == "flow"][j.slot]
+            self.report("error", f"jump target {j.target} is outside the program "
+                        f"(0..{n}, where {n} ends it)", j.pc, "flow", slot)
 
     # ------------------------------------------------------------ warnings
 
@@ -143,28 +136,22 @@ class _Checker:
             self.report("warning", f"... and {len(by_place) - 20} more slots read words "
                         "nothing writes")
 
-    def unreachable(self, bundles) -> None:
-        if unmovable(self.program):
+    def unreachable(self, flow: ControlFlow) -> None:
+        reachable = flow.reachable()
+        if reachable is None:
             return  # indirect or negative targets: reachability is data
-        targets = jump_targets(self.program)
-        n = len(self.program)
-        dead_start = None
-        falls_through = True
-        for pc in range(n + 1):
-            reachable = pc < n and (pc in targets or falls_through)
-            if dead_start is not None and (reachable or pc == n):
-                span = (f"bundles {dead_start}..{pc - 1}" if pc - 1 > dead_start
-                        else f"bundle {dead_start}")
-                self.report("warning", f"{span} can never run: nothing jumps there and "
-                            "the code before ends in a jump or halt", dead_start)
-                dead_start = None
-            if pc == n:
-                break
-            if not reachable and dead_start is None:
-                dead_start = pc
-            ends = any(op.control in (isa.Control.JUMP, isa.Control.HALT)
-                       for _, _, _, op in bundles[pc])
-            falls_through = reachable and not ends
+        pc = 0
+        while pc < flow.length:
+            if reachable[pc]:
+                pc += 1
+                continue
+            end = pc
+            while end < flow.length and not reachable[end]:
+                end += 1
+            span = f"bundles {pc}..{end - 1}" if end - 1 > pc else f"bundle {pc}"
+            self.report("warning", f"{span} can never run: nothing jumps there and "
+                        "the code before ends in a jump or halt", pc)
+            pc = end
 
     def name(self, w: int) -> str:
         for a, (name, ln) in self.scratch.items():
@@ -174,11 +161,14 @@ class _Checker:
 
     def run(self) -> list[Diagnostic]:
         bundles = self.valid_slots()
-        self.targets(bundles)
+        # The control flow of what is valid (the rest is reported already).
+        valid = [{"flow": [s for e, _, s, _ in slots if e == "flow"]} for slots in bundles]
+        flow = ControlFlow(valid)
+        self.targets(flow, bundles)
         self.same_bundle(bundles)
         self.straddles(bundles)
         self.never_written(bundles)
-        self.unreachable(bundles)
+        self.unreachable(flow)
         return self.out
 
 

@@ -49,8 +49,29 @@ def assemble_options(f):
     return f
 
 
+def schedule_options(f):
+    """-O, --budget, -j, -q and --report, shared by every command that schedules."""
+    for option in reversed([
+        click.option("-O", "level", type=click.IntRange(1, 3), default=2, show_default=True,
+                     metavar="LEVEL", help="Optimization level: -O1 one quick pass, -O2 "
+                     "a fixed search (deterministic), -O3 a longer search on every core."),
+        click.option("--budget", type=click.FloatRange(0), metavar="SECONDS",
+                     help="With -O3: how long scheduling may take (default 30)."),
+        click.option("-j", "--jobs", type=click.IntRange(1), metavar="N",
+                     help="With -O3: processes to search on (default: every core)."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="No progress line (shown on a terminal when scheduling takes "
+                          "over a second)."),
+        click.option("--report", is_flag=True,
+                     help="Print cycles, utilization and, per block, the lower bounds "
+                          "and the distance from them."),
+    ]):
+        f = option(f)
+    return f
+
+
 def build_options(schedule_help: str):
-    """--max-errors, -W error, --schedule and --report, shared by assemble and link."""
+    """--max-errors, -W error and --schedule with its options, shared by assemble and link."""
     def decorate(f):
         for option in reversed([
             click.option("--max-errors", type=click.IntRange(1), metavar="N",
@@ -58,12 +79,60 @@ def build_options(schedule_help: str):
             click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
                          help="-W error: treat warnings as errors."),
             click.option("--schedule", "do_schedule", is_flag=True, help=schedule_help),
-            click.option("--report", is_flag=True,
-                         help="With --schedule: print the scheduling report."),
         ]):
             f = option(f)
-        return f
+        return schedule_options(f)
     return decorate
+
+
+class ScheduleSettings:
+    """What the scheduling options ask for, and the progress line they show."""
+
+    def __init__(self, level: int, budget: float | None, jobs: int | None, quiet: bool,
+                 report: bool) -> None:
+        self.options = {"level": level, "budget": budget, "jobs": jobs}
+        self.report = report
+        self.line = None if quiet or not sys.stderr.isatty() else ProgressLine()
+
+    def run(self, source, **more):
+        """Schedule `source` (see asm.schedule), then print the report if asked."""
+        from .schedule import report as report_text
+        from .schedule import schedule
+        try:
+            s = schedule(source, progress=self.line, **self.options, **more)
+        finally:
+            if self.line is not None:
+                self.line.clear()
+        if self.report:
+            click.echo(report_text(s), err=True)
+        return s
+
+
+class ProgressLine:
+    """One status line on a terminal's stderr, rewritten in place; it appears
+    only once the work has taken a second."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        import time
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.shown = False
+
+    def __call__(self, text: str) -> None:
+        elapsed = self.clock() - self.start
+        if elapsed < self.DELAY:
+            return
+        width = max(20, click.get_terminal_size()[0] - 1)
+        line = f"scheduling ({elapsed:.0f} s): {text}"[:width]
+        click.echo(f"\r\x1b[K{line}", nl=False, err=True)
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self.shown = False
 
 
 def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
@@ -129,10 +198,12 @@ def main() -> None:
 def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: bool,
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
                  listing: str | None, map_file: str | None, max_errors: int | None,
-                 warn: str | None, do_schedule: bool, report: bool) -> None:
+                 warn: str | None, do_schedule: bool, level: int, budget: float | None,
+                 jobs: int | None, quiet: bool, report: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does."""
     werror = warn == "error"
+    sched = ScheduleSettings(level, budget, jobs, quiet, report) if do_schedule else None
     if compile_only:
         if output is not None and len(sources) > 1:
             raise click.UsageError("-o names one object; with several SRCs leave it out "
@@ -145,28 +216,23 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
     out = output or _stem(sources[0]) + ".vk.json"
     if len(sources) > 1 or map_file is not None:
         _link_and_write(_modules(sources, defines, include_paths, max_errors, werror), out,
-                        map_file=map_file, listing=listing, do_schedule=do_schedule,
-                        report=report, max_errors=max_errors, werror=werror)
+                        map_file=map_file, listing=listing, sched=sched,
+                        max_errors=max_errors, werror=werror)
         return
     result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
                               werror=werror, keep_ir=listing is not None or do_schedule)
-    _finish(result, out, listing=listing, do_schedule=do_schedule, report=report)
+    _finish(result, out, listing=listing, sched=sched)
 
 
 def _stem(path: str) -> str:
     return path[:-5] if path.endswith(".vasm") else path
 
 
-def _finish(result: Assembly, out: str, *, listing: str | None, do_schedule: bool,
-            report: bool) -> None:
+def _finish(result: Assembly, out: str, *, listing: str | None,
+            sched: ScheduleSettings | None) -> None:
     """Schedule if asked, then write the kernel and the listing."""
-    if do_schedule:
-        from .schedule import report as report_text
-        from .schedule import schedule
-        s = schedule(result)
-        if report:
-            click.echo(report_text(s), err=True)
-        result.kernel = s.kernel
+    if sched is not None:
+        result.kernel = sched.run(result).kernel
     _write(out, dumps_kernel(result.kernel))
     if listing:
         from .listing import make_listing
@@ -205,7 +271,7 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
 
 
 def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str | None,
-                    do_schedule: bool, report: bool, max_errors: int | None,
+                    sched: ScheduleSettings | None, max_errors: int | None,
                     werror: bool) -> None:
     from .link import link
     from .linkmap import link_map
@@ -217,7 +283,7 @@ def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str 
         sys.exit(EXIT_BAD_INPUT)
     if map_file:  # the map describes the linked code, before any scheduling
         _write(map_file, link_map(linked, out))
-    _finish(linked.assembly(), out, listing=listing, do_schedule=do_schedule, report=report)
+    _finish(linked.assembly(), out, listing=listing, sched=sched)
 
 
 @main.command("link")
@@ -232,14 +298,15 @@ def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str 
 @build_options("Schedule the whole linked program (blocks may span modules).")
 def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
-             max_errors: int | None, warn: str | None, do_schedule: bool,
-             report: bool) -> None:
+             max_errors: int | None, warn: str | None, do_schedule: bool, level: int,
+             budget: float | None, jobs: int | None, quiet: bool, report: bool) -> None:
     """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
     command-line order into one kernel image."""
     werror = warn == "error"
+    sched = ScheduleSettings(level, budget, jobs, quiet, report) if do_schedule else None
     _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror), output,
-                    map_file=map_file, listing=listing, do_schedule=do_schedule,
-                    report=report, max_errors=max_errors, werror=werror)
+                    map_file=map_file, listing=listing, sched=sched,
+                    max_errors=max_errors, werror=werror)
 
 
 @main.command("schedule")
@@ -247,25 +314,22 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
 @click.option("-o", "output", required=True, metavar="OUT",
               help="OUT.vk.json for a kernel image, OUT.vasm for source.")
 @assemble_options
-@click.option("--report", is_flag=True,
-              help="Print per-engine utilization, lower bound and achieved cycles.")
+@schedule_options
 @click.option("--rename", is_flag=True,
               help="Move any definition whose value dies inside its block to a free word "
                    "(not only .temp ones), breaking false dependences.")
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
-                 include_paths: tuple[str, ...], report: bool, rename: bool) -> None:
+                 include_paths: tuple[str, ...], level: int, budget: float | None,
+                 jobs: int | None, quiet: bool, report: bool, rename: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .disasm import disassemble
-    from .schedule import report as report_text
-    from .schedule import schedule
     options = {"rename_words": "all"} if rename else {}
     if src.endswith(".vasm"):
-        s = schedule(assemble_or_exit(src, defines, include_paths, keep_ir=True), **options)
+        source = assemble_or_exit(src, defines, include_paths, keep_ir=True)
     else:
-        s = schedule(load_any(src), **options)
-    if report:
-        click.echo(report_text(s), err=True)
+        source = load_any(src)
+    s = ScheduleSettings(level, budget, jobs, quiet, report).run(source, **options)
     _write(output, disassemble(s.kernel) if output.endswith(".vasm") else dumps_kernel(s.kernel))
 
 

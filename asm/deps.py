@@ -5,15 +5,17 @@ Every op keeps the meaning it has in its original bundle: all of a bundle's
 reads happen before any of its writes, and of two writes to one word the later
 (engine order, then slot order) wins. Edges carry a latency: 1 where the
 successor must come in a later bundle (a true dependence, or an output
-dependence), 0 where it may share the bundle (an anti dependence: the reader
-reads first).
+dependence on a scratch word), 0 where it may share the bundle (an anti
+dependence: the reader reads first; or two stores that may touch the same
+memory, which a bundle applies in its own order, kept by the scheduler).
 
 Memory dependences use an alias model. An address is a constant (tracked
-through `const`, `add` and `add_imm` of known values, also across blocks for
-words the entry block sets once to a known value), a root plus an offset (a
+through `const`, `add` and `add_imm` of known values), a root plus an offset (a
 root is the value some word held at block entry or got from a load;
 `.restrict` words are roots whose regions are disjoint), or unknown. Loads
 never depend on loads; anything the model cannot separate stays in order.
+Words the entry block sets once (to a constant, or a loaded word plus a
+constant) keep those values in every later block.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import isa
+from .cfg import ControlFlow
 from .kernel import Kernel, bundle_cost
 
 K = isa.Kind
@@ -72,86 +75,20 @@ class Block:
         return sum(map(bundle_cost, program[self.start:self.end]))
 
 
-def jump_targets(program: Sequence[dict]) -> set[int]:
-    """Every pc some jump can reach (absolute and relative targets)."""
-    out: set[int] = set()
-    for pc, bundle in enumerate(program):
-        for slot in bundle.get("flow", ()):
-            op = isa.BY_MACHINE[("flow", slot[0])]
-            if op.control is isa.Control.JUMP:
-                out.add(slot[1])
-            elif op.control is isa.Control.COND_JUMP:
-                out.add(slot[2])
-            elif op.control is isa.Control.COND_JUMP_REL:
-                out.add(pc + 1 + slot[2])
-    return out
-
-
-def has_indirect_jumps(program: Sequence[dict]) -> bool:
-    return any(isa.BY_MACHINE[("flow", s[0])].control is isa.Control.JUMP_INDIRECT
-               for b in program for s in b.get("flow", ()))
-
-
-def unmovable(program: Sequence[dict]) -> str | None:
-    """Why the program's bundles must keep their pcs, or None: `jump_indirect`
-    targets are data, and a negative target indexes the program from its end."""
-    if has_indirect_jumps(program):
-        return "the program has jump_indirect: its targets are values in scratch"
-    if any(t < 0 for t in jump_targets(program)):
-        return "a jump goes to a negative pc, which counts from the program's end"
-    return None
-
-
-def retarget(bundle: dict, pc: int, old_pc: int, new_pc: dict[int, int], old_len: int,
-             new_len: int) -> dict:
-    """A bundle's jumps, moved with their blocks (`new_pc`: old block start ->
-    new pc). A target past the end stays the same distance past the new end."""
-    def move(t: int) -> int:
-        return new_pc[t] if t in new_pc else (new_len + t - old_len if t >= old_len else t)
-
-    flow = []
-    for slot in bundle["flow"]:
-        control = isa.BY_MACHINE[("flow", slot[0])].control
-        if control is isa.Control.JUMP:
-            slot = (slot[0], move(slot[1]))
-        elif control is isa.Control.COND_JUMP:
-            slot = (slot[0], slot[1], move(slot[2]))
-        elif control is isa.Control.COND_JUMP_REL:
-            slot = (slot[0], slot[1], move(old_pc + 1 + slot[2]) - (pc + 1))
-        flow.append(slot)
-    return {**bundle, "flow": flow}
-
-
-def split_blocks(program: Sequence[dict], pinned: Iterable[int] = ()) -> list[tuple[int, int, bool]]:
-    """[start, end) ranges of basic blocks: they start at jump targets and after
-    control flow (jumps, halt, pause); pinned bundles stand alone."""
-    pinned = set(pinned)
-    starts = {0} | {t for t in jump_targets(program) if 0 <= t < len(program)}
-    for pc, bundle in enumerate(program):
-        if pc in pinned:
-            starts.update((pc, pc + 1))
-        for slot in bundle.get("flow", ()):
-            if isa.BY_MACHINE[("flow", slot[0])].control is not None:
-                starts.add(pc + 1)
-    edges = sorted(s for s in starts if s <= len(program)) + [len(program)]
-    out = []
-    for a, b in zip(edges, edges[1:], strict=False):
-        if a < b:
-            out.append((a, b, a in pinned))
-    return out
-
-
 # ---------------------------------------------------------------- addresses
 
 CONST = ("const",)
 UNKNOWN = ("unknown",)
 
 
-def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
+def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, tuple]:
     """Words written exactly once in the whole program, in the entry block
-    (which nothing jumps back into), with a value known there (a `const`, or
-    `add` / `add_imm` of known values, as inside a block): constants everywhere
-    after it. Kernels compute their pointers this way (base + offset)."""
+    (which nothing jumps back into), with a value known there: the same value
+    in every block after it. A value is a constant (`const`, or `add` /
+    `add_imm` of known values, as inside a block) or a word loaded there plus
+    a known offset, when the loaded word is itself written only that once.
+    Kernels compute their pointers this way (a header word plus an offset), so
+    stores through them are told apart in later blocks."""
     writes: dict[int, int] = defaultdict(int)
     for bundle in program:
         for engine, slots in bundle.items():
@@ -163,14 +100,23 @@ def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, int]:
         # Every slot reads the values from before its bundle.
         for effect in [values.effect(n) for n in _bundle_nodes(program, pc, 0)]:
             values.val.update(effect)
-    return {w: v[1] for w, v in values.val.items() if v[0] == "c" and writes[w] == 1}
+    out: dict[int, tuple] = {}
+    for w, v in values.val.items():
+        if writes[w] != 1:
+            continue
+        if v[0] == "c":
+            out[w] = v
+        elif v[0] == "s" and v[1][1] != "entry" and writes[v[1][0]] == 1:
+            # A loaded root: in a later block it is that word's value at entry.
+            out[w] = ("s", (v[1][0], "entry"), v[2])
+    return out
 
 
 class _Values:
     """Abstract values of scratch words inside one block, in original order."""
 
-    def __init__(self, known: dict[int, int], restricted: set[int]) -> None:
-        self.known = known  # constants valid at block entry
+    def __init__(self, known: dict[int, tuple], restricted: set[int]) -> None:
+        self.known = known  # values valid at block entry
         self.restricted = restricted  # words named by .restrict
         self.val: dict[int, tuple] = {}
 
@@ -178,9 +124,7 @@ class _Values:
         v = self.val.get(w)
         if v is not None:
             return v
-        if w in self.known:
-            return ("c", self.known[w])
-        return ("s", (w, "entry"), 0)
+        return self.known.get(w) or ("s", (w, "entry"), 0)
 
     def effect(self, node: Node) -> dict[int, tuple]:
         """The values an op writes (computed from values before its bundle)."""
@@ -357,7 +301,7 @@ def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[Node]:
 
 
 def build_block(program: Sequence[dict], start: int, end: int, *,
-                known: dict[int, int] | None = None,
+                known: dict[int, tuple] | None = None,
                 restrict_sets: list[set[int]] | None = None) -> list[Node]:
     """The nodes of one block with their dependence edges."""
     nodes: list[Node] = []
@@ -378,9 +322,11 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
         # Reads (scratch and memory addresses) see the state before the bundle.
         addresses = {}
         for n in bundle:
+            # (a vector operand's words mostly share one writer and one reader
+            # list: each edge is made once)
+            for p in {last_writer[w] for w in n.reads if w in last_writer}:
+                _edge(nodes, p, n.index, 1)
             for w in n.reads:
-                if w in last_writer:
-                    _edge(nodes, last_writer[w], n.index, 1)
                 readers[w].append(n.index)
             if n.op.memory is not None:
                 addresses[n.index] = values.get(n.op.address_word(n.slot))
@@ -399,18 +345,25 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 memory.load_chain.fresh[region].append(n.index)
         # Then writes, in the bundle's own order (later ones win).
         for n in bundle:
+            anti: set[int] = set()
+            output: set[int] = set()
             for w in n.writes:
-                for r in readers.pop(w, ()):
-                    _edge(nodes, r, n.index, 0)
+                anti.update(readers.pop(w, ()))
                 if w in last_writer:
-                    _edge(nodes, last_writer[w], n.index, 1)
+                    output.add(last_writer[w])
                 last_writer[w] = n.index
+            for r in anti:
+                _edge(nodes, r, n.index, 0)
+            for p in output:
+                _edge(nodes, p, n.index, 1)
             if n.op.memory == "write":
                 addr = addresses[n.index]
                 region = memory.region(addr)
                 words = memory.words(addr, n.op.mem_width)
+                # Two stores that may alias can share a bundle: the later one
+                # in the bundle's order wins, as it does in program order.
                 for s in memory.conflicts(memory.stores, region, words):
-                    _edge(nodes, s, n.index, 1)
+                    _edge(nodes, s, n.index, 0)
                 for ld, lat in memory.must_follow(memory.loads, memory.load_chain,
                                                   region, words, 0):
                     _edge(nodes, ld, n.index, lat)
@@ -434,17 +387,18 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
 
 
 def blocks(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
-           pinned: Iterable[int] = ()) -> list[Block]:
+           pinned: Iterable[int] = (), flow: ControlFlow | None = None) -> list[Block]:
     """Every basic block of a kernel, with its dependence graph."""
     program = kernel.program
-    ranges = split_blocks(program, pinned)
-    entry_end = ranges[0][1] if ranges and 0 not in jump_targets(program) else 0
-    known = global_constants(program, entry_end)
+    flow = flow or ControlFlow(program)
+    entry_end = flow.entry_end
+    # (nothing to carry when the entry block is the whole program)
+    known = global_constants(program, entry_end) if entry_end < len(program) else {}
     restrict_sets = [set(s) for s in restrict]
     out = []
-    for start, end, is_pinned in ranges:
-        block_known = known if start >= entry_end else {}
-        nodes = [] if is_pinned else build_block(program, start, end, known=block_known,
-                                                 restrict_sets=restrict_sets)
-        out.append(Block(start, end, nodes, is_pinned))
+    for r in flow.blocks(pinned):
+        block_known = known if r.start >= entry_end else {}
+        nodes = [] if r.pinned else build_block(program, r.start, r.end, known=block_known,
+                                                restrict_sets=restrict_sets)
+        out.append(Block(r.start, r.end, nodes, r.pinned))
     return out

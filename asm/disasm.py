@@ -14,6 +14,7 @@ import json
 import re
 
 from . import isa
+from .cfg import ControlFlow
 from .kernel import Kernel
 
 INDENT = "    "
@@ -85,15 +86,7 @@ class Disassembler:
 
     def make_labels(self) -> dict[int, str]:
         n = len(self.k.program)
-        targets: set[int] = set()
-        for pc, bundle in enumerate(self.k.program):
-            for slot in bundle.get("flow", ()):
-                op = isa.BY_MACHINE[("flow", slot[0])]
-                for operand, value in zip(op.operands, slot[1:], strict=True):
-                    if operand.kind is K.TARGET and 0 <= value <= n:
-                        targets.add(value)
-                    elif operand.kind is K.OFFSET and 0 <= pc + 1 + value <= n:
-                        targets.add(pc + 1 + value)
+        targets = {t for t in ControlFlow(self.k.program).targets if 0 <= t <= n}
         taken: set[str] = set()
         names: dict[int, str] = {}
         for name, pc in self.k.labels.items():

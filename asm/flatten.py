@@ -10,21 +10,41 @@ from __future__ import annotations
 
 import random
 
-from .deps import blocks, retarget, unmovable
+from .cfg import ControlFlow, retarget
+from .deps import Node, blocks
 from .kernel import Kernel
-from .schedule import Cyclic, topological
+from .listsched import Cyclic
+
+
+def topological(nodes: list[Node], rng: random.Random | None = None) -> list[int]:
+    """An order of the nodes that respects every edge; with `rng`, a random one
+    among all such orders."""
+    waiting = [len(n.preds) for n in nodes]
+    ready = [n.index for n in nodes if waiting[n.index] == 0]
+    order = []
+    while ready:
+        i = ready.pop(rng.randrange(len(ready)) if rng else -1)
+        order.append(i)
+        for s in nodes[i].succs:
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                ready.append(s)
+    if len(order) != len(nodes):
+        raise Cyclic
+    return order
 
 
 def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
     """One op per bundle (debug ops too), same results; jumps re-targeted."""
     program = kernel.program
-    why = unmovable(program)
+    flow = ControlFlow(program)
+    why = flow.unmovable
     if why is not None:
         raise ValueError(f"cannot flatten: {why}")
     out: list[dict] = []
     new_pc: dict[int, int] = {}
     origin: list[int] = []
-    for block in blocks(kernel):
+    for block in blocks(kernel, flow=flow):
         new_pc[block.start] = len(out)
         try:
             if block.pinned or not block.nodes:

@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Iterable
 
 from . import isa
-from .deps import split_blocks
+from .cfg import ControlFlow
 from .kernel import Kernel
 
 
@@ -41,8 +41,11 @@ def _touched(program) -> tuple[set[int], set[int]]:
     return used, wide
 
 
-def free_words(kernel: Kernel) -> list[int]:
-    used, _ = _touched(kernel.program)
+def free_words(kernel: Kernel, used: set[int] | None = None) -> list[int]:
+    """Scratch words no op touches and no symbol names (`used`: the touched
+    ones, when already known)."""
+    if used is None:
+        used, _ = _touched(kernel.program)
     named: set[int] = set()
     for addr, (_, length) in kernel.scratch.items():
         named.update(range(addr, addr + length))
@@ -54,29 +57,33 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
     """(the renamed kernel, how many definitions moved). `words` limits renaming
     to those words (the `.temp` ones); None means any word."""
     program = kernel.program
-    _, wide = _touched(program)
+    used, wide = _touched(program)
     eligible = None if words is None else set(words)
-    pool = [(-1, w) for w in free_words(kernel)]  # (busy until bundle, word)
+    pool = [(-1, w) for w in free_words(kernel, used)]  # (busy until bundle, word)
     heapq.heapify(pool)
     out = list(program)
     moved = 0
-    for start, end, is_pinned in split_blocks(program, pinned):
-        if is_pinned:
+    for block in ControlFlow(program).blocks(pinned):
+        if block.pinned:
             continue
-        # Where each word is next defined, from each bundle on (within the block).
-        next_def: list[dict[int, int]] = [{} for _ in range(end - start + 1)]
+        start, end = block.start, block.end
+        # For each word a bundle writes, the next bundle of the block that
+        # writes it again (its value is read at most up to there).
+        next_def: dict[tuple[int, int], int] = {}
         upcoming: dict[int, int] = {}
         for pc in range(end - 1, start - 1, -1):
-            next_def[pc - start + 1] = dict(upcoming)
-            for engine, slots in program[pc].items():
-                for slot in slots:
-                    for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot):
-                        upcoming[w] = pc
+            written = [w for engine, slots in program[pc].items() for slot in slots
+                       for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot)]
+            for w in written:
+                if w in upcoming:
+                    next_def[pc, w] = upcoming[w]
+            for w in written:
+                upcoming[w] = pc
         mapping: dict[int, int] = {}
         for pc in range(start, end):
-            later = next_def[pc - start + 1]
             new_bundle: dict[str, list] = {}
             writes_here: list[tuple[str, int, int, int]] = []
+            changed = False
             for engine, slots in program[pc].items():
                 new_slots = []
                 for k, slot in enumerate(slots):
@@ -88,15 +95,16 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
                                 continue
                             if is_write:
                                 writes_here.append((engine, k, index, s[index]))
-                            else:
-                                s[index] = mapping.get(s[index], s[index])
+                            elif s[index] in mapping:
+                                s[index] = mapping[s[index]]
+                                changed = True
                     new_slots.append(s)
                 new_bundle[engine] = new_slots
             for engine, k, index, w in writes_here:  # in the bundle's own order
                 mapping.pop(w, None)
                 if w in wide or (eligible is not None and w not in eligible):
                     continue
-                dies = later.get(w)  # the value is read up to that bundle
+                dies = next_def.get((pc, w))  # the value is read up to that bundle
                 if dies is None or not pool or pool[0][0] > pc:
                     continue
                 _, fresh = heapq.heappop(pool)
@@ -104,6 +112,9 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
                 new_bundle[engine][k][index] = fresh
                 mapping[w] = fresh
                 moved += 1
-            out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
-    return Kernel(out, scratch=dict(kernel.scratch), labels=dict(kernel.labels),
-                  source=kernel.source), moved
+                changed = True
+            if changed:
+                out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
+    # Only operands changed, each to a word inside scratch: still valid.
+    return Kernel.prevalidated(out, dict(kernel.scratch), dict(kernel.labels),
+                               kernel.source), moved

@@ -1,26 +1,27 @@
 """The scheduler: packs a program's ops into as few bundles as its dependences
 and the machine's slots allow, keeping every op's meaning.
 
-Per basic block (asm/deps.py): list scheduling, cycle by cycle, on
-critical-path height, with several priority variants; each block keeps the
-best packing found, and its original packing when that is better, so the
-result never takes more cycles than the input. Debug ops ride along with
+Per basic block (asm/cfg.py, asm/deps.py): the search of asm/search.py, at an
+optimization level, over list schedules (asm/listsched.py); each block keeps
+the best packing found, or its original packing when that is no worse, so
+the result never takes more cycles than the input. Debug ops ride along with
 their data and never cost a cycle; control flow stays last in its block; jump
 targets and labels are re-resolved afterwards.
 """
 
 from __future__ import annotations
 
-import heapq
-import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import isa
-from .deps import SYNC, Block, Node, blocks, retarget, unmovable
+from .bounds import Bounds, bounds
+from .cfg import ControlFlow, retarget
+from .deps import Block, Node, blocks
 from .kernel import Kernel
-
-LIMITS = {**isa.SLOT_LIMITS, SYNC: 1 << 30}
+from .listsched import Cyclic, Graph
+from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
 
 
 @dataclass
@@ -29,8 +30,9 @@ class BlockReport:
     ops: int
     before: int  # cycles as written
     after: int  # cycles scheduled
-    bound: int  # max(resource bound, critical path)
+    bound: Bounds  # lower bounds of the block's cycles
     kept: str  # which packing won
+    passes: int = 0  # list-scheduling passes the search spent
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Schedule:
     kernel: Kernel
     blocks: list[BlockReport] = field(default_factory=list)
     note: str | None = None  # why nothing was scheduled, if so
+    level: int = DEFAULT_LEVEL
 
     @property
     def before(self) -> int:
@@ -47,211 +50,13 @@ class Schedule:
     def after(self) -> int:
         return sum(b.after for b in self.blocks)
 
-
-class Cyclic(Exception):
-    """The block's constraints form a cycle (a jump written in a bundle whose
-    other ops write what it reads): it can only stay as written."""
-
-
-def topological(nodes: list[Node], rng: random.Random | None = None) -> list[int]:
-    """An order of the nodes that respects every edge; with `rng`, a random one
-    among all such orders."""
-    waiting = [len(n.preds) for n in nodes]
-    ready = [n.index for n in nodes if waiting[n.index] == 0]
-    order = []
-    while ready:
-        i = ready.pop(rng.randrange(len(ready)) if rng else -1)
-        order.append(i)
-        for s in nodes[i].succs:
-            waiting[s] -= 1
-            if waiting[s] == 0:
-                ready.append(s)
-    if len(order) != len(nodes):
-        raise Cyclic
-    return order
-
-
-def heights(nodes: list[Node]) -> list[int]:
-    """Longest latency path from each node to the end of its block (the
-    critical-path priority); a node counts one cycle itself (debug ops none)."""
-    h = [0] * len(nodes)
-    for i in reversed(topological(nodes)):
-        n = nodes[i]
-        best = 0 if n.is_debug else 1
-        for s, lat in n.succs.items():
-            if h[s] + lat > best:
-                best = h[s] + lat
-        h[i] = best
-    return h
-
-
-def lower_bound(nodes: list[Node]) -> int:
-    count: dict[str, int] = {}
-    for n in nodes:
-        if not n.is_debug:  # (sync nodes count as debug: no slot, no cycle)
-            count[n.engine] = count.get(n.engine, 0) + 1
-    resource = max((-(-c // isa.SLOT_LIMITS[e]) for e, c in count.items()), default=0)
-    critical = max(heights(nodes), default=0)
-    return max(resource, critical)
-
-
-Priority = Callable[[list[Node], list[int]], list[tuple]]
-
-
-def _by_height(nodes: list[Node], h: list[int]) -> list[tuple]:
-    return [(-h[n.index], n.index) for n in nodes]
-
-
-def _by_height_then_fanout(nodes: list[Node], h: list[int]) -> list[tuple]:
-    return [(-h[n.index], -len(n.succs), n.index) for n in nodes]
-
-
-def _by_height_then_late_first(nodes: list[Node], h: list[int]) -> list[tuple]:
-    return [(-h[n.index], -n.index) for n in nodes]
-
-
-def _in_order(nodes: list[Node], h: list[int]) -> list[tuple]:
-    """Program order: greedy in-order issue that fills slots with whatever later
-    op is ready. When the source runs one chain after another (a kernel written
-    group by group), this lets early chains run ahead, so phases that starve
-    one engine overlap other chains' phases that feed it."""
-    return [(n.index,) for n in nodes]
-
-
-PRIORITIES: dict[str, Priority] = {
-    "height": _by_height,
-    "height+fanout": _by_height_then_fanout,
-    "height+late": _by_height_then_late_first,
-    "order": _in_order,
-}
-
-
-def distance_to(nodes: list[Node], engine: str) -> list[int]:
-    """Cycles from each node down to the nearest op of `engine` (far if none)."""
-    far = 1 << 20
-    d = [far] * len(nodes)
-    for i in reversed(topological(nodes)):
-        n = nodes[i]
-        if n.engine == engine:
-            d[i] = 0
-            continue
-        best = far
-        for s, lat in n.succs.items():
-            v = d[s] + (lat or 1)
-            if v < best:
-                best = v
-        d[i] = best
-    return d
-
-
-def feeding(engine: str) -> Priority:
-    """When two engines are both nearly saturated, height alone lets every
-    chain move in lockstep (all hashing, then all loading). Preferring the
-    ops closest to a starving engine's next op staggers them."""
-    def priority(nodes: list[Node], h: list[int]) -> list[tuple]:
-        d = distance_to(nodes, engine)
-        return [(d[n.index], -h[n.index], n.index) for n in nodes]
-    return priority
-
-
-def bottlenecks(nodes: list[Node], within: float = 0.8) -> list[str]:
-    """Engines whose ops need at least `within` of the busiest engine's cycles."""
-    need: dict[str, float] = {}
-    for n in nodes:
-        if not n.is_debug:
-            need[n.engine] = need.get(n.engine, 0) + 1 / isa.SLOT_LIMITS[n.engine]
-    top = max(need.values(), default=0)
-    return [e for e, v in need.items() if v >= within * top] if top else []
-
-
-def _following(prev: list[int], backward: bool) -> Priority:
-    """Priority from an earlier schedule, for forward-backward improvement."""
-    if backward:
-        return lambda nodes, h: [(-prev[n.index], -h[n.index], n.index) for n in nodes]
-    return lambda nodes, h: [(prev[n.index], -h[n.index], n.index) for n in nodes]
-
-
-def reversed_graph(nodes: list[Node]) -> list[Node]:
-    """The same ops with every edge turned round: scheduling it and reading the
-    cycles backwards is backward list scheduling."""
-    return [Node(x.index, x.pc, x.engine, x.slot, x.op, x.reads, x.writes,
-                 preds=dict(x.succs), succs=dict(x.preds)) for x in nodes]
-
-
-class Graph:
-    """A block's nodes with what every pass needs, computed once: heights, and
-    the reversed graph with its heights (for backward passes)."""
-
-    def __init__(self, nodes: list[Node]) -> None:
-        self.nodes = nodes
-        self.h = heights(nodes)
-        self._reverse: Graph | None = None
-
     @property
-    def reverse(self) -> Graph:
-        if self._reverse is None:
-            self._reverse = Graph(reversed_graph(self.nodes))
-        return self._reverse
+    def bound(self) -> int:
+        """The tight lower bound, summed over blocks."""
+        return sum(b.bound.tight for b in self.blocks)
 
 
-def backward_schedule(g: Graph | list[Node], priority: Priority) -> list[int]:
-    g = g if isinstance(g, Graph) else Graph(g)
-    rev = list_schedule(g.reverse, priority)
-    last = max(rev, default=0)
-    return [last - c for c in rev]
-
-
-def list_schedule(g: Graph | list[Node], priority: Priority) -> list[int]:
-    """The cycle of each node: cycle-driven list scheduling with one ready heap
-    per engine (so a full engine costs nothing to skip)."""
-    g = g if isinstance(g, Graph) else Graph(g)
-    nodes, h = g.nodes, g.h
-    n = len(nodes)
-    key = priority(nodes, h)
-    waiting = [len(x.preds) for x in nodes]
-    earliest = [0] * n
-    cycle_of = [-1] * n
-    ready: dict[str, list] = {e: [] for e in (*isa.ENGINES, SYNC)}  # (key, index)
-    pending: list[tuple[int, int]] = []  # (earliest, index)
-    for x in nodes:
-        if waiting[x.index] == 0:
-            heapq.heappush(pending, (0, x.index))
-    done = 0
-    now = 0
-    while done < n:
-        while pending and pending[0][0] <= now:
-            _, i = heapq.heappop(pending)
-            heapq.heappush(ready[nodes[i].engine], (key[i], i))
-        used = dict.fromkeys(ready, 0)
-        progressed = True
-        while progressed:
-            progressed = False
-            for engine, heap in ready.items():
-                limit = LIMITS[engine]
-                while heap and used[engine] < limit:
-                    _, i = heapq.heappop(heap)
-                    cycle_of[i] = now
-                    used[engine] += 1
-                    done += 1
-                    progressed = True
-                    for s, lat in nodes[i].succs.items():
-                        t = now + lat
-                        if t > earliest[s]:
-                            earliest[s] = t
-                        waiting[s] -= 1
-                        if waiting[s] == 0:
-                            if earliest[s] <= now:  # an anti dependence: same bundle
-                                heapq.heappush(ready[nodes[s].engine], (key[s], s))
-                            else:
-                                heapq.heappush(pending, (earliest[s], s))
-        if done < n:
-            if not any(ready.values()) and not pending:
-                raise Cyclic
-            nxt = now + 1
-            if not any(ready.values()):
-                nxt = max(nxt, pending[0][0])
-            now = nxt
-    return cycle_of
+Progress = Callable[[str], None]
 
 
 def _pack(nodes: list[Node], cycle_of: list[int]) -> list[list[Node]]:
@@ -263,79 +68,27 @@ def _pack(nodes: list[Node], cycle_of: list[int]) -> list[list[Node]]:
     return [sorted(by_cycle[c], key=lambda x: x.index) for c in sorted(by_cycle)]
 
 
-JUSTIFY_ROUNDS = 4
-
-
-def schedule_block(block: Block, program: Sequence[dict],
-                   priorities: Iterable[str] = tuple(PRIORITIES)) -> tuple[list, BlockReport]:
+def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
+                   progress: Progress | None = None, deadline: float | None = None,
+                   jobs: int = 1) -> tuple[list | None, BlockReport]:
     """(the block's new bundles as node lists, or None to keep it as written; report)."""
     before = block.original_cycles(program)
     if block.pinned or not block.nodes:
         kept = "pinned" if block.pinned else "as written"
-        return None, BlockReport(block.start, len(block.nodes), before, before, before, kept)
-    nodes = block.nodes
-    best: list[int] | None = None  # the cycle of each node in the best schedule
-    best_name, best_cost = "as written", before
-    costly = [x.index for x in nodes if not x.is_sync and not x.is_debug]
-
-    def cycles_used(cycle_of: list[int]) -> int:
-        """The cycles a schedule takes: those with an op that costs one (debug
-        ops ride free), counted without building the bundles."""
-        return len(set(map(cycle_of.__getitem__, costly)))
-    # The starts justified next: the best list schedule, and the best
-    # backward one after a forward pass (see below).
-    starts: dict[str, tuple[int, str, list[int]]] = {}
-
-    def keep(which: str, cost: int, label: str, cycles: list[int]) -> None:
-        if which not in starts or cost < starts[which][0]:
-            starts[which] = (cost, label, cycles)
+        none = Bounds(before, before, before, None)
+        return None, BlockReport(block.start, len(block.nodes), before, before, none, kept)
     try:
-        graph = Graph(nodes)
-        bound = lower_bound(nodes)
-        tries = [(name, PRIORITIES[name]) for name in priorities]
-        starving = bottlenecks(nodes)
-        if len(starving) > 1:
-            tries += [(f"feed {e}", feeding(e)) for e in starving]
-        for name, priority in tries:
-            for direction, run in (("forward", list_schedule), ("backward", backward_schedule)):
-                cycles = run(graph, priority)
-                label = f"{direction}, {name}"
-                candidates = [(cycles, label)]
-                if direction == "backward":
-                    # A backward schedule is already right-justified: one forward
-                    # pass shows where it leads, which its own length does not
-                    # (on prateek's kernel the longest start leads to the
-                    # shortest schedule).
-                    candidates.append((list_schedule(graph, _following(cycles, backward=False)),
-                                       f"{label} + justified"))
-                for i, (cyc, how) in enumerate(candidates):
-                    cost = cycles_used(cyc)
-                    keep("raw" if i == 0 else "one round", cost, how, cyc)
-                    if cost < best_cost or (best is None and cost == best_cost):
-                        best, best_name, best_cost = cyc, how, cost
-                if best_cost <= bound:
-                    break
-            if best_cost <= bound:
-                break
-        # Forward-backward improvement: justify each start right, then left,
-        # until a round gains nothing.
-        for last, label, cycles in ({id(v[2]): v for v in starts.values()}).values():
-            if best_cost <= bound:
-                break
-            for _ in range(JUSTIFY_ROUNDS):
-                cycles = backward_schedule(graph, _following(cycles, backward=True))
-                cycles = list_schedule(graph, _following(cycles, backward=False))
-                cost = cycles_used(cycles)
-                if cost < best_cost:
-                    best, best_name, best_cost = cycles, f"{label} + justified", cost
-                if cost >= last or best_cost <= bound:
-                    break  # converged: a round that gains nothing will not start to
-                last = cost
+        g = Graph.from_nodes(block.nodes)
     except Cyclic:
-        return None, BlockReport(block.start, len(block.nodes), before, before, before,
+        none = Bounds(before, before, before, None)
+        return None, BlockReport(block.start, len(block.nodes), before, before, none,
                                  "as written (cyclic constraints)")
-    return (None if best is None else _pack(nodes, best),
-            BlockReport(block.start, len(block.nodes), before, best_cost, bound, best_name))
+    bound = bounds(g)
+    found = search(g, bound.tight, before, level, seed=block.start, progress=progress,
+                   deadline=deadline, jobs=jobs)
+    bundles = None if found.cycle_of is None else _pack(block.nodes, found.cycle_of)
+    return bundles, BlockReport(block.start, len(block.nodes), before, found.cost, bound,
+                                found.how, found.passes)
 
 
 def _bundle(nodes: list[Node]) -> dict:
@@ -348,39 +101,70 @@ def _bundle(nodes: list[Node]) -> dict:
 
 
 def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
-                    pinned: Iterable[int] = (),
-                    priorities: Iterable[str] = tuple(PRIORITIES),
-                    rename_words: Iterable[int] | str | None = None) -> Schedule:
+                    pinned: Iterable[int] = (), level: int = DEFAULT_LEVEL,
+                    budget: float | None = None, jobs: int | None = None,
+                    rename_words: Iterable[int] | str | None = None,
+                    progress: Progress | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
 
-    `rename_words`: the words whose definitions may move to free scratch words
-    first (the `.temp` ones), or "all" for any word (see asm/rename.py).
+    `level`: 1, 2 or 3, as `vasm schedule -O` (asm/search.py); at 3, `budget`
+    is the seconds the whole schedule may take (DEFAULT_BUDGET) and `jobs` the
+    processes it may use (every core). `rename_words`:
+    the words whose definitions may move to free scratch words first (the
+    `.temp` ones), or "all" for any word (see asm/rename.py). `progress` is
+    called with a line of text as the search improves.
     """
-    why = unmovable(kernel.program)
+    if level not in LEVELS:
+        raise ValueError(f"optimization level {level} is not one of {sorted(LEVELS)}")
+    why = ControlFlow(kernel.program).unmovable
     if why is not None:
-        return Schedule(kernel, note=f"{why}; nothing moves")
+        return Schedule(kernel, note=f"{why}; nothing moves", level=level)
+    started = time.monotonic()
+    options = _Options(LEVELS[level], progress, jobs or workers(),
+                       started + (DEFAULT_BUDGET if budget is None else budget))
     original = kernel
     if rename_words is not None:
         from .rename import rename
         kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
                            pinned=pinned)
-    result = _schedule_blocks(kernel, restrict, pinned, tuple(priorities))
+    result = _schedule_blocks(kernel, restrict, pinned, options)
     if result.after > sum(original.cycle_cost):  # renaming can only help; never lose
-        return _schedule_blocks(original, restrict, pinned, tuple(priorities))
+        return _schedule_blocks(original, restrict, pinned, options)
     return result
 
 
-def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
+@dataclass
+class _Options:
+    level: Level
+    progress: Progress | None
+    jobs: int
+    deadline: float  # for -O3's open-ended search
+
+
+def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule:
     program = kernel.program
     new_program: list[dict] = []
     new_source: list[str | None] | None = [] if kernel.source is not None else None
     new_pc: dict[int, int] = {}  # old block start -> new pc
     origin: list[int] = []  # new pc -> an old pc (for relative jumps and sources)
     reports = []
-    for block in blocks(kernel, restrict=restrict, pinned=pinned):
+    found = blocks(kernel, restrict=restrict, pinned=pinned)
+    ops_left = sum(len(b.nodes) for b in found)
+    for i, block in enumerate(found):
         new_pc[block.start] = len(new_program)
-        bundles, report = schedule_block(block, program, priorities)
+        tell = None
+        if options.progress is not None:
+            def tell(text: str, i=i, block=block) -> None:
+                options.progress(f"block {i + 1}/{len(found)} (pc {block.start}, "
+                                 f"{len(block.nodes)} ops): {text}")
+        # Each block's share of -O3's remaining time, by its ops.
+        share = len(block.nodes) / ops_left if ops_left else 0.0
+        ops_left -= len(block.nodes)
+        now = time.monotonic()
+        deadline = now + max(0.0, options.deadline - now) * share
+        bundles, report = schedule_block(block, program, options.level, progress=tell,
+                                         deadline=deadline, jobs=options.jobs)
         reports.append(report)
         if bundles is None:
             for pc in range(block.start, block.end):
@@ -399,8 +183,9 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, priorities) -> Schedule:
         if new_source is not None:
             new_source.append(kernel.source[origin[pc]])
     labels = {name: _map_pc(pc, new_pc, origin) for name, pc in kernel.labels.items()}
-    out = Kernel(new_program, scratch=dict(kernel.scratch), labels=labels, source=new_source)
-    return Schedule(out, reports)
+    # The slots are the input's, valid already; jumps were moved to bundles.
+    out = Kernel.prevalidated(new_program, dict(kernel.scratch), labels, new_source)
+    return Schedule(out, reports, level=options.level.number)
 
 
 def _map_pc(pc: int, new_pc: dict[int, int], origin: list[int]) -> int:
@@ -440,11 +225,13 @@ def schedule(source, **options) -> Schedule:
 
 
 def report(s: Schedule) -> str:
-    """Per-engine utilization, lower bound and achieved cycles."""
+    """Cycles before and after, per-engine utilization, and per block the
+    lower bounds (asm/bounds.py) and how far the schedule is from them."""
     program = s.kernel.program
     cycles = sum(s.kernel.cycle_cost)
-    lines = [f"cycles: {s.before} as written, {s.after} scheduled "
-             f"(lower bound {sum(b.bound for b in s.blocks)})"]
+    gap = f", {s.after / s.bound:.3f}x of it" if s.bound else ""
+    lines = [f"cycles: {s.before} as written, {s.after} scheduled at -O{s.level} "
+             f"(lower bound {s.bound}{gap})"]
     if s.note:
         lines.append(f"note: {s.note}")
     lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'utilization':>13}")
@@ -455,10 +242,19 @@ def report(s: Schedule) -> str:
         if n:
             use = n / (isa.SLOT_LIMITS[e] * cycles) if cycles else 0.0
             lines.append(f"{e:<8}{n:>9}{isa.SLOT_LIMITS[e]:>7}{use:>12.1%}")
-    far = sorted((b for b in s.blocks if b.after > b.bound), key=lambda b: b.bound - b.after)
-    if far:
-        lines.append("blocks farthest from their bound (start pc, ops, before, after, bound):")
-        for b in far[:8]:
-            lines.append(f"  pc {b.start:>6}  {b.ops:>6} ops  {b.before:>7} -> {b.after:>7}"
-                         f"  bound {b.bound:>7}  ({b.kept})")
+    shown = sorted((b for b in s.blocks if b.after), key=lambda b: (b.bound.tight - b.after,
+                                                                   -b.after))[:REPORT_BLOCKS]
+    if shown:
+        lines.append(f"blocks{' (the ' + str(len(shown)) + ' farthest from their bound)' if len(shown) < len(s.blocks) else ''}:")
+        lines.append(f"  {'pc':>6} {'ops':>7} {'before':>7} {'after':>7} {'resource':>9} "
+                     f"{'critical':>9} {'tight':>7}  {'gap':>5}  kept")
+        for b in sorted(shown, key=lambda b: b.start):
+            bd = b.bound
+            why = f" ({bd.engine})" if bd.engine else " (path)"
+            lines.append(f"  {b.start:>6} {b.ops:>7} {b.before:>7} {b.after:>7} "
+                         f"{bd.resource:>9} {bd.critical:>9} {bd.tight:>7}{why:<8}"
+                         f"{b.after - bd.tight:>4}  {b.kept}")
     return "\n".join(lines)
+
+
+REPORT_BLOCKS = 8

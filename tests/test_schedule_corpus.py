@@ -1,6 +1,7 @@
 """Real kernels, flattened to one op per bundle in a random order their
 dependences allow (so the authors' packing cannot leak through program order),
-then scheduled again: still correct, and close to their authors' cycles."""
+then scheduled again at -O2: still correct, and at or under their authors'
+cycles. bench/sched_speed.py runs the same over more seeds and every level."""
 
 from __future__ import annotations
 
@@ -14,9 +15,20 @@ from asm.schedule import schedule_kernel
 from emu.checking import run_checked
 from emu.problem import Params, make_image
 
+# Packed by their authors within 1-2% of the tight bound, with every engine
+# near saturation; -O2 does not reach their counts yet (the closing notes of
+# the scheduler issue have the figures). Strict: a pass means the note is stale.
+SHORT_OF_AUTHORS = {
+    "jinminghe950+original_performance_takehome",
+    "lianghongkey+original_performance_takehome",
+    "zolotukhin+original_performance_takehome_zolotukhin",
+}
+
 
 @pytest.mark.slow
-def test_corpus_kernels_reschedule_correctly(corpus_entry):
+def test_corpus_kernels_reschedule_correctly(corpus_entry, request):
+    if request.node.callspec.id in SHORT_OF_AUTHORS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="-O2 is above the authors"))
     k = kernel_from_json(corpus_entry)
     p = corpus_entry["params"]
     mem = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 5)

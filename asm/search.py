@@ -1,0 +1,298 @@
+"""The scheduler's search for a short schedule of one block, by level.
+
+Every level starts from list schedules (asm/listsched.py) under several
+priorities, forward and backward, and improves them by justification:
+a schedule is re-scheduled right-justified (backward) in the order of its own
+cycles, then left-justified (forward) in the order of that, until a round
+gains nothing (forward-backward improvement, as in project scheduling).
+Which priority starts best differs from kernel to kernel: critical-path
+height, "feed" priorities that keep a starving engine supplied when several
+engines are near saturation, downstream work on the busy engines, or
+program order. `-O2` then spends a fixed number of passes perturbing the
+best schedule's order and justifying again (iterated local search); `-O3`
+does the same for a wall-clock budget on every core.
+
+Levels:
+- `-O1`: height, forward and backward, one justification round each.
+- `-O2` (the default): every start; the best ones justified to convergence;
+  then a fixed number of perturbation passes. Deterministic.
+- `-O3`: `-O2`, then perturbation rounds on every core until the budget
+  (seconds) runs out. The result depends on the machine's speed.
+
+The search stops early when a schedule meets the block's lower bound.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .listsched import (
+    CAPS,
+    ENGINE_NAMES,
+    Graph,
+    backward_schedule,
+    bottlenecks,
+    by_height,
+    by_work,
+    feeding,
+    following,
+    in_order,
+    list_schedule,
+)
+
+
+@dataclass(frozen=True)
+class Level:
+    number: int
+    starts: str  # "quick" or "all" (see _starts)
+    justify_best: int  # starts justified to convergence
+    justify_rounds: int  # at most, per start
+    perturb_passes: int  # list passes spent perturbing (0: none), per 10k ops
+    open_ended: bool = False  # then perturbation on every core, for a budget (-O3)
+
+
+LEVELS: dict[int, Level] = {
+    1: Level(1, "quick", 0, 1, 0),
+    2: Level(2, "all", 99, 12, 150),
+    3: Level(3, "all", 3, 20, 24, open_ended=True),
+}
+DEFAULT_LEVEL = 2
+DEFAULT_BUDGET = 30.0  # seconds, for -O3
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Found:
+    cycle_of: np.ndarray | None  # None: nothing beat the block as written
+    cost: int
+    how: str
+    passes: int = 0  # list-scheduling passes spent
+
+
+class _Search:
+    def __init__(self, g: Graph, bound: int, before: int, progress: Progress | None) -> None:
+        self.g = g
+        self.bound = bound
+        self.best = Found(None, before, "as written")
+        self.passes = 0
+        self.progress = progress
+
+    @property
+    def done(self) -> bool:
+        return self.best.cost <= self.bound
+
+    def forward(self, priority: Sequence | np.ndarray) -> np.ndarray:
+        self.passes += 1
+        return list_schedule(self.g, priority)
+
+    def backward(self, priority: Sequence | np.ndarray) -> np.ndarray:
+        self.passes += 1
+        return backward_schedule(self.g, priority)
+
+    def offer(self, cycle_of: np.ndarray, how: str) -> int:
+        cost = self.g.cost(cycle_of)
+        if cost < self.best.cost or (self.best.cycle_of is None and cost == self.best.cost):
+            self.best = Found(cycle_of, cost, how)
+            if self.progress:
+                self.progress(f"{cost} cycles ({how})")
+        return cost
+
+    def justify(self, cycle_of: np.ndarray, cost: int, how: str, rounds: int
+                ) -> tuple[np.ndarray, int]:
+        """Right-justify, then left-justify, until a round gains nothing."""
+        g = self.g
+        for _ in range(rounds):
+            if self.done:
+                break
+            right = self.backward(following(g, cycle_of, backward=True))
+            left = self.forward(following(g, right, backward=False))
+            new = self.offer(left, f"{how} + justified")
+            if new >= cost:
+                break
+            cycle_of, cost = left, new
+        return cycle_of, cost
+
+
+FEED_WITHIN = 0.5
+
+
+def _starts(g: Graph, which: str) -> list[tuple[str, Callable[[Graph], Sequence]]]:
+    """Start priorities, as functions of the graph they schedule (a backward
+    pass schedules the reversed graph, where heights are depths). "quick"
+    leaves out downstream work, the one that costs more than a pass."""
+    out: list[tuple[str, Callable[[Graph], Sequence]]] = [("height", by_height)]
+    # Feeding an engine that is busy only in some phases (the flow engine's
+    # vselects in a kernel's first rounds, say) can matter as much as feeding
+    # the busiest one, so every engine with half the busiest one's load gets
+    # a start of its own.
+    busy = bottlenecks(g, within=FEED_WITHIN)
+    if len(busy) > 1:
+        out += [(f"feed {e}", functools.partial(feeding, engine=e)) for e in busy]
+    if which == "all":
+        out.append(("work", by_work))
+    out.append(("order", in_order))
+    return out
+
+
+def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
+           progress: Progress | None = None, deadline: float | None = None,
+           jobs: int = 1) -> Found:
+    """The shortest schedule of a block found at `level` (`before`: its cycles
+    as written, which a schedule must beat to be used). `deadline` (a
+    `time.monotonic()` value) and `jobs`: until when the level's open-ended
+    search may run (-O3), on how many processes."""
+    s = _Search(g, bound, before, progress)
+    # (cost after one justification round, label, cycles) of every start
+    tried: list[tuple[int, str, np.ndarray]] = []
+    for name, priority in _starts(g, level.starts):
+        for direction in ("forward", "backward"):
+            if s.done:
+                break
+            label = f"{direction}, {name}"
+            if direction == "forward":
+                cycle_of = s.forward(priority(g))
+            else:
+                cycle_of = s.backward(priority(g.reverse))
+            cost = s.offer(cycle_of, label)
+            # Where a start leads after one round matters more than its own
+            # length (on prateek's kernel the longest start leads to the
+            # shortest schedule).
+            cycle_of, cost = s.justify(cycle_of, cost, label, 1)
+            tried.append((cost, label, cycle_of))
+    tried.sort(key=lambda t: t[0])
+    for cost, label, cycle_of in tried[:level.justify_best]:
+        s.justify(cycle_of, cost, label, level.justify_rounds)
+    if s.best.cycle_of is not None and not s.done:
+        passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
+        _perturb(s, np.random.default_rng(seed), passes=passes, rounds=level.justify_rounds)
+        if level.open_ended and deadline is not None:
+            _islands(s, seed, level.justify_rounds, deadline, jobs)
+    s.best.passes = s.passes
+    return s.best
+
+
+def _islands(s: _Search, seed: int, rounds: int, deadline: float, jobs: int) -> None:
+    """Perturbation search on `jobs` processes until `deadline`, in legs: each
+    leg every process starts from the best schedule so far, with a seed of
+    its own."""
+    leg = max(LEG_SECONDS, (deadline - time.monotonic()) / 8)
+    if multiprocessing.current_process().daemon:
+        jobs = 1  # a pool's own worker cannot start processes
+    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
+    try:
+        number = 0
+        while not s.done and time.monotonic() < deadline - 0.05:
+            until = min(deadline, time.monotonic() + leg)
+            tasks = [(s.g, s.bound, s.best, seed + 7919 * (number * jobs + k), rounds, until)
+                     for k in range(jobs)]
+            number += 1
+            results = pool.map(_island, tasks) if pool else [_island(tasks[0])]
+            for found in results:
+                s.passes += found.passes
+                if found.cost < s.best.cost:
+                    s.best = Found(found.cycle_of, found.cost, "blamed (-O3)")
+                    if s.progress:
+                        s.progress(f"{found.cost} cycles ({s.best.how})")
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+LEG_SECONDS = 2.0
+
+
+def _island(task: tuple) -> Found:
+    """One process's leg of the -O3 search (a top-level function, so that a
+    worker process can run it)."""
+    g, bound, best, seed, rounds, until = task
+    s = _Search(g, bound, best.cost + 1, None)
+    s.best = best
+    _perturb(s, np.random.default_rng(seed), passes=None, rounds=rounds, deadline=until)
+    return Found(s.best.cycle_of, s.best.cost, s.best.how, s.passes)
+
+
+def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds: int,
+             deadline: float | None = None) -> None:
+    """Iterated local search: the best schedule's order, with the ops blamed
+    for its idle slots (see `blame`) moved earlier, scheduled and justified;
+    kept when no worse, so that plateaus are crossed."""
+    g = s.g
+    tie = g.height_array / (g.n + 1)
+    busy = bottlenecks(g)
+    start = s.passes
+    current = s.best.cycle_of
+    stale = 0  # tries since the best improved
+    while not s.done:
+        if passes is not None and (s.passes - start >= passes or stale >= STALE):
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        before = s.best.cost
+        key = current - blame(g, current, busy) + NOISE * rng.random(g.n) - tie
+        cycle_of = s.forward(key)
+        cost = s.offer(cycle_of, "blamed")
+        cycle_of, cost = s.justify(cycle_of, cost, "blamed", rounds)
+        if cost <= s.best.cost:
+            current = cycle_of
+        stale = 0 if s.best.cost < before else stale + 1
+
+
+NOISE = 0.5  # cycles: breaks ties among ops blamed alike
+STALE = 12  # a fixed budget of passes also ends after this many tries without a gain
+
+
+def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
+    """Why a schedule misses its bound, as a weight per op to move earlier.
+
+    For each idle slot of a busy engine before that engine's last op: the op
+    of that engine that became ready soonest after it, and the chain of
+    predecessors that held it back (each one's latest predecessor), back to
+    the first op on it that waited for a slot, which is where the time was
+    lost. Every op of the chain gets the idle slots' weight."""
+    n = g.n
+    c = cycle_of.astype(np.int64)
+    _, targets, lats, engine, _ = g.flat
+    arrive = c[g.sources] + lats  # when each edge lets its successor go
+    ready_at = np.zeros(n, dtype=np.int64)
+    np.maximum.at(ready_at, targets, arrive)
+    latest = np.full(n, -1, dtype=np.int64)  # the predecessor that held each op back
+    holds = arrive == ready_at[targets]
+    latest[targets[holds]] = g.sources[holds]
+    waited = c > ready_at
+    entering = np.zeros(n)  # idle slots each op could have filled, had it been ready
+    for name in engines:
+        e = ENGINE_NAMES.index(name)
+        ops = np.flatnonzero(engine == e)
+        if not len(ops):
+            continue
+        used = np.bincount(c[ops])
+        idle = np.flatnonzero(used[:c[ops].max()] < CAPS[e])
+        soonest = ops[np.lexsort((c[ops], ready_at[ops]))]
+        j = np.searchsorted(ready_at[soonest], idle, side="right")
+        some = j < len(soonest)
+        np.add.at(entering, soonest[j[some]], CAPS[e] - used[idle[some]])
+    out = np.zeros(n)
+    carried = entering
+    latest_of, waited_of = latest.tolist(), waited.tolist()
+    for y in reversed(g.order):  # successors before predecessors
+        w = carried[y]
+        if w:
+            u = latest_of[y]
+            if u >= 0:
+                out[u] += w
+                if not waited_of[u]:
+                    carried[u] += w
+    return out
+
+
+def workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)

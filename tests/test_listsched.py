@@ -1,0 +1,59 @@
+"""The list-scheduling pass: the compiled one and the Python one agree, and a
+schedule keeps every edge and slot limit."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asm import listsched
+from asm.listsched import CAPS, Cyclic, Graph, backward_schedule, list_schedule
+
+
+@st.composite
+def graphs(draw, max_ops: int = 60):
+    """Random DAGs: edges go from lower to higher op numbers, latency 0 or 1."""
+    n = draw(st.integers(0, max_ops))
+    engines = draw(st.lists(st.integers(0, len(CAPS) - 1), min_size=n, max_size=n))
+    succ = []
+    for i in range(n):
+        later = st.integers(i + 1, n - 1) if i + 1 < n else st.nothing()
+        targets = draw(st.lists(later, max_size=4, unique=True)) if i + 1 < n else []
+        succ.append(tuple((t, draw(st.integers(0, 1))) for t in targets))
+    return Graph(succ, engines)
+
+
+def _priority(draw_list, n):
+    return draw_list[:n] + [0] * (n - len(draw_list))
+
+
+def respects(g: Graph, cycle_of: list[int]) -> bool:
+    edges = all(cycle_of[s] >= cycle_of[i] + lat for i in range(g.n) for s, lat in g.succ[i])
+    per: dict[tuple[int, int], int] = {}
+    for i in range(g.n):
+        key = (cycle_of[i], g.engine[i])
+        per[key] = per.get(key, 0) + 1
+    return edges and all(c <= CAPS[e] for (_, e), c in per.items())
+
+
+@pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
+@settings(deadline=None, max_examples=300)
+@given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
+def test_compiled_pass_gives_the_python_pass_cycles(g, values):
+    priority = _priority(values, g.n)
+    assert list_schedule(g, priority).tolist() == list_schedule(g, priority, native=False).tolist()
+
+
+@settings(deadline=None, max_examples=300)
+@given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
+def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
+    priority = _priority(values, g.n)
+    for cycle_of in (list_schedule(g, priority), list_schedule(g, priority, native=False),
+                     backward_schedule(g, priority)):
+        assert respects(g, cycle_of)
+
+
+def test_a_cyclic_graph_is_refused():
+    with pytest.raises(Cyclic):
+        Graph([((1, 1),), ((0, 1),)], [0, 0])
