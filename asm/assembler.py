@@ -12,9 +12,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import AssemblyError, Diagnostic, ToolchainError
+from .errors import AssemblyError, Diagnostic, Location, Note, ToolchainError
 from .expand import Expansion, expand, file_lines
 from .gcpause import gc_paused
+from .hints import kernel_image_instead, with_comment_notes
 from .ir import Module
 from .kernel import Kernel
 from .layout import layout
@@ -49,14 +50,22 @@ def _read_source(source: str | os.PathLike, filename: str | None,
             isinstance(source, str) and "\n" not in source and source.endswith(".vasm")):
         path = os.fspath(source)
         try:
-            return sources.read(path), path
+            text = sources.read(path)
         except FileNotFoundError:
             raise AssemblyError([Diagnostic(f"cannot read {path}: no such file")]) from None
         except (OSError, UnicodeDecodeError) as e:
             raise AssemblyError([Diagnostic(f"cannot read {path}: {e}")]) from None
-    name = filename or "<input>"
-    sources.add(name, source)
-    return source, name
+        name = path
+    else:
+        name = filename or "<input>"
+        text = source
+        sources.add(name, source)
+    if kernel_image_instead(text):
+        raise AssemblyError([Diagnostic(
+            "this is a kernel image (JSON), not .vasm source", location=Location(name),
+            notes=(Note(f"'vasm disasm {name}' turns it into source; 'vemu run {name}' "
+                        "runs it as it is"),))])
+    return text, name
 
 
 def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
@@ -70,7 +79,7 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
     """
     with gc_paused():  # millions of small acyclic objects; see gcpause.py
         result = _assemble_full(source, filename, defines, include_paths)
-        result.diagnostics = _tidy(result.diagnostics)
+        result.diagnostics = tidy_diagnostics(result.diagnostics, result.sources)
         if not keep_ir:
             result.module = result.expansion = None
         return result
@@ -133,7 +142,7 @@ def assemble_module(source: str | os.PathLike, *, filename: str | None = None,
         module, diags = result.module, result.diagnostics
         if module is not None:
             check_module(module, diags)
-        result.diagnostics = _tidy(diags)
+        result.diagnostics = tidy_diagnostics(diags, result.sources)
         if result.errors:
             result.module = None
         return result
@@ -162,15 +171,18 @@ def check_module(module: Module, diags: list[ToolchainError]) -> None:
         resolve(module, addresses, diags, partial=True)
 
 
-def _tidy(diagnostics: list[ToolchainError]) -> list[ToolchainError]:
+def tidy_diagnostics(diagnostics: list[ToolchainError], sources: Sources | None = None
+          ) -> list[ToolchainError]:
     """In source order, each distinct diagnostic once (a mistake inside a loop,
-    or in a macro called from many places, is one mistake)."""
+    or in a macro called from many places, is one mistake), with notes for
+    comments written the way other languages write them."""
     first: dict[tuple, ToolchainError] = {}
     for d in diagnostics:
         # Not the notes: a mistake in a macro body reached through many call
         # chains (a recursion) is one mistake, shown with its first chain.
         first.setdefault((d.message, d.location, d.severity), d)
-    return sorted(first.values(), key=_position)
+    tidy = sorted(first.values(), key=_position)
+    return with_comment_notes(tidy, sources.line) if sources is not None else tidy
 
 
 def _position(d: ToolchainError) -> tuple:

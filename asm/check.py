@@ -11,7 +11,6 @@ and the source line when the kernel has a source map.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from . import isa
@@ -22,18 +21,36 @@ from .kernel import Kernel, check_header, read_kernel_data, walk_bundle
 K = isa.Kind
 
 
-def _where(source: Sequence[str | None] | None, pc: int) -> Location | None:
-    if source is None or not 0 <= pc < len(source) or not source[pc]:
-        return None
-    return Location.parse(source[pc])
-
-
 class _Checker:
-    def __init__(self, program: list, scratch: dict, source) -> None:
+    def __init__(self, program: list, scratch: dict, source, op_source=None,
+                 scheduled: int | None = None) -> None:
         self.program = program
         self.scratch = scratch
         self.source = source
+        self.op_source = op_source
+        self.scheduled = scheduled
         self.out: list[Diagnostic] = []
+
+    def where(self, pc: int, engine: str | None, slot: int | None) -> Location | None:
+        """The op's own source line when the kernel has one, else its bundle's."""
+        text = None
+        try:
+            ops = self.op_source[pc] if self.op_source is not None else None
+            if ops is not None and engine is not None and slot is not None:
+                bundle = self.program[pc]
+                before = 0
+                for e, slots in bundle.items():
+                    if e == engine:
+                        text = ops[before + slot]
+                        break
+                    before += len(slots)
+        except (IndexError, TypeError, AttributeError):
+            text = None  # a malformed op source map: the bundle's line will do
+        if not isinstance(text, str):
+            source = self.source
+            if isinstance(source, list) and 0 <= pc < len(source):
+                text = source[pc]
+        return Location.parse(text) if isinstance(text, str) and text else None
 
     def report(self, severity: str, message: str, pc: int | None = None,
                engine: str | None = None, slot: int | None = None, notes=()) -> None:
@@ -41,7 +58,7 @@ class _Checker:
             f"bundle {pc}" if pc is not None else None,
             f"{engine} slot {slot}" if engine is not None and slot is not None else engine,
         ) if p)
-        loc = _where(self.source, pc) if pc is not None else None
+        loc = self.where(pc, engine, slot) if pc is not None else None
         text = f"{place}: {message}" if place else message
         self.out.append(Diagnostic(text, location=loc, notes=tuple(notes), severity=severity))
 
@@ -85,6 +102,8 @@ class _Checker:
                     winner = who[-1]
                     self.report("warning", f"{len(who)} slots write scratch {self.name(w)}; "
                                 f"the last, {winner[0]} slot {winner[1]}, wins", pc)
+            if self.scheduled is not None:
+                continue  # the scheduler reads old values on purpose
             for engine, i, s, op in slots:
                 clash = [w for w in op.reads(s) if w in writers
                          and any(x != (engine, i) for x in writers[w])]
@@ -179,7 +198,8 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
     if hasattr(kernel, "kernel") and hasattr(kernel, "diagnostics"):  # an Assembly
         kernel = kernel.kernel
     if isinstance(kernel, Kernel):
-        return _Checker(kernel.program, kernel.scratch, kernel.source).run()
+        return _Checker(kernel.program, kernel.scratch, kernel.source, kernel.op_source,
+                        kernel.scheduled).run()
     data = kernel
     if isinstance(data, dict):
         if "format" in data:
@@ -191,11 +211,13 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
         scratch = data.get("scratch", data.get("scratch_map", {})) or {}
         scratch = {int(a): tuple(v) for a, v in scratch.items()}
         source = data.get("source")
+        op_source, scheduled = data.get("op_source"), data.get("scheduled")
     else:
-        program, scratch, source = data, {}, None
+        program, scratch, source, op_source, scheduled = data, {}, None, None, None
     if not isinstance(program, list):
         return [Diagnostic("a program is a list of bundles")]
-    return _Checker(program, scratch, source).run()
+    return _Checker(program, scratch, source, op_source,
+                    scheduled if type(scheduled) is int else None).run()
 
 
 def check_file(path: str) -> list[Diagnostic]:

@@ -12,7 +12,7 @@ import click
 
 from .diagnostics import render, render_all
 from .errors import ToolchainError
-from .fileio import write_text_atomic
+from .fileio import write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
 
 if TYPE_CHECKING:
@@ -155,12 +155,10 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
 
 
 def _write(path: str, text: str) -> None:
-    """Write an output file ('-' for stdout); an unwritable one ends the command."""
-    if path == "-":
-        click.echo(text, nl=False)
-        return
+    """Write an output file (asm/fileio.py: '-' is stdout, devices and FIFOs
+    are written in place, links followed); an unwritable one ends the command."""
     try:
-        write_text_atomic(path, text)
+        write_output(path, text)
     except ToolchainError as e:
         _fail(e)
 
@@ -190,10 +188,12 @@ def main() -> None:
 @click.option("-c", "compile_only", is_flag=True,
               help="Write a relocatable object (.vo) per SRC for 'vasm link' instead.")
 @assemble_options
-@click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Also write a listing: bundle index, encoded slots, source, macro chain.")
-@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Link (even one SRC) and write the link map to FILE.")
+@click.option("--listing", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Also write a listing: bundle index, encoded slots, source, macro chain "
+                   "('-': stdout).")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Link (even one SRC) and write the link map to FILE "
+              "('-': stdout).")
 @build_options("Pack the ops into bundles with the scheduler (see 'vasm schedule').")
 def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: bool,
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
@@ -289,12 +289,14 @@ def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str 
 @main.command("link")
 @click.argument("inputs", metavar="OBJ...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
-@click.option("-o", "output", required=True, metavar="OUT", help="Kernel image to write.")
-@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write the link map (modules, code and scratch layout, globals) to FILE.")
+@click.option("-o", "output", required=True, metavar="OUT",
+              help="Kernel image to write ('-': stdout).")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Write the link map (modules, code and scratch layout, "
+              "globals) to FILE ('-': stdout).")
 @assemble_options
-@click.option("--listing", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Also write a listing of the linked code.")
+@click.option("--listing", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Also write a listing of the linked code ('-': stdout).")
 @build_options("Schedule the whole linked program (blocks may span modules).")
 def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
@@ -312,7 +314,8 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
 @main.command("schedule")
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.option("-o", "output", required=True, metavar="OUT",
-              help="OUT.vk.json for a kernel image, OUT.vasm for source.")
+              help="OUT.vk.json for a kernel image, OUT.vasm for source; '-' writes "
+                   "source to stdout when SRC is source, else an image.")
 @assemble_options
 @schedule_options
 @click.option("--rename", is_flag=True,
@@ -330,7 +333,8 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
     else:
         source = load_any(src)
     s = ScheduleSettings(level, budget, jobs, quiet, report).run(source, **options)
-    _write(output, disassemble(s.kernel) if output.endswith(".vasm") else dumps_kernel(s.kernel))
+    as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
+    _write(output, disassemble(s.kernel) if as_source else dumps_kernel(s.kernel))
 
 
 @main.command("check")
@@ -367,10 +371,15 @@ def disasm_cmd(kernel: str, output: str) -> None:
 @main.command("fmt")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--check", is_flag=True, help="Only report files that are not formatted; exit 1.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print a unified diff of what formatting would change (with --check, "
+                   "or alone); nothing is written.")
 @click.option("-i", "in_place", is_flag=True, help="Rewrite the files in place.")
-def fmt_cmd(files: tuple[str, ...], check: bool, in_place: bool) -> None:
+def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool) -> None:
     """Lay out .vasm sources canonically (comments, directives and macros kept)."""
     from .fmt import format_source
+    if show_diff and in_place:
+        raise click.UsageError("--diff shows what -i would write; give one of them")
     bad = False
     for name in files:
         try:
@@ -384,14 +393,20 @@ def fmt_cmd(files: tuple[str, ...], check: bool, in_place: bool) -> None:
             click.echo(render(e), err=True)
             bad = True
             continue
-        if check:
+        if check or show_diff:
             if new != text:
-                click.echo(f"{name}: not formatted", err=True)
-                bad = True
+                if check:
+                    click.echo(f"{name}: not formatted", err=True)
+                    bad = True
+                if show_diff:
+                    import difflib
+                    click.echo("".join(difflib.unified_diff(
+                        text.splitlines(keepends=True), new.splitlines(keepends=True),
+                        f"{name}", f"{name} (formatted)")), nl=False)
         elif in_place:
             if new != text:
                 try:
-                    write_text_atomic(name, new)
+                    write_output(name, new)
                 except ToolchainError as e:
                     click.echo(render(e), err=True)
                     bad = True

@@ -42,6 +42,7 @@ class Node:
 
     index: int  # position in the block, original order
     pc: int  # the original bundle
+    at: int  # position among the original bundle's slots (engines in order, then slots)
     engine: str
     slot: tuple
     op: isa.Op
@@ -197,7 +198,7 @@ class _SyncChain:
 
     def _make(self, region: tuple) -> None:
         nodes = self.nodes
-        s = Node(len(nodes), nodes[-1].pc if nodes else 0, SYNC, (SYNC,), SYNC_OP, (), ())
+        s = Node(len(nodes), nodes[-1].pc if nodes else 0, -1, SYNC, (SYNC,), SYNC_OP, (), ())
         nodes.append(s)
         if region in self.sync:
             _edge(nodes, self.sync[region], s.index, 0)
@@ -295,7 +296,7 @@ def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[Node]:
         for slot in slots:
             op = isa.BY_MACHINE[(engine, slot[0])]
             reads, writes = op.scratch_words(slot)
-            out.append(Node(first + len(out), pc, engine, slot, op, tuple(reads),
+            out.append(Node(first + len(out), pc, len(out), engine, slot, op, tuple(reads),
                             tuple(writes)))
     return out
 

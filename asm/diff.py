@@ -16,9 +16,10 @@ from .disasm import INDENT, Disassembler
 from .kernel import Kernel, bundle_cost
 
 
-def bundle_lines(kernel: Kernel) -> list[tuple[str, ...]]:
-    """Each bundle as its op lines (engines with no slots as `.empty`)."""
-    d = Disassembler(kernel)
+def bundle_lines(kernel: Kernel, *, as_copied: bool = False) -> list[tuple[str, ...]]:
+    """Each bundle as its op lines (engines with no slots as `.empty`); with
+    `as_copied`, words the scheduler renamed read as the words they copy."""
+    d = Disassembler(kernel, as_copied=as_copied)
     out = []
     for pc, bundle in enumerate(kernel.program):
         lines = []
@@ -52,8 +53,11 @@ def summary(a: Kernel, b: Kernel) -> list[str]:
 
 def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
                  context: int = 2) -> tuple[str, bool]:
-    """(the diff text, whether the programs differ)."""
-    la, lb = bundle_lines(a), bundle_lines(b)
+    """(the diff text, whether the programs differ). Words the scheduler
+    renamed compare as the words they copy, so a rescheduled kernel shows
+    moves, not renaming; they are shown by their own names."""
+    la, lb = bundle_lines(a, as_copied=True), bundle_lines(b, as_copied=True)
+    shown_a, shown_b = bundle_lines(a), bundle_lines(b)  # what each op reads as
     matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
     opcodes = matcher.get_opcodes()
     changed = any(tag != "equal" for tag, *_ in opcodes)
@@ -76,18 +80,19 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
     for pa, pb in pairs:
         ops_a = la[pa] if pa is not None else ()
         ops_b = lb[pb] if pb is not None else ()
-        rows: list[tuple[str, str]] = []
+        rows: list[tuple[str, str, str]] = []  # (sign, op compared, op shown)
         if ops_a != ops_b:
             m = difflib.SequenceMatcher(None, ops_a, ops_b, autojunk=False)
             for tag, i1, i2, j1, j2 in m.get_opcodes():
                 if tag == "equal":
-                    rows.extend((" ", x) for x in ops_a[i1:i2])
+                    rows.extend((" ", x, shown_a[pa][i]) for i, x in
+                                enumerate(ops_a[i1:i2], i1))
                     continue
-                for x in ops_a[i1:i2]:
-                    rows.append(("-", x))
+                for i, x in enumerate(ops_a[i1:i2], i1):
+                    rows.append(("-", x, shown_a[pa][i]))
                     removed[x].append(pa)
-                for x in ops_b[j1:j2]:
-                    rows.append(("+", x))
+                for j, x in enumerate(ops_b[j1:j2], j1):
+                    rows.append(("+", x, shown_b[pb][j]))
                     added[x].append(pb)
         per_pair.append(rows)
 
@@ -108,14 +113,14 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
         if start > shown_until + 1 or shown_until < 0:
             out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
         for k in range(start, idx):
-            _equal(out, pairs[k], la)
+            _equal(out, pairs[k], shown_a)
         _changed(out, pa, pb, rows, moved_to, moved_from)
         # trailing context
         end = idx
         for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
             if per_pair[k] or (pairs[k][0] is None) != (pairs[k][1] is None):
                 break
-            _equal(out, pairs[k], la)
+            _equal(out, pairs[k], shown_a)
             end = k
         shown_until = end
     out.append("")
@@ -142,12 +147,12 @@ def _changed(out, pa, pb, rows, moved_to, moved_from) -> None:
     # An op that moved is shown once at each end, naming the other end.
     ends = {"-": ("<", moved_to, pa, "to"), "+": (">", moved_from, pb, "from")}
     seen: Counter = Counter()
-    for sign, text in rows:
+    for sign, text, shown in rows:
         mark, moved, pc, word = ends.get(sign, (None, {}, None, ""))
         others = moved.get((text, pc), ())
         k = seen[(sign, text)]
         seen[(sign, text)] += 1
         if k < len(others):
-            out.append(f"{mark}{INDENT}{text}    # moved {word} bundle {others[k]}")
+            out.append(f"{mark}{INDENT}{shown}    # moved {word} bundle {others[k]}")
             continue
-        out.append(f"{sign}{INDENT}{text}")
+        out.append(f"{sign}{INDENT}{shown}")

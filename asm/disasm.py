@@ -58,9 +58,13 @@ def string_text(s: str) -> str:
 
 
 class Disassembler:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, *, as_copied: bool = False) -> None:
+        """`as_copied`: name each word the scheduler's renaming made after the
+        word it copies (to compare kernels by meaning, `vasm diff`)."""
         self.k = kernel
+        self.copied = kernel.renamed if as_copied else {}
         self.lines: list[str] = []
+        self.under_label = ""  # the indent of code: one level once a label was seen
         self.symbol_at: list[tuple[str, int, int] | None] = [None] * isa.SCRATCH_SIZE
         self.declare_symbols()
         self.label_at = self.make_labels()
@@ -97,6 +101,7 @@ class Disassembler:
         return names
 
     def scratch(self, a: int, width: int) -> str:
+        a = self.copied.get(a, a)
         if 0 <= a < isa.SCRATCH_SIZE:
             s = self.symbol_at[a]
             if s is not None and a + width <= s[2]:
@@ -130,32 +135,35 @@ class Disassembler:
         return op_line(op.mnemonic, self.operands(op, slot, pc))
 
     def bundle(self, pc: int, bundle: dict) -> None:
-        out = self.lines
         label = self.label_at.get(pc)
         if label is not None:
-            out.append(f"{label}:")
+            self.lines.append(f"{label}:")
+            self.under_label = INDENT  # code after the first label indents under it
+        at = self.under_label
+        out = self.lines
         engines = list(bundle.items())
         if len(engines) == 1 and len(engines[0][1]) == 1:
             engine, (slot,) = engines[0]
-            out.append(self.slot_line(engine, slot, pc))
+            out.append(at + self.slot_line(engine, slot, pc))
             return
         if engines == [(isa.ENGINES[0], [])]:
-            out.append("{ }")
+            out.append(at + "{ }")
             return
-        out.append("{")
+        out.append(at + "{")
+        inner = at + INDENT
         empties: list[str] = []
         for engine, slots in engines:
             if not slots:
                 empties.append(engine)
                 continue
             if empties:
-                out.append(f"{INDENT}.empty {', '.join(empties)}")
+                out.append(f"{inner}.empty {', '.join(empties)}")
                 empties = []
             for slot in slots:
-                out.append(INDENT + self.slot_line(engine, slot, pc))
+                out.append(inner + self.slot_line(engine, slot, pc))
         if empties or not engines:
-            out.append(f"{INDENT}.empty {', '.join(empties)}".rstrip())
-        out.append("}")
+            out.append(f"{inner}.empty {', '.join(empties)}".rstrip())
+        out.append(at + "}")
 
     def run(self) -> str:
         if self.lines:

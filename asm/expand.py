@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from . import isa
 from .errors import Diagnostic, Note, ToolchainError
 from .expr import ExprError, Value, fold, names
+from .hints import still_substituted_message
 from .source import Sources, Src
 from .syntax import (
     Assign,
@@ -230,8 +231,7 @@ class Expander:
         if line.label is not None:
             label = line.label
             if "{" in label.id:
-                self.error(src, f"'{label.id}' still holds a substitution: no macro "
-                           "argument or loop variable of that name is in scope", label)
+                self.error(src, still_substituted_message(label.id), label)
             items.append(Item("label", label, src, label.pos))
         if line.open is not None:
             items.append(Item("open", None, src, line.open))

@@ -1,26 +1,73 @@
-"""Writing output files so that a failure never leaves one half-written."""
+"""Writing output files so that a failure never leaves one half-written, and
+nothing that is not a regular file is ever replaced.
+
+- a regular file (or a new path) is written through a temporary file in the
+  same folder, then renamed over it: readers see the old file or the new one;
+- a symbolic link is followed: its target gets the same treatment, in the
+  target's own folder, and the link stays a link;
+- an existing path that is not a regular file (`/dev/null`, a terminal, a
+  FIFO) is opened and written in place, as a shell redirection would;
+- `-` is standard output (`write_output`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from .errors import Location, OutputError
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder, then rename.
+def write_output(path: str | os.PathLike, text: str, *, stdout: TextIO | None = None) -> None:
+    """Write `text` where an output option points: `-` is standard output,
+    anything else goes through `write_text_atomic`."""
+    if os.fspath(path) == "-":
+        out = stdout or sys.stdout
+        out.write(text)
+        out.flush()
+        return
+    write_text_atomic(path, text)
 
-    Raises OutputError when the file cannot be written; nothing is left behind.
-    """
-    target = Path(path)
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` (see the module's rules for links and special
+    files). Raises OutputError when it cannot be written; nothing is left
+    behind."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise _cannot_write(Path(path), e) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError("cannot write: it is a directory", location=Location(str(path)))
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_in_place(target, text, Path(path))
+        return
+    _replace(target, text, Path(path))
+
+
+def _write_in_place(target: Path, text: str, shown: Path) -> None:
+    """A device or FIFO: open it and write (renaming over it would replace it)."""
+    try:
+        with open(target, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+    except OSError as e:
+        raise _cannot_write(shown, e) from None
+
+
+def _replace(target: Path, text: str, shown: Path) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise _cannot_write(target, e) from None
+        raise _cannot_write(shown, e) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
@@ -30,7 +77,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise _cannot_write(target, e) from None
+            raise _cannot_write(shown, e) from None
         raise
 
 

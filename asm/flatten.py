@@ -44,6 +44,7 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
     out: list[dict] = []
     new_pc: dict[int, int] = {}
     origin: list[int] = []
+    where: dict[int, str | None] = {}  # the source of each flattened op
     for block in blocks(kernel, flow=flow):
         new_pc[block.start] = len(out)
         try:
@@ -66,8 +67,15 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
                 continue
             out.append({n.engine: [n.slot]})
             origin.append(n.pc)
+            where[len(out) - 1] = kernel.op_sources(n.pc)[n.at]
     new_pc[len(program)] = len(out)
     for pc, bundle in enumerate(out):
         if "flow" in bundle:
             out[pc] = retarget(bundle, pc, origin[pc], new_pc, len(program), len(out))
-    return Kernel(out, scratch=dict(kernel.scratch))
+    source = op_source = None
+    if kernel.source is not None:
+        source = [where.get(pc, kernel.source[o]) for pc, o in enumerate(origin)]
+        op_source = [None if pc in where else kernel.op_source and kernel.op_source[o]
+                     for pc, o in enumerate(origin)]
+    return Kernel(out, scratch=dict(kernel.scratch), source=source, op_source=op_source,
+                  renamed=dict(kernel.renamed))

@@ -3,10 +3,11 @@
 Token-level: each line is checked by the grammar and re-spaced from its
 tokens, so comments, directives, macros and substitutions stay as written;
 only whitespace and line breaks change. Canonical layout (the same the
-disassembler prints): labels on their own line, one op per line, four spaces
-per level of `{ }` and of block directives (`.macro`, `.rept`, `.for`, `.if`,
-`.pin`), mnemonics padded to one column, `, ` between operands, spaces around
-binary operators, at most one blank line in a row.
+disassembler prints): labels on their own line with the code after them
+indented one level (as every example in the docs is), one op per line, four
+spaces per level of `{ }` and of block directives (`.macro`, `.rept`, `.for`,
+`.if`, `.pin`), mnemonics padded to one column, `, ` between operands, spaces
+around binary operators, at most one blank line in a row.
 """
 
 from __future__ import annotations
@@ -104,12 +105,15 @@ def format_source(text: str, *, filename: str | None = None) -> str:
     depth = 0  # block directives
     brace = 0  # 1 inside { }
     blank = False
+    labelled: set[int] = set()  # block depths where a label has been: code under it indents
 
-    def emit(line: str, level: int) -> None:
+    def emit(line: str, level: int, *, label: bool = False) -> None:
         nonlocal blank
         if blank and out:
             out.append("")
         blank = False
+        if not label and any(d <= depth for d in labelled):
+            level += 1
         out.append((INDENT * max(level, 0) + line).rstrip())
 
     for raw in raw_lines:
@@ -125,7 +129,9 @@ def format_source(text: str, *, filename: str | None = None) -> str:
             continue
         first_at = len(out)
         if tokens[0].type == "LABEL":
-            emit(tokens[0].value, depth)
+            emit(tokens[0].value, depth + (1 if any(d < depth for d in labelled) else 0),
+                 label=True)
+            labelled.add(depth)
             tokens = tokens[1:]
         opens = bool(tokens) and tokens[0].type == "LBRACE"
         closes = bool(tokens) and tokens[-1].type == "RBRACE"
@@ -143,6 +149,7 @@ def format_source(text: str, *, filename: str | None = None) -> str:
             elif stmts:
                 name = stmts[0][0].value
                 if name in CLOSERS or name in MIDDLES:
+                    labelled.discard(depth)  # a label inside the block ends with it
                     depth -= 1
                 emit(" ; ".join(_stmt(s) for s in stmts), depth)
                 if name in OPENERS or name in MIDDLES:

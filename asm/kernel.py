@@ -49,6 +49,14 @@ class Kernel:
     scratch: dict[int, tuple[str, int]] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
     source: list[str | None] | None = None
+    # Per bundle, the source position of each op in the bundle's slot order
+    # (engines in order, then slots), or None where every op is at `source`.
+    op_source: list[tuple[str | None, ...] | None] | None = None
+    # Set by the scheduler: its level. Reads of a word another slot of the
+    # same bundle writes are then deliberate (`vasm check` says nothing).
+    scheduled: int | None = None
+    # Words the scheduler's renaming introduced -> the word each is a copy of.
+    renamed: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         with gc_paused():
@@ -64,19 +72,31 @@ class Kernel:
                 )
             if not all(s is None or isinstance(s, str) for s in self.source):
                 raise KernelError("source map entries must be strings or null")
+        self.op_source = _normalize_op_source(self.op_source, self.program)
+        if self.scheduled is not None and (type(self.scheduled) is not int
+                                           or self.scheduled < 0):
+            raise KernelError(f"'scheduled' is a level, not {_describe(self.scheduled)}")
+        self.renamed = _normalize_renamed(self.renamed)
 
     @classmethod
     def prevalidated(cls, program: Program, scratch: dict[int, tuple[str, int]],
-                     labels: dict[str, int], source: list[str | None] | None) -> Kernel:
+                     labels: dict[str, int], source: list[str | None] | None, *,
+                     op_source: list[tuple[str | None, ...] | None] | None = None,
+                     scheduled: int | None = None,
+                     renamed: dict[int, int] | None = None) -> Kernel:
         """A Kernel from a producer that has already checked every slot against
-        the ISA table and built normalized (tuple) slots: the assembler. Skips
-        the per-slot validation; equal bundles should already be shared objects.
+        the ISA table and built normalized (tuple) slots: the assembler, the
+        scheduler. Skips the per-slot validation; equal bundles should already
+        be shared objects.
         """
         k = cls.__new__(cls)
         k.program = program
         k.scratch = _normalize_scratch_map(scratch)
         k.labels = _normalize_labels(labels, len(program))
         k.source = source
+        k.op_source = op_source if op_source is None or any(op_source) else None
+        k.scheduled = scheduled
+        k.renamed = dict(renamed or {})
         k._distinct = (None, -1, [], [], [])  # computed from object identity on demand
         return k
 
@@ -98,11 +118,25 @@ class Kernel:
             self._distinct = (self.program, len(self.program), distinct, index, counts)
         return distinct, index, counts
 
-    def source_of(self, pc: int) -> str | None:
-        """The source position ('file:line') of bundle `pc`, when known."""
+    def source_of(self, pc: int, engine: str | None = None, slot: int | None = None
+                  ) -> str | None:
+        """The source position ('file:line') of bundle `pc`, or of one of its
+        ops (`engine`, `slot`: its index in that engine's list), when known."""
+        if engine is not None and slot is not None and self.op_source is not None \
+                and 0 <= pc < len(self.op_source) and self.op_source[pc] is not None:
+            i = _flat_index(self.program[pc], engine, slot)
+            if i is not None:
+                return self.op_source[pc][i]
         if self.source is not None and 0 <= pc < len(self.source):
             return self.source[pc]
         return None
+
+    def op_sources(self, pc: int) -> list[str | None]:
+        """The source position of every op of bundle `pc`, in slot order."""
+        n = sum(len(slots) for slots in self.program[pc].values())
+        if self.op_source is not None and self.op_source[pc] is not None:
+            return list(self.op_source[pc])
+        return [self.source_of(pc)] * n
 
     @property
     def cycle_cost(self) -> list[int]:
@@ -293,6 +327,54 @@ def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
     return new
 
 
+def _flat_index(bundle: Bundle, engine: str, slot: int) -> int | None:
+    """The position of `bundle[engine][slot]` among all the bundle's slots."""
+    i = 0
+    for e, slots in bundle.items():
+        if e == engine:
+            return i + slot if 0 <= slot < len(slots) else None
+        i += len(slots)
+    return None
+
+
+def _normalize_op_source(raw: Any, program: Program
+                         ) -> list[tuple[str | None, ...] | None] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != len(program):
+        raise KernelError(f"the op source map has {_count(raw)} entries for "
+                          f"{len(program)} bundles")
+    out: list[tuple[str | None, ...] | None] = []
+    for pc, entry in enumerate(raw):
+        if entry is None:
+            out.append(None)
+            continue
+        n = sum(len(slots) for slots in program[pc].values())
+        if (not isinstance(entry, list | tuple) or len(entry) != n
+                or not all(x is None or isinstance(x, str) for x in entry)):
+            raise KernelError(f"op source map entry {pc}: expected {n} strings or nulls, "
+                              f"one per op")
+        out.append(tuple(entry))
+    return out if any(out) else None
+
+
+def _normalize_renamed(raw: Any) -> dict[int, int]:
+    if not isinstance(raw, Mapping):
+        raise KernelError("'renamed' is an object of word -> the word it copies")
+    out: dict[int, int] = {}
+    for new, old in raw.items():
+        try:
+            a = int(new)
+        except (TypeError, ValueError):
+            raise KernelError(f"renamed word {_describe(new)} is not an integer") from None
+        if type(old) is not int or not (0 <= a < isa.SCRATCH_SIZE
+                                         and 0 <= old < isa.SCRATCH_SIZE):
+            raise KernelError(f"renamed word {a} -> {_describe(old)}: expected two scratch "
+                              "addresses")
+        out[a] = old
+    return out
+
+
 def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
     if not isinstance(raw, Mapping):
         raise KernelError("the scratch map is an object of address -> [name, length]")
@@ -357,6 +439,9 @@ def kernel_from_json(data: Any) -> Kernel:
             scratch=data.get("scratch", {}),
             labels=data.get("labels", {}),
             source=data.get("source"),
+            op_source=data.get("op_source"),
+            scheduled=data.get("scheduled"),
+            renamed=data.get("renamed", {}),
         )
     program = data.get("program", data.get("instrs"))
     if program is None:
@@ -437,6 +522,13 @@ def dumps_kernel(kernel: Kernel) -> str:
     ]
     if kernel.source is not None:
         parts.append(f'  "source": {_lines(json.dumps(s) for s in kernel.source)}')
+    if kernel.op_source is not None:
+        parts.append(f'  "op_source": {_lines(json.dumps(s) for s in kernel.op_source)}')
+    if kernel.scheduled is not None:
+        parts.append(f'  "scheduled": {kernel.scheduled}')
+    if kernel.renamed:
+        renamed = ", ".join(f'"{a}": {w}' for a, w in sorted(kernel.renamed.items()))
+        parts.append(f'  "renamed": {{{renamed}}}')
     parts.append(f'  "program": {_lines(_dumps_bundle(b) for b in kernel.program)}')
     return "{\n" + ",\n".join(parts) + "\n}\n"
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from . import isa
-from .assembler import Assembly, _tidy
+from .assembler import Assembly, tidy_diagnostics
 from .errors import Diagnostic, Note, ToolchainError
 from .expr import names as expr_names
 from .expr import rename as expr_rename
@@ -310,7 +310,7 @@ class _Linker:
         self.report_unresolved()
         result.owners, result.local = self.owners, self.local
         if any(d.severity == "error" for d in self.diags):
-            result.diagnostics = _tidy(self.diags)
+            result.diagnostics = tidy_diagnostics(self.diags, self.sources)
             return result
         result.merged = merge_constants(out, result)
         self.literal_targets(out, result)
@@ -322,7 +322,7 @@ class _Linker:
             kernel = resolve(out, addresses, self.diags)
             if not any(d.severity == "error" for d in self.diags):
                 result.kernel = kernel
-        result.diagnostics = _tidy(self.diags)
+        result.diagnostics = tidy_diagnostics(self.diags, self.sources)
         return result
 
     def literal_targets(self, out: Module, result: Linked) -> None:

@@ -6,12 +6,10 @@ the ISA table, records declarations and labels. Names stay symbolic.
 
 from __future__ import annotations
 
-import difflib
-import os
-
 from . import isa
 from .errors import Note, ToolchainError
 from .expand import BLOCKS, ITEM, Item
+from .hints import did_you_mean, still_substituted_message, unknown_op_message
 from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from .source import Src
 from .syntax import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
@@ -153,13 +151,12 @@ class Lowerer:
 
     def unknown(self, name: str) -> str:
         if "{" in name:
-            return (f"'{name}' still holds a substitution: no macro argument or loop "
-                    "variable of that name is in scope")
+            return still_substituted_message(name)
         if name.startswith("."):
             known = [*_DIRECTIVES, *BLOCKS, ".include", ".equ", ".error", ".warning",
                      ".else", ".elif", ".endm", ".endr", ".endfor", ".endif"]
             return f"unknown directive '{name}'" + did_you_mean(name, known)
-        return f"unknown op '{name}'" + did_you_mean(name, [*isa.BY_MNEMONIC, *self.macros])
+        return unknown_op_message(name, self.macros)
 
     def add_op(self, o: IROp, src: Src, s: Stmt) -> IRBundle | None:
         """Add an op to the open brace bundle, or else as a one-op bundle of its
@@ -252,10 +249,13 @@ class Lowerer:
                     raise self.fail(src, "a raw scratch address must be an assembly-time "
                                     "constant", node.addr)
                 return Ref(None, node.addr.value, node)
-            what = f"the number {node.value}" if t is Num else _describe(node)
-            hint = f"; write @{node.value} for a raw address" if t is Num else ""
+            if t is Num:
+                raise self.fail(src, f"operand {operand.name} of '{s.name}' is a scratch word, "
+                                f"not the number {node.value}: "
+                                f"{isa.BY_MNEMONIC[s.name].engine} operands name scratch words",
+                                node, notes=_constant_notes(node.value))
             raise self.fail(src, f"operand {operand.name} of '{s.name}' is a scratch address, "
-                            f"not {what}{hint}", node)
+                            f"not {_describe(node)}", node)
         if kind in _NUMBER_KINDS:
             if t is Num:
                 return node.value
@@ -394,14 +394,12 @@ class Lowerer:
             b.order.append(engine)
 
 
-def did_you_mean(name: str, known) -> str:
-    """'; did you mean X?' for the closest known name (ties go to a shared prefix)."""
-    close = difflib.get_close_matches(name, list(known), n=5)
-    if not close:
-        return ""
-    best = max(close, key=lambda c: (difflib.SequenceMatcher(None, name, c).ratio(),
-                                     len(os.path.commonprefix([name, c]))))
-    return f"; did you mean '{best}'?"
+def _constant_notes(value: int) -> tuple[Note, ...]:
+    name = f"k{value}" if value >= 0 else f"minus{-value}"
+    return (Note(f"to use the number {value}, put it in a word first: '.const {name}, "
+                 f"{value}' declares one that holds it (loaded once, at the start), or "
+                 f"'const t, {value}' loads it into a word t of yours"),
+            Note(f"'@{value}' is the raw scratch word at address {value}, not the number"))
 
 
 def _describe(node: Node) -> str:

@@ -11,6 +11,11 @@ analysis then sees only the reuse that remains.
 
 Only single-word operands are renamed; words that some vector operand or a
 `load_offset` touches keep their place.
+
+A fresh word only ever holds copies of one word, so it can be named after it:
+copies of `tmp` are `tmp.1`, `tmp.2`, ... (of `vals[3]`, `vals.3.1`; of an
+unnamed word 17, `w17.1`) in the scratch map, and the kernel's `renamed`
+records which word each copies, for `vasm diff` and the debugger.
 """
 
 from __future__ import annotations
@@ -59,8 +64,10 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
     program = kernel.program
     used, wide = _touched(program)
     eligible = None if words is None else set(words)
-    pool = [(-1, w) for w in free_words(kernel, used)]  # (busy until bundle, word)
-    heapq.heapify(pool)
+    unused = free_words(kernel, used)
+    unused.reverse()  # handed out from the low end
+    copies: dict[int, list[tuple[int, int]]] = {}  # word -> its copies (busy until, word)
+    renamed: dict[int, list[int]] = {}  # copy -> the words it copies, in order
     out = list(program)
     moved = 0
     for block in ControlFlow(program).blocks(pinned):
@@ -105,10 +112,25 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
                 if w in wide or (eligible is not None and w not in eligible):
                     continue
                 dies = next_def.get((pc, w))  # the value is read up to that bundle
-                if dies is None or not pool or pool[0][0] > pc:
+                if dies is None:
                     continue
-                _, fresh = heapq.heappop(pool)
-                heapq.heappush(pool, (dies, fresh))
+                # A word never used (the fewer words share a value's place,
+                # the freer the schedule), else a copy of this word that is
+                # free again, else a free copy of another word.
+                own = copies.setdefault(w, [])
+                if unused:
+                    fresh = unused.pop()
+                    renamed[fresh] = [w]
+                elif own and own[0][0] <= pc:
+                    _, fresh = heapq.heappop(own)
+                else:
+                    other = min((c for c in copies.values() if c and c[0][0] <= pc),
+                                default=None, key=lambda c: c[0])
+                    if other is None:
+                        continue
+                    _, fresh = heapq.heappop(other)
+                    renamed[fresh].append(w)
+                heapq.heappush(own, (dies, fresh))
                 new_bundle[engine][k][index] = fresh
                 mapping[w] = fresh
                 moved += 1
@@ -116,5 +138,36 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
             if changed:
                 out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
     # Only operands changed, each to a word inside scratch: still valid.
-    return Kernel.prevalidated(out, dict(kernel.scratch), dict(kernel.labels),
-                               kernel.source), moved
+    return Kernel.prevalidated(out, {**kernel.scratch, **copy_names(kernel, renamed)},
+                               dict(kernel.labels), kernel.source,
+                               op_source=kernel.op_source, scheduled=kernel.scheduled,
+                               renamed={**kernel.renamed,
+                                        **{c: ws[0] for c, ws in renamed.items()}}), moved
+
+
+def copy_names(kernel: Kernel, renamed: dict[int, list[int]]) -> dict[int, tuple[str, int]]:
+    """Scratch map entries naming each copy after the words it copies (one
+    almost always; several joined by '_' when scratch ran short)."""
+    owner: dict[int, tuple[str, int]] = {}
+    for addr, (name, length) in kernel.scratch.items():
+        for i in range(length):
+            owner[addr + i] = (name, i) if length > 1 else (name, -1)
+    taken = {name for name, _ in kernel.scratch.values()}
+    count: dict[int, int] = {}
+    out: dict[int, tuple[str, int]] = {}
+    for fresh, words in sorted(renamed.items()):
+        parts = []
+        for w in dict.fromkeys(words):
+            name, i = owner.get(w, (f"w{w}", -1))
+            base = name if i < 0 else f"{name}.{i}"
+            k = count.get(w, 0)
+            while True:
+                k += 1
+                candidate = f"{base}.{k}"
+                if candidate not in taken:
+                    break
+            count[w] = k
+            taken.add(candidate)
+            parts.append(candidate)
+        out[fresh] = ("_".join(parts), 1)
+    return out

@@ -8,15 +8,20 @@ labels and source map.
 from __future__ import annotations
 
 from . import isa
+from .cfg import ControlFlow
 from .errors import Note, ToolchainError
 from .expr import ExprError, evaluate
+from .hints import did_you_mean, still_substituted_message
 from .ir import Deferred, IROp, Module, Ref
 from .kernel import Kernel
-from .lower import did_you_mean
 from .syntax import Name
 
 # Each op's operand widths, by mnemonic (cheaper than hashing Kind enums per operand).
 _WIDTHS = {op.mnemonic: tuple(o.kind.width for o in op.operands) for op in isa.OPS}
+# Slot positions of immediates that become a word (not load_offset's offset).
+_WORD_IMMEDIATES = {op.mnemonic: tuple(i for i, o in enumerate(op.operands, start=1)
+                                       if o.kind is isa.Kind.IMM and o.name != op.offset)
+                    for op in isa.OPS}
 
 
 class _Fail(Exception):
@@ -77,8 +82,7 @@ class Resolver:
         if name in self.m.equs:
             return f"'{name}' is an assembly-time constant, not a scratch symbol; write @{name}"
         if "{" in name:
-            return (f"'{name}' still holds a substitution: no macro argument or loop "
-                    "variable of that name is in scope")
+            return still_substituted_message(name)
         hint = did_you_mean(name, self.where) or (
             "; declare it with .scratch, or .extern if another module defines it"
             if self.partial else "; declare it with .scratch")
@@ -134,6 +138,13 @@ class Resolver:
                 moves = True
             else:
                 out.append(arg)
+        for index in _WORD_IMMEDIATES[op.mnemonic]:
+            v = out[index]
+            if not -(1 << (isa.WORD_BITS - 1)) <= v <= isa.WORD_MASK:
+                self.diagnostics.append(o.src.error(
+                    f"{v} does not fit in {isa.WORD_BITS} bits: the machine keeps "
+                    f"{v & isa.WORD_MASK} (the value mod 2**{isa.WORD_BITS})",
+                    getattr(o.nodes[index - 1], "pos", None), severity="warning"))
         # load_offset: every scratch operand moves by imm (known once linked).
         if offset_index is not None and not self.partial:
             off = out[offset_index]
@@ -148,6 +159,7 @@ class Resolver:
     def run(self) -> Kernel | None:
         program = []
         source = []
+        op_source: list[tuple[str, ...] | None] = []  # where ops of one bundle differ
         ok = True
         shared: dict[tuple, dict] = {}  # equal bundles share one object, as Kernel does
         where: dict[int, tuple] = {}
@@ -158,6 +170,7 @@ class Resolver:
             if got is not None:
                 program.append(got[1])
                 source.append(got[2])
+                op_source.append(None)
                 continue
             ops = b.ops
             moves = False
@@ -190,14 +203,44 @@ class Resolver:
             if w is None:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
+            op_source.append(_op_lines(b, w[1]))
             if not moves and b.shared:
                 done[id(b)] = (b, bundle, w[1])
+        # (after an error the program lacks bundles: its jumps are not checked)
+        if ok and not self.partial and not self.jumps_inside(program):
+            ok = False
         if not ok:
             return None
         scratch = {a: (name, self.m.symbols[name].length)
                    for name, (a, _) in self.where.items()}
         # Every slot was built from the ISA table and range-checked above.
-        return Kernel.prevalidated(program, scratch, dict(self.labels), source)
+        return Kernel.prevalidated(program, scratch, dict(self.labels), source,
+                                   op_source=op_source)
+
+
+    def jumps_inside(self, program: list[dict]) -> bool:
+        """Every jump's target in 0..len(program) (the end itself stops the
+        run); each one outside is an error at its target operand."""
+        n = len(program)
+        outside = ControlFlow(program).outside()
+        for j in outside:
+            flow_ops = [o for o in self.m.bundles[j.pc].ops if o.op.engine == "flow"]
+            o = flow_ops[j.slot]
+            index = next(i for i, operand in enumerate(o.op.operands)
+                         if operand.kind in (isa.Kind.TARGET, isa.Kind.OFFSET))
+            how = "" if o.op.operands[index].kind is isa.Kind.TARGET else \
+                f" ({j.target - j.pc - 1:+d} from bundle {j.pc + 1})"
+            self.fail(o, f"jump target {j.target}{how} is outside the program "
+                      f"(0..{n}, where {n} ends it)", o.nodes[index])
+        return not outside
+
+
+def _op_lines(b, first: str) -> tuple[str, ...] | None:
+    """Each op's source position in the bundle's slot order (engines in the
+    bundle's order, then its ops), or None when all are at `first`."""
+    if len(b.ops) < 2 or all(o.src.where == first for o in b.ops):
+        return None
+    return tuple(o.src.where for e in b.order for o in b.ops if o.op.engine == e)
 
 
 def resolve(module: Module, addresses: dict[str, int],

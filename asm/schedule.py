@@ -91,12 +91,17 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                                 found.how, found.passes)
 
 
-def _bundle(nodes: list[Node]) -> dict:
+def _in_slot_order(nodes: list[Node]) -> list[Node]:
+    """A bundle's nodes as its slots will be: engines in order, then the ops'
+    original order (which keeps two stores to one address in theirs)."""
+    rank = {e: i for i, e in enumerate(isa.ENGINES)}
+    return sorted(nodes, key=lambda x: (rank[x.engine], x.index))
+
+
+def _bundle(ordered: list[Node]) -> dict:
     out: dict[str, list] = {}
-    for e in isa.ENGINES:
-        slots = [x.slot for x in nodes if x.engine == e]
-        if slots:
-            out[e] = slots
+    for x in ordered:
+        out.setdefault(x.engine, []).append(x.slot)
     return out
 
 
@@ -145,7 +150,7 @@ class _Options:
 def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule:
     program = kernel.program
     new_program: list[dict] = []
-    new_source: list[str | None] | None = [] if kernel.source is not None else None
+    new_ops_source: list[list[str | None]] = []  # each new bundle's ops' sources
     new_pc: dict[int, int] = {}  # old block start -> new pc
     origin: list[int] = []  # new pc -> an old pc (for relative jumps and sources)
     reports = []
@@ -169,10 +174,13 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Sch
         if bundles is None:
             for pc in range(block.start, block.end):
                 new_program.append(program[pc])
+                new_ops_source.append(kernel.op_sources(pc))
                 origin.append(pc)
         else:
             for b in bundles:
-                new_program.append(_bundle(b))
+                ordered = _in_slot_order(b)
+                new_program.append(_bundle(ordered))
+                new_ops_source.append([kernel.op_sources(x.pc)[x.at] for x in ordered])
                 # A relative jump counts from its own old bundle.
                 origin.append(next((x.pc for x in b if x.is_control), min(x.pc for x in b)))
     new_pc[len(program)] = len(new_program)
@@ -180,11 +188,16 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Sch
         if "flow" in bundle:
             new_program[pc] = retarget(bundle, pc, origin[pc], new_pc, len(program),
                                        len(new_program))
-        if new_source is not None:
-            new_source.append(kernel.source[origin[pc]])
     labels = {name: _map_pc(pc, new_pc, origin) for name, pc in kernel.labels.items()}
+    source, op_source = None, None
+    if kernel.source is not None:  # each bundle at its first op; every op at its own
+        source = [ops[0] if ops else kernel.source[o] for ops, o in zip(new_ops_source, origin,
+                                                                          strict=True)]
+        op_source = [tuple(ops) if len(set(ops)) > 1 else None for ops in new_ops_source]
     # The slots are the input's, valid already; jumps were moved to bundles.
-    out = Kernel.prevalidated(new_program, dict(kernel.scratch), labels, new_source)
+    out = Kernel.prevalidated(new_program, dict(kernel.scratch), labels, source,
+                              op_source=op_source, scheduled=options.level.number,
+                              renamed=kernel.renamed)
     return Schedule(out, reports, level=options.level.number)
 
 

@@ -175,28 +175,34 @@ def _trace_write(pc, s):
     return lambda fx, S, M: fx.trace.append(S[s].copy())
 
 
-def _cond_jump(pc, c, target, *, relative: bool = False):
+# A taken jump outside 0..len(program) faults (docs/isa.md); `n` is the
+# program's length.
+def _cond_jump(pc, c, target, n, *, relative: bool = False):
     if relative:
         target = pc + 1 + target
+    inside = 0 <= target <= n
 
     def cond_jump(fx, S, M):
         taken = S[c] != 0
-        if target < 0 and taken.any():
+        if not inside and taken.any():
             fx.fault(taken)
         fx.jump = ("cond", taken, target)
     return cond_jump
 
 
-def _jump(pc, target):
+def _jump(pc, target, n):
     def jump(fx, S, M):
-        if target < 0:
+        if not 0 <= target <= n:
             fx.fault(np.ones(fx.k, dtype=bool))
         fx.jump = ("always", target)
     return jump
 
 
-def _jump_indirect(pc, a):
+def _jump_indirect(pc, a, n):
     def jump_indirect(fx, S, M):
+        outside = S[a] > n
+        if outside.any():
+            fx.fault(outside)
         fx.jump = ("indirect", S[a].copy())
     return jump_indirect
 
@@ -210,15 +216,21 @@ _BUILDERS: dict[str, Callable[..., Slot | None]] = {
     "load_offset": _load_offset, "vload": _vload, "const": _const, "store": _store,
     "vstore": _vstore, "select": _select, "vselect": _vselect, "add_imm": _add_imm,
     "halt": _halt, "pause": _nothing, "comment": _nothing, "trace_write": _trace_write,
+    "coreid": _coreid,
+}
+# Jumps also need the program's length.
+_JUMPS: dict[str, Callable[..., Slot | None]] = {
     "cond_jump": _cond_jump,
-    "cond_jump_rel": lambda pc, c, imm: _cond_jump(pc, c, imm, relative=True),
-    "jump": _jump, "jump_indirect": _jump_indirect, "coreid": _coreid,
+    "cond_jump_rel": lambda pc, c, imm, n: _cond_jump(pc, c, imm, n, relative=True),
+    "jump": _jump, "jump_indirect": _jump_indirect,
 }
 
 
-def _slot(op: isa.Op, args: tuple, pc: int) -> Slot | None:
+def _slot(op: isa.Op, args: tuple, pc: int, n: int) -> Slot | None:
     if op.binary is not None:
         return _binary(op, *args)
+    if op.name in _JUMPS:
+        return _JUMPS[op.name](pc, *args, n)
     return _BUILDERS[op.name](pc, *args)
 
 
@@ -236,7 +248,8 @@ def _compile(kernel: Kernel) -> list[tuple[list[Slot], int]]:
             if engine == "debug":
                 continue
             for slot in items:
-                f = _slot(isa.lookup(engine, slot[0]), tuple(slot[1:]), pc)
+                f = _slot(isa.lookup(engine, slot[0]), tuple(slot[1:]), pc,
+                          len(kernel.program))
                 if f is not None:
                     slots.append(f)
         entry = (slots, bundle_cost(bundle))

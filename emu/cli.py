@@ -16,7 +16,7 @@ import click
 from asm.cli import assemble_options, assemble_or_exit
 from asm.diagnostics import render
 from asm.errors import ToolchainError
-from asm.fileio import write_text_atomic
+from asm.fileio import write_output
 from asm.kernel import Kernel, load_kernel
 from asm.source import Sources
 
@@ -83,7 +83,7 @@ def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
     from .machine import RunResult
     from .trace import trace_json
     text, state, error = trace_json(kernel, mem, max_cycles=max_cycles)
-    write_text_atomic(path, text)
+    write_output(path, text)
     if error is not None:
         raise error
     result = RunResult(state.cycle, list(state.mem), list(state.scratch),
@@ -142,17 +142,17 @@ def main() -> None:
               help="Execute debug compares against the reference kernel's value trace.")
 @click.option("--pause", is_flag=True,
               help="Honour pause and check the values at every pause point (implies --check).")
-@click.option("--dump-mem", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write the final memory as a JSON array.")
+@click.option("--dump-mem", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Write the final memory as a JSON array ('-': stdout).")
 @click.option("--engine", type=click.Choice(sorted(ENGINES)), default="fast", show_default=True,
               help="Emulator engine: 'reference' follows the spec line by line.")
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
               default=DEFAULT_MAX_CYCLES, show_default=True,
               help="Stop with an error once a taken jump finds more than N cycles spent "
                    "(a kernel that loops forever).")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write a Perfetto / Chrome trace of the run (one image; runs on the "
-                   "reference engine).")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Write a Perfetto / Chrome trace of the run (one image; "
+              "runs on the reference engine; '-': stdout).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON summary object as the last line of stdout.")
 @assemble_options
@@ -198,15 +198,17 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
     except (ToolchainError, InputError) as e:
         _fail(e, EXIT_INPUT)
 
+    # With data on stdout ('-'), the summary goes to stderr.
+    to_stderr = "-" in (dump_mem, trace_file)
     for s, r in runs:
         label = f"seed {s}: " if len(runs) > 1 else ""
         status = "" if r.result.status.value == "finished" else f", {r.result.status.value}"
-        click.echo(f"{label}{r.result.cycles} cycles{status}, {_describe(r)}")
+        click.echo(f"{label}{r.result.cycles} cycles{status}, {_describe(r)}", err=to_stderr)
     if len(runs) == 1 and runs[0][1].result.trace_buffer:
-        click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}")
+        click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}", err=to_stderr)
     if dump_mem is not None:
         try:
-            write_text_atomic(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
+            write_output(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
         except ToolchainError as e:
             _fail(e, EXIT_INPUT)
     correct = [r.correct for _, r in runs]
@@ -221,7 +223,7 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
             "runs": [{"seed": s, "cycles": r.result.cycles, "correct": r.correct}
                      for s, r in runs],
         }
-        click.echo(json.dumps(summary))
+        click.echo(json.dumps(summary), err=to_stderr)
     if False in correct:
         sys.exit(EXIT_WRONG)
 
@@ -266,8 +268,9 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
 @click.option("--max-cycles", type=click.IntRange(1), metavar="N",
               default=DEFAULT_MAX_CYCLES, show_default=True,
               help="With --run: stop with an error past N cycles (at a taken jump).")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Also write a self-contained HTML page with the occupancy picture.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Also write a self-contained HTML page with the occupancy "
+              "picture ('-': stdout, the report going to stderr).")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @assemble_options
 def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: int,
@@ -289,13 +292,14 @@ def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: i
         _fail(e, EXIT_WRONG)
     except (ToolchainError, InputError) as e:
         _fail(e, EXIT_INPUT)
+    to_stderr = html_file == "-"
     if as_json:
-        click.echo(json.dumps(result.to_json()))
+        click.echo(json.dumps(result.to_json()), err=to_stderr)
     else:
-        click.echo(report(result))
+        click.echo(report(result), err=to_stderr)
     if html_file is not None:
         try:
-            write_text_atomic(html_file, html_page(result, f"vemu stats {Path(kernel).name}"))
+            write_output(html_file, html_page(result, f"vemu stats {Path(kernel).name}"))
         except ToolchainError as e:
             _fail(e, EXIT_INPUT)
 

@@ -605,32 +605,39 @@ class FastEngine(Engine):
             append(s[x])
         return f
 
+    # A taken jump outside 0..len(program) faults (raised here, replayed on
+    # the reference engine, which names it).
     def _d_cond_jump(self, pc, c, target):
-        s = self._s
+        s, inside = self._s, 0 <= target <= len(self.kernel.program)
 
         def f():
             if s[c]:
+                if not inside:
+                    raise IndexError
                 return target
             return None
         return f
 
     def _d_cond_jump_rel(self, pc, c, imm):
-        s, target = self._s, pc + 1 + imm
-
-        def f():
-            if s[c]:
-                if target < 0:
-                    raise IndexError  # replayed: the reference names the fault
-                return target
-            return None
-        return f
+        return self._d_cond_jump(pc, c, pc + 1 + imm)
 
     def _d_jump(self, pc, target):
-        return lambda: target
+        if 0 <= target <= len(self.kernel.program):
+            return lambda: target
+
+        def outside():
+            raise IndexError
+        return outside
 
     def _d_jump_indirect(self, pc, a):
-        s = self._s
-        return lambda: s[a]
+        s, n = self._s, len(self.kernel.program)
+
+        def f():
+            target = s[a]
+            if target > n:
+                raise IndexError
+            return target
+        return f
 
     def _d_coreid(self, pc, d):
         s = self._s

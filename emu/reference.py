@@ -192,28 +192,34 @@ def _trace_write(eng, st, fx, pc, s):
     fx.trace.append(st.scratch[s])
 
 
-def _jump_to(target: int) -> int:
+def _jump_to(eng, target: int) -> int:
+    """A taken jump's target; outside 0..len(program) is a fault (the
+    reference simulator would end the run past the end: see docs/isa.md)."""
+    n = len(eng.kernel.program)
     if target < 0:
         raise _Fault(f"jump to bundle {target}, before the start of the program")
+    if target > n:
+        raise _Fault(f"jump to bundle {target}, past the end of the program "
+                     f"(0..{n}, where {n} ends it)")
     return target
 
 
 def _cond_jump(eng, st, fx, pc, cond, target):
     if st.scratch[cond] != 0:
-        fx.jump = _jump_to(target)
+        fx.jump = _jump_to(eng, target)
 
 
 def _cond_jump_rel(eng, st, fx, pc, cond, imm):
     if st.scratch[cond] != 0:
-        fx.jump = _jump_to(pc + 1 + imm)
+        fx.jump = _jump_to(eng, pc + 1 + imm)
 
 
 def _jump(eng, st, fx, pc, target):
-    fx.jump = _jump_to(target)
+    fx.jump = _jump_to(eng, target)
 
 
 def _jump_indirect(eng, st, fx, pc, a):
-    fx.jump = st.scratch[a]
+    fx.jump = _jump_to(eng, st.scratch[a])
 
 
 def _coreid(eng, st, fx, pc, d):

@@ -83,7 +83,7 @@ class EmuError(ToolchainError):
             op = kernel.program[pc][engine][slot]
             op_text = " ".join(str(x) for x in op)
             where += f", {engine} slot {slot} ({op_text})"
-        source = kernel.source_of(pc)
+        source = kernel.source_of(pc, engine, slot)
         super().__init__(f"{where}: {reason}",
                          location=Location.parse(source) if source else None)
         self.reason = reason

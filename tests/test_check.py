@@ -74,3 +74,29 @@ def test_images_of_another_version_are_rejected_like_loading_does(tmp_path):
     assert [d.message for d in got] == [
         "version 9 is newer than this toolchain reads (1); upgrade the toolchain"]
     assert got[0].location.file == str(newer)
+
+
+def test_a_diagnostic_about_an_op_cites_that_ops_own_line():
+    # A bundle over three lines: the warning is about the add (line 4), not the
+    # bundle's first op (line 3).
+    k = assemble(".scratch a\n.scratch b\n{\n    const a, 1\n    add b, a, a\n}\n",
+                 filename="k.vasm")
+    [warning] = check(k)
+    assert "alu slot 0" in warning.message and "reads the old value" in warning.message
+    assert (warning.location.file, warning.location.line) == ("k.vasm", 5)
+
+
+def test_check_is_quiet_about_old_reads_in_scheduled_kernels(tmp_path):
+    from asm.schedule import schedule
+    src = ".scratch a, 8\n" + "".join(
+        f"add a[{(i + 1) % 8}], a[{i % 8}], a[{i % 8}]\n" for i in range(24))
+    k = assemble(src)
+    s = schedule(k)
+    assert s.kernel.scheduled == 2
+    assert not [d for d in check(s.kernel) if "old value" in d.message]
+    # The mark survives the image file.
+    path = tmp_path / "s.vk.json"
+    from asm.kernel import save_kernel
+    save_kernel(s.kernel, path)
+    r = CliRunner().invoke(vasm, ["check", str(path)])
+    assert r.exit_code == 0 and "old value" not in r.output

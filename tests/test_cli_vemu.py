@@ -108,3 +108,19 @@ def test_a_kernel_that_loops_forever_stops_with_a_clear_message(tmp_path):
     assert "cycle limit of 500 exceeded" in r.output
     assert "--max-cycles N moves the limit" in r.output
     assert 1_000_000 <= DEFAULT_MAX_CYCLES <= 100_000_000  # a default always applies
+
+
+def test_a_fault_names_the_faulting_ops_own_line(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\n.scratch b\n{\n    const a, 0\n    div b, a, a\n}\n")
+    r = CliRunner().invoke(main, ["run", str(src)])
+    assert r.exit_code == 1
+    assert "k.vasm:5" in r.output and "division by zero" in r.output
+
+
+def test_a_taken_jump_past_the_end_is_a_run_fault(tmp_path):
+    image = tmp_path / "k.json"
+    image.write_text('[{"load": [["const", 0, 1]]}, {"flow": [["jump", 99]]}]')
+    r = CliRunner().invoke(main, ["run", str(image)])
+    assert r.exit_code == 1
+    assert "pc 1, flow slot 0 (jump 99): jump to bundle 99, past the end" in r.output

@@ -6,7 +6,8 @@
 - Its index lists every message the code can give: the message templates are
   read from the source (calls that report an error, with `…` for each
   interpolated part) and must match the index exactly. After adding or
-  changing a message, regenerate the index and write an example if it needs one:
+  changing a message, regenerate the index and the examples' output (then
+  read the diff), and write an example if it needs one:
       python tests/test_errors_doc.py --write
 """
 
@@ -33,6 +34,7 @@ REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError",
 # What each module reports, in the order a kernel goes through the tools.
 STAGES = [
     ("asm/syntax.py", "Reading source text"),
+    ("asm/hints.py", "Suggestions several stages make"),
     ("asm/expand.py", "Expansion: macros, loops, conditionals, includes"),
     ("asm/expr.py", "Expressions"),
     ("asm/lower.py", "Ops, operands, bundles and declarations"),
@@ -152,27 +154,50 @@ def test_there_are_examples():
     assert len(EXAMPLES) >= 25
 
 
-@pytest.mark.parametrize(("files", "command", "expected"), [e[1:] for e in EXAMPLES],
-                         ids=[e[0] for e in EXAMPLES])
-def test_example_output_is_what_the_tools_print(tmp_path, files, command, expected):
+def run_example(folder: Path, files: dict[str, str], command: str) -> str:
+    """What `command` prints in `folder` after writing `files` there."""
     from asm.cli import main as vasm
     from emu.cli import main as vemu
     for name, body in files.items():
-        (tmp_path / name).write_text(body, encoding="utf-8")
+        (folder / name).write_text(body, encoding="utf-8")
     tool, *args = shlex.split(command)
     cwd = os.getcwd()
-    os.chdir(tmp_path)
+    os.chdir(folder)
     try:
         result = CliRunner().invoke({"vasm": vasm, "vemu": vemu}[tool], args, prog_name=tool)
     finally:
         os.chdir(cwd)
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert result.output == expected
+    return result.output
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+@pytest.mark.parametrize(("files", "command", "expected"), [e[1:] for e in EXAMPLES],
+                         ids=[e[0] for e in EXAMPLES])
+def test_example_output_is_what_the_tools_print(tmp_path, files, command, expected):
+    assert run_example(tmp_path, files, command) == expected
+
+
+def _rewrite() -> None:
+    """The index from the source, and every example's output from the tools."""
+    import tempfile
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
-    DOC.write_text(f"{head}{BEGIN}\n\n{index()}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote the index of {DOC.relative_to(ROOT)}")
+    text = f"{head}{BEGIN}\n\n{index()}\n{END}{tail}"
+    out, files, at = [], {}, 0
+    for m in _BLOCK.finditer(text):
+        if m["name"]:
+            files[m["name"]] = m["body"]
+        elif m["lang"] == "console":
+            command = m["body"].partition("\n")[0]
+            with tempfile.TemporaryDirectory() as folder:
+                got = run_example(Path(folder), files, command[2:])
+            out.append(text[at:m.start("body")] + f"{command}\n{got}")
+            at = m.end("body")
+            files = {}
+    DOC.write_text("".join(out) + text[at:], encoding="utf-8")
+    print(f"wrote the index and the examples' output in {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    _rewrite()

@@ -75,3 +75,21 @@ def test_idempotent_and_meaning_preserving_on_random_sources(lines, indent):
     assert (a.kernel is None) == (b.kernel is None)
     if a.kernel is not None:
         assert a.kernel.program == b.kernel.program
+
+
+def test_fmt_check_diff_prints_a_unified_diff_and_writes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from asm.cli import main as vasm
+    src = tmp_path / "k.vasm"
+    text = ".scratch a\nstart:\nconst a,1\n"
+    src.write_text(text)
+    r = CliRunner().invoke(vasm, ["fmt", "--check", "--diff", str(src)])
+    assert r.exit_code == 1
+    assert "-const a,1\n+    const         a, 1\n" in r.stdout
+    assert r.stdout.splitlines()[0] == f"--- {src}"
+    assert f"{src}: not formatted" in r.stderr
+    assert src.read_text() == text
+    src.write_text(".scratch a\nstart:\n    const         a, 1\n")
+    r = CliRunner().invoke(vasm, ["fmt", "--check", "--diff", str(src)])
+    assert r.exit_code == 0 and r.output == ""

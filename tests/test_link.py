@@ -261,12 +261,15 @@ def _split(kernel: Kernel, cuts: list[int]) -> list[str]:
 @st.composite
 def named_programs(draw):
     program = draw(programs(max_bundles=10))
-    # jumps only to labels (a numeric target in a moved module is not relocated)
+    # jumps only to labels (a numeric target in a moved module is not relocated),
+    # and inside the program (outside is an error when linking)
     n = len(program)
-    for b in program:
+    for pc, b in enumerate(program):
         if "flow" in b:
             b["flow"] = [s for s in b["flow"] if s[0] not in ("jump", "cond_jump")
                          or s[-1] <= n] or [("halt",)]
+            b["flow"] = [s for s in b["flow"] if s[0] != "cond_jump_rel"
+                         or 0 <= pc + 1 + s[2] <= n] or [("halt",)]
     scratch = {0: ("w", 8), 8: ("v", 8), 16: ("t", 4)} if draw(st.booleans()) else {}
     return Kernel(program, scratch=scratch)
 

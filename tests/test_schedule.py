@@ -284,3 +284,22 @@ def test_deep_scheduling_flattening_renaming_keep_results(program, mem, seed):
         assert within_limits(s.kernel.program)
     if not ControlFlow(program).unmovable:
         assert outcome(flatten(k, random.Random(seed)), mem)[0] == before
+
+
+def test_renamed_words_keep_names_and_diff_shows_moves():
+    from asm.diff import diff_kernels
+    from asm.disasm import disassemble
+    body = "".join(f"const t, {i}\nadd a[{i}], t, t\n" for i in range(8))
+    k = assemble(".temp t\n.scratch a, 8\n" + body)
+    s = schedule_kernel(k, rename_words="all")
+    names = {name for name, _ in s.kernel.scratch.values()}
+    copies = {name for name in names if name.startswith("t.")}
+    assert copies and set(s.kernel.renamed.values()) == {0}  # all copies of t (word 0)
+    code = [line for line in disassemble(s.kernel).splitlines()
+            if not line.startswith(".scratch")]
+    assert not [line for line in code if "@" in line], "a renamed word shows as a raw address"
+    diff, changed = diff_kernels(k, s.kernel)
+    assert changed
+    ops = [line for line in diff.splitlines() if line[:1] in ("<", ">", "-", "+")
+           and line[1:5] == "    "]  # op rows, not bundle headers
+    assert ops and all(line[0] in "<>" for line in ops), "renaming showed as changed ops"

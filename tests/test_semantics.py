@@ -73,9 +73,23 @@ def test_trace_write_appends_in_execution_order(engine):
     assert r.trace_buffer == [8, 0]
 
 
-def test_jump_past_the_end_finishes(engine):
-    r = run([{"flow": [("jump", 5)]}, {"load": [("const", 0, 1)]}], engine=engine)
+def test_jump_to_the_end_finishes(engine):
+    r = run([{"flow": [("jump", 2)]}, {"load": [("const", 0, 1)]}], engine=engine)
     assert r.status is Status.FINISHED and r.scratch[0] == 0
+
+
+@pytest.mark.parametrize("jump", [("jump", 5), ("cond_jump_rel", 1, 3), ("jump_indirect", 1)])
+def test_a_taken_jump_past_the_end_is_a_fault(engine, jump):
+    # A departure from the reference simulator, which would end the run there
+    # (docs/isa.md): such a jump is a bug the assembler also refuses.
+    program = [{"load": [("const", 1, 9)]}, {"flow": [jump]}, {"load": [("const", 0, 1)]}]
+    with pytest.raises(EmuError, match=r"pc 1, flow slot 0 .*past the end of the program"):
+        run(program, engine=engine)
+
+
+def test_an_untaken_jump_past_the_end_is_no_fault(engine):
+    r = run([{"flow": [("cond_jump", 0, 99)]}, {"load": [("const", 0, 1)]}], engine=engine)
+    assert r.status is Status.FINISHED and r.scratch[0] == 1
 
 
 def test_load_offset_shifts_both_scratch_operands(engine):
