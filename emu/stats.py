@@ -61,6 +61,17 @@ class Stats:
     regions: list[Region]
     # cycle-by-engine occupancy, bucketed: (first cycle, cycles, {engine: slots used})
     timeline: list[tuple[int, int, dict[str, int]]]
+    # ops per engine and op (machine name), most first: how the slots are spent
+    kinds: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def binding(self) -> str | None:
+        """The engine whose own bound is the lower bound (None: the critical
+        path is)."""
+        top = max(self.engines.items(), key=lambda kv: kv[1].bound, default=None)
+        if top is None or top[1].bound < self.critical_path or not top[1].bound:
+            return None
+        return top[0]
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -167,12 +178,17 @@ def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
     per_cycle: list[dict[str, int]] = []  # slots used, per cycle, engines that cost
     first_pc: list[int] = []
     engines = {e: EngineStats() for e in ENGINES}
+    kinds: dict[str, dict[str, int]] = {}
     for pc in pcs:
         bundle = program[pc]
         cost = bundle_cost(bundle)
         if not cost:
             continue
         used = {e: len(bundle.get(e, ())) for e in ENGINES}
+        for e in ENGINES:
+            for slot in bundle.get(e, ()):
+                per_kind = kinds.setdefault(e, {})
+                per_kind[slot[0]] = per_kind.get(slot[0], 0) + 1
         per_cycle.append(used)
         first_pc.append(pc)
         r = regions[region_of[pc]]
@@ -202,9 +218,10 @@ def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
     for c in range(0, cycles, width):
         chunk = per_cycle[c:c + width]
         timeline.append((c, len(chunk), {e: sum(u[e] for u in chunk) for e in ENGINES}))
+    kinds = {e: dict(sorted(k.items(), key=lambda kv: -kv[1])) for e, k in kinds.items()}
     return Stats("static" if mem is None else "run", len(program), cycles, engines,
                  max([critical, *(s.bound for s in engines.values())]), critical,
-                 [r for r in regions if r.cycles], timeline)
+                 [r for r in regions if r.cycles], timeline, kinds)
 
 
 def report(s: Stats) -> str:
@@ -216,8 +233,13 @@ def report(s: Stats) -> str:
              f"{'idle':>9}  longest idle run"]
     for e, x in s.engines.items():
         where = f"{x.longest_idle} cycles from pc {x.longest_idle_at}" if x.longest_idle else "-"
+        mark = "  (binding)" if e == s.binding else ""
         lines.append(f"{e:<8}{x.ops:>9}{x.slots:>11}{x.utilization:>8.1%}{x.bound:>9}"
-                     f"{x.idle_cycles:>9}  {where}")
+                     f"{x.idle_cycles:>9}  {where}{mark}")
+    if s.kinds:
+        lines.append("ops by kind:")
+        for e, per in s.kinds.items():
+            lines.append(f"  {e:<6} " + ", ".join(f"{name} {n}" for name, n in per.items()))
     if len(s.regions) > 1:
         lines.append("regions (from each label):")
         for r in sorted(s.regions, key=lambda r: -r.cycles)[:12]:
@@ -229,68 +251,118 @@ def report(s: Stats) -> str:
 
 _COLORS = {"alu": "#4e79a7", "valu": "#f28e2b", "load": "#59a14f", "store": "#e15759",
            "flow": "#b07aa1"}
+PLOT_WIDTH = 1000  # SVG units across the cycles; the picture scales to the page
+
+
+def _ticks(cycles: int) -> list[int]:
+    """Round cycle numbers for the axis, about eight of them."""
+    if cycles <= 0:
+        return [0]
+    raw = cycles / 8
+    step = 1
+    for mult in (1, 2, 5) * 12:
+        if step * mult >= raw:
+            step *= mult
+            break
+        if mult == 5:
+            step *= 10
+    while step * 8 < cycles:
+        step *= 2
+    return list(range(0, cycles + 1, step))
 
 
 def html_page(s: Stats, title: str) -> str:
-    """A self-contained page: the summary table and a cycle-by-engine picture
-    in SVG (no scripts, no external assets). Each engine has a band as tall as
-    its slots; the filled part of each column is the share of slots used."""
-    left, col_w, gap = 70, max(1, min(6, 1200 // max(1, len(s.timeline)))), 8
-    width = left + col_w * len(s.timeline) + 20
+    """A self-contained page (no scripts, no external assets): the summary,
+    with the engine that binds the lower bound marked; ops by kind; and a
+    cycle-by-engine picture in SVG that spans the page's width, with a cycle
+    axis. Each engine has a band as tall as its slots; the filled part of
+    each column is the share of slots used."""
+    left, right = 80, 16
+    n = max(1, len(s.timeline))
+    col_w = PLOT_WIDTH / n
+    x_of = lambda cycle: left + PLOT_WIDTH * cycle / max(1, s.cycles)  # noqa: E731
     y = 10
     parts = []
+    binding = s.binding
     for e in ENGINES:
         limit = isa.SLOT_LIMITS[e]
         h = 12 + 4 * limit
-        parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="l">{e}</text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{col_w * len(s.timeline)}" '
-                     f'height="{h}" fill="#eee"/>')
-        for i, (c, n, used) in enumerate(s.timeline):
-            share = used[e] / (limit * n) if n else 0.0
+        cls = "l b" if e == binding else "l"
+        label = f"{e} *" if e == binding else e
+        parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="{cls}">{label}'
+                     f'<title>{e}: {s.engines[e].ops} ops, bound {s.engines[e].bound}'
+                     f'{" (binding)" if e == binding else ""}</title></text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{PLOT_WIDTH}" height="{h}" '
+                     f'fill="#eee" class="band" data-engine="{e}"/>')
+        for i, (c, span, used) in enumerate(s.timeline):
+            share = used[e] / (limit * span) if span else 0.0
             if share:
                 bar = h * share
-                parts.append(f'<rect x="{left + i * col_w}" y="{y + h - bar:.1f}" '
-                             f'width="{col_w}" height="{bar:.1f}" fill="{_COLORS[e]}">'
-                             f'<title>cycles {c}..{c + n - 1}: {e} {share:.0%} used</title></rect>')
-        y += h + gap
+                parts.append(f'<rect x="{left + i * col_w:.2f}" y="{y + h - bar:.1f}" '
+                             f'width="{col_w:.2f}" height="{bar:.1f}" fill="{_COLORS[e]}">'
+                             f'<title>cycles {c}..{c + span - 1}: {e} {share:.0%} used'
+                             f'</title></rect>')
+        y += h + 8
+    # the cycle axis
+    parts.append(f'<line x1="{left}" y1="{y}" x2="{left + PLOT_WIDTH}" y2="{y}" '
+                 f'stroke="#333" class="axis"/>')
+    for t in _ticks(s.cycles):
+        x = x_of(t)
+        parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 5}" stroke="#333"/>')
+        anchor = "end" if t == s.cycles and t else "middle" if t else "start"
+        parts.append(f'<text x="{x:.1f}" y="{y + 17}" class="r" text-anchor="{anchor}">'
+                     f'{t}</text>')
+    parts.append(f'<text x="4" y="{y + 17}" class="r">cycle</text>')
+    y += 26
     # source regions along the bottom, by the cycle where each starts
-    starts = _region_cycles(s)
-    for name, c0, c1 in starts:
-        x0 = left + c0 * col_w * len(s.timeline) / max(1, s.cycles)
-        x1 = left + c1 * col_w * len(s.timeline) / max(1, s.cycles)
+    for name, c0, c1 in _region_cycles(s):
+        x0, x1 = x_of(c0), x_of(c1)
         parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(1.0, x1 - x0):.1f}" height="14" '
                      f'fill="none" stroke="#999"><title>{html.escape(name)}</title></rect>')
         if x1 - x0 > 40:
             parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 11}" class="r">'
                          f'{html.escape(name[:max(1, int((x1 - x0) / 7))])}</text>')
     y += 24
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
-           f'role="img" aria-label="slot occupancy by cycle and engine">'
-           '<style>.l{font:12px sans-serif}.r{font:10px sans-serif;fill:#555}</style>'
-           + "".join(parts) + "</svg>")
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + PLOT_WIDTH + right} '
+           f'{y}" width="100%" role="img" aria-label="slot occupancy by cycle and engine">'
+           '<style>.l{font:12px sans-serif}.b{font-weight:bold}'
+           '.r{font:10px sans-serif;fill:#555}</style>' + "".join(parts) + "</svg>")
     rows = "".join(
-        f"<tr><td>{e}</td><td>{x.ops}</td><td>{x.slots}</td><td>{x.utilization:.1%}</td>"
-        f"<td>{x.bound}</td><td>{x.idle_cycles}</td><td>{x.longest_idle}</td></tr>"
+        f'<tr{" class=binding" if e == binding else ""}><td>{e}'
+        f'{" (binding)" if e == binding else ""}</td><td>{x.ops}</td><td>{x.slots}</td>'
+        f"<td>{x.utilization:.1%}</td><td>{x.bound}</td><td>{x.idle_cycles}</td>"
+        f"<td>{x.longest_idle}</td></tr>"
         for e, x in s.engines.items())
+    kinds = "".join(
+        f"<tr><td>{e}</td><td>{x.ops}</td><td class=kinds>"
+        + ", ".join(f"{html.escape(name)} {n} ({n / x.ops:.0%})"
+                    for name, n in s.kinds.get(e, {}).items()) + "</td></tr>"
+        for e, x in s.engines.items() if x.ops)
     regions = "".join(
         f"<tr><td>{html.escape(r.name)}</td><td>{r.start}..{r.end - 1}</td><td>{r.cycles}</td>"
         + "".join(f"<td>{r.utilization(e):.1%}</td>" for e in ENGINES) + "</tr>"
         for r in s.regions)
+    bound_by = (f"the {binding} engine's ops set it" if binding
+                else "the critical path sets it")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font:14px sans-serif;margin:20px}}table{{border-collapse:collapse;margin:10px 0}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child{{text-align:left}}
+td.kinds,th.kinds{{text-align:left}}tr.binding td{{font-weight:bold;background:#fff3cd}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{s.cycles} cycles ({"each bundle once, as written" if s.mode == "static" else "over the run"});
-lower bound {s.lower_bound}; critical path {s.critical_path}.</p>
+lower bound {s.lower_bound} ({bound_by}); critical path {s.critical_path}.</p>
 <table><tr><th>engine</th><th>ops</th><th>slots</th><th>used</th><th>bound</th>
 <th>idle cycles</th><th>longest idle run</th></tr>{rows}</table>
 <h2>Slots used, cycle by cycle</h2>
 <p>Each band is an engine, as tall as its slots; the coloured part of a column is the
-share of that engine's slots used in those cycles (hover for numbers). The boxes
-underneath are the source regions (code between labels).</p>
+share of that engine's slots used in those cycles (hover for numbers). The binding
+engine is marked *. The boxes under the cycle axis are the source regions (code
+between labels).</p>
 {svg}
+<h2>Ops by kind</h2>
+<table><tr><th>engine</th><th>ops</th><th class=kinds>by op</th></tr>{kinds}</table>
 <h2>Regions</h2>
 <table><tr><th>region</th><th>pcs</th><th>cycles</th>{"".join(f"<th>{e}</th>" for e in ENGINES)}</tr>
 {regions}</table>

@@ -165,6 +165,28 @@ def test_vscode_extension_layout():
     assert "macro" in config["folding"]["markers"]["start"]
 
 
+def test_vscode_extension_packages_without_warnings(tmp_path):
+    """`npx @vscode/vsce package` builds a .vsix and warns about nothing (a
+    repository, a LICENSE that matches package.json, a .vscodeignore)."""
+    npx = shutil.which("npx")
+    if npx is None:
+        pytest.skip("npx (Node.js) is not installed")
+    folder = tmp_path / "vscode"
+    shutil.copytree(EDITORS / "vscode", folder, ignore=shutil.ignore_patterns("node_modules"))
+    r = subprocess.run([npx, "--yes", "@vscode/vsce@3", "package", "--out", "vasm.vsix"],
+                       cwd=folder, capture_output=True, text=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    output = r.stdout + r.stderr
+    if r.returncode and ("ENOTFOUND" in output or "EAI_AGAIN" in output):
+        pytest.skip("the npm registry cannot be reached")
+    assert r.returncode == 0, output
+    assert "WARNING" not in output.upper().replace("WARNINGS", ""), output
+    assert (folder / "vasm.vsix").stat().st_size > 1000
+    license_text = (EDITORS / "vscode" / "LICENSE").read_text()
+    assert json.loads((EDITORS / "vscode" / "package.json").read_text())["license"] == "MIT"
+    assert license_text.startswith("MIT License")
+
+
 # ---------------------------------------------------------------- Vim
 
 
