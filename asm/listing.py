@@ -42,24 +42,30 @@ def make_listing(result: Assembly) -> str:
 
 def _scheduled(result: Assembly, out: list[str]) -> str:
     """A scheduled kernel no longer follows the IR bundle for bundle: list its
-    slots with the source line the kernel's source map gives each bundle."""
+    slots, each with its own source line from the kernel's source map."""
     kernel, sources = result.kernel, result.sources
+
+    def line_of(where: str | None) -> str:
+        if where is None:
+            return ""
+        loc = Location.parse(where)
+        text = (sources.line(loc.file, loc.line) or "").strip() if loc.line else ""
+        return f"{where:<20} {text}"
+
     for pc, bundle in enumerate(kernel.program):
-        where = kernel.source_of(pc)
-        text = ""
-        if where is not None:
-            loc = Location.parse(where)
-            text = (sources.line(loc.file, loc.line) or "").strip() if loc.line else ""
+        ops = iter(kernel.op_sources(pc))
         first = True
         for engine, slots in bundle.items():
             for slot in slots or [None]:
-                encoded = "(no slots)" if slot is None else json.dumps(list(slot),
-                                                                        ensure_ascii=False)
-                shown = f"{where or '':<20} {text}" if first else ""
+                if slot is None:
+                    encoded, shown = "(no slots)", line_of(kernel.source_of(pc))
+                else:
+                    encoded = json.dumps(list(slot), ensure_ascii=False)
+                    shown = line_of(next(ops))
                 out.append(f"{pc if first else '':>8}  {engine:<6} {encoded:<34} {shown}")
                 first = False
         if first:
-            out.append(f"{pc:>8}  {'':<6} {'{}':<34} {where or ''}")
+            out.append(f"{pc:>8}  {'':<6} {'{}':<34} {kernel.source_of(pc) or ''}")
     return "\n".join(out) + "\n"
 
 

@@ -247,3 +247,15 @@ def test_link_names_a_kernel_image_given_as_an_object(src, tmp_path):
     r = run(vasm, "link", image, "-o", tmp_path / "out.vk.json")
     assert r.exit_code == 1
     assert "this is a kernel image, not an object" in r.output
+
+
+def test_a_scheduled_listing_gives_each_op_its_own_line(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a, 4\nconst a, 1\nconst a[1], 2\nconst a[2], 3\nconst a[3], 4\n")
+    lst = tmp_path / "k.lst"
+    r = run(vasm, "assemble", src, "--schedule", "-q", "-o", tmp_path / "k.vk.json",
+            "--listing", lst)
+    assert r.exit_code == 0, r.output
+    rows = [line for line in lst.read_text().splitlines() if '["const"' in line]
+    assert len(rows) == 4
+    assert [row.split("k.vasm:")[1].split()[0] for row in rows] == ["2", "3", "4", "5"]
