@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,26 +226,6 @@ def check_slot(engine: str, slot: tuple) -> isa.Op:
     return op
 
 
-def _bundle_key(bundle: dict) -> tuple | None:
-    """A hashable key for a bundle's content, or None when it has none cheaply."""
-    try:
-        if len(bundle) == 1:  # the common shape: one engine, one slot
-            [(engine, slots)] = bundle.items()
-            if type(slots) is list and len(slots) == 1:
-                s0 = slots[0]
-                if type(s0) is list:
-                    s0 = tuple(s0)
-                if type(s0) is tuple:
-                    key = (engine, s0)
-                    hash(key)
-                    return key
-        key = tuple((e, tuple(map(tuple, sl))) for e, sl in bundle.items())
-        hash(key)
-        return key
-    except TypeError:  # lists inside (debug keys) or other odd content: no key
-        return None
-
-
 def normalize_program(program: Any) -> Program:
     """Validate a program and return it with tuple slots.
 
@@ -271,14 +251,18 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
         if type(bundle) is not dict:
             raise KernelError(f"a bundle is an object of engine -> slots, "
                               f"not {_describe(bundle)}", bundle=pc)
-        key = _bundle_key(bundle)
-        i = interned.get(key) if key is not None else None
+        new = _normalize_bundle(bundle, pc)
+        # Normalized slots are tuples all the way down: the key always hashes.
+        if len(new) == 1:
+            [(engine, slots)] = new.items()
+            key = (engine, slots[0]) if len(slots) == 1 else (engine, tuple(slots))
+        else:
+            key = tuple([(e, tuple(sl)) for e, sl in new.items()])
+        i = interned.get(key)
         if i is None:
-            i = len(distinct)
-            distinct.append(_normalize_bundle(bundle, pc))
+            i = interned[key] = len(distinct)
+            distinct.append(new)
             counts.append(0)
-            if key is not None:
-                interned[key] = i
         counts[i] += 1
         index.append(i)
     return list(map(distinct.__getitem__, index)), distinct, index, counts
@@ -317,13 +301,94 @@ def walk_bundle(bundle: dict, pc: int
         yield engine, valid
 
 
+# Every valid slot seen so far, by engine and content: a slot met again (in
+# this program or another) is not checked again. Kernels are made of a few
+# thousand distinct slots; the table is emptied if it ever grows large.
+_VALID: dict[str, dict[tuple, tuple]] = {e: {} for e in isa.ENGINES}
+_VALID_MAX = 1 << 20
+# Slots per bundle each engine may hold (the debug limit is not enforced).
+_MAX_SLOTS = {e: (1 << 62 if e in isa.UNENFORCED_LIMITS else n)
+              for e, n in isa.SLOT_LIMITS.items()}
+
+
 def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
+    """The bundle with tuple slots, each checked against the ISA table the
+    first time it is seen; anything unusual goes the exact way (walk_bundle),
+    which names the first problem."""
+    new: Bundle = {}
+    for engine, slots in bundle.items():
+        limit = _MAX_SLOTS.get(engine)
+        if limit is None or (type(slots) is not list and type(slots) is not tuple) \
+                or len(slots) > limit:
+            return _checked_bundle(bundle, pc)
+        valid = _VALID[engine]
+        out = []
+        for slot in slots:
+            try:
+                t = slot if type(slot) is tuple else tuple(slot)
+                got = valid.get(t)
+                if got is None:  # first seen: the generated check of its op
+                    got = _QUICK[engine, t[0]](t)
+                    if got is None:
+                        return _checked_bundle(bundle, pc)
+                    if len(valid) > _VALID_MAX:
+                        valid.clear()
+                    valid[t] = got
+            except (TypeError, KeyError, IndexError):
+                # not a sequence, an unknown op, or debug keys as lists
+                return _checked_bundle(bundle, pc)
+            out.append(got)
+        new[engine] = out
+    return new
+
+
+def _quick_check(op: isa.Op) -> Callable[[tuple], tuple | None]:
+    """A function that returns a slot of `op` when it is valid and None when
+    not (then the exact check says why): the operand kinds of the table as
+    one generated expression. Debug keys and load_offset's shifted operands
+    take the general check."""
+    names = [f"x{i}" for i in range(1, op.arity + 1)]
+    tests = []
+    for name, operand in zip(names, op.operands, strict=True):
+        kind = operand.kind
+        if kind.is_scratch and op.offset is None:
+            tests.append(f"type({name}) is int and 0 <= {name} <= {isa.SCRATCH_SIZE - kind.width}")
+        elif kind is isa.Kind.TARGET:
+            tests.append(f"type({name}) is int and {name} >= 0")
+        elif kind.is_integer:
+            tests.append(f"type({name}) is int")
+        elif kind is isa.Kind.TEXT:
+            tests.append(f"type({name}) is str")
+        else:
+            return lambda t, op=op: _general_check(op, t)
+    if op.offset is not None:
+        return lambda t, op=op: _general_check(op, t)
+    unpack = f"    _, {', '.join(names)}, = t\n" if names else ""
+    source = (f"def check(t):\n    if len(t) != {op.arity + 1}:\n        return None\n{unpack}"
+              f"    return t if {' and '.join(tests) or 'True'} else None\n")
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 (our own table's operand kinds)
+    return namespace["check"]
+
+
+def _general_check(op: isa.Op, t: tuple) -> tuple | None:
+    try:
+        check_slot(op.engine, _freeze(t))
+    except KernelError:
+        return None
+    return _freeze(t)
+
+
+_QUICK = {(op.engine, op.name): _quick_check(op) for op in isa.OPS}
+
+
+def _checked_bundle(bundle: dict, pc: int) -> Bundle:
     new: Bundle = {}
     for item in walk_bundle(bundle, pc):
         if isinstance(item, KernelError):
             raise item
-        engine, valid = item
-        new[engine] = [slot for _, slot, _ in valid]
+        engine, checked = item
+        new[engine] = [slot for _, slot, _ in checked]
     return new
 
 
