@@ -14,6 +14,7 @@ from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
+from .progress import progress_line
 
 if TYPE_CHECKING:
     from .assembler import Assembly
@@ -92,7 +93,7 @@ class ScheduleSettings:
                  report: bool) -> None:
         self.options = {"level": level, "budget": budget, "jobs": jobs}
         self.report = report
-        self.line = None if quiet or not sys.stderr.isatty() else ProgressLine()
+        self.line = progress_line("scheduling", quiet)
 
     def run(self, source, **more):
         """Schedule `source` (see asm.schedule), then print the report if asked."""
@@ -106,33 +107,6 @@ class ScheduleSettings:
         if self.report:
             click.echo(report_text(s), err=True)
         return s
-
-
-class ProgressLine:
-    """One status line on a terminal's stderr, rewritten in place; it appears
-    only once the work has taken a second."""
-
-    DELAY = 1.0
-
-    def __init__(self) -> None:
-        import time
-        self.clock = time.monotonic
-        self.start = self.clock()
-        self.shown = False
-
-    def __call__(self, text: str) -> None:
-        elapsed = self.clock() - self.start
-        if elapsed < self.DELAY:
-            return
-        width = max(20, click.get_terminal_size()[0] - 1)
-        line = f"scheduling ({elapsed:.0f} s): {text}"[:width]
-        click.echo(f"\r\x1b[K{line}", nl=False, err=True)
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\x1b[K", nl=False, err=True)
-            self.shown = False
 
 
 def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,

@@ -115,6 +115,38 @@ class Binary:
 
 
 @dataclass(frozen=True)
+class Meaning:
+    """What an op does, as expressions. Every engine is derived from these:
+    the reference engine evaluates them as they stand, the fast and batched
+    engines generate code from them (emu/codegen.py).
+
+    In an expression, an operand's name stands for its value: the word a
+    scratch operand holds (for a vector operand in a lane-wise op, the word
+    of the lane), an immediate's number, a debug key as it is. `i` is the
+    lane (0 when `lanes` is 1), `pc` the op's own bundle, `mem[e]` the memory
+    word at e (outside the image is a fault), `int` makes a comparison 1 or 0.
+    Words are unsigned; a result is already reduced mod 2**32.
+    """
+
+    value: str | None = None  # the word the first operand (a destination) gets
+    address: str | None = None  # where a store writes ...
+    store: str | None = None  # ... this word
+    trace: str | None = None  # appended to the trace buffer
+    jump: str | None = None  # the next bundle ...
+    when: str | None = None  # ... when this is not 0 (always, when None)
+    stop: str | None = None  # "halt", or "pause" (which stops only when pausing is on)
+    check: tuple[str, str] | None = None  # debug: (value, key): value == value_trace[key]
+    lanes: int = 1  # VLEN for a lane-wise op: the expressions hold for each lane i
+    array: str | None = None  # `value` over NumPy uint32 arrays, where it differs
+    divides: bool = False  # `value` divides by an operand: by 0 is a fault
+
+    def expressions(self) -> list[str]:
+        out = [self.value, self.address, self.store, self.trace, self.jump, self.when,
+               *(self.check or ())]
+        return [e for e in out if e is not None]
+
+
+@dataclass(frozen=True)
 class Op:
     engine: str
     name: str  # the machine's op name, as in kernel images
@@ -127,6 +159,7 @@ class Op:
     offset: str | None = None  # operand added to every scratch operand
     control: Control | None = None
     binary: Binary | None = None
+    meaning: Meaning = field(default_factory=Meaning)
     # (operand index, width, is_write) for each scratch operand, derived.
     scratch_operands: tuple[tuple[int, int, bool], ...] = field(
         init=False, repr=False, compare=False
@@ -225,59 +258,74 @@ def _arith_ops() -> list[Op]:
     ops = []
     for name, mnemonic, expr, *array in _ARITH:
         binary = Binary(expr, divides=name in _DIVIDING, array=array[0] if array else None)
-        ops.append(
-            Op("alu", name, mnemonic, _operands("d:dst a:src b:src"),
-               f"d = a {name} b (mod 2**32)", binary=binary)
-        )
-        ops.append(
-            Op("valu", name, "v" + mnemonic, _operands("d:vdst a:vsrc b:vsrc"),
-               f"lane-wise d = a {name} b (mod 2**32)", binary=binary)
-        )
+        for engine, lanes, operands, summary in (
+                ("alu", 1, "d:dst a:src b:src", f"d = a {name} b (mod 2**32)"),
+                ("valu", VLEN, "d:vdst a:vsrc b:vsrc", f"lane-wise d = a {name} b (mod 2**32)")):
+            meaning = Meaning(value=expr, lanes=lanes, array=binary.array,
+                              divides=binary.divides)
+            ops.append(Op(engine, name, mnemonic if engine == "alu" else "v" + mnemonic,
+                          _operands(operands), summary, binary=binary, meaning=meaning))
     return ops
+
+
+_MASK = "0xFFFFFFFF"
 
 
 OPS: tuple[Op, ...] = (
     *_arith_ops(),
     Op("valu", "vbroadcast", "vbroadcast", _operands("d:vdst s:src"),
-       "every lane of d = s"),
+       "every lane of d = s", meaning=Meaning(value="s", lanes=VLEN)),
     Op("valu", "multiply_add", "vmuladd", _operands("d:vdst a:vsrc b:vsrc c:vsrc"),
-       "lane-wise d = a * b + c (mod 2**32)", aliases=("multiply_add",)),
+       "lane-wise d = a * b + c (mod 2**32)", aliases=("multiply_add",),
+       meaning=Meaning(value=f"(a * b + c) & {_MASK}", lanes=VLEN)),
     Op("load", "load", "load", _operands("d:dst addr:src"),
-       "d = mem[addr]", memory="read", mem_addr="addr"),
+       "d = mem[addr]", memory="read", mem_addr="addr", meaning=Meaning(value="mem[addr]")),
     Op("load", "load_offset", "load_offset", _operands("d:dst addr:src imm:imm"),
        "scratch[d + imm] = mem[scratch[addr + imm]]",
-       memory="read", mem_addr="addr", offset="imm"),
+       memory="read", mem_addr="addr", offset="imm", meaning=Meaning(value="mem[addr]")),
     Op("load", "vload", "vload", _operands("d:vdst addr:src"),
-       "d[i] = mem[addr + i] for each lane", memory="read", mem_addr="addr"),
-    Op("load", "const", "const", _operands("d:dst imm:imm"), "d = imm (mod 2**32)"),
+       "d[i] = mem[addr + i] for each lane", memory="read", mem_addr="addr",
+       meaning=Meaning(value="mem[addr + i]", lanes=VLEN)),
+    Op("load", "const", "const", _operands("d:dst imm:imm"), "d = imm (mod 2**32)",
+       meaning=Meaning(value=f"imm & {_MASK}")),
     Op("store", "store", "store", _operands("addr:src s:src"),
-       "mem[addr] = s", memory="write", mem_addr="addr"),
+       "mem[addr] = s", memory="write", mem_addr="addr",
+       meaning=Meaning(address="addr", store="s")),
     Op("store", "vstore", "vstore", _operands("addr:src s:vsrc"),
-       "mem[addr + i] = s[i] for each lane", memory="write", mem_addr="addr"),
+       "mem[addr + i] = s[i] for each lane", memory="write", mem_addr="addr",
+       meaning=Meaning(address="addr + i", store="s", lanes=VLEN)),
     Op("flow", "select", "select", _operands("d:dst cond:src a:src b:src"),
-       "d = a if cond != 0 else b"),
+       "d = a if cond != 0 else b", meaning=Meaning(value="a if cond else b")),
     Op("flow", "vselect", "vselect", _operands("d:vdst cond:vsrc a:vsrc b:vsrc"),
-       "lane-wise d = a if cond != 0 else b"),
+       "lane-wise d = a if cond != 0 else b",
+       meaning=Meaning(value="a if cond else b", lanes=VLEN)),
     Op("flow", "add_imm", "add_imm", _operands("d:dst a:src imm:imm"),
-       "d = a + imm (mod 2**32)"),
-    Op("flow", "halt", "halt", (), "stop the core", control=Control.HALT),
+       "d = a + imm (mod 2**32)", meaning=Meaning(value=f"(a + imm) & {_MASK}")),
+    Op("flow", "halt", "halt", (), "stop the core", control=Control.HALT,
+       meaning=Meaning(stop="halt")),
     Op("flow", "pause", "pause", (),
-       "stop until resumed (only when pausing is enabled)", control=Control.PAUSE),
+       "stop until resumed (only when pausing is enabled)", control=Control.PAUSE,
+       meaning=Meaning(stop="pause")),
     Op("flow", "trace_write", "trace_write", _operands("s:src"),
-       "append s to the trace buffer"),
+       "append s to the trace buffer", meaning=Meaning(trace="s")),
     Op("flow", "cond_jump", "cond_jump", _operands("cond:src target:target"),
-       "if cond != 0: pc = target", control=Control.COND_JUMP),
+       "if cond != 0: pc = target", control=Control.COND_JUMP,
+       meaning=Meaning(jump="target", when="cond")),
     Op("flow", "cond_jump_rel", "cond_jump_rel", _operands("cond:src imm:offset"),
-       "if cond != 0: pc += imm (from the next bundle)", control=Control.COND_JUMP_REL),
+       "if cond != 0: pc += imm (from the next bundle)", control=Control.COND_JUMP_REL,
+       meaning=Meaning(jump="pc + 1 + imm", when="cond")),
     Op("flow", "jump", "jump", _operands("target:target"), "pc = target",
-       control=Control.JUMP),
+       control=Control.JUMP, meaning=Meaning(jump="target")),
     Op("flow", "jump_indirect", "jump_indirect", _operands("a:src"), "pc = a",
-       control=Control.JUMP_INDIRECT),
-    Op("flow", "coreid", "coreid", _operands("d:dst"), "d = core id (0)"),
+       control=Control.JUMP_INDIRECT, meaning=Meaning(jump="a")),
+    Op("flow", "coreid", "coreid", _operands("d:dst"), "d = core id (0)",
+       meaning=Meaning(value="0")),
     Op("debug", "compare", "compare", _operands("s:src key:key"),
-       "check s against the value trace (debug runs only)"),
+       "check s against the value trace (debug runs only)",
+       meaning=Meaning(check=("s", "key"))),
     Op("debug", "vcompare", "vcompare", _operands("s:vsrc keys:keys"),
-       "check each lane of s against the value trace (debug runs only)"),
+       "check each lane of s against the value trace (debug runs only)",
+       meaning=Meaning(check=("s", "keys[i]"), lanes=VLEN)),
     Op("debug", "comment", "comment", _operands("text:text"), "no effect"),
 )
 
@@ -324,6 +372,27 @@ def _self_check() -> None:
         vector = op.engine == "valu" or op.name in ("vselect", "vcompare")
         if vector:
             assert op.operands[0].kind in (Kind.VDST, Kind.VSRC), f"{op.name}: not vector"
+        _check_meaning(op)
+
+
+def _check_meaning(op: Op) -> None:
+    """Every op means something, in expressions over its own operands."""
+    import ast
+    m = op.meaning
+    effects = [m.value, m.store, m.trace, m.jump, m.stop, m.check]
+    assert any(e is not None for e in effects) or op.name == "comment", f"{op.name}: no meaning"
+    assert m.lanes in (1, VLEN), op.name
+    assert (m.value is not None) == bool(op.operands and op.operands[0].kind.is_write), \
+        f"{op.name}: a value goes to a first operand that is a destination, and back"
+    assert (m.address is None) == (m.store is None), op.name
+    assert (m.jump is not None) == (op.control not in (None, Control.HALT, Control.PAUSE)), \
+        f"{op.name}: jumps are control flow"
+    assert m.stop in (None, "halt", "pause"), op.name
+    assert m.divides == (op.binary is not None and op.binary.divides), op.name
+    known = {o.name for o in op.operands} | {"i", "pc", "mem", "int"}
+    for expr in m.expressions():
+        names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+        assert names <= known, f"{op.name}: {expr!r} names {names - known}"
 
 
 _self_check()

@@ -247,11 +247,24 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
     distinct: list[Bundle] = []
     index: list[int] = []
     counts: list[int] = []
+    add = index.append
+    valid: dict[str, dict[tuple, tuple]] = {e: {} for e in isa.ENGINES}
     for pc, bundle in enumerate(program):
         if type(bundle) is not dict:
             raise KernelError(f"a bundle is an object of engine -> slots, "
                               f"not {_describe(bundle)}", bundle=pc)
-        new = _normalize_bundle(bundle, pc)
+        if len(bundle) == 1:  # the common shape, {engine: [slot]}: its repeats cost a lookup
+            [(engine, slots)] = bundle.items()
+            if type(slots) is list and len(slots) == 1 and type(slots[0]) is tuple:
+                try:
+                    i = interned.get((engine, slots[0]))
+                except TypeError:  # lists inside: the general way
+                    i = None
+                if i is not None:
+                    counts[i] += 1
+                    add(i)
+                    continue
+        new = _normalize_bundle(bundle, pc, valid)
         # Normalized slots are tuples all the way down: the key always hashes.
         if len(new) == 1:
             [(engine, slots)] = new.items()
@@ -264,7 +277,7 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
             distinct.append(new)
             counts.append(0)
         counts[i] += 1
-        index.append(i)
+        add(i)
     return list(map(distinct.__getitem__, index)), distinct, index, counts
 
 
@@ -301,41 +314,42 @@ def walk_bundle(bundle: dict, pc: int
         yield engine, valid
 
 
-# Every valid slot seen so far, by engine and content: a slot met again (in
-# this program or another) is not checked again. Kernels are made of a few
-# thousand distinct slots; the table is emptied if it ever grows large.
-_VALID: dict[str, dict[tuple, tuple]] = {e: {} for e in isa.ENGINES}
-_VALID_MAX = 1 << 20
+# (Within one program, each valid slot by engine and content: a slot met
+# again is not checked again. Operands that compare equal (1, True) share an
+# entry, as they share a bundle key.)
 # Slots per bundle each engine may hold (the debug limit is not enforced).
 _MAX_SLOTS = {e: (1 << 62 if e in isa.UNENFORCED_LIMITS else n)
               for e, n in isa.SLOT_LIMITS.items()}
 
 
-def _normalize_bundle(bundle: dict, pc: int) -> Bundle:
+def _normalize_bundle(bundle: dict, pc: int, seen: dict[str, dict[tuple, tuple]]) -> Bundle:
     """The bundle with tuple slots, each checked against the ISA table the
-    first time it is seen; anything unusual goes the exact way (walk_bundle),
-    which names the first problem."""
+    first time the program has it (`seen`: the valid slots so far, by
+    engine); anything unusual goes the exact way (walk_bundle), which names
+    the first problem."""
     new: Bundle = {}
     for engine, slots in bundle.items():
         limit = _MAX_SLOTS.get(engine)
         if limit is None or (type(slots) is not list and type(slots) is not tuple) \
                 or len(slots) > limit:
             return _checked_bundle(bundle, pc)
-        valid = _VALID[engine]
+        valid = seen[engine]
         out = []
         for slot in slots:
             try:
                 t = slot if type(slot) is tuple else tuple(slot)
-                got = valid.get(t)
+                try:
+                    got = valid.get(t)
+                except TypeError:  # lists inside (debug keys read from JSON)
+                    t = _freeze(t)
+                    got = valid.get(t)
                 if got is None:  # first seen: the generated check of its op
                     got = _QUICK[engine, t[0]](t)
                     if got is None:
                         return _checked_bundle(bundle, pc)
-                    if len(valid) > _VALID_MAX:
-                        valid.clear()
                     valid[t] = got
-            except (TypeError, KeyError, IndexError):
-                # not a sequence, an unknown op, or debug keys as lists
+            except (TypeError, KeyError, IndexError, RecursionError):
+                # not a sequence, an unknown op, or something odd inside
                 return _checked_bundle(bundle, pc)
             out.append(got)
         new[engine] = out
@@ -359,6 +373,13 @@ def _quick_check(op: isa.Op) -> Callable[[tuple], tuple | None]:
             tests.append(f"type({name}) is int")
         elif kind is isa.Kind.TEXT:
             tests.append(f"type({name}) is str")
+        elif kind is isa.Kind.KEY:  # the usual key: a flat tuple of numbers and names
+            tests.append(f"(type({name}) is tuple and all(type(y) is int or type(y) is str "
+                         f"for y in {name}) or type({name}) is int or type({name}) is str)")
+        elif kind is isa.Kind.KEYS:
+            tests.append(f"type({name}) is tuple and len({name}) == {isa.VLEN} and "
+                         f"all(type(k) is tuple and all(type(y) is int or type(y) is str "
+                         f"for y in k) for k in {name})")
         else:
             return lambda t, op=op: _general_check(op, t)
     if op.offset is not None:
@@ -379,7 +400,16 @@ def _general_check(op: isa.Op, t: tuple) -> tuple | None:
     return _freeze(t)
 
 
-_QUICK = {(op.engine, op.name): _quick_check(op) for op in isa.OPS}
+class _QuickChecks(dict):
+    """(engine, op) -> its generated check, made the first time it is needed
+    (an unknown op raises KeyError: the exact check names it)."""
+
+    def __missing__(self, key: tuple[str, str]) -> Callable[[tuple], tuple | None]:
+        check = self[key] = _quick_check(isa.BY_MACHINE[key])
+        return check
+
+
+_QUICK: dict[tuple[str, str], Callable[[tuple], tuple | None]] = _QuickChecks()
 
 
 def _checked_bundle(bundle: dict, pc: int) -> Bundle:

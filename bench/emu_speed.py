@@ -1,21 +1,23 @@
-"""Emulator speed: the fast engine as a ratio to the reference engine, same run.
+"""Emulator speed as users meet it, against the take-home's own simulator, in one run.
 
-    python bench/emu_speed.py [--repeat N] [--takehome DIR]
+    python bench/emu_speed.py --takehome DIR [--repeat 5] [--images 1000]
 
-End to end from a loaded Kernel to the result (decode included), best of N
-runs each, for one run of the take-home's starting kernel (147,734 cycles)
-and of ~1,400-cycle optimized corpus kernels. Loading (JSON parse and
-validation) is shared by both engines and reported on its own.
+DIR is a local checkout of anthropics/original_performance_takehome (never
+part of this repository); its `problem.Machine` is timed in the same process
+on the same inputs. Every figure is end to end from what the user holds:
 
-Batched runs: --images N (default 1,000) random take-home images of a
-~1,350-cycle corpus kernel (prateek's), all at once with `emu.run_batch`
-against N sequential `emu.run` calls with the fast engine and with the
-reference engine (a tenth of the images, scaled), same process.
+- `KernelBuilder.instrs` (bundles of tuples) passed to `emu.run`, loading and
+  checking included, against `Machine(mem, instrs, ...).run()`;
+- the lists a JSON dump of them reads back as, the same way;
+- `vemu run FILE --mem IMAGE` as a whole process, against a Python process
+  that reads the same JSON files and runs `Machine`;
+- N images of one kernel with `emu.run_batch` against N runs of `Machine`
+  (timed on a sample of the images and scaled when N is large).
 
---takehome DIR also times the take-home's own simulator (problem.Machine from
-a local checkout of anthropics/original_performance_takehome, never part of
-this repository) on the same starting kernel, for the claim that our
-reference engine is no slower than it, and on the batch kernel's images.
+Kernels: two ~1,100-cycle corpus kernels and the take-home's starting kernel
+(147,734 cycles, built by the checkout's own KernelBuilder). Nothing is
+kept between calls (each load checks its program afresh). Best of --repeat
+runs, interleaved.
 """
 
 from __future__ import annotations
@@ -23,115 +25,137 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import emu  # noqa: E402
-from asm.kernel import Kernel, dumps_kernel, loads_kernel  # noqa: E402
-from bench.timing import best_of  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
-from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
-OPTIMIZED = [
-    "prateek+original_performance_takehome.json.gz",
-    "YibinLong+Anthropic_Performance_Take_Home.json.gz",
-]
+KERNELS = ["lianghongkey+original_performance_takehome",
+           "mmurrs+original_performance_takehome"]
 
 
+def best(repeat: int, *fns: Callable[[], object]) -> list[float]:
+    """Best time of each function, the functions interleaved `repeat` times."""
+    out = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            out[i] = min(out[i], time.perf_counter() - t)
+    return out
 
 
-def compare(name: str, kernel: Kernel, mem: list[int], repeat: int) -> None:
-    cycles = emu.run(kernel, mem, engine="fast").cycles
-    assert cycles == emu.run(kernel, mem, engine="reference").cycles
-    ref = best_of(repeat, lambda: emu.run(kernel, mem, engine="reference"))
-    fast = best_of(repeat, lambda: emu.run(kernel, mem, engine="fast"))
-    print(f"{name:<44} {cycles:>8} cycles  reference {ref * 1e3:8.1f} ms  "
-          f"fast {fast * 1e3:7.1f} ms  fast/reference speed {ref / fast:5.2f}x")
-
-
-def takehome_machine(directory: Path, program: list, mem: list[int], repeat: int) -> float:
-    sys.path.insert(0, str(directory))
-    import problem  # the take-home's simulator, from the local checkout
-
-    def once():
-        m = problem.Machine(list(mem), program, problem.DebugInfo(scratch_map={}))
+def machine_runner(problem) -> Callable[[list, list[int]], int]:
+    def run(instrs: list, mem: list[int]) -> int:
+        m = problem.Machine(list(mem), instrs, problem.DebugInfo(scratch_map={}))
         m.enable_pause = False
         m.enable_debug = False
         m.run()
-        assert m.cycle == 147_734
-    return best_of(repeat, once)
+        return m.cycle
+    return run
 
 
-def batch(images: int, repeat: int, takehome: Path | None) -> None:
-    import time
-    doc = json.loads(gzip.decompress((CORPUS / OPTIMIZED[0]).read_bytes()))
-    p = doc["params"]
-    kernel = loads_kernel(json.dumps(doc))
-    params = Params(p["forest_height"], p["batch_size"], p["rounds"])
+def in_process(name: str, instrs: list, mem: list[int], machine, repeat: int) -> None:
+    lists = json.loads(json.dumps(instrs))
+    cycles = machine(instrs, mem)
+    assert emu.run(instrs, mem).cycles == cycles == emu.run(lists, mem).cycles
+    t_machine, t_tuples, t_lists = best(repeat, lambda: machine(instrs, mem),
+                                        lambda: emu.run(instrs, mem),
+                                        lambda: emu.run(lists, mem))
+    print(f"{name:<26}{cycles:>8} cycles  Machine {t_machine * 1e3:8.1f} ms   "
+          f"emu.run(tuples) {t_tuples * 1e3:7.1f} ms = {t_machine / t_tuples:5.2f}x   "
+          f"emu.run(JSON lists) {t_lists * 1e3:7.1f} ms = {t_machine / t_lists:5.2f}x")
+
+
+MACHINE_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import problem
+instrs = json.load(open(sys.argv[2]))
+mem = json.load(open(sys.argv[3]))
+m = problem.Machine(mem, instrs, problem.DebugInfo(scratch_map={}))
+m.enable_pause = False
+m.enable_debug = False
+m.run()
+print(m.cycle, "cycles")
+"""
+
+
+def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        program, image = Path(tmp) / "k.json", Path(tmp) / "mem.json"
+        program.write_text(json.dumps(instrs))
+        image.write_text(json.dumps(mem))
+        ours = [sys.executable, "-m", "emu.cli", "run", str(program), "--mem", str(image)]
+        theirs = [sys.executable, "-c", MACHINE_SCRIPT, str(takehome), str(program), str(image)]
+        times = [float("inf"), float("inf")]
+        for _ in range(repeat):
+            for i, command in enumerate((theirs, ours)):
+                t = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+                times[i] = min(times[i], time.perf_counter() - t)
+                assert done.returncode == 0, done.stderr
+    print(f"{name:<26}process: python + Machine {times[0] * 1e3:7.0f} ms   "
+          f"vemu run {times[1] * 1e3:7.0f} ms = {times[0] / times[1]:5.2f}x")
+
+
+def batched(name: str, instrs: list, params: Params, machine, images: int,
+            repeat: int) -> None:
     mems = [make_image(params, seed) for seed in range(images)]
-    batched = best_of(repeat, lambda: emu.run_batch(kernel, mems))
-    results = emu.run_batch(kernel, mems)
+    sample = mems[:min(images, 40)]
+    [t_batch] = best(min(repeat, 3), lambda: emu.run_batch(instrs, mems))
     t = time.perf_counter()
-    singles = [emu.run(kernel, m) for m in mems]
-    fast = time.perf_counter() - t
-    assert all(a.mem == b.mem and a.cycles == b.cycles for a, b in zip(results, singles, strict=True))
-    few = mems[:max(1, images // 10)]
-    t = time.perf_counter()
-    for m in few:
-        emu.run(kernel, m, engine="reference")
-    ref = (time.perf_counter() - t) * images / len(few)
-    print(f"{images} images of {OPTIMIZED[0].removesuffix('.json.gz')} "
-          f"({results[0].cycles} cycles): run_batch {batched:.2f} s; sequential fast "
-          f"{fast:.1f} s ({fast / batched:.0f}x); sequential reference {ref:.1f} s "
-          f"({ref / batched:.0f}x)")
-    if takehome:
-        sys.path.insert(0, str(takehome))
-        import problem
-        program = [{e: [tuple(x) for x in sl] for e, sl in b.items()} for b in doc["instrs"]]
-        t = time.perf_counter()
-        for m in few:
-            machine = problem.Machine(list(m), program, problem.DebugInfo(scratch_map={}))
-            machine.enable_pause = False
-            machine.enable_debug = False
-            machine.run()
-        th = (time.perf_counter() - t) * images / len(few)
-        print(f"  the take-home's Machine would take {th:.1f} s: run_batch is "
-              f"{th / batched:.0f}x faster")
+    for m in sample:
+        machine(instrs, m)
+    t_machine = (time.perf_counter() - t) * images / len(sample)
+    results = emu.run_batch(instrs, mems[:3])
+    assert [r.cycles for r in results] == [machine(instrs, m) for m in mems[:3]]
+    scaled = "" if len(sample) == images else f" ({len(sample)} timed, scaled)"
+    print(f"{images} images of {name}: Machine {t_machine:7.1f} s{scaled}   "
+          f"emu.run_batch {t_batch:6.2f} s = {t_machine / t_batch:6.1f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--takehome", type=Path, required=True,
+                    help="a checkout of anthropics/original_performance_takehome")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--takehome", type=Path, help="a checkout of the take-home, to time its Machine")
-    ap.add_argument("--images", type=int, default=1000, help="images for the batched run")
+    ap.add_argument("--images", type=int, default=1000)
     args = ap.parse_args()
-
-    # The small kernels first: timed beside the starting kernel's 200k bundles
-    # in the heap, every run would start with its caches cold, which is not
-    # what `vemu run` on a small kernel sees.
-    for name in OPTIMIZED:
-        doc = json.loads(gzip.decompress((CORPUS / name).read_bytes()))
+    sys.path.insert(0, str(args.takehome))
+    import perf_takehome
+    import problem
+    machine = machine_runner(problem)
+    kernels = []
+    for name in KERNELS:
+        doc = json.loads(gzip.decompress((CORPUS / f"{name}.json.gz").read_bytes()))
         p = doc["params"]
-        image = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 123)
-        compare(name.removesuffix(".json.gz"), loads_kernel(json.dumps(doc)), image, args.repeat)
-    program, scratch = build_starting_kernel()
-    text = dumps_kernel(Kernel(program, scratch=scratch))
-    load = best_of(args.repeat, lambda: loads_kernel(text))
-    kernel = loads_kernel(text)
-    mem = make_image()
-    print(f"starting kernel: {len(program)} bundles; loading its .vk.json "
-          f"({len(text) / 1e6:.1f} MB) takes {load * 1e3:.0f} ms")
-    compare("starting kernel (h10 b256 r16, seed 123)", kernel, mem, args.repeat)
-    batch(args.images, args.repeat, args.takehome)
-    if args.takehome:
-        th = takehome_machine(args.takehome, program, mem, args.repeat)
-        ref = best_of(args.repeat, lambda: emu.run(kernel, mem, engine="reference"))
-        print(f"take-home Machine on the starting kernel: {th * 1e3:.0f} ms; our reference "
-              f"engine {ref * 1e3:.0f} ms ({th / ref:.2f}x the take-home's speed)")
+        params = Params(p["forest_height"], p["batch_size"], p["rounds"])
+        instrs = [{e: [tuple(s) for s in slots] for e, slots in b.items()}
+                  for b in doc["instrs"]]
+        kernels.append((name.split("+")[0], instrs, params))
+    kb = perf_takehome.KernelBuilder()
+    kb.build_kernel(10, 2047, 256, 16)
+    kernels.append(("starting kernel", kb.instrs, Params(10, 256, 16)))
+    print("In one process, end to end from what the user holds (loading included):")
+    for name, instrs, params in kernels:
+        in_process(name, instrs, make_image(params, 123), machine, args.repeat)
+    print("As whole processes (interpreter start, imports, reading the files):")
+    for name, instrs, params in kernels:
+        as_processes(name, instrs, make_image(params, 123), args.takehome,
+                     max(2, args.repeat // 2))
+    print("Batched:")
+    name, instrs, params = kernels[0]
+    batched(name, instrs, params, machine, args.images, args.repeat)
 
 
 if __name__ == "__main__":

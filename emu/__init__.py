@@ -1,14 +1,33 @@
-"""Execution: a cycle-exact emulator of the take-home machine, and the take-home problem."""
+"""Execution: a cycle-exact emulator of the take-home machine, and the take-home problem.
 
-from .machine import ENGINES, Machine, RunResult, as_kernel, check_image, run
-from .state import EmuError, Status
+Names are imported on first use, so that `python -m emu.codegen` can write the
+engines' generated code without importing the engines that use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ENGINES": "emu.machine", "Machine": "emu.machine", "RunResult": "emu.machine",
+    "as_kernel": "emu.machine", "check_image": "emu.machine", "run": "emu.machine",
+    "EmuError": "emu.state", "Status": "emu.state",
+}
 
 
-def run_batch(program, mems, *, max_cycles=None) -> list[RunResult]:
+def run_batch(program, mems, *, max_cycles=None, progress=None) -> list:
     """Run one program over many memory images at once (emu/batch.py; NumPy is
     loaded on first use)."""
     from .batch import run_batch as impl
-    return impl(program, mems, max_cycles=max_cycles)
+    return impl(program, mems, max_cycles=max_cycles, progress=progress)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'emu' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = ["ENGINES", "EmuError", "Machine", "RunResult", "Status", "as_kernel", "check_image",

@@ -2,10 +2,12 @@
 
 Scratch is a uint32 array with one column per image (row = word address),
 memory one with a row per image, so one bundle runs for every image with a few array operations per
-slot. uint32 sums, differences and products wrap mod 2**32 as the machine's
-do; shifts by 32 or more give 0 as the machine says (the ISA table holds each
-op's array expression). Addresses are computed in int64, so `base + lane`
-past 2**32 is out of range, not wrapped.
+slot, generated from the op's meaning in the ISA table (emu/codegen.py).
+uint32 sums, differences and products wrap mod 2**32 as the machine's do;
+shifts by 32 or more give 0 as the machine says (the table holds an array
+expression where the word expression would not be right for arrays).
+Addresses are computed in int64, so `base + lane` past 2**32 is out of
+range, not wrapped.
 
 Images run in groups that share a pc. A data-dependent jump that goes both
 ways splits its group in two, and each part continues alone (groups are not
@@ -29,6 +31,7 @@ from asm import isa
 from asm.gcpause import gc_paused
 from asm.kernel import Kernel, bundle_cost
 
+from .generated_batch import BUILDERS
 from .machine import RunResult, as_kernel, check_image
 from .reference import ReferenceEngine
 from .state import EmuError, State, Status
@@ -59,179 +62,10 @@ class _Effects:
 Slot = Callable[[_Effects, np.ndarray, np.ndarray], None]
 
 
-@functools.cache
-def _array_fn(expr: str) -> Callable:
-    # The ISA table's own fixed expressions, never user input.
-    return eval(compile(f"lambda a, b: {expr}", "<isa-array>", "eval"), {"np": np})  # noqa: S307
-
-
-def _binary(op: isa.Op, d: int, a: int, b: int) -> Slot:
-    fn = _array_fn(op.binary.array or op.binary.expr)
-    width = VLEN if op.engine == "valu" else 1
-    dst = slice(d, d + VLEN) if width > 1 else d
-    src_a = slice(a, a + VLEN) if width > 1 else a
-    src_b = slice(b, b + VLEN) if width > 1 else b
-    if op.binary.divides:
-        def run(fx, S, M):
-            y = S[src_b]
-            zero = y == 0
-            if zero.any():
-                fx.fault(zero.any(axis=0) if width > 1 else zero)
-                y = np.where(zero, W(1), y)
-            fx.scratch.append((dst, fn(S[src_a], y).astype(W, copy=False)))
-    else:
-        def run(fx, S, M):
-            fx.scratch.append((dst, fn(S[src_a], S[src_b]).astype(W, copy=False)))
-    return run
-
-
-def _gather(fx: _Effects, M: np.ndarray, addr: np.ndarray) -> np.ndarray:
-    ok = addr < M.shape[1]
-    if not ok.all():
-        fx.fault(~ok if addr.ndim == 1 else ~ok.all(axis=0))
-        addr = np.where(ok, addr, 0)
-    return M[fx.cols, addr]
-
-
-def _scatter(fx: _Effects, M: np.ndarray, addr: np.ndarray, values: np.ndarray) -> None:
-    # A copy: `addr` may be a row of scratch that this bundle writes before
-    # its memory writes are committed.
-    addr = np.array(addr, dtype=np.int64)
-    ok = addr < M.shape[1]
-    if not ok.all():
-        fx.fault(~ok if addr.ndim == 1 else ~ok.all(axis=0))
-        addr = np.where(ok, addr, 0)
-    if addr.ndim == 1:
-        fx.mem.append((addr, values))
-    else:  # lane by lane, so the last lane wins a repeated address, as in order
-        for lane in range(addr.shape[0]):
-            fx.mem.append((addr[lane], values[lane]))
-
-
-V = VLEN
-
-
-def _vbroadcast(pc, d, s):
-    return lambda fx, S, M: fx.scratch.append((slice(d, d + V), np.repeat(S[s][None], V, 0)))
-
-
-def _multiply_add(pc, d, a, b, c):
-    return lambda fx, S, M: fx.scratch.append(
-        (slice(d, d + V), S[a:a + V] * S[b:b + V] + S[c:c + V]))
-
-
-def _load(pc, d, a):
-    return lambda fx, S, M: fx.scratch.append((d, _gather(fx, M, S[a])))
-
-
-def _load_offset(pc, d, a, imm):
-    return lambda fx, S, M: fx.scratch.append((d + imm, _gather(fx, M, S[a + imm])))
-
-
-def _vload(pc, d, a):
-    return lambda fx, S, M: fx.scratch.append(
-        (slice(d, d + V), _gather(fx, M, S[a].astype(np.int64)[None] + LANES)))
-
-
-def _const(pc, d, imm):
-    value = imm & MASK
-    return lambda fx, S, M: fx.scratch.append((d, np.full(fx.k, value, dtype=W)))
-
-
-def _store(pc, a, s):
-    return lambda fx, S, M: _scatter(fx, M, S[a], S[s].copy())
-
-
-def _vstore(pc, a, s):
-    return lambda fx, S, M: _scatter(fx, M, S[a].astype(np.int64)[None] + LANES,
-                                     S[s:s + V].copy())
-
-
-def _select(pc, d, c, a, b):
-    return lambda fx, S, M: fx.scratch.append((d, np.where(S[c] != 0, S[a], S[b])))
-
-
-def _vselect(pc, d, c, a, b):
-    return lambda fx, S, M: fx.scratch.append(
-        (slice(d, d + V), np.where(S[c:c + V] != 0, S[a:a + V], S[b:b + V])))
-
-
-def _add_imm(pc, d, a, imm):
-    value = W(imm & MASK)
-    return lambda fx, S, M: fx.scratch.append((d, S[a] + value))
-
-
-def _halt(pc):
-    def halt(fx, S, M):
-        fx.stop = Status.HALTED
-    return halt
-
-
-def _nothing(pc, *args):
-    return None  # pause (not honoured in batches), comment
-
-
-def _trace_write(pc, s):
-    return lambda fx, S, M: fx.trace.append(S[s].copy())
-
-
-# A taken jump outside 0..len(program) faults (docs/isa.md); `n` is the
-# program's length.
-def _cond_jump(pc, c, target, n, *, relative: bool = False):
-    if relative:
-        target = pc + 1 + target
-    inside = 0 <= target <= n
-
-    def cond_jump(fx, S, M):
-        taken = S[c] != 0
-        if not inside and taken.any():
-            fx.fault(taken)
-        fx.jump = ("cond", taken, target)
-    return cond_jump
-
-
-def _jump(pc, target, n):
-    def jump(fx, S, M):
-        if not 0 <= target <= n:
-            fx.fault(np.ones(fx.k, dtype=bool))
-        fx.jump = ("always", target)
-    return jump
-
-
-def _jump_indirect(pc, a, n):
-    def jump_indirect(fx, S, M):
-        outside = S[a] > n
-        if outside.any():
-            fx.fault(outside)
-        fx.jump = ("indirect", S[a].copy())
-    return jump_indirect
-
-
-def _coreid(pc, d):
-    return lambda fx, S, M: fx.scratch.append((d, np.zeros(fx.k, dtype=W)))
-
-
-_BUILDERS: dict[str, Callable[..., Slot | None]] = {
-    "vbroadcast": _vbroadcast, "multiply_add": _multiply_add, "load": _load,
-    "load_offset": _load_offset, "vload": _vload, "const": _const, "store": _store,
-    "vstore": _vstore, "select": _select, "vselect": _vselect, "add_imm": _add_imm,
-    "halt": _halt, "pause": _nothing, "comment": _nothing, "trace_write": _trace_write,
-    "coreid": _coreid,
-}
-# Jumps also need the program's length.
-_JUMPS: dict[str, Callable[..., Slot | None]] = {
-    "cond_jump": _cond_jump,
-    "cond_jump_rel": lambda pc, c, imm, n: _cond_jump(pc, c, imm, n, relative=True),
-    "jump": _jump, "jump_indirect": _jump_indirect,
-}
-
-
 def _slot(op: isa.Op, args: tuple, pc: int, n: int) -> Slot | None:
-    if op.binary is not None:
-        return _binary(op, *args)
-    if op.name in _JUMPS:
-        return _JUMPS[op.name](pc, *args, n)
-    return _BUILDERS[op.name](pc, *args)
+    """The slot's function, from its op's builder generated from the op's
+    meaning in the ISA table (emu/generated_batch.py)."""
+    return BUILDERS[op.engine, op.name](pc, n, *args)
 
 
 def _compile(kernel: Kernel) -> list[tuple[list[Slot], int]]:
@@ -244,19 +78,60 @@ def _compile(kernel: Kernel) -> list[tuple[list[Slot], int]]:
             out.append(done[id(bundle)])
             continue
         slots = []
-        for engine, items in bundle.items():
-            if engine == "debug":
+        # Arithmetic slots of one op share one NumPy operation when no two of
+        # the bundle's slots write the same word (then their order cannot matter).
+        live = [(isa.BY_MACHINE[e, slot[0]], slot) for e, items in bundle.items()
+                if e != "debug" for slot in items]
+        grouping = _distinct_writes(live)
+        groups: dict[int, tuple[isa.Op, list[tuple]]] = {}  # by id(op): hashing an Op is slow
+        for op, slot in live:
+            if grouping and op.binary is not None and not op.binary.divides:
+                groups.setdefault(id(op), (op, []))[1].append(slot)
                 continue
-            for slot in items:
-                f = _slot(isa.lookup(engine, slot[0]), tuple(slot[1:]), pc,
-                          len(kernel.program))
-                if f is not None:
-                    slots.append(f)
+            f = _slot(op, tuple(slot[1:]), pc, len(kernel.program))
+            if f is not None:
+                slots.append(f)
+        for op, members in groups.values():
+            if len(members) == 1:
+                slots.append(_slot(op, tuple(members[0][1:]), pc, len(kernel.program)))
+            else:
+                slots.append(_grouped(op, members))
         entry = (slots, bundle_cost(bundle))
         if not has_jump:
             done[id(bundle)] = entry
         out.append(entry)
     return out
+
+
+def _distinct_writes(live: list[tuple[isa.Op, tuple]]) -> bool:
+    written: set[int] = set()
+    for op, slot in live:
+        for w in op.writes(slot):
+            if w in written:
+                return False
+            written.add(w)
+    return True
+
+
+@functools.cache
+def _array_expression(op: isa.Op) -> Callable:
+    """The op's value over arrays `a` and `b`, from its meaning (the table's
+    own expression, never user input)."""
+    m = op.meaning
+    return eval(compile(f"lambda a, b: {m.array or m.value}", f"<{op.name}>", "eval"),  # noqa: S307
+                {"np": np})
+
+
+def _grouped(op: isa.Op, members: list[tuple]) -> Slot:
+    """Several slots of one arithmetic op as one operation over stacked rows."""
+    width = op.meaning.lanes
+    d, a, b = (np.array([s[k] + lane for s in members for lane in range(width)])
+               for k in (1, 2, 3))
+    fn = _array_expression(op)
+
+    def slot(fx, S, M):
+        fx.scratch.append((d, fn(S[a], S[b]).astype(W, copy=False)))
+    return slot
 
 
 class BatchResult(RunResult):
@@ -302,11 +177,20 @@ class _Group:
 
 
 class _Batch:
-    def __init__(self, kernel: Kernel, max_cycles: int | None) -> None:
+    def __init__(self, kernel: Kernel, max_cycles: int | None, images: int,
+                 progress: Callable[[str], None] | None) -> None:
         self.kernel = kernel
         self.code = _compile(kernel)
         self.max_cycles = max_cycles
         self.results: dict[int, RunResult] = {}
+        self.images = images
+        self.progress = progress
+        self.bundles = 0  # bundles run, over every group
+
+    def report(self, g: _Group) -> None:
+        if self.progress is not None:
+            self.progress(f"{len(self.results)} of {self.images} images done; a group of "
+                          f"{len(g.images)} at cycle {g.cycle}")
 
     def finish(self, g: _Group, status: Status, columns=None,
                errors: list[EmuError | None] | None = None) -> None:
@@ -344,6 +228,9 @@ class _Batch:
                     self.finish(g, Status.FINISHED)
                     break
                 slots, cost = code[g.pc]
+                self.bundles += 1
+                if not self.bundles % PROGRESS_EVERY:
+                    self.report(g)
                 k = len(g.images)
                 fx = _Effects(k, np.arange(k))
                 S, M = g.S, g.M
@@ -410,18 +297,23 @@ class _Batch:
         return True
 
 
+PROGRESS_EVERY = 2048  # bundles between two progress reports
+
+
 def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], *,
-              max_cycles: int | None = None) -> list[RunResult]:
+              max_cycles: int | None = None,
+              progress: Callable[[str], None] | None = None) -> list[RunResult]:
     """Run `program` on every image of `mems`; the result for each image equals
     `emu.run(program, mem)` (cycles, memory, scratch, trace buffer, pc, status).
 
     An image that faults gets `status` FAULTED and `error` (the EmuError
     `emu.run` would raise), with the state from before the faulting bundle.
-    Images of different lengths run in separate batches.
+    Images of different lengths run in separate batches. `progress` is called
+    with a line of text now and then (every PROGRESS_EVERY bundles).
     """
     with gc_paused():  # many small closures and arrays, no cycles among them
         kernel = as_kernel(program)
-        batch = _Batch(kernel, max_cycles)
+        batch = _Batch(kernel, max_cycles, len(mems), progress)
         by_length: dict[int, list[int]] = {}
         for i, m in enumerate(mems):
             by_length.setdefault(len(m) if isinstance(m, list | tuple) else -1, []).append(i)
@@ -437,12 +329,15 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
 def _images(mems: list[Sequence[int]]) -> np.ndarray:
     """Images of one length as the rows of an array, checked as
     `check_image` checks them (with its messages), at C speed when good."""
-    if all(isinstance(m, list | tuple) and set(map(type, m)) <= {int} for m in mems):
+    if all(isinstance(m, list | tuple) for m in mems):
         try:
-            a = np.array(mems, dtype=np.int64)
-        except OverflowError:
+            # Python ints become an integer array; a float, a bool or anything
+            # else gives another dtype, and the exact check below names it.
+            a = np.array(mems)
+        except (OverflowError, ValueError):
             a = None
-        if a is not None and (a.size == 0 or (a.min() >= 0 and a.max() <= MASK)):
+        if (a is not None and a.dtype.kind in "iu" and a.ndim == 2
+                and (a.size == 0 or (a.min() >= 0 and a.max() <= MASK))):
             return a.astype(W)
     for m in mems:
         check_image(m)  # raises the precise ImageError

@@ -22,7 +22,7 @@ from asm.source import Sources
 
 from .checking import CheckedRun, checked, run_checked
 from .machine import ENGINES, check_image
-from .problem import Params, make_image
+from .problem import Params, make_image, reads_header
 from .state import EmuError
 
 EXIT_WRONG = 1
@@ -55,17 +55,49 @@ def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...]) -
     return load_kernel(path)
 
 
-def _read_image(source: str) -> list[int]:
+def _read_image(source: str, what: str = "memory image") -> list[int]:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read memory image {source}: {e}") from None
+        raise InputError(f"cannot read {what} {source}: {e}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"{source}:{e.lineno}:{e.colno}: memory image is not valid JSON: "
+        raise InputError(f"{source}:{e.lineno}:{e.colno}: {what} is not valid JSON: "
                          f"{e.msg}") from None
     return check_image(data)
+
+
+def _region(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    start, colon, end = text.partition(":")
+    try:
+        region = int(start, 0), int(end, 0)
+    except ValueError:
+        region = None
+    if not colon or region is None or not 0 <= region[0] <= region[1]:
+        raise click.BadParameter(f"{text!r}: expected START:END with 0 <= START <= END",
+                                 param_hint="--expect-region")
+    return region
+
+
+def _compare_memory(mem: list[int], expected: list[int],
+                    region: tuple[int, int] | None) -> str | None:
+    """None when the memory (or its region) is `expected`, else what differs."""
+    start, end = region if region is not None else (0, len(mem))
+    if end > len(mem):
+        return f"region {start}:{end} runs past the end of memory ({len(mem)} words)"
+    got = mem[start:end]
+    if len(expected) != len(got):
+        return (f"DIFFERS: {len(got)} words in {start}:{end}, but the expected file has "
+                f"{len(expected)}")
+    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
+        if a != b:
+            wrong = sum(x != y for x, y in zip(got, expected, strict=True))
+            many = f"{wrong} words differ" if wrong > 1 else "the only word that differs"
+            return f"DIFFERS at word {start + i}: {a}, expected {b} ({many})"
+    return None
 
 
 def _describe(run: CheckedRun) -> str:
@@ -93,9 +125,18 @@ def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
 
 def _run_batched(kernel: Kernel, images: list, *, check: bool,
                  max_cycles: int | None) -> list[tuple]:
-    """--seeds N: every image in one batched run (emu/batch.py), each checked."""
+    """--seeds N: every image in one batched run (emu/batch.py), each checked;
+    on a terminal, a progress line once it takes a second."""
+    from asm.progress import progress_line
+
     from .batch import run_batch
-    results = run_batch(kernel, [mem for _, mem in images], max_cycles=max_cycles)
+    line = progress_line(f"running {len(images)} images")
+    try:
+        results = run_batch(kernel, [mem for _, mem in images], max_cycles=max_cycles,
+                            progress=line)
+    finally:
+        if line is not None:
+            line.clear()
     runs = []
     for (s, mem), r in zip(images, results, strict=True):
         if r.error is not None:
@@ -155,17 +196,27 @@ def main() -> None:
               "runs on the reference engine; '-': stdout).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON summary object as the last line of stdout.")
+@click.option("--expect", "expect_file", type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Check the final memory against FILE, a JSON array of "
+              "words (all of memory, or the region --expect-region names); exit 1 if not.")
+@click.option("--expect-region", metavar="START:END",
+              help="With --expect: only memory words START..END-1 are compared.")
 @assemble_options
 @click.pass_context
 def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batch: int,
         rounds: int, seed: int, seeds: int | None, check: bool, debug: bool, pause: bool,
         dump_mem: str | None, engine: str, max_cycles: int | None, trace_file: str | None,
-        as_json: bool,
+        as_json: bool, expect_file: str | None, expect_region: str | None,
         defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
     """Run KERNEL (a .vk.json image, a JSON bundle list, or a .vasm source, assembled
     first) and report its cycles."""
     if mem_file is not None and seeds is not None:
         raise click.UsageError("--mem and --seeds exclude each other")
+    if expect_region is not None and expect_file is None:
+        raise click.UsageError("--expect-region needs --expect FILE")
+    if expect_file is not None and (seeds or 1) > 1:
+        raise click.UsageError("--expect checks a single run, not --seeds")
+    region = _region(expect_region)
     if dump_mem is not None and seeds is not None and seeds > 1:
         raise click.UsageError("--dump-mem needs a single run, not --seeds")
     if trace_file is not None and ((seeds or 1) > 1 or pause or debug):
@@ -173,9 +224,16 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
                                "--debug")
     try:
         k = _load(kernel, defines, include_paths)
+        expected = _read_image(expect_file, "expected memory") if expect_file else None
         if mem_file is not None:
             images = [(None, _read_image(mem_file))]
         else:
+            if not reads_header(k):
+                click.echo(f"note: {kernel} reads no word of the take-home image's header, so "
+                           f"it may not be a take-home kernel; it runs on the take-home image "
+                           f"(height {height}, batch {batch}, rounds {rounds}, seed "
+                           f"{seed if seeds is None else 'per run'}): --mem gives your own",
+                           err=True)
             if seeds is None:
                 seed_list = [seed]
             elif ctx.get_parameter_source("seed") is click.core.ParameterSource.COMMANDLINE:
@@ -212,6 +270,10 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
         except ToolchainError as e:
             _fail(e, EXIT_INPUT)
     correct = [r.correct for _, r in runs]
+    if expected is not None:
+        mismatch = _compare_memory(runs[0][1].result.mem, expected, region)
+        click.echo(f"memory {'as expected' if mismatch is None else mismatch}", err=to_stderr)
+        correct.append(mismatch is None)
     if as_json:
         cycles = [r.result.cycles for _, r in runs]
         summary = {

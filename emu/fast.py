@@ -22,213 +22,76 @@ import bisect
 import functools
 import itertools
 import operator
-import re
 from collections.abc import Callable
-from types import MethodType
+from types import MethodType, SimpleNamespace
 from typing import Any
 
 from asm import isa
 from asm.gcpause import gc_paused
 from asm.kernel import bundle_cost
 
+from .effects import (
+    CHECK,
+    HALT,
+    MEMORY,
+    SCRATCH,
+    TRACE,
+    CompareFault,
+    JumpFault,
+    MemFault,
+    kind_of,
+)
+from .generated_fast import FORMS
 from .reference import ReferenceEngine
 from .state import EmuError, Engine, State, Status
 
 VLEN = isa.VLEN
-M = isa.WORD_MASK
-HALT = -1
-PAUSE = -2
 
 
-class _MemFault(Exception):
-    """A vector memory access that would run off the image (slices do not raise)."""
-
-
-class _CompareFault(Exception):
-    pass
-
-
-# ValueError: a vector slice that came up short (unpacked into VLEN names).
-_FAULTS = (ZeroDivisionError, IndexError, KeyError, ValueError, _MemFault, _CompareFault)
+# What a closure raises on a fault (the bundle is then replayed on the
+# reference engine, which names the fault). ValueError: a vector slice that
+# came up short (unpacked into VLEN names).
+_FAULTS = (ZeroDivisionError, IndexError, KeyError, ValueError, MemFault, CompareFault,
+           JumpFault)
 
 
 def _nop() -> None:
     return None
 
 
-# What a staged (multi-slot) compute result is: a value for a fixed scratch
-# key (an int or a slice), a (key, value) memory write, a debug check with no
-# result, a deferred trace append, or a control-flow result.
-SCRATCH, MEMORY, CHECK, TRACE, CONTROL = range(5)
-
-# ------------------------------------------------------ generated op code
-# Lane-wise ops are generated once, unrolled over the VLEN lanes with direct
-# indexing (about 3x faster than map() or a comprehension over slices), from
-# the ISA table's expression over the words a and b. Each op gets three forms:
-#   cold(s, m, d, *srcs) -> (scratch key, value)   interpreted code
-#   direct(s, d, *srcs) -> f()                     a one-slot bundle
-#   staged(s, *srcs) -> f() -> value               a slot of a larger bundle
-
-# The slice of each vector in scratch, made once (a lookup is cheaper than
-# building a slice; both are shorter than VLEN near the end, which unpacking
-# into VLEN names reports as a fault).
-_VECTORS = [slice(a, a + VLEN) for a in range(isa.SCRATCH_SIZE)]
-
-_LANEWISE_TEMPLATE = """
-def cold(s, m, slot, V=VECTORS):
-    _, d, {params} = slot
-{unpack}
-    return V[d], [{cold_lanes}]
-def direct(s, d, {params}):
-    de = d + VLEN
-    def f():
-        s[d:de] = [{lanes}]
-    return f
-def staged(s, {params}):
-    def f():
-        return [{lanes}]
-    return f
-"""
-_ALU_TEMPLATE = """
-def cold(s, m, slot):
-    _, d, x, y = slot
-    a = s[x]; b = s[y]
-    return d, {expr}
-def direct(s, d, x, y):
-    def f():
-        a = s[x]; b = s[y]
-        s[d] = {expr}
-    return f
-def staged(s, x, y):
-    def f():
-        a = s[x]; b = s[y]
-        return {expr}
-    return f
-"""
-
-
-def _generate(template: str, **fields: str) -> tuple[Callable, Callable, Callable]:
-    namespace: dict[str, Any] = {"VLEN": VLEN, "VECTORS": _VECTORS}
-    exec(template.format(**fields), namespace)  # noqa: S102 (our own table's expressions)
-    return namespace["cold"], namespace["direct"], namespace["staged"]
-
-
-def _lanewise(params: str, lane: str) -> tuple[Callable, Callable, Callable]:
-    """`lane` is one lane's expression over the vector operands named in
-    `params`, as {x} for lane {i} of operand x (a subscript of s in closures
-    that live on, a local unpacked from a slice in code that runs once)."""
-    names = [p.strip() for p in params.split(",")]
-
-    def lanes(operand) -> str:
-        return ", ".join(
-            f"({lane.format(**{n: operand(n, i) for n in names})})" for i in range(VLEN))
-    unpack = "\n".join(
-        f"    {', '.join(f'{n}{i}' for i in range(VLEN))} = s[V[{n}]]" for n in names)
-    return _generate(
-        _LANEWISE_TEMPLATE, params=params, unpack=unpack,
-        lanes=lanes(lambda n, i: f"s[{n} + {i}]" if i else f"s[{n}]"),
-        cold_lanes=lanes(lambda n, i: f"{n}{i}"))
-
-
-def _binary_lane(expr: str) -> str:
-    """'a ^ b' -> '{x} ^ {y}' (a and b are pure reads, so repeats are fine)."""
-    expr = expr.replace("{", "{{").replace("}", "}}")
-    expr = re.sub(r"\ba\b", "{x}", expr)
-    return re.sub(r"\bb\b", "{y}", expr)
-
-
-def _op_code(op: isa.Op) -> tuple[Callable, Callable, Callable]:
-    if op.engine == "alu":
-        return _generate(_ALU_TEMPLATE, expr=op.binary.expr)
-    return _lanewise("x, y", _binary_lane(op.binary.expr))
-
-
-_CODE: dict[tuple[str, str], tuple[Callable, Callable, Callable]] = {
-    (op.engine, op.name): _op_code(op) for op in isa.OPS if op.binary is not None
-}
-_CODE[("valu", "multiply_add")] = _lanewise("a, b, c", "({a} * {b} + {c}) & 0xFFFFFFFF")
-_CODE[("flow", "vselect")] = _lanewise("c, a, b", "{a} if {c} else {b}")
-# The staged and direct forms of these are the generated ones.
-_ARITH = {key: (code[1], code[2]) for key, code in _CODE.items()}
+# ------------------------------------------------------ each op's code
+# Generated from each op's meaning in the ISA table (emu/codegen.py writes
+# emu/generated_fast.py):
+#   cold(s, m, slot) -> what it produces             interpreted code
+#   direct(x, pc, *operands) -> f()                  a one-slot bundle
+#   staged(x, pc, *operands) -> (compute, kind, key) a slot of a larger bundle
+_FORMS = FORMS
 
 
 # ------------------------------------------------------------ cold tier
 # Code that runs once is interpreted: decoding it into closures costs more
-# than it saves. Handlers take (scratch, memory, slot) and only read; SCRATCH
-# and MEMORY handlers return (key, value), CHECK handlers return nothing,
-# TRACE handlers the value to append.
-
-def _cold_vload(s, m, slot, V=_VECTORS):
-    _, d, x = slot
-    a = s[x]
-    if a > len(m) - VLEN:
-        raise _MemFault
-    return V[d], m[a:a + VLEN]
-
-
-def _cold_load_offset(s, m, slot):
-    _, d, x, o = slot
-    return d + o, m[s[x + o]]
-
-
-def _cold_store(s, m, slot):
-    _, x, y = slot
-    a = s[x]
-    if a >= len(m):
-        raise _MemFault
-    return a, s[y]
-
-
-def _cold_vstore(s, m, slot, V=_VECTORS):
-    _, x, y = slot
-    a = s[x]
-    if a > len(m) - VLEN:
-        raise _MemFault
-    return slice(a, a + VLEN), s[V[y]]
-
-
-def _cold_select(s, m, slot):
-    _, d, c, a, b = slot
-    return d, s[a] if s[c] else s[b]
-
-
-def _cold_add_imm(s, m, slot):
-    _, d, a, imm = slot
-    return d, (s[a] + imm) & M
-
-
-_COLD_SPECIAL: dict[str, tuple[int, Callable]] = {
-    "vbroadcast": (SCRATCH, lambda s, m, slot, V=_VECTORS: (V[slot[1]], [s[slot[2]]] * VLEN)),
-    "load": (SCRATCH, lambda s, m, slot: (slot[1], m[s[slot[2]]])),
-    "load_offset": (SCRATCH, _cold_load_offset),
-    "vload": (SCRATCH, _cold_vload),
-    "const": (SCRATCH, lambda s, m, slot: (slot[1], slot[2] & M)),
-    "store": (MEMORY, _cold_store),
-    "vstore": (MEMORY, _cold_vstore),
-    "select": (SCRATCH, _cold_select),
-    "add_imm": (SCRATCH, _cold_add_imm),
-    "coreid": (SCRATCH, lambda s, m, slot: (slot[1], 0)),
-    "trace_write": (TRACE, lambda s, m, slot: s[slot[1]]),
-    "pause": (CHECK, lambda s, m, slot: None),  # cold only when pausing is off
-}
-
-
-def _cold_handler(op: isa.Op) -> tuple[int, Callable] | None:
-    code = _CODE.get((op.engine, op.name))
-    if code is not None:
-        return SCRATCH, code[0]
-    return _COLD_SPECIAL.get(op.name)  # None: control flow and debug, never cold
+# than it saves. SCRATCH and MEMORY handlers return (key, value), TRACE
+# handlers the value to append; control flow and debug ops are never cold.
 
 
 def _cold_tables() -> dict[str, tuple[int | None, dict[str, Any]]]:
-    """engine -> (the kind every handler of the engine has, {op: handler}), or
-    (None, {op: (kind, handler)}) for an engine of mixed kinds."""
+    """engine -> (the kind every cold handler of the engine has, {op: handler}),
+    or (None, {op: (kind, handler)}) for an engine of mixed kinds. Control flow
+    and debug ops are never cold; pause is cold only when pausing is off, and
+    then does nothing."""
     tables: dict[str, tuple[int | None, dict[str, Any]]] = {}
     for engine in isa.ENGINES:
-        handlers = {op.name: _cold_handler(op) for op in isa.OPS if op.engine == engine}
-        kinds = {h[0] for h in handlers.values() if h is not None}
-        if len(kinds) == 1 and None not in handlers.values():
-            tables[engine] = kinds.pop(), {name: h[1] for name, h in handlers.items()}
+        handlers = {}
+        for op in isa.OPS:
+            if op.engine != engine:
+                continue
+            if op.meaning.stop == "pause":
+                handlers[op.name] = (CHECK, _nop)
+            else:
+                handlers[op.name] = (kind_of(op), _FORMS[engine, op.name][0])
+        kinds = {kind for kind, _ in handlers.values()}
+        if len(kinds) == 1 and kinds <= {SCRATCH, MEMORY, TRACE}:
+            tables[engine] = kinds.pop(), {name: h for name, (_, h) in handlers.items()}
         else:
             tables[engine] = None, handlers
     return tables
@@ -386,6 +249,10 @@ class FastEngine(Engine):
     def _decode_all(self, state: State) -> None:
         """Decode each distinct bundle once (a Kernel shares equal bundles)."""
         self._s, self._m, self._tb = state.scratch, state.mem, state.trace_buffer
+        # What the generated closures bind to.
+        self._x = SimpleNamespace(s=state.scratch, m=state.mem, tb=state.trace_buffer,
+                                  vt=self.value_trace, n=len(self.kernel.program),
+                                  pause=self.pause)
         self._staged_memo: dict[tuple, tuple[Callable, int, Any] | None] = {}
         distinct, index, counts = self.kernel.distinct()
         interpret = _interpreter(self._s, self._m, self._tb)
@@ -451,11 +318,7 @@ class FastEngine(Engine):
         return self._bundle(bundle, pc) or _nop
 
     def _single(self, engine: str, slot: tuple, pc: int) -> Callable | None:
-        name = slot[0]
-        arith = _ARITH.get((engine, name))
-        if arith is not None:
-            return arith[0](self._s, *slot[1:])
-        return getattr(self, "_d_" + name)(pc, *slot[1:])
+        return _FORMS[engine, slot[0]][1](self._x, pc, *slot[1:])
 
     def _bundle(self, bundle: dict, pc: int) -> Callable | None:
         """A multi-slot bundle: compute every slot, then apply the writes in order.
@@ -507,278 +370,9 @@ class FastEngine(Engine):
         return run_general
 
     def _staged(self, engine: str, slot: tuple, pc: int) -> tuple[Callable, int, Any] | None:
-        name = slot[0]
-        arith = _ARITH.get((engine, name))
-        if arith is not None:
-            d = slot[1]
-            key = d if engine == "alu" else slice(d, d + VLEN)
-            return arith[1](self._s, *slot[2:]), SCRATCH, key
-        return getattr(self, "_s_" + name)(pc, *slot[1:])
-
-    # ------------------------------------------------- one-slot closures
-    # _d_<op>(pc, *operands) -> callable() returning None, a new pc, HALT or
-    # PAUSE; or None when the op has no effect in this run.
-
-    def _d_vbroadcast(self, pc, d, x):
-        s = self._s
-        de = d + VLEN
-
-        def f():
-            s[d:de] = [s[x]] * VLEN
-        return f
-
-    def _d_load(self, pc, d, x):
-        s, m = self._s, self._m
-
-        def f():
-            s[d] = m[s[x]]
-        return f
-
-    def _d_load_offset(self, pc, d, x, imm):
-        s, m = self._s, self._m
-        d, x = d + imm, x + imm
-
-        def f():
-            s[d] = m[s[x]]
-        return f
-
-    def _d_vload(self, pc, d, x):
-        s, m = self._s, self._m
-        de, end = d + VLEN, len(m) - VLEN
-
-        def f():
-            a = s[x]
-            if a > end:
-                raise _MemFault
-            s[d:de] = m[a:a + VLEN]
-        return f
-
-    def _d_const(self, pc, d, imm):
-        s, v = self._s, imm & M
-
-        def f():
-            s[d] = v
-        return f
-
-    def _d_store(self, pc, x, y):
-        s, m = self._s, self._m
-
-        def f():
-            m[s[x]] = s[y]
-        return f
-
-    def _d_vstore(self, pc, x, y):
-        s, m = self._s, self._m
-        ye, end = y + VLEN, len(m) - VLEN
-
-        def f():
-            a = s[x]
-            if a > end:
-                raise _MemFault
-            m[a:a + VLEN] = s[y:ye]
-        return f
-
-    def _d_select(self, pc, d, c, a, b):
-        s = self._s
-
-        def f():
-            s[d] = s[a] if s[c] else s[b]
-        return f
-
-    def _d_add_imm(self, pc, d, a, imm):
-        s = self._s
-
-        def f():
-            s[d] = (s[a] + imm) & M
-        return f
-
-    def _d_halt(self, pc):
-        return lambda: HALT
-
-    def _d_pause(self, pc):
-        return (lambda: PAUSE) if self.pause else None
-
-    def _d_trace_write(self, pc, x):
-        s, append = self._s, self._tb.append
-
-        def f():
-            append(s[x])
-        return f
-
-    # A taken jump outside 0..len(program) faults (raised here, replayed on
-    # the reference engine, which names it).
-    def _d_cond_jump(self, pc, c, target):
-        s, inside = self._s, 0 <= target <= len(self.kernel.program)
-
-        def f():
-            if s[c]:
-                if not inside:
-                    raise IndexError
-                return target
-            return None
-        return f
-
-    def _d_cond_jump_rel(self, pc, c, imm):
-        return self._d_cond_jump(pc, c, pc + 1 + imm)
-
-    def _d_jump(self, pc, target):
-        if 0 <= target <= len(self.kernel.program):
-            return lambda: target
-
-        def outside():
-            raise IndexError
-        return outside
-
-    def _d_jump_indirect(self, pc, a):
-        s, n = self._s, len(self.kernel.program)
-
-        def f():
-            target = s[a]
-            if target > n:
-                raise IndexError
-            return target
-        return f
-
-    def _d_coreid(self, pc, d):
-        s = self._s
-
-        def f():
-            s[d] = 0
-        return f
-
-    def _d_compare(self, pc, x, key):
-        s, vt = self._s, self.value_trace
-
-        def f():
-            if s[x] != vt[key]:
-                raise _CompareFault
-        return f
-
-    def _d_vcompare(self, pc, x, keys):
-        s, vt = self._s, self.value_trace
-        xe = x + VLEN
-
-        def f():
-            if s[x:xe] != [vt[k] for k in keys]:
-                raise _CompareFault
-        return f
-
-    def _d_comment(self, pc, text):
-        return None
-
-    # ------------------------------------------------- staged closures
-    # _s_<op>(pc, *operands) -> (compute, what it produces, scratch key) or None.
-    # compute() only reads; MEMORY computes return (memory key, value).
-
-    def _s_vbroadcast(self, pc, d, x):
-        s = self._s
-        return (lambda: [s[x]] * VLEN), SCRATCH, slice(d, d + VLEN)
-
-    def _s_load(self, pc, d, x):
-        s, m = self._s, self._m
-        return (lambda: m[s[x]]), SCRATCH, d
-
-    def _s_load_offset(self, pc, d, x, imm):
-        s, m = self._s, self._m
-        x = x + imm
-        return (lambda: m[s[x]]), SCRATCH, d + imm
-
-    def _s_vload(self, pc, d, x):
-        s, m = self._s, self._m
-        end = len(m) - VLEN
-
-        def f():
-            a = s[x]
-            if a > end:
-                raise _MemFault
-            return m[a:a + VLEN]
-        return f, SCRATCH, slice(d, d + VLEN)
-
-    def _s_const(self, pc, d, imm):
-        v = imm & M
-        return (lambda: v), SCRATCH, d
-
-    def _s_store(self, pc, x, y):
-        s, n = self._s, len(self._m)
-
-        def f():
-            a = s[x]
-            if a >= n:
-                raise _MemFault
-            return a, s[y]
-        return f, MEMORY, None
-
-    def _s_vstore(self, pc, x, y):
-        s, end = self._s, len(self._m) - VLEN
-        ye = y + VLEN
-
-        def f():
-            a = s[x]
-            if a > end:
-                raise _MemFault
-            return slice(a, a + VLEN), s[y:ye]
-        return f, MEMORY, None
-
-    def _s_select(self, pc, d, c, a, b):
-        s = self._s
-        return (lambda: s[a] if s[c] else s[b]), SCRATCH, d
-
-    def _s_add_imm(self, pc, d, a, imm):
-        s = self._s
-        return (lambda: (s[a] + imm) & M), SCRATCH, d
-
-    def _s_trace_write(self, pc, x):
-        # The append waits for the write phase, so a faulting bundle appends nothing.
-        s, append = self._s, self._tb.append
-
-        def f():
-            v = s[x]
-            return lambda: append(v)
-        return f, TRACE, None
-
-    def _s_coreid(self, pc, d):
-        return (lambda: 0), SCRATCH, d
-
-    def _s_comment(self, pc, text):
-        return None
-
-    def _control(self, f: Callable | None) -> tuple[Callable, int, Any] | None:
-        return None if f is None else (f, CONTROL, None)
-
-    def _s_halt(self, pc):
-        return self._control(self._d_halt(pc))
-
-    def _s_pause(self, pc):
-        return self._control(self._d_pause(pc))
-
-    def _s_cond_jump(self, pc, c, target):
-        return self._control(self._d_cond_jump(pc, c, target))
-
-    def _s_cond_jump_rel(self, pc, c, imm):
-        return self._control(self._d_cond_jump_rel(pc, c, imm))
-
-    def _s_jump(self, pc, target):
-        return self._control(self._d_jump(pc, target))
-
-    def _s_jump_indirect(self, pc, a):
-        return self._control(self._d_jump_indirect(pc, a))
-
-    def _s_compare(self, pc, x, key):
-        return self._d_compare(pc, x, key), CHECK, None
-
-    def _s_vcompare(self, pc, x, keys):
-        return self._d_vcompare(pc, x, keys), CHECK, None
+        return _FORMS[engine, slot[0]][2](self._x, pc, *slot[1:])
 
 
 def missing_handlers() -> list[str]:
     """Ops of the table this engine cannot run (a test keeps this empty)."""
-    missing = []
-    for op in isa.OPS:
-        if (op.engine, op.name) in _CODE:
-            continue
-        for prefix in ("_d_", "_s_"):
-            if not hasattr(FastEngine, prefix + op.name):
-                missing.append(prefix + op.name)
-        if op.control is None and op.engine != "debug" and _cold_handler(op) is None:
-            missing.append("cold " + op.name)
-    return missing
+    return [op.name for op in isa.OPS if (op.engine, op.name) not in _FORMS]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from asm import isa
 from asm.errors import ImageError
 
 HEADER = 7
@@ -155,3 +156,26 @@ def compare_values(actual: list[int], expected: list[int]) -> Mismatch | None:
         if actual[p + i] != expected[p + i]:
             return Mismatch(i, expected[p + i], actual[p + i])
     return None
+
+
+def reads_header(kernel) -> bool:
+    """Whether a kernel looks like a take-home kernel: some load reads a
+    header word (0..6) at a constant address (`const a, 5` then `load x, a`,
+    the pattern every take-home kernel begins with). Program order, no
+    control flow: a quick look, not an analysis."""
+    known: dict[int, int] = {}
+    for bundle in kernel.program:
+        written: dict[int, int | None] = {}
+        for engine, slots in bundle.items():
+            for slot in slots:
+                op = isa.BY_MACHINE[(engine, slot[0])]
+                if op.memory == "read" and known.get(op.address_word(slot), HEADER) < HEADER:
+                    return True
+                for w in op.writes(slot):
+                    written[w] = slot[2] & isa.WORD_MASK if op.name == "const" else None
+        for w, v in written.items():  # a bundle's reads see the words from before it
+            if v is None:
+                known.pop(w, None)
+            else:
+                known[w] = v
+    return False

@@ -2,8 +2,9 @@
 
 It is the oracle the fast engine is tested against, so it stays simple:
 one bundle at a time, every slot reading the state as it was at the start
-of the bundle, then all scratch writes, then all memory writes. Handlers are
-keyed by the ISA table's ops; arithmetic comes from the table itself.
+of the bundle, then all scratch writes, then all memory writes. Every op runs
+by one handler that reads the op's meaning in the ISA table (asm/isa.py):
+operand values, lane by lane, into the meaning's expressions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from asm import isa
 from asm.kernel import bundle_cost
 
-from .state import EmuError, Engine, State, Status, word
+from .codegen import evaluator
+from .state import EmuError, Engine, State, Status
 
 VLEN = isa.VLEN
 
@@ -83,113 +85,89 @@ class ReferenceEngine(Engine):
 
 
 # ------------------------------------------------------------------ handlers
-# Each handler gets (engine, state, pending effects, pc, *operands).
+# One handler for every op, reading its meaning (asm/isa.py) as it stands:
+# the operand values, lane by lane, into the meaning's expressions.
 
 Handler = Callable[..., None]
 
 
-def _read_mem(state: State, addr: int) -> int:
-    if not 0 <= addr < len(state.mem):
-        raise _Fault(f"memory read at {addr}, outside the image (0..{len(state.mem) - 1})")
-    return state.mem[addr]
+def _handler(op: isa.Op) -> Handler:
+    m = op.meaning
+    fn = {name: evaluator(op, expr) for name, expr in (
+        ("value", m.value), ("address", m.address), ("store", m.store), ("trace", m.trace),
+        ("jump", m.jump), ("when", m.when)) if expr is not None}
+    check = None if m.check is None else tuple(evaluator(op, e) for e in m.check)
+    offset = op.offset_index
 
-
-def _check_store(state: State, addr: int) -> None:
-    if not 0 <= addr < len(state.mem):
-        raise _Fault(f"memory write at {addr}, outside the image (0..{len(state.mem) - 1})")
-
-
-def _arith(fn: Callable[[int, int], int]) -> Callable[[int, int], int]:
-    def apply(a: int, b: int) -> int:
-        try:
-            return fn(a, b)
-        except ZeroDivisionError:
-            raise _Fault(f"division by zero ({a} by {b})") from None
-    return apply
-
-
-def _alu(op: isa.Op) -> Handler:
-    f = _arith(op.binary.fn)
-
-    def handler(eng, st, fx, pc, d, a, b):
-        fx.scratch[d] = f(st.scratch[a], st.scratch[b])
+    def handler(eng, st, fx, pc, *args):
+        if m.check is not None and not eng.debug:
+            return
+        shift = args[offset - 1] if offset is not None else 0
+        mem = _Memory(st)
+        expected = None
+        if check is not None:  # every key first: a missing one is the fault to name
+            expected = [_trace_value(eng, check[1](*_values(op, st, args, shift, i), i, pc,
+                                                   mem)) for i in range(m.lanes)]
+        for i in range(m.lanes):
+            values = _values(op, st, args, shift, i)
+            if "value" in fn:
+                try:
+                    v = fn["value"](*values, i, pc, mem)
+                except ZeroDivisionError:
+                    raise _Fault(f"division by zero ({values[1]} by {values[2]})") from None
+                fx.scratch[args[0] + shift + i] = v
+            if "store" in fn:
+                addr = fn["address"](*values, i, pc, mem)
+                if not 0 <= addr < len(st.mem):
+                    raise _Fault(f"memory write at {addr}, outside the image "
+                                 f"(0..{len(st.mem) - 1})")
+                fx.mem[addr] = fn["store"](*values, i, pc, mem)
+            if "trace" in fn:
+                fx.trace.append(fn["trace"](*values, i, pc, mem))
+            if expected is not None:
+                got = check[0](*values, i, pc, mem)
+                if got != expected[i]:
+                    word = args[0] + i
+                    if m.lanes > 1:
+                        raise _Fault(f"debug {op.name} failed in lane {i} for "
+                                     f"{args[1][i]!r}: scratch[{word}] = {got}, "
+                                     f"expected {expected[i]}")
+                    raise _Fault(f"debug {op.name} failed for {args[1]!r}: scratch[{word}] = "
+                                 f"{got}, expected {expected[i]}")
+        if "jump" in fn and ("when" not in fn or fn["when"](*values, 0, pc, mem) != 0):
+            fx.jump = _jump_to(eng, fn["jump"](*values, 0, pc, mem))
+        if m.stop == "halt" or (m.stop == "pause" and eng.pause):
+            fx.stop = Status.HALTED if m.stop == "halt" else Status.PAUSED
     return handler
 
 
-def _valu(op: isa.Op) -> Handler:
-    f = _arith(op.binary.fn)
-
-    def handler(eng, st, fx, pc, d, a, b):
-        for i in range(VLEN):
-            fx.scratch[d + i] = f(st.scratch[a + i], st.scratch[b + i])
-    return handler
-
-
-def _vbroadcast(eng, st, fx, pc, d, s):
-    for i in range(VLEN):
-        fx.scratch[d + i] = st.scratch[s]
-
-
-def _multiply_add(eng, st, fx, pc, d, a, b, c):
-    for i in range(VLEN):
-        fx.scratch[d + i] = word(word(st.scratch[a + i] * st.scratch[b + i]) + st.scratch[c + i])
+def _values(op: isa.Op, st: State, args: tuple, shift: int, lane: int) -> list:
+    """Each operand's value in `lane`: the word a source operand holds (its
+    lane's, for a vector), a number or key as it is; None for a destination."""
+    out = []
+    for operand, a in zip(op.operands, args, strict=True):
+        kind = operand.kind
+        if kind.is_write:
+            out.append(None)
+        elif kind.is_scratch:
+            out.append(st.scratch[a + shift + (lane if kind.width > 1 else 0)])
+        else:
+            out.append(a)
+    return out
 
 
-def _load(eng, st, fx, pc, d, addr):
-    fx.scratch[d] = _read_mem(st, st.scratch[addr])
+class _Memory:
+    """`mem[e]` of the meanings: a read outside the image is a fault."""
 
+    __slots__ = ("mem",)
 
-def _load_offset(eng, st, fx, pc, d, addr, imm):
-    fx.scratch[d + imm] = _read_mem(st, st.scratch[addr + imm])
+    def __init__(self, st: State) -> None:
+        self.mem = st.mem
 
-
-def _vload(eng, st, fx, pc, d, addr):
-    base = st.scratch[addr]
-    for i in range(VLEN):
-        fx.scratch[d + i] = _read_mem(st, base + i)
-
-
-def _const(eng, st, fx, pc, d, imm):
-    fx.scratch[d] = word(imm)
-
-
-def _store(eng, st, fx, pc, addr, s):
-    a = st.scratch[addr]
-    _check_store(st, a)
-    fx.mem[a] = st.scratch[s]
-
-
-def _vstore(eng, st, fx, pc, addr, s):
-    base = st.scratch[addr]
-    for i in range(VLEN):
-        _check_store(st, base + i)
-        fx.mem[base + i] = st.scratch[s + i]
-
-
-def _select(eng, st, fx, pc, d, cond, a, b):
-    fx.scratch[d] = st.scratch[a] if st.scratch[cond] != 0 else st.scratch[b]
-
-
-def _vselect(eng, st, fx, pc, d, cond, a, b):
-    for i in range(VLEN):
-        fx.scratch[d + i] = st.scratch[a + i] if st.scratch[cond + i] != 0 else st.scratch[b + i]
-
-
-def _add_imm(eng, st, fx, pc, d, a, imm):
-    fx.scratch[d] = word(st.scratch[a] + imm)
-
-
-def _halt(eng, st, fx, pc):
-    fx.stop = Status.HALTED
-
-
-def _pause(eng, st, fx, pc):
-    if eng.pause:
-        fx.stop = Status.PAUSED
-
-
-def _trace_write(eng, st, fx, pc, s):
-    fx.trace.append(st.scratch[s])
+    def __call__(self, addr: int) -> int:
+        if not 0 <= addr < len(self.mem):
+            raise _Fault(f"memory read at {addr}, outside the image (0..{len(self.mem) - 1})")
+        return self.mem[addr]
 
 
 def _jump_to(eng, target: int) -> int:
@@ -204,28 +182,6 @@ def _jump_to(eng, target: int) -> int:
     return target
 
 
-def _cond_jump(eng, st, fx, pc, cond, target):
-    if st.scratch[cond] != 0:
-        fx.jump = _jump_to(eng, target)
-
-
-def _cond_jump_rel(eng, st, fx, pc, cond, imm):
-    if st.scratch[cond] != 0:
-        fx.jump = _jump_to(eng, pc + 1 + imm)
-
-
-def _jump(eng, st, fx, pc, target):
-    fx.jump = _jump_to(eng, target)
-
-
-def _jump_indirect(eng, st, fx, pc, a):
-    fx.jump = _jump_to(eng, st.scratch[a])
-
-
-def _coreid(eng, st, fx, pc, d):
-    fx.scratch[d] = 0
-
-
 def _trace_value(eng: ReferenceEngine, key: Any) -> int:
     try:
         return eng.value_trace[key]
@@ -233,42 +189,12 @@ def _trace_value(eng: ReferenceEngine, key: Any) -> int:
         raise _Fault(f"debug key {key!r} is not in the value trace") from None
 
 
-def _compare(eng, st, fx, pc, s, key):
-    expected = _trace_value(eng, key)
-    if st.scratch[s] != expected:
-        raise _Fault(f"debug compare failed for {key!r}: scratch[{s}] = {st.scratch[s]}, "
-                     f"expected {expected}")
+class _Handlers(dict):
+    """(engine, op) -> its handler, made the first time a program uses the op."""
+
+    def __missing__(self, key: tuple[str, str]) -> Handler:
+        handler = self[key] = _handler(isa.BY_MACHINE[key])
+        return handler
 
 
-def _vcompare(eng, st, fx, pc, s, keys):
-    expected = [_trace_value(eng, k) for k in keys]
-    actual = st.scratch[s:s + VLEN]
-    if actual != expected:
-        lane = next(i for i in range(VLEN) if actual[i] != expected[i])
-        raise _Fault(f"debug vcompare failed in lane {lane} for {keys[lane]!r}: "
-                     f"scratch[{s + lane}] = {actual[lane]}, expected {expected[lane]}")
-
-
-def _comment(eng, st, fx, pc, text):
-    pass
-
-
-_SPECIAL: dict[str, Handler] = {
-    "vbroadcast": _vbroadcast, "multiply_add": _multiply_add, "load": _load,
-    "load_offset": _load_offset, "vload": _vload, "const": _const, "store": _store,
-    "vstore": _vstore, "select": _select, "vselect": _vselect, "add_imm": _add_imm,
-    "halt": _halt, "pause": _pause, "trace_write": _trace_write, "cond_jump": _cond_jump,
-    "cond_jump_rel": _cond_jump_rel, "jump": _jump, "jump_indirect": _jump_indirect,
-    "coreid": _coreid, "compare": _compare, "vcompare": _vcompare, "comment": _comment,
-}
-
-
-def _handler(op: isa.Op) -> Handler:
-    if op.binary is not None:
-        return _alu(op) if op.engine == "alu" else _valu(op)
-    return _SPECIAL[op.name]
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    (op.engine, op.name): _handler(op) for op in isa.OPS
-}
+HANDLERS: dict[tuple[str, str], Handler] = _Handlers()

@@ -1,6 +1,7 @@
 """`vemu run`: options, output, exit codes, never a traceback."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -53,7 +54,7 @@ def test_wrong_output_exits_1_and_names_the_first_wrong_input(tmp_path):
 def test_seeds_runs_each_image_and_reports_them(correct_kernel):
     r = invoke(correct_kernel, *SMALL, "--seeds", "3", "--seed", "10", "--check")
     assert r.exit_code == 1  # the kernel only knows seed 123's answers
-    assert [line.split(":")[0] for line in r.output.splitlines()] == [
+    assert [line.split(":")[0] for line in r.stdout.splitlines()] == [
         "seed 10", "seed 11", "seed 12"]
 
 
@@ -124,3 +125,36 @@ def test_a_taken_jump_past_the_end_is_a_run_fault(tmp_path):
     r = CliRunner().invoke(main, ["run", str(image)])
     assert r.exit_code == 1
     assert "pc 1, flow slot 0 (jump 99): jump to bundle 99, past the end" in r.output
+
+
+def test_expect_checks_final_memory_or_a_region(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\n.scratch p\nconst p, 9\nconst a, 42\nstore p, a\n")
+    mem = tmp_path / "mem.json"
+    mem.write_text(json.dumps([0] * 12))
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps([0] * 9 + [42, 0, 0]))
+    r = CliRunner().invoke(main, ["run", str(src), "--mem", str(mem), "--expect", str(whole)])
+    assert r.exit_code == 0 and "memory as expected" in r.output
+    part = tmp_path / "part.json"
+    part.write_text("[41]")
+    r = CliRunner().invoke(main, ["run", str(src), "--mem", str(mem), "--expect", str(part),
+                                  "--expect-region", "9:10"])
+    assert r.exit_code == 1
+    assert "memory DIFFERS at word 9: 42, expected 41 (the only word that differs)" in r.output
+    r = CliRunner().invoke(main, ["run", str(src), "--mem", str(mem), "--expect-region", "9:10"])
+    assert r.exit_code == 2 and "--expect-region needs --expect FILE" in r.output
+
+
+def test_a_kernel_that_reads_no_header_is_told_which_image_it_ran_on(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\nconst a, 42\n")
+    r = CliRunner().invoke(main, ["run", str(src), "--height", "2", "--batch", "4",
+                                  "--rounds", "1"])
+    assert r.exit_code == 0
+    assert "reads no word of the take-home image's header" in r.stderr
+    assert "(height 2, batch 4, rounds 1, seed 123)" in r.stderr
+    baseline = Path(__file__).parent.parent / "programs" / "takehome" / "baseline.vasm"
+    r = CliRunner().invoke(main, ["run", str(baseline), "-D", "ROUNDS=1", "-D", "BATCH=8",
+                                  "--height", "2", "--batch", "8", "--rounds", "1"])
+    assert r.exit_code == 0 and "header" not in r.stderr
