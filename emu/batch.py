@@ -22,6 +22,7 @@ as in `emu.run` without `pause` and `debug`.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -329,15 +330,13 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
 def _images(mems: list[Sequence[int]]) -> np.ndarray:
     """Images of one length as the rows of an array, checked as
     `check_image` checks them (with its messages), at C speed when good."""
-    if all(isinstance(m, list | tuple) for m in mems):
+    if (all(isinstance(m, list | tuple) for m in mems)
+            and set(map(type, itertools.chain.from_iterable(mems))) <= {int}):
         try:
-            # Python ints become an integer array; a float, a bool or anything
-            # else gives another dtype, and the exact check below names it.
-            a = np.array(mems)
-        except (OverflowError, ValueError):
+            a = np.array(mems, dtype=np.int64)
+        except OverflowError:
             a = None
-        if (a is not None and a.dtype.kind in "iu" and a.ndim == 2
-                and (a.size == 0 or (a.min() >= 0 and a.max() <= MASK))):
+        if a is not None and (a.size == 0 or (a.min() >= 0 and a.max() <= MASK)):
             return a.astype(W)
     for m in mems:
         check_image(m)  # raises the precise ImageError
