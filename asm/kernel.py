@@ -255,10 +255,11 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
                               f"not {_describe(bundle)}", bundle=pc)
         if len(bundle) == 1:  # the common shape, {engine: [slot]}: its repeats cost a lookup
             [(engine, slots)] = bundle.items()
-            if type(slots) is list and len(slots) == 1 and type(slots[0]) is tuple:
+            if type(slots) is list and len(slots) == 1:
+                slot = slots[0]
                 try:
-                    i = interned.get((engine, slots[0]))
-                except TypeError:  # lists inside: the general way
+                    i = interned.get((engine, slot if type(slot) is tuple else tuple(slot)))
+                except TypeError:  # not a sequence, or lists inside: the general way
                     i = None
                 if i is not None:
                     counts[i] += 1
