@@ -105,6 +105,7 @@ def _front(source: str | os.PathLike, filename: str | None,
         return result
     module = lower(expansion.items, diags, macros=expansion.macros)
     module.equs = {k: v for k, v in expansion.env.items()}
+    module.equ_sites = expansion.equ_sites
     result.module = module
     return result
 

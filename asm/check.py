@@ -16,7 +16,7 @@ from typing import Any
 from . import isa
 from .cfg import ControlFlow
 from .errors import Diagnostic, KernelError, Location, Note
-from .kernel import Kernel, check_header, read_kernel_data, walk_bundle
+from .kernel import Kernel, image_fields, kernel_from_json, read_kernel_data, walk_bundle
 
 K = isa.Kind
 
@@ -200,24 +200,21 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
     if isinstance(kernel, Kernel):
         return _Checker(kernel.program, kernel.scratch, kernel.source, kernel.op_source,
                         kernel.scheduled).run()
-    data = kernel
-    if isinstance(data, dict):
-        if "format" in data:
-            try:
-                check_header(data)
-            except KernelError as e:  # another format or version: nothing else is readable
-                return [Diagnostic(e.message)]
-        program = data.get("program", data.get("instrs", []))
-        scratch = data.get("scratch", data.get("scratch_map", {})) or {}
-        scratch = {int(a): tuple(v) for a, v in scratch.items()}
-        source = data.get("source")
-        op_source, scheduled = data.get("op_source"), data.get("scheduled")
-    else:
-        program, scratch, source, op_source, scheduled = data, {}, None, None, None
-    if not isinstance(program, list):
-        return [Diagnostic("a program is a list of bundles")]
-    return _Checker(program, scratch, source, op_source,
-                    scheduled if type(scheduled) is int else None).run()
+    try:
+        return check(kernel_from_json(kernel))
+    except KernelError as e:
+        if e.bundle is None:  # the image's shape or header: as every reader says it
+            return [Diagnostic(e.message)]
+    # Slots are wrong: report each one. Everything else is validated as every
+    # reader validates it (with empty bundles in place of the program's).
+    fields = image_fields(kernel)
+    program = fields.pop("program")
+    op_source = fields.pop("op_source", None)  # read leniently: it only places messages
+    try:
+        rest = Kernel([{}] * len(program), **fields)
+    except KernelError as e:
+        return [Diagnostic(e.message)]
+    return _Checker(program, rest.scratch, rest.source, op_source, rest.scheduled).run()
 
 
 def check_file(path: str) -> list[Diagnostic]:

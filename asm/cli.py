@@ -12,7 +12,7 @@ import click
 
 from .diagnostics import render, render_all
 from .errors import ToolchainError
-from .fileio import write_output
+from .fileio import read_text, write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
 from .progress import progress_line
 
@@ -357,7 +357,7 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool
     bad = False
     for name in files:
         try:
-            text = Path(name).read_text(encoding="utf-8")
+            text = read_text(name)
             new = format_source(text, filename=name)
         except (OSError, UnicodeDecodeError) as e:
             click.echo(f"vasm: error: cannot read {name}: {e}", err=True)

@@ -23,6 +23,28 @@ def _caret_line(text: str, col: int, width: int) -> str:
     return pad + "^" + "~" * (width - 1)
 
 
+# Characters a terminal would act on rather than show (a line separator would
+# break the quoted line): each shows as one replacement character, so the
+# caret still lines up.
+_UNSHOWN = {c: "\ufffd" for c in [*range(0x20), 0x7f, 0x85, 0x2028, 0x2029] if c != 0x09}
+
+_SHOWN = 120  # columns of a long source line shown around the caret
+
+
+def _window(text: str, col: int | None) -> tuple[str, int | None]:
+    """A long line cut to the columns around `col` (GCC and clang do the same),
+    marked with '...' where cut, and the caret's column in the cut text."""
+    if len(text) <= _SHOWN:
+        return text, col
+    at = min(max(1, col or 1), len(text) + 1)
+    start = max(0, min(at - 1 - _SHOWN // 2, len(text) - _SHOWN))
+    end = start + _SHOWN
+    head = "..." if start else ""
+    tail = "..." if end < len(text) else ""
+    shown_col = None if col is None else at - start + len(head)
+    return head + text[start:end] + tail, shown_col
+
+
 def render(diag: ToolchainError, sources: Sources | None = None, *,
            program: str = "vasm") -> str:
     loc = diag.location
@@ -33,9 +55,10 @@ def render(diag: ToolchainError, sources: Sources | None = None, *,
         text = sources.line(loc.file, loc.line)
         if text is not None:
             gutter = len(str(loc.line))
-            out.append(f" {loc.line} | {text.rstrip()}")
-            if loc.col is not None:
-                out.append(f" {' ' * gutter} | {_caret_line(text, loc.col, diag.width)}")
+            text, col = _window(text.rstrip().translate(_UNSHOWN), loc.col)
+            out.append(f" {loc.line} | {text}")
+            if col is not None:
+                out.append(f" {' ' * gutter} | {_caret_line(text, col, diag.width)}")
     for note in diag.notes:
         out.append(str(note) if isinstance(note, Note) else f"note: {note}")
     return "\n".join(out)

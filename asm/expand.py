@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import isa
-from .errors import Diagnostic, Note, ToolchainError
+from .errors import Diagnostic, Location, Note, ToolchainError
 from .expr import ExprError, Value, fold, names
 from .hints import still_substituted_message
 from .source import Sources, Src
+from .syntax import MAX_DEPTH as MAX_EXPR_DEPTH
 from .syntax import (
     Assign,
     Indexed,
@@ -32,12 +33,14 @@ from .syntax import (
     Stmt,
     Str,
     Tup,
+    depth,
     parse,
     parse_line,
 )
 
 BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
 MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error
+MAX_NESTING = 100  # and blocks (.if, .for, .rept, .macro) nested deeper than this
 INCLUDED_FROM = "in file included from here"  # the note an include adds to its lines
 MAX_ITEMS = 2_000_000  # expansion larger than this is surely a runaway loop (~1 KB each)
 MAX_ITERATIONS = 20_000_000  # so are more loop iterations (even of empty bodies)
@@ -91,6 +94,7 @@ class Macro:
 class Expansion:
     items: list[Item] = field(default_factory=list)
     env: dict[str, Value] = field(default_factory=dict)
+    equ_sites: dict[str, Location] = field(default_factory=dict)  # where each .equ was last set
     macros: dict[str, Macro] = field(default_factory=dict)
     diagnostics: list[ToolchainError] = field(default_factory=list)
     halted: bool = False  # stopped by a resource limit: the items are incomplete
@@ -123,6 +127,8 @@ class Expander:
         self.out.env.update(defines or {})
         self.counter = 0
         self.depth = 0
+        self.nesting = 0  # blocks open around the line being expanded
+        self.early: dict[str, Location] = {}  # names .equ values used before they were set
         self.iterations = 0
         self.macro_calls = 0
         self.halted = False  # a runaway expansion was reported: nothing more is expanded
@@ -340,10 +346,52 @@ class Expander:
         if name in self.loop_vars:
             raise self.fail(src, f"'{name}' is a loop variable here and cannot be redefined",
                             where)
+        env = self.out.env
         try:
-            self.out.env[name] = fold(value, self.out.env)
+            folded = fold(value, env)
         except ExprError as e:
             raise self.fail(src, e.message, e.pos) from None
+        if type(folded) is not int:
+            bad = None
+            if any(n.id == name for n in names(folded)):
+                bad = self._cycle(src, name, value, where)
+            elif depth(folded) > MAX_EXPR_DEPTH:
+                bad = self.fail(src, f"the value of '{name}', with the constants it names "
+                                f"written out, nests more than {MAX_EXPR_DEPTH} levels deep: "
+                                "is this a long chain of definitions waiting on a label?", value)
+            if bad is not None:
+                # Reported once: its uses read 0 rather than each saying it again
+                # (and, with no site recorded, resolution passes over them too).
+                env[name] = 0
+                self.out.equ_sites.pop(name, None)
+                raise bad
+        if type(folded) is not int:
+            for n in names(value):  # names this line's .equ reads that nothing has set yet
+                if n.id not in env:
+                    self.early.setdefault(n.id, src.loc(n.pos))
+        env[name] = folded
+        site = self.out.equ_sites[name] = src.loc(where.pos)
+        used = self.early.pop(name, None)
+        if used is not None:
+            # The .equ that used it was folded without it: an error there, once
+            # (resolution passes over the name, having no site for it).
+            del self.out.equ_sites[name]
+            self.out.diagnostics.append(Diagnostic(
+                f"'{name}' is used before its .equ: set it above its first use",
+                location=used, notes=(Note(f"'{name}' is set here", site),)))
+
+    def _cycle(self, src: Src, name: str, value: Node, where: Node) -> ExpandError:
+        """'X' defined (through others still open) in terms of itself: the
+        error names each definition on the way."""
+        notes: list[Note] = []
+        for other in dict.fromkeys(n.id for n in names(value)):
+            if other == name or other not in self.out.equ_sites:
+                continue
+            if any(n.id == name for n in names(self.out.env[other])):
+                notes.append(Note(f"'{other}' is defined here, in terms of '{name}'",
+                                  self.out.equ_sites[other]))
+        self.error(src, f"'{name}' is defined in terms of itself", where, notes=tuple(notes))
+        return ExpandError()
 
     # ------------------------------------------------------------ blocks
 
@@ -363,6 +411,13 @@ class Expander:
             self.error(sl.src, f"'{s.name}' without a matching '{BLOCKS[s.name]}'", s)
             return len(lines)
         body = lines[i + 1:end]
+        if self.nesting >= MAX_NESTING:
+            # Said once: every block inside would say it again.
+            self.halted = True
+            self.error(sl.src, f"blocks nested more than {MAX_NESTING} deep (counting those "
+                       "of the macros and includes that lead here)", s)
+            return len(lines)
+        self.nesting += 1
         try:
             if s.name == ".macro":
                 self.define_macro(sl, s, body)
@@ -374,6 +429,8 @@ class Expander:
                 self.conditional(sl, s, lines, i, end, splits)
         except ExpandError:
             pass
+        finally:
+            self.nesting -= 1
         return end + 1
 
     @staticmethod
@@ -612,6 +669,11 @@ class Expander:
                                                   for d in self.include_paths)]
         path = next((c for c in candidates if os.path.isfile(c)), None)
         if path is None:
+            there = next((c for c in candidates if os.path.exists(c)), None)
+            if there is not None:  # found, but nothing .include can read
+                what = ("a directory" if os.path.isdir(there) else
+                        "not a regular file (a device, pipe or socket)")
+                raise self.fail(sl.src, f"include file '{name}' is {what}", s.args[0])
             searched = ", ".join(dict.fromkeys([here or ".", *self.include_paths]))
             raise self.fail(sl.src, f"cannot find include file '{name}' (searched {searched})",
                             s.args[0])

@@ -13,6 +13,7 @@ nothing that is not a regular file is ever replaced.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -21,6 +22,22 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import Location, OutputError
+
+
+class _DeviceInput(OSError):
+    def __str__(self) -> str:  # as messages quote it: without "[Errno 22]"
+        return self.strerror
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The text of an input file (UTF-8). A regular file, a pipe or a terminal
+    is read; any other device is refused (`/dev/zero` would never end).
+    Raises OSError or UnicodeDecodeError."""
+    with open(path, encoding="utf-8") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not f.isatty():
+            raise _DeviceInput(errno.EINVAL, "a device, not a file")
+        return f.read()
 
 
 def write_output(path: str | os.PathLike, text: str, *, stdout: TextIO | None = None) -> None:

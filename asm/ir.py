@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import isa
+from .errors import Location
 from .expr import Value
 from .source import Src
 from .syntax import Node
@@ -84,3 +85,4 @@ class Module:
     restricts: list[tuple[list[str], Src]] = field(default_factory=list)
     pins: list[tuple[int, int]] = field(default_factory=list)  # [start, end) bundle ranges
     equs: dict[str, Value] = field(default_factory=dict)
+    equ_sites: dict[str, Location] = field(default_factory=dict)  # where each .equ was set

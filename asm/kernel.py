@@ -18,8 +18,9 @@ from typing import Any
 
 from . import isa
 from .errors import KernelError, Location
-from .fileio import write_text_atomic
+from .fileio import read_text, write_text_atomic
 from .gcpause import gc_paused
+from .jsonread import decode, describe
 
 FORMAT = "vliw-kernel"
 VERSION = 1
@@ -75,7 +76,7 @@ class Kernel:
         self.op_source = _normalize_op_source(self.op_source, self.program)
         if self.scheduled is not None and (type(self.scheduled) is not int
                                            or self.scheduled < 0):
-            raise KernelError(f"'scheduled' is a level, not {_describe(self.scheduled)}")
+            raise KernelError(f"'scheduled' is a level, not {describe(self.scheduled)}")
         self.renamed = _normalize_renamed(self.renamed)
 
     @classmethod
@@ -157,10 +158,15 @@ def _count(x: Any) -> str:
 # ---------------------------------------------------------------- validation
 
 
-def _freeze(x: Any) -> Any:
+MAX_NESTING = 16  # lists in a slot nested deeper than this are refused (keys nest 2 or 3)
+
+
+def _freeze(x: Any, depth: int = 0) -> Any:
     """JSON lists become tuples, recursively (debug keys are tuples)."""
     if type(x) is list or type(x) is tuple:
-        return tuple(_freeze(y) for y in x)
+        if depth >= MAX_NESTING:
+            raise KernelError(f"lists nested more than {MAX_NESTING} deep")
+        return tuple(_freeze(y, depth + 1) for y in x)
     return x
 
 
@@ -168,11 +174,6 @@ def _is_key(x: Any) -> bool:
     if type(x) is int or type(x) is str:
         return True
     return type(x) is tuple and all(_is_key(y) for y in x)
-
-
-def _describe(x: Any) -> str:
-    text = json.dumps(x) if isinstance(x, str | int | float | bool | type(None)) else repr(x)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_slot(engine: str, slot: tuple) -> isa.Op:
@@ -184,7 +185,7 @@ def check_slot(engine: str, slot: tuple) -> isa.Op:
         raise KernelError("empty slot")
     name = slot[0]
     if type(name) is not str:
-        raise KernelError(f"op name must be a string, not {_describe(name)}")
+        raise KernelError(f"op name must be a string, not {describe(name)}")
     op = isa.lookup(engine, name)
     if op is None:
         others = [e for e in isa.ENGINES if isa.lookup(e, name) is not None]
@@ -200,7 +201,7 @@ def check_slot(engine: str, slot: tuple) -> isa.Op:
         if kind.is_integer:
             if type(value) is not int:
                 raise KernelError(f"{name}: operand {operand.name} must be an integer, "
-                                  f"not {_describe(value)}")
+                                  f"not {describe(value)}")
             if kind is isa.Kind.TARGET and value < 0:
                 raise KernelError(f"{name}: jump target {value} is negative")
         elif kind is isa.Kind.TEXT:
@@ -208,7 +209,7 @@ def check_slot(engine: str, slot: tuple) -> isa.Op:
                 raise KernelError(f"{name}: operand {operand.name} must be a string")
         elif kind is isa.Kind.KEY:
             if not _is_key(value):
-                raise KernelError(f"{name}: {_describe(value)} is not a debug key")
+                raise KernelError(f"{name}: {describe(value)} is not a debug key")
         elif kind is isa.Kind.KEYS and (
             type(value) is not tuple or len(value) != isa.VLEN
             or not all(_is_key(k) for k in value)
@@ -252,7 +253,7 @@ def _normalize(program: Any) -> tuple[Program, list[Bundle], list[int], list[int
     for pc, bundle in enumerate(program):
         if type(bundle) is not dict:
             raise KernelError(f"a bundle is an object of engine -> slots, "
-                              f"not {_describe(bundle)}", bundle=pc)
+                              f"not {describe(bundle)}", bundle=pc)
         if len(bundle) == 1:  # the common shape, {engine: [slot]}: its repeats cost a lookup
             [(engine, slots)] = bundle.items()
             if type(slots) is list and len(slots) == 1:
@@ -290,7 +291,7 @@ def walk_bundle(bundle: dict, pc: int
     problem; the checker reports them all."""
     for engine, slots in bundle.items():
         if engine not in isa.SLOT_LIMITS:
-            yield KernelError(f"unknown engine {_describe(engine)}", bundle=pc)
+            yield KernelError(f"unknown engine {describe(engine)}", bundle=pc)
             continue
         if not isinstance(slots, list | tuple):
             yield KernelError("an engine's slots must be a list", bundle=pc, engine=engine)
@@ -303,10 +304,10 @@ def walk_bundle(bundle: dict, pc: int
         for i, slot in enumerate(slots):
             if not isinstance(slot, list | tuple):
                 yield KernelError(f"a slot is a list (op, operand, ...), not "
-                                  f"{_describe(slot)}", bundle=pc, engine=engine, slot=i)
+                                  f"{describe(slot)}", bundle=pc, engine=engine, slot=i)
                 continue
-            t = _freeze(slot)
             try:
+                t = _freeze(slot)
                 op = check_slot(engine, t)
             except KernelError as e:
                 yield KernelError(e.reason, bundle=pc, engine=engine, slot=i)
@@ -349,7 +350,7 @@ def _normalize_bundle(bundle: dict, pc: int, seen: dict[str, dict[tuple, tuple]]
                     if got is None:
                         return _checked_bundle(bundle, pc)
                     valid[t] = got
-            except (TypeError, KeyError, IndexError, RecursionError):
+            except (TypeError, KeyError, IndexError, KernelError):
                 # not a sequence, an unknown op, or something odd inside
                 return _checked_bundle(bundle, pc)
             out.append(got)
@@ -462,10 +463,10 @@ def _normalize_renamed(raw: Any) -> dict[int, int]:
         try:
             a = int(new)
         except (TypeError, ValueError):
-            raise KernelError(f"renamed word {_describe(new)} is not an integer") from None
+            raise KernelError(f"renamed word {describe(new)} is not an integer") from None
         if type(old) is not int or not (0 <= a < isa.SCRATCH_SIZE
                                          and 0 <= old < isa.SCRATCH_SIZE):
-            raise KernelError(f"renamed word {a} -> {_describe(old)}: expected two scratch "
+            raise KernelError(f"renamed word {a} -> {describe(old)}: expected two scratch "
                               "addresses")
         out[a] = old
     return out
@@ -479,14 +480,14 @@ def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
         try:
             a = int(addr)
         except (TypeError, ValueError):
-            raise KernelError(f"scratch map address {_describe(addr)} is not an integer") from None
+            raise KernelError(f"scratch map address {describe(addr)} is not an integer") from None
         ok = (
             isinstance(entry, list | tuple) and len(entry) == 2
             and isinstance(entry[0], str) and type(entry[1]) is int and entry[1] >= 0
         )
         if not ok or not 0 <= a < isa.SCRATCH_SIZE:
             raise KernelError(f"scratch map entry {a}: expected [name, length] inside scratch, "
-                              f"got {_describe(entry)}")
+                              f"got {describe(entry)}")
         out[a] = (entry[0], entry[1])
     return dict(sorted(out.items()))
 
@@ -496,7 +497,7 @@ def _normalize_labels(raw: Any, n: int) -> dict[str, int]:
         raise KernelError("labels are an object of name -> bundle index")
     for name, pc in raw.items():
         if not isinstance(name, str) or type(pc) is not int or not 0 <= pc <= n:
-            raise KernelError(f"label {_describe(name)} -> {_describe(pc)} is not a bundle "
+            raise KernelError(f"label {describe(name)} -> {describe(pc)} is not a bundle "
                               f"index in 0..{n}")
     return dict(raw)
 
@@ -507,58 +508,59 @@ def _normalize_labels(raw: Any, n: int) -> dict[str, int]:
 def check_header(data: dict) -> None:
     """A kernel image's format, version and machine; raises KernelError."""
     if data["format"] != FORMAT:
-        raise KernelError(f"format {_describe(data['format'])} is not {FORMAT!r}")
+        raise KernelError(f"format {describe(data['format'])} is not {FORMAT!r}")
     version = data.get("version")
     if type(version) is not int or version < 1:
-        raise KernelError(f"version {_describe(version)} is not a positive integer")
+        raise KernelError(f"version {describe(version)} is not a positive integer")
     if version > VERSION:
         raise KernelError(f"version {version} is newer than this toolchain reads "
                           f"({VERSION}); upgrade the toolchain")
     machine = data.get("machine")
     if machine is not None and machine != machine_description():
         raise KernelError("the kernel was built for a different machine: "
-                          f"{_describe(machine)}")
+                          f"{describe(machine)}")
 
 
-def kernel_from_json(data: Any) -> Kernel:
-    """Build a Kernel from decoded JSON of any accepted shape."""
+def image_fields(data: Any) -> dict[str, Any]:
+    """The Kernel arguments decoded JSON of any accepted shape gives (as
+    found, not yet validated); raises KernelError for another shape."""
     if isinstance(data, list):
-        return Kernel(data)
+        return {"program": data}
     if not isinstance(data, dict):
         raise KernelError("a kernel is a JSON object or a list of bundles")
     if "format" in data:
         check_header(data)
         if "program" not in data:
             raise KernelError("the kernel has no 'program'")
-        return Kernel(
-            data["program"],
-            scratch=data.get("scratch", {}),
-            labels=data.get("labels", {}),
-            source=data.get("source"),
-            op_source=data.get("op_source"),
-            scheduled=data.get("scheduled"),
-            renamed=data.get("renamed", {}),
-        )
+        return {
+            "program": data["program"],
+            "scratch": data.get("scratch", {}),
+            "labels": data.get("labels", {}),
+            "source": data.get("source"),
+            "op_source": data.get("op_source"),
+            "scheduled": data.get("scheduled"),
+            "renamed": data.get("renamed", {}),
+        }
     program = data.get("program", data.get("instrs"))
     if program is None:
         raise KernelError("expected a kernel image, a list of bundles, or an object "
                           "with 'instrs' or 'program'")
-    return Kernel(program, scratch=data.get("scratch_map", data.get("scratch", {})))
+    return {"program": program, "scratch": data.get("scratch_map", data.get("scratch", {}))}
+
+
+def kernel_from_json(data: Any) -> Kernel:
+    """Build a Kernel from decoded JSON of any accepted shape."""
+    return Kernel(**image_fields(data))
 
 
 def _decode(text: str, filename: str | None) -> Any:
-    try:
-        with gc_paused():
-            return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise KernelError(f"not valid JSON: {e.msg}",
-                          location=Location(filename, e.lineno, e.colno)) from None
+    with gc_paused():
+        return decode(text, filename, KernelError)
 
 
 def _read(name: str) -> str:
     try:
-        with open(name, encoding="utf-8") as f:
-            return f.read()
+        return read_text(name)
     except OSError as e:
         raise KernelError(f"cannot read kernel: {e.strerror}", location=Location(name)) from None
     except UnicodeDecodeError:

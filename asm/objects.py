@@ -19,8 +19,9 @@ from typing import Any
 from . import isa
 from .errors import Location, ObjectError, ToolchainError
 from .expr import unparse
-from .fileio import write_text_atomic
+from .fileio import read_text, write_text_atomic
 from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
+from .jsonread import decode, describe
 from .source import Src
 from .syntax import Bin, Name, Node, Num, Un
 
@@ -158,7 +159,7 @@ class _Reader:
     def src(self, text: Any) -> tuple[Src, int | None]:
         """'file:line[:col]' -> (Src, position in the line or None)."""
         if not isinstance(text, str):
-            raise self.fail(f"expected a 'file:line' position, not {_show(text)}")
+            raise self.fail(f"expected a 'file:line' position, not {describe(text)}")
         head, _, last = text.rpartition(":")
         col = None
         if head and last.isdigit():
@@ -166,7 +167,7 @@ class _Reader:
             if sep and line.isdigit():
                 col, head, last = int(last), file, line
         if not last.isdigit():
-            raise self.fail(f"expected a 'file:line' position, not {_show(text)}")
+            raise self.fail(f"expected a 'file:line' position, not {describe(text)}")
         key = f"{head}:{last}"
         s = self.srcs.get(key)
         if s is None:
@@ -175,19 +176,19 @@ class _Reader:
 
     def int_(self, x: Any, what: str) -> int:
         if type(x) is not int:
-            raise self.fail(f"{what} must be an integer, not {_show(x)}")
+            raise self.fail(f"{what} must be an integer, not {describe(x)}")
         return x
 
     def read(self, data: Any) -> ObjectModule:
         if not isinstance(data, dict):
             raise self.fail("an object file is a JSON object")
         if data.get("format") != FORMAT:
-            raise self.fail(f"format {_show(data.get('format'))} is not {FORMAT!r}"
+            raise self.fail(f"format {describe(data.get('format'))} is not {FORMAT!r}"
                             + ("; this is a kernel image, not an object"
                                if data.get("format") == "vliw-kernel" else ""))
         version = data.get("version")
         if type(version) is not int or version < 1:
-            raise self.fail(f"version {_show(version)} is not a positive integer")
+            raise self.fail(f"version {describe(version)} is not a positive integer")
         if version > VERSION:
             raise self.fail(f"version {version} is newer than this toolchain reads "
                             f"({VERSION}); upgrade the toolchain")
@@ -196,7 +197,7 @@ class _Reader:
             raise self.fail("the object has no module name")
         path = data.get("file")
         if path is not None and not isinstance(path, str):
-            raise self.fail(f"'file' must be a string, not {_show(path)}")
+            raise self.fail(f"'file' must be a string, not {describe(path)}")
         m = Module()
         for i, s in enumerate(self.list_(data, "symbols")):
             self.where = f"symbol {i}"
@@ -226,7 +227,7 @@ class _Reader:
             self.where = f"pin range {i}"
             if (not isinstance(p, list) or len(p) != 2 or not all(type(x) is int for x in p)
                     or not 0 <= p[0] <= p[1] <= len(code)):
-                raise self.fail(f"expected [START, END] within 0..{len(code)}, not {_show(p)}")
+                raise self.fail(f"expected [START, END] within 0..{len(code)}, not {describe(p)}")
             m.pins.append((p[0], p[1]))
         pinned = {pc for a, b in m.pins for pc in range(a, b)}
         for pc, b in enumerate(code):
@@ -282,7 +283,7 @@ class _Reader:
             if engine == "src":
                 continue
             if engine not in isa.SLOT_LIMITS:
-                raise self.fail(f"unknown engine {_show(engine)}")
+                raise self.fail(f"unknown engine {describe(engine)}")
             if not isinstance(slots, list):
                 raise self.fail(f"engine {engine}: expected a list of slots")
             order.append(engine)
@@ -296,7 +297,7 @@ class _Reader:
             raise self.fail(f"{where}: expected [OP, OPERAND, ...]")
         op = isa.lookup(engine, slot[0])
         if op is None:
-            raise self.fail(f"{where}: unknown {engine} op {_show(slot[0])}")
+            raise self.fail(f"{where}: unknown {engine} op {describe(slot[0])}")
         if len(slot) - 1 != op.arity:
             raise self.fail(f"{where}: '{op.name}' takes {op.arity} operands, "
                             f"got {len(slot) - 1}")
@@ -315,7 +316,7 @@ class _Reader:
         got = _REF.fullmatch(a)
         if got is None:
             raise self.fail(f"{where} operand {name}: expected NAME, NAME[N] or @N, "
-                            f"not {_show(a)}")
+                            f"not {describe(a)}")
         if got["raw"] is not None:
             ref = Ref(None, int(got["raw"]), None)
         else:
@@ -327,13 +328,13 @@ class _Reader:
         if kind.is_scratch:
             if not isinstance(a, str):
                 raise self.fail(f"{where} operand {name}: expected NAME, NAME[N] or @N, "
-                                f"not {_show(a)}")
+                                f"not {describe(a)}")
             return self.ref(a, where, name)
         where = f"{where} operand {name}"
         if kind in _IMMEDIATE:
             if isinstance(a, str):
                 return Deferred(self.expression(a, where), kind is K.OFFSET)
-            raise self.fail(f"{where}: expected an integer or an expression, not {_show(a)}")
+            raise self.fail(f"{where}: expected an integer or an expression, not {describe(a)}")
         if kind is K.KEY:
             return self.key(a, where)
         if kind is K.KEYS:
@@ -341,7 +342,7 @@ class _Reader:
                 raise self.fail(f"{where}: expected a list of {isa.VLEN} debug keys")
             return tuple(self.key(k, where) for k in a)
         if not isinstance(a, str):
-            raise self.fail(f"{where}: expected a string, not {_show(a)}")
+            raise self.fail(f"{where}: expected a string, not {describe(a)}")
         return a
 
     def key(self, k: Any, where: str) -> Any:
@@ -360,9 +361,9 @@ class _Reader:
             stmt = lines[0].stmts[0]
             (node,) = stmt.args
         except (ToolchainError, ValueError, IndexError, AttributeError):
-            raise self.fail(f"{where}: {_show(text)} is not an expression") from None
+            raise self.fail(f"{where}: {describe(text)} is not an expression") from None
         if type(node) not in (Name, Bin, Un, Num):
-            raise self.fail(f"{where}: {_show(text)} is not an expression")
+            raise self.fail(f"{where}: {describe(text)} is not an expression")
         return _unplace(node)
 
 
@@ -378,30 +379,16 @@ def _unplace(node: Node) -> Node:
     return node
 
 
-def _show(x: Any) -> str:
-    text = json.dumps(x, ensure_ascii=False) if isinstance(
-        x, str | int | float | bool | type(None) | list | dict) else repr(x)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def loads_object(text: str, *, filename: str | None = None) -> ObjectModule:
     """Parse object JSON text; errors name the file and the place in it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ObjectError(f"not valid JSON: {e.msg}",
-                          location=Location(filename, e.lineno, e.colno)) from None
-    except RecursionError:
-        raise ObjectError("not valid JSON: nested too deeply",
-                          location=Location(filename)) from None
+    data = decode(text, filename, ObjectError)
     return _Reader(filename).read(data)
 
 
 def load_object(path: str | os.PathLike) -> ObjectModule:
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(name)
     except OSError as e:
         raise ObjectError(f"cannot read object: {e.strerror}", location=Location(name)) from None
     except UnicodeDecodeError:

@@ -97,6 +97,13 @@ class Resolver:
         if node.id in self.where:
             raise self.fail(o, f"'{node.id}' is a scratch symbol; an immediate needs a number "
                             "or a label", node)
+        if node.id in self.m.equs:
+            # Folded where it stood, so an .equ set later never reached it.
+            site = self.m.equ_sites.get(node.id)
+            if site is None:  # a definition that failed, reported already
+                return 0
+            raise self.fail(o, f"'{node.id}' is used before its .equ: set it above its first "
+                            "use", node, notes=(Note(f"'{node.id}' is set here", site),))
         hint = did_you_mean(node.id, [*self.labels, *self.m.equs])
         if not hint and self.partial:
             hint = "; declare it with .extern if another module defines it"

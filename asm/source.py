@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import Diagnostic, Location, Note
+from .fileio import read_text
 
 MAX_CHAIN_NOTES = 8
 
@@ -65,8 +66,7 @@ class Sources:
         self._lines: dict[str, list[str]] = {}
 
     def read(self, path: str) -> str:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(path)
         self.texts[path] = text
         return text
 

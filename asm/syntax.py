@@ -41,18 +41,48 @@ class Name(Node):
 
 
 class Bin(Node):
-    __slots__ = ("op", "a", "b", "op_pos")
+    __slots__ = ("op", "a", "b", "op_pos", "depth")
 
     def __init__(self, op: str, a: Node, b: Node, op_pos: int) -> None:
         self.op, self.a, self.b, self.op_pos = op, a, b, op_pos
         self.pos, self.end = a.pos, b.end
+        self.depth = 1 + max(depth(a), depth(b))
 
 
 class Un(Node):
-    __slots__ = ("op", "a")
+    __slots__ = ("op", "a", "depth")
 
     def __init__(self, op: str, a: Node, pos: int) -> None:
         self.op, self.a, self.pos, self.end = op, a, pos, a.end
+        self.depth = 1 + depth(a)
+
+
+def depth(node: Node) -> int:
+    """How deeply an expression nests: what every walker of it recurses through."""
+    t = type(node)
+    if t is Bin or t is Un:
+        return node.depth
+    if t is Raw:
+        return 1 + depth(node.addr)
+    if t is Indexed:
+        return 1 + depth(node.index)
+    if t is Tup or t is Lst:
+        return 1 + max(map(depth, node.items), default=0)
+    if t is KeyVal:
+        return 1 + depth(node.value)
+    return 1
+
+
+# Deeper expressions are refused where they are read, so that no walker of
+# one (evaluation, substitution, printing) runs out of Python's stack.
+MAX_DEPTH = 200
+# Longer names and strings are refused: no kernel needs them, and messages,
+# source maps and debug keys would carry every character.
+MAX_NAME = 1_000
+MAX_STRING = 10_000
+# And longer lines, before the lexer sees them: its patterns take memory for
+# each character they match (some hundred bytes), a gigabyte for a 5 MB name.
+MAX_LINE = 65_536
 
 
 class Indexed(Node):
@@ -200,6 +230,7 @@ class _Build(Transformer):
     def line(self, c):
         first = c[0]
         if type(first) is Token:  # a label
+            _short(first)
             label = Name(first.value[:-1], first.start_pos, first.end_pos - 1)
             if len(c) == 1:
                 return Line(label, None, [], None)
@@ -231,24 +262,24 @@ class _Build(Transformer):
         return c
 
     def op(self, c):
-        t = c[0]
+        t = _short(c[0])
         return Stmt(t.value, t.start_pos, c[1] if len(c) > 1 else [])
 
     def pinned(self, c):
-        t = c[0]
+        t = _short(c[0])
         return Stmt(t.value, t.start_pos, c[1], c[3])
 
     def assign(self, c):
-        t = c[0]
+        t = _short(c[0])
         return Assign(t.value, t.start_pos, c[2])
 
     def macro_head(self, c):
-        t, name = c[0], c[1]
+        t, name = c[0], _short(c[1])
         head = Name(name.value, name.start_pos, name.end_pos)
         return Stmt(t.value, t.start_pos, [head, *(c[2] if len(c) > 2 else [])])
 
     def indexed(self, c):
-        t = c[0]
+        t = _short(c[0])
         return Indexed(Name(t.value, t.start_pos, t.end_pos), c[2], c[3].end_pos)
 
     def raw(self, c):
@@ -256,13 +287,16 @@ class _Build(Transformer):
 
     def string(self, c):
         t = c[0]
+        if len(t.value) > MAX_STRING + 2:
+            raise BadToken(f"string too long ({len(t.value) - 2:,} characters; at most "
+                           f"{MAX_STRING:,})", t.column, 1)
         try:
             return Str(unquote(t.value), t.start_pos, t.end_pos)
         except ValueError as e:
             raise BadToken(f"bad escape in string: {e}", t.column, len(t.value)) from None
 
     def keyval(self, c):
-        t = c[0]
+        t = _short(c[0])
         return KeyVal(Name(t.value, t.start_pos, t.end_pos), c[2])
 
     def tuple(self, c):  # noqa: A003
@@ -280,11 +314,11 @@ class _Build(Transformer):
         return c
 
     def binary(self, c):
-        return _precedence(c[0])
+        return _shallow(_precedence(c[0]), c[0][1])
 
     def unop(self, c):
         op, a = c
-        return Un(op.value, a, op.start_pos)
+        return _shallow(Un(op.value, a, op.start_pos), op)
 
     def paren(self, c):
         inner = c[1]
@@ -303,8 +337,22 @@ class _Build(Transformer):
                            len(t.value)) from None
 
     def name(self, c):
-        t = c[0]
+        t = _short(c[0])
         return Name(t.value, t.start_pos, t.end_pos)
+
+
+def _short(t: Token) -> Token:
+    if len(t.value) > MAX_NAME:
+        raise BadToken(f"name too long ({len(t.value):,} characters; at most {MAX_NAME:,})",
+                       t.column, 1)
+    return t
+
+
+def _shallow(node: Node, at: Token) -> Node:
+    if node.depth > MAX_DEPTH:
+        raise BadToken(f"expression nested too deeply (more than {MAX_DEPTH} levels): "
+                       "name parts of it with .equ", at.column, len(at.value))
+    return node
 
 
 # Binding power of each binary operator (C's order); all associate left.
@@ -384,6 +432,13 @@ def _token_words(tok: Token) -> str:
     return f"{tok.value!r}"
 
 
+# Characters other tools may take for a line break (str.splitlines does).
+_OTHER_BREAKS = {"\x0b": "a vertical tab", "\x0c": "a form feed", "\x1c": "a file separator",
+                 "\x1d": "a group separator", "\x1e": "a record separator",
+                 "\x85": "a next-line character", "\u2028": "a line separator",
+                 "\u2029": "a paragraph separator"}
+
+
 def _syntax_error(e: UnexpectedInput) -> tuple[str, int, int]:
     """(message, column, width) of Lark's error."""
     col = e.column if isinstance(e.column, int) and e.column > 0 else 1
@@ -392,6 +447,9 @@ def _syntax_error(e: UnexpectedInput) -> tuple[str, int, int]:
         msg = f"unexpected character {e.char!r}"
         if e.char == '"':
             msg = "unterminated string (a string ends with '\"' on the same line)"
+        elif e.char in _OTHER_BREAKS:
+            msg += (f" ({_OTHER_BREAKS[e.char]}): a line ends only at a newline, "
+                    "so this one goes on")
     elif isinstance(e, UnexpectedToken):
         tok = e.token
         if tok.type != "_NL":
@@ -432,10 +490,12 @@ def parse(text: str, filename: str | None = None,
     for lineno, raw in enumerate(text.split("\n"), 1):
         got = seen.get(raw)
         if got is None:
-            stripped = raw.lstrip()
+            stripped = raw.lstrip(" \t\f\r")  # the grammar's WS (str.lstrip takes more)
             if not stripped or stripped[0] == "#":
                 continue
             try:
+                if len(raw) > MAX_LINE:
+                    parse_line(raw, filename, lineno)  # says so
                 got = shapes.parse(raw)
                 if got is None:
                     got = parse_line(raw, filename, lineno)
@@ -544,6 +604,9 @@ def _renumbered(x, values: dict[int, int]):
 
 def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[Line]:
     """Parse one line of text; raises a Diagnostic on a syntax error."""
+    if len(raw) > MAX_LINE:
+        raise Diagnostic(f"line too long ({len(raw):,} characters; at most {MAX_LINE:,})",
+                         location=Location(filename, lineno, MAX_LINE + 1))
     try:
         return _parser().parse(raw + "\n")
     except UnexpectedInput as e:

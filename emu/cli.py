@@ -16,7 +16,8 @@ import click
 from asm.cli import assemble_options, assemble_or_exit
 from asm.diagnostics import render
 from asm.errors import ToolchainError
-from asm.fileio import write_output
+from asm.fileio import read_text, write_output
+from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
 from asm.source import Sources
 
@@ -57,14 +58,13 @@ def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...]) -
 
 def _read_image(source: str, what: str = "memory image") -> list[int]:
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        text = sys.stdin.read() if source == "-" else read_text(source)
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read {what} {source}: {e}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{source}:{e.lineno}:{e.colno}: {what} is not valid JSON: "
-                         f"{e.msg}") from None
+        data = decode(text, source, ToolchainError, what)
+    except ToolchainError as e:
+        raise InputError(str(e)) from None
     return check_image(data)
 
 

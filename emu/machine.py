@@ -8,6 +8,7 @@ from typing import Any
 
 from asm.errors import ImageError, ToolchainError
 from asm.isa import WORD_MASK
+from asm.jsonread import describe
 from asm.kernel import Kernel, kernel_from_json
 
 from .fast import FastEngine
@@ -32,7 +33,7 @@ def check_image(mem: Any) -> list[int]:
         raise ImageError(f"a memory image is a list of words, not {type(mem).__name__}")
     for i, v in enumerate(mem):
         if type(v) is not int or not 0 <= v <= WORD_MASK:
-            raise ImageError(f"memory word {i} is {v!r}, not an integer in 0..2**32-1")
+            raise ImageError(f"memory word {i} is {describe(v)}, not an integer in 0..2**32-1")
     return list(mem)
 
 
