@@ -14,14 +14,14 @@ from .errors import AssemblyError, ImageError, KernelError, Location, ToolchainE
 from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel, save_kernel
 
 _LAZY = {
-    "assemble": "asm.assembler",
-    "assemble_full": "asm.assembler",
-    "assemble_module": "asm.assembler",
-    "link": "asm.link",
-    "check": "asm.check",
-    "disassemble": "asm.disasm",
-    "format_source": "asm.fmt",
-    "schedule": "asm.schedule",
+    "assemble": "asm.stages.assembler",
+    "assemble_full": "asm.stages.assembler",
+    "assemble_module": "asm.stages.assembler",
+    "link": "asm.linking.link",
+    "check": "asm.sched.check",
+    "disassemble": "asm.views.disasm",
+    "format_source": "asm.views.fmt",
+    "schedule": "asm.sched.schedule",
 }
 
 __all__ = [

@@ -14,40 +14,17 @@ from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import read_text, write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
+from .options import EXIT_BAD_INPUT, assemble_options, assemble_or_exit, parse_defines
 from .progress import progress_line
 
 if TYPE_CHECKING:
-    from .assembler import Assembly
+    from .stages.assembler import Assembly
 
-EXIT_BAD_INPUT = 1
 
 
 def _fail(err: ToolchainError) -> None:
     click.echo(render(err), err=True)
     sys.exit(EXIT_BAD_INPUT)
-
-
-def _parse_defines(values: tuple[str, ...]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        name, _, value = v.partition("=")
-        try:
-            out[name.strip()] = int((value or "1").replace("_", ""), 0)
-        except ValueError:
-            raise click.BadParameter(f"{v!r}: expected NAME=INTEGER", param_hint="-D") from None
-        if not name.strip().isidentifier():
-            raise click.BadParameter(f"{v!r}: {name!r} is not a name", param_hint="-D")
-    return out
-
-
-def assemble_options(f):
-    """-D and -I, shared by every command that assembles (vemu run too)."""
-    f = click.option("-I", "include_paths", multiple=True, metavar="DIR",
-                     type=click.Path(file_okay=False),
-                     help="Search DIR for .include files (after the including file's own).")(f)
-    f = click.option("-D", "defines", multiple=True, metavar="NAME=VALUE",
-                     help="Define an assembly-time constant (like .equ).")(f)
-    return f
 
 
 def schedule_options(f):
@@ -96,9 +73,9 @@ class ScheduleSettings:
         self.line = progress_line("scheduling", quiet)
 
     def run(self, source, **more):
-        """Schedule `source` (see asm.schedule), then print the report if asked."""
-        from .schedule import report as report_text
-        from .schedule import schedule
+        """Schedule `source` (see asm.sched.schedule), then print the report if asked."""
+        from .sched.schedule import report as report_text
+        from .sched.schedule import schedule
         try:
             s = schedule(source, progress=self.line, **self.options, **more)
         finally:
@@ -107,25 +84,6 @@ class ScheduleSettings:
         if self.report:
             click.echo(report_text(s), err=True)
         return s
-
-
-def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
-                     max_errors: int | None = None, werror: bool = False,
-                     program: str = "vasm", exit_code: int = EXIT_BAD_INPUT,
-                     keep_ir: bool = False) -> Assembly:
-    """Assemble a file, print its diagnostics, exit with `exit_code` on errors."""
-    # Imported here: `vemu` shares these options, and running a kernel image
-    # should not load the assembler (and Lark).
-    from .assembler import assemble_full
-    result = assemble_full(Path(src), defines=_parse_defines(defines),
-                           include_paths=tuple(include_paths), keep_ir=keep_ir)
-    failed = result.kernel is None or bool(result.errors) or (werror and result.warnings)
-    if result.diagnostics:
-        click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors,
-                              program=program), err=True)
-    if failed:
-        sys.exit(exit_code)
-    return result
 
 
 def _write(path: str, text: str) -> None:
@@ -184,7 +142,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                                    "(each SRC.vasm gives SRC.vo)")
         for src, obj in zip(sources, _modules(sources, defines, include_paths, max_errors,
                                                werror), strict=True):
-            from .objects import dumps_object
+            from .linking.objects import dumps_object
             _write(output or _stem(src) + ".vo", dumps_object(obj))
         return
     out = output or _stem(sources[0]) + ".vk.json"
@@ -209,7 +167,7 @@ def _finish(result: Assembly, out: str, *, listing: str | None,
         result.kernel = sched.run(result).kernel
     _write(out, dumps_kernel(result.kernel))
     if listing:
-        from .listing import make_listing
+        from .views.listing import make_listing
         _write(listing, make_listing(result))
 
 
@@ -218,11 +176,11 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
     """Each path as a module to link: `.vo` objects are read (and `.json` files,
     so a kernel image given by mistake is named as one), anything else is
     assembled with -c. Every module's diagnostics are shown before exiting."""
-    from .assembler import assemble_module
-    from .objects import ObjectModule, load_object
+    from .linking.objects import ObjectModule, load_object
+    from .stages.assembler import assemble_module
     out = []
     failed = False
-    parsed = _parse_defines(defines)
+    parsed = parse_defines(defines)
     for path in paths:
         if path.endswith((".vo", ".json")):
             try:
@@ -247,8 +205,8 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
 def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str | None,
                     sched: ScheduleSettings | None, max_errors: int | None,
                     werror: bool) -> None:
-    from .link import link
-    from .linkmap import link_map
+    from .linking.link import link
+    from .linking.linkmap import link_map
     linked = link(objs)
     if linked.diagnostics:
         click.echo(render_all(linked.diagnostics, linked.sources, max_errors=max_errors),
@@ -300,7 +258,7 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
                  jobs: int | None, quiet: bool, report: bool, rename: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
-    from .disasm import disassemble
+    from .views.disasm import disassemble
     options = {"rename_words": "all"} if rename else {}
     if src.endswith(".vasm"):
         source = assemble_or_exit(src, defines, include_paths, keep_ir=True)
@@ -320,7 +278,7 @@ def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...]
               warn: str | None) -> None:
     """Report errors and likely mistakes in SRC (a .vasm source or a kernel image,
     which need not be valid: every problem is listed)."""
-    from .check import check, check_file
+    from .sched.check import check, check_file
     if src.endswith(".vasm"):
         result = assemble_or_exit(src, defines, include_paths)
         found, sources = check(result.kernel), result.sources
@@ -338,7 +296,7 @@ def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...]
               help="Where to write the .vasm text.")
 def disasm_cmd(kernel: str, output: str) -> None:
     """Disassemble a kernel image into canonical .vasm."""
-    from .disasm import disassemble
+    from .views.disasm import disassemble
     _write(output, disassemble(load_any(kernel)))
 
 
@@ -351,7 +309,7 @@ def disasm_cmd(kernel: str, output: str) -> None:
 @click.option("-i", "in_place", is_flag=True, help="Rewrite the files in place.")
 def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool) -> None:
     """Lay out .vasm sources canonically (comments, directives and macros kept)."""
-    from .fmt import format_source
+    from .views.fmt import format_source
     if show_diff and in_place:
         raise click.UsageError("--diff shows what -i would write; give one of them")
     bad = False
@@ -399,8 +357,8 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool
 def import_cmd(src: str, output: str, params: str) -> None:
     """Bring in a take-home user's kernel (JSON bundle list, instrs object, or a
     Python file defining KernelBuilder)."""
-    from .disasm import disassemble
-    from .importer import import_kernel
+    from .views.disasm import disassemble
+    from .views.importer import import_kernel
     try:
         values = tuple(int(p) for p in params.split(","))
         if len(values) != 4:
@@ -422,7 +380,7 @@ def import_cmd(src: str, output: str, params: str) -> None:
               help="Unchanged bundles shown around each change.")
 def diff_cmd(a: str, b: str, context: int) -> None:
     """Show the change between two kernels (images or sources) as .vasm, bundle by bundle."""
-    from .diff import diff_kernels
+    from .views.diff import diff_kernels
     text, changed = diff_kernels(load_any(a), load_any(b), names=(a, b), context=context)
     click.echo(text, nl=False)
     sys.exit(1 if changed else 0)
@@ -438,7 +396,7 @@ def diff_cmd(a: str, b: str, context: int) -> None:
 def editors_cmd(mode: str, root: str | None) -> None:
     """Regenerate the word lists of the VS Code, Vim and Emacs highlighters from
     the ISA table (editors/), or check that they are current."""
-    from .editors import generated, stale
+    from .editor.editors import generated, stale
     if root is None:
         here = Path(__file__).resolve().parent.parent
         root = str(here if (here / "editors").is_dir() else Path.cwd())

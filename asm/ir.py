@@ -1,6 +1,6 @@
 """The assembler's IR: bundles of ops whose operands are still symbolic.
 
-Lowering (asm/lower.py) builds a `Module`; layout gives scratch symbols their
+Lowering (asm/stages/lower.py) builds a `Module`; layout gives scratch symbols their
 addresses; resolution turns it into a `Kernel`. The scheduler and the linker
 work on this IR too, so it keeps what they need: temps, `.restrict` sets,
 `.pin` ranges, `.global` / `.extern` names and the source of every op.
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from . import isa
 from .errors import Location
-from .expr import Value
 from .source import Src
-from .syntax import Node
+from .stages.expr import Value
+from .stages.syntax import Node
 
 
 @dataclass(slots=True)

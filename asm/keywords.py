@@ -19,6 +19,11 @@ PREPROCESSOR = (".include", ".macro", ".endm", ".rept", ".endr", ".for", ".endfo
 # Bundle layout for the scheduler and the machine.
 LAYOUT = (".pin", ".endpin", ".empty")
 DIRECTIVES = DECLARATIONS + PREPROCESSOR + LAYOUT
+# Directives that open a block -> the directive that closes it, and the
+# branches a conditional block may have between.
+BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
+          ".ifdef": ".endif", ".ifndef": ".endif", ".pin": ".endpin"}
+BRANCHES = (".elif", ".else")
 
 ENGINE_GROUPS = ("alu", "valu", "load", "store", "flow", "control", "debug")
 

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from asm.assembler import assemble  # noqa: E402
-from asm.disasm import disassemble  # noqa: E402
 from asm.kernel import Kernel, kernel_from_json  # noqa: E402
-from asm.syntax import tree_parser  # noqa: E402
+from asm.stages.assembler import assemble  # noqa: E402
+from asm.stages.syntax import tree_parser  # noqa: E402
+from asm.views.disasm import disassemble  # noqa: E402
 from bench.timing import best_of  # noqa: E402
 from emu.starting_kernel import build_starting_kernel  # noqa: E402
 

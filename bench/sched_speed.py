@@ -8,7 +8,7 @@ bundle in a random order its dependences allow (one order per seed, so that
 the authors' packing cannot leak through program order), then scheduled at
 each level. Per kernel and level: the cycles reached on each seed (checked
 correct on a take-home image), the worst as a ratio to the authors' own count
-and to the tight lower bound (asm/bounds.py), and the time. Then the medians
+and to the tight lower bound (asm/sched/bounds.py), and the time. Then the medians
 over every run, and `vasm assemble --schedule` of programs/takehome/fast.vasm
 and baseline.vasm as whole processes, as a user runs them.
 """
@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from asm.flatten import flatten  # noqa: E402
 from asm.kernel import kernel_from_json  # noqa: E402
-from asm.schedule import schedule_kernel  # noqa: E402
+from asm.sched.flatten import flatten  # noqa: E402
+from asm.sched.schedule import schedule_kernel  # noqa: E402
 from emu.checking import run_checked  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 

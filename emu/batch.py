@@ -130,8 +130,8 @@ def _grouped(op: isa.Op, members: list[tuple]) -> Slot:
                for k in (1, 2, 3))
     fn = _array_expression(op)
 
-    def slot(fx, S, M):
-        fx.scratch.append((d, fn(S[a], S[b]).astype(W, copy=False)))
+    def slot(fx, scratch, memory):
+        fx.scratch.append((d, fn(scratch[a], scratch[b]).astype(W, copy=False)))
     return slot
 
 
@@ -139,42 +139,42 @@ class BatchResult(RunResult):
     """One image's RunResult; its memory and scratch lists are made from the
     batch's arrays when first read (most callers read only the values)."""
 
-    def __init__(self, cycles: int, M: np.ndarray, S: np.ndarray, column: int,
+    def __init__(self, cycles: int, memory: np.ndarray, scratch: np.ndarray, column: int,
                  trace_buffer: list[int], pc: int, status: Status,
                  error: EmuError | None) -> None:
         self.cycles, self.trace_buffer, self.pc, self.status = cycles, trace_buffer, pc, status
         self.machine, self.error = None, error
-        self._arrays = (M, S, column)
+        self._arrays = (memory, scratch, column)
         self._mem: list[int] | None = None
         self._scratch: list[int] | None = None
 
     @property
     def mem(self) -> list[int]:
         if self._mem is None:
-            M, _, j = self._arrays
-            self._mem = M[j].tolist()
+            memory, _, j = self._arrays
+            self._mem = memory[j].tolist()
         return self._mem
 
     @property
     def scratch(self) -> list[int]:
         if self._scratch is None:
-            _, S, j = self._arrays
-            self._scratch = S[:, j].tolist()
+            _, scratch, j = self._arrays
+            self._scratch = scratch[:, j].tolist()
         return self._scratch
 
 
 @dataclass
 class _Group:
     images: np.ndarray  # indices into the caller's list
-    S: np.ndarray
-    M: np.ndarray
+    scratch: np.ndarray
+    memory: np.ndarray
     pc: int = 0
     cycle: int = 0
     trace: list = field(default_factory=list)
 
     def take(self, keep: np.ndarray) -> _Group:
-        return _Group(self.images[keep], self.S[:, keep], self.M[keep], self.pc, self.cycle,
-                      [t[keep] for t in self.trace])
+        return _Group(self.images[keep], self.scratch[:, keep], self.memory[keep], self.pc,
+                      self.cycle, [t[keep] for t in self.trace])
 
 
 class _Batch:
@@ -199,7 +199,7 @@ class _Batch:
         traces = np.array(g.trace, dtype=W).T if g.trace else None
         for n, j in enumerate(columns):
             self.results[int(g.images[j])] = BatchResult(
-                g.cycle, g.M, g.S, j, traces[j].tolist() if traces is not None else [], g.pc,
+                g.cycle, g.memory, g.scratch, j, traces[j].tolist() if traces is not None else [], g.pc,
                 status, errors[n] if errors else None)
 
     def fault(self, g: _Group, bad: np.ndarray) -> _Group | None:
@@ -207,7 +207,7 @@ class _Batch:
         columns = np.flatnonzero(bad)
         errors = []
         for j in columns:
-            state = State(g.S[:, j].tolist(), g.M[j].tolist(), g.pc, g.cycle,
+            state = State(g.scratch[:, j].tolist(), g.memory[j].tolist(), g.pc, g.cycle,
                           [int(t[j]) for t in g.trace])
             try:
                 ReferenceEngine(self.kernel).step(state)
@@ -234,9 +234,9 @@ class _Batch:
                     self.report(g)
                 k = len(g.images)
                 fx = _Effects(k, np.arange(k))
-                S, M = g.S, g.M
+                scratch, memory = g.scratch, g.memory
                 for f in slots:
-                    f(fx, S, M)
+                    f(fx, scratch, memory)
                 if fx.bad is not None and fx.bad.any():
                     rest = self.fault(g, fx.bad)
                     if rest is None:
@@ -244,9 +244,9 @@ class _Batch:
                     g = rest
                     continue  # replay the bundle for the images that did not fault
                 for where, values in fx.scratch:
-                    S[where] = values
+                    scratch[where] = values
                 for addr, values in fx.mem:
-                    M[fx.cols, addr] = values
+                    memory[fx.cols, addr] = values
                 g.trace.extend(fx.trace)
                 g.cycle += cost
                 pc = g.pc
@@ -320,9 +320,9 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
             by_length.setdefault(len(m) if isinstance(m, list | tuple) else -1, []).append(i)
         groups = []
         for members in by_length.values():
-            M = _images([mems[i] for i in members])
-            S = np.zeros((isa.SCRATCH_SIZE, len(members)), dtype=W)
-            groups.append(_Group(np.array(members), S, M))
+            memory = _images([mems[i] for i in members])
+            scratch = np.zeros((isa.SCRATCH_SIZE, len(members)), dtype=W)
+            groups.append(_Group(np.array(members), scratch, memory))
         batch.run(groups)
         return [batch.results[i] for i in range(len(mems))]
 

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import click
 
-# The CLI, not the emulator, reaches for the assembler (loaded only for .vasm).
-from asm.cli import assemble_options, assemble_or_exit
 from asm.diagnostics import render
 from asm.errors import ToolchainError
 from asm.fileio import read_text, write_output
 from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
+
+# The CLI, not the emulator, reaches for the assembler (loaded only for .vasm).
+from asm.options import assemble_options, assemble_or_exit
 from asm.source import Sources
 
 from .checking import CheckedRun, checked, run_checked

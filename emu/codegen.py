@@ -360,8 +360,8 @@ def _staged_body(op: isa.Op, kind: int | None) -> list[str]:
 
 
 # ------------------------------------------------------------ the batched engine
-# slot(fx, S, M): S is scratch (rows: words, columns: images), M memory (rows:
-# images). A lane-wise op works on blocks of VLEN rows at once.
+# slot(fx, scratch, memory): scratch has a row per word and a column per image,
+# memory a row per image. A lane-wise op works on blocks of VLEN rows at once.
 
 
 def batch_source(op: isa.Op) -> str:
@@ -382,10 +382,10 @@ def batch_source(op: isa.Op) -> str:
             names[o.name] = (f"W({p} & 0xFFFFFFFF)" if o.kind is K.IMM and kind != CONTROL
                              else p)
         elif m.lanes > 1:
-            names[o.name] = f"S[{p}:{p} + {VLEN}]" if lane_wise(o) else f"S[{p}][None]"
+            names[o.name] = f"scratch[{p}:{p} + {VLEN}]" if lane_wise(o) else f"scratch[{p}][None]"
         else:
-            names[o.name] = f"S[{p}]"
-    mem = lambda e: f"gather(fx, M, ({e}))"  # noqa: E731
+            names[o.name] = f"scratch[{p}]"
+    mem = lambda e: f"gather(fx, memory, ({e}))"  # noqa: E731
     if kind == SCRATCH:
         expr = m.array or m.value
         dest = operands(op)[0]
@@ -394,7 +394,7 @@ def batch_source(op: isa.Op) -> str:
         shape = f"({VLEN}, fx.k)" if m.lanes > 1 else "(fx.k,)"
         if m.divides:  # by zero: those images fault; the rest go on with a 1
             b = names["b"]
-            lines += ["    def slot(fx, S, M):",
+            lines += ["    def slot(fx, scratch, memory):",
                       f"        y = {b}", "        zero = y == 0",
                       "        if zero.any():",
                       "            fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)",
@@ -403,7 +403,7 @@ def batch_source(op: isa.Op) -> str:
                       f"        fx.scratch.append(({key}, words(v, {shape})))",
                       "    return slot"]
         else:
-            lines += ["    def slot(fx, S, M):",
+            lines += ["    def slot(fx, scratch, memory):",
                       f"        v = {value}",
                       f"        fx.scratch.append(({key}, words(v, {shape})))",
                       "    return slot"]
@@ -411,34 +411,34 @@ def batch_source(op: isa.Op) -> str:
         address = render(m.address, {**names, "i": "LANES"} if m.lanes > 1 else names,
                          numpy=True)
         value = render(m.store, names, numpy=True)
-        lines += ["    def slot(fx, S, M):",
+        lines += ["    def slot(fx, scratch, memory):",
                   f"        a = np.asarray({address}, dtype=np.int64)",
-                  f"        scatter(fx, M, a, np.array({value}, dtype=W))",
+                  f"        scatter(fx, memory, a, np.array({value}, dtype=W))",
                   "    return slot"]
     elif kind == TRACE:
-        lines += ["    def slot(fx, S, M):",
+        lines += ["    def slot(fx, scratch, memory):",
                   f"        fx.trace.append(np.array({render(m.trace, names, numpy=True)}, dtype=W))",
                   "    return slot"]
     elif kind == CONTROL and m.stop == "halt":
-        lines += ["    def slot(fx, S, M):", "        fx.stop = HALTED", "    return slot"]
+        lines += ["    def slot(fx, scratch, memory):", "        fx.stop = HALTED", "    return slot"]
     elif kind == CONTROL and m.jump is not None:
         static = not _reads_scratch(op, m.jump)
         target = render(m.jump, names, numpy=True)
         if static:
             lines += [f"    t = {target}", "    inside = 0 <= t <= N"]
             if m.when is None:
-                lines += ["    def slot(fx, S, M):",
+                lines += ["    def slot(fx, scratch, memory):",
                           "        if not inside:",
                           "            fx.fault(np.ones(fx.k, dtype=bool))",
                           "        fx.jump = ('always', t)", "    return slot"]
             else:
-                lines += ["    def slot(fx, S, M):",
+                lines += ["    def slot(fx, scratch, memory):",
                           f"        taken = ({render(m.when, names, numpy=True)}) != 0",
                           "        if not inside and taken.any():",
                           "            fx.fault(taken)",
                           "        fx.jump = ('cond', taken, t)", "    return slot"]
         else:
-            lines += ["    def slot(fx, S, M):",
+            lines += ["    def slot(fx, scratch, memory):",
                       f"        t = np.array({target}, dtype=np.int64)",
                       "        outside = t > N",
                       "        if outside.any():",

@@ -12,234 +12,234 @@ HALTED = Status.HALTED
 
 
 def build_alu_add(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] + S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] + scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vadd(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] + S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] + scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_sub(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] - S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] - scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vsub(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] - S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] - scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_mul(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] * S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] * scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vmul(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] * S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] * scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_div(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = S[o_a] // y
+        v = scratch[o_a] // y
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vdiv(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b:o_b + 8]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = S[o_a:o_a + 8] // y
+        v = scratch[o_a:o_a + 8] // y
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_cdiv(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = ((S[o_a].astype(np.uint64) + y - 1) // y).astype(np.uint32)
+        v = ((scratch[o_a].astype(np.uint64) + y - 1) // y).astype(np.uint32)
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vcdiv(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b:o_b + 8]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = ((S[o_a:o_a + 8].astype(np.uint64) + y - 1) // y).astype(np.uint32)
+        v = ((scratch[o_a:o_a + 8].astype(np.uint64) + y - 1) // y).astype(np.uint32)
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_xor(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] ^ S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] ^ scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vxor(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] ^ S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] ^ scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_and(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] & S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] & scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vand(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] & S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] & scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_or(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a] | S[o_b]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] | scratch[o_b]
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vor(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] | S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] | scratch[o_b:o_b + 8]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_shl(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_b] < 32, S[o_a] << (S[o_b] & 31), np.uint32(0))
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_b] < 32, scratch[o_a] << (scratch[o_b] & 31), np.uint32(0))
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vshl(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_b:o_b + 8] < 32, S[o_a:o_a + 8] << (S[o_b:o_b + 8] & 31), np.uint32(0))
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_b:o_b + 8] < 32, scratch[o_a:o_a + 8] << (scratch[o_b:o_b + 8] & 31), np.uint32(0))
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_shr(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_b] < 32, S[o_a] >> (S[o_b] & 31), np.uint32(0))
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_b] < 32, scratch[o_a] >> (scratch[o_b] & 31), np.uint32(0))
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vshr(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_b:o_b + 8] < 32, S[o_a:o_a + 8] >> (S[o_b:o_b + 8] & 31), np.uint32(0))
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_b:o_b + 8] < 32, scratch[o_a:o_a + 8] >> (scratch[o_b:o_b + 8] & 31), np.uint32(0))
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_mod(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = S[o_a] % y
+        v = scratch[o_a] % y
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vmod(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        y = S[o_b:o_b + 8]
+    def slot(fx, scratch, memory):
+        y = scratch[o_b:o_b + 8]
         zero = y == 0
         if zero.any():
             fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)
             y = np.where(zero, W(1), y)
-        v = S[o_a:o_a + 8] % y
+        v = scratch[o_a:o_a + 8] % y
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_lt(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = (S[o_a] < S[o_b]).astype(np.uint32)
+    def slot(fx, scratch, memory):
+        v = (scratch[o_a] < scratch[o_b]).astype(np.uint32)
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_vlt(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = (S[o_a:o_a + 8] < S[o_b:o_b + 8]).astype(np.uint32)
+    def slot(fx, scratch, memory):
+        v = (scratch[o_a:o_a + 8] < scratch[o_b:o_b + 8]).astype(np.uint32)
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_alu_eq(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = (S[o_a] == S[o_b]).astype(np.uint32)
+    def slot(fx, scratch, memory):
+        v = (scratch[o_a] == scratch[o_b]).astype(np.uint32)
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_valu_veq(pc, N, o_d, o_a, o_b):
-    def slot(fx, S, M):
-        v = (S[o_a:o_a + 8] == S[o_b:o_b + 8]).astype(np.uint32)
+    def slot(fx, scratch, memory):
+        v = (scratch[o_a:o_a + 8] == scratch[o_b:o_b + 8]).astype(np.uint32)
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_valu_vbroadcast(pc, N, o_d, o_s):
-    def slot(fx, S, M):
-        v = S[o_s][None]
+    def slot(fx, scratch, memory):
+        v = scratch[o_s][None]
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_valu_vmuladd(pc, N, o_d, o_a, o_b, o_c):
-    def slot(fx, S, M):
-        v = S[o_a:o_a + 8] * S[o_b:o_b + 8] + S[o_c:o_c + 8] & 4294967295
+    def slot(fx, scratch, memory):
+        v = scratch[o_a:o_a + 8] * scratch[o_b:o_b + 8] + scratch[o_c:o_c + 8] & 4294967295
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_load_load(pc, N, o_d, o_addr):
-    def slot(fx, S, M):
-        v = gather(fx, M, S[o_addr])
+    def slot(fx, scratch, memory):
+        v = gather(fx, memory, scratch[o_addr])
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
@@ -247,63 +247,63 @@ def build_load_load(pc, N, o_d, o_addr):
 def build_load_load_offset(pc, N, o_d, o_addr, o_imm):
     o_d = o_d + o_imm
     o_addr = o_addr + o_imm
-    def slot(fx, S, M):
-        v = gather(fx, M, S[o_addr])
+    def slot(fx, scratch, memory):
+        v = gather(fx, memory, scratch[o_addr])
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_load_vload(pc, N, o_d, o_addr):
-    def slot(fx, S, M):
-        v = gather(fx, M, S[o_addr][None] + LANES)
+    def slot(fx, scratch, memory):
+        v = gather(fx, memory, scratch[o_addr][None] + LANES)
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_load_const(pc, N, o_d, o_imm):
-    def slot(fx, S, M):
+    def slot(fx, scratch, memory):
         v = W(o_imm & 4294967295) & 4294967295
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_store_store(pc, N, o_addr, o_s):
-    def slot(fx, S, M):
-        a = np.asarray(S[o_addr], dtype=np.int64)
-        scatter(fx, M, a, np.array(S[o_s], dtype=W))
+    def slot(fx, scratch, memory):
+        a = np.asarray(scratch[o_addr], dtype=np.int64)
+        scatter(fx, memory, a, np.array(scratch[o_s], dtype=W))
     return slot
 
 
 def build_store_vstore(pc, N, o_addr, o_s):
-    def slot(fx, S, M):
-        a = np.asarray(S[o_addr][None] + LANES, dtype=np.int64)
-        scatter(fx, M, a, np.array(S[o_s:o_s + 8], dtype=W))
+    def slot(fx, scratch, memory):
+        a = np.asarray(scratch[o_addr][None] + LANES, dtype=np.int64)
+        scatter(fx, memory, a, np.array(scratch[o_s:o_s + 8], dtype=W))
     return slot
 
 
 def build_flow_select(pc, N, o_d, o_cond, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_cond] != 0, S[o_a], S[o_b])
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_cond] != 0, scratch[o_a], scratch[o_b])
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_flow_vselect(pc, N, o_d, o_cond, o_a, o_b):
-    def slot(fx, S, M):
-        v = np.where(S[o_cond:o_cond + 8] != 0, S[o_a:o_a + 8], S[o_b:o_b + 8])
+    def slot(fx, scratch, memory):
+        v = np.where(scratch[o_cond:o_cond + 8] != 0, scratch[o_a:o_a + 8], scratch[o_b:o_b + 8])
         fx.scratch.append((slice(o_d, o_d + 8), words(v, (8, fx.k))))
     return slot
 
 
 def build_flow_add_imm(pc, N, o_d, o_a, o_imm):
-    def slot(fx, S, M):
-        v = S[o_a] + W(o_imm & 4294967295) & 4294967295
+    def slot(fx, scratch, memory):
+        v = scratch[o_a] + W(o_imm & 4294967295) & 4294967295
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot
 
 
 def build_flow_halt(pc, N):
-    def slot(fx, S, M):
+    def slot(fx, scratch, memory):
         fx.stop = HALTED
     return slot
 
@@ -313,16 +313,16 @@ def build_flow_pause(pc, N):
 
 
 def build_flow_trace_write(pc, N, o_s):
-    def slot(fx, S, M):
-        fx.trace.append(np.array(S[o_s], dtype=W))
+    def slot(fx, scratch, memory):
+        fx.trace.append(np.array(scratch[o_s], dtype=W))
     return slot
 
 
 def build_flow_cond_jump(pc, N, o_cond, o_target):
     t = o_target
     inside = 0 <= t <= N
-    def slot(fx, S, M):
-        taken = (S[o_cond]) != 0
+    def slot(fx, scratch, memory):
+        taken = (scratch[o_cond]) != 0
         if not inside and taken.any():
             fx.fault(taken)
         fx.jump = ('cond', taken, t)
@@ -332,8 +332,8 @@ def build_flow_cond_jump(pc, N, o_cond, o_target):
 def build_flow_cond_jump_rel(pc, N, o_cond, o_imm):
     t = pc + 1 + o_imm
     inside = 0 <= t <= N
-    def slot(fx, S, M):
-        taken = (S[o_cond]) != 0
+    def slot(fx, scratch, memory):
+        taken = (scratch[o_cond]) != 0
         if not inside and taken.any():
             fx.fault(taken)
         fx.jump = ('cond', taken, t)
@@ -343,7 +343,7 @@ def build_flow_cond_jump_rel(pc, N, o_cond, o_imm):
 def build_flow_jump(pc, N, o_target):
     t = o_target
     inside = 0 <= t <= N
-    def slot(fx, S, M):
+    def slot(fx, scratch, memory):
         if not inside:
             fx.fault(np.ones(fx.k, dtype=bool))
         fx.jump = ('always', t)
@@ -351,8 +351,8 @@ def build_flow_jump(pc, N, o_target):
 
 
 def build_flow_jump_indirect(pc, N, o_a):
-    def slot(fx, S, M):
-        t = np.array(S[o_a], dtype=np.int64)
+    def slot(fx, scratch, memory):
+        t = np.array(scratch[o_a], dtype=np.int64)
         outside = t > N
         if outside.any():
             fx.fault(outside)
@@ -361,7 +361,7 @@ def build_flow_jump_indirect(pc, N, o_a):
 
 
 def build_flow_coreid(pc, N, o_d):
-    def slot(fx, S, M):
+    def slot(fx, scratch, memory):
         v = 0
         fx.scratch.append((o_d, words(v, (fx.k,))))
     return slot

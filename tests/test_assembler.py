@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asm.assembler import assemble, assemble_full
 from asm.errors import AssemblyError
 from asm.kernel import Kernel
+from asm.stages.assembler import assemble, assemble_full
 
 
 def program(text: str, **kw) -> list[dict]:
@@ -253,8 +253,8 @@ def test_loops_assemble_like_their_unrolled_text(body, n, copies):
 
 
 def test_runaway_loop_counts_stop_with_an_error(monkeypatch):
-    from asm import expand
-    from asm.assembler import assemble_full
+    from asm.stages import expand
+    from asm.stages.assembler import assemble_full
     monkeypatch.setattr(expand, "MAX_ITERATIONS", 1000)
     monkeypatch.setattr(expand, "MAX_ITEMS", 500)
     text = ".rept 100000000\n.endr\n.for i = 0, 1 << 40\n    add @1, @1, @1\n.endfor\n"
@@ -266,15 +266,15 @@ def test_runaway_loop_counts_stop_with_an_error(monkeypatch):
 
 
 def test_leading_zeros_are_decimal():
-    from asm.assembler import assemble
+    from asm.stages.assembler import assemble
     k = assemble("const @1, 010\nconst @2, 0_9\n", filename="z.vasm")
     assert [b["load"][0][2] for b in k.program] == [10, 9]
 
 
 def test_a_macro_calling_itself_twice_stops_early(monkeypatch):
     # Found by tests/test_fuzz.py: the depth limit alone allows 2**64 calls.
-    from asm import expand
-    from asm.assembler import assemble_full
+    from asm.stages import expand
+    from asm.stages.assembler import assemble_full
     monkeypatch.setattr(expand, "MAX_CALLS", 2000)
     # Not recursive, but each macro calls the next twice: 2**20 calls, 20 deep.
     text = "".join(f".macro m{k}\n    m{k + 1}\n    m{k + 1}\n.endm\n" for k in range(20))
@@ -289,8 +289,8 @@ def test_a_macro_calling_itself_twice_stops_early(monkeypatch):
 
 
 def test_too_many_statements_stop_at_the_outermost_loop_once(monkeypatch):
-    from asm import expand
-    from asm.assembler import assemble_full
+    from asm.stages import expand
+    from asm.stages.assembler import assemble_full
     monkeypatch.setattr(expand, "MAX_ITEMS", 300)
     text = ".for r = 0, 10\n    .for i = 0, 100\n        const @1, i\n    .endfor\n.endfor\n"
     r = assemble_full(text, filename="big.vasm")
@@ -314,7 +314,7 @@ def test_real_limits_stop_runaway_loops_quickly_and_in_bounded_memory():
     # make 100 million distinct statements stops at the 2 million limit.
     import time
 
-    from asm.assembler import assemble_full
+    from asm.stages.assembler import assemble_full
     start, before = time.perf_counter(), _peak_rss_mb()
     for text in (".rept 1000000000\n.endr\n",
                  ".scratch x\n.for i = 0, 100000000\n    const x, i\n.endfor\n"):

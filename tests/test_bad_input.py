@@ -18,14 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fuzz import FUZZ, SMALL_KERNELS, _clean, edited, fresh_dir, time_limit
 
-from asm.assembler import assemble_full
-from asm.check import check
 from asm.cli import main as vasm
 from asm.diagnostics import render_all
 from asm.errors import ToolchainError
-from asm.fmt import format_source
 from asm.kernel import loads_kernel
-from asm.objects import loads_object
+from asm.linking.objects import loads_object
+from asm.sched.check import check
+from asm.stages.assembler import assemble_full
+from asm.views.fmt import format_source
 from emu.cli import main as vemu
 
 ROOT = Path(__file__).parent.parent

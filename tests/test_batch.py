@@ -110,7 +110,7 @@ def test_images_of_other_lengths_and_bad_images():
 
 
 def test_batch_runs_the_takehome_kernel_like_single_runs():
-    from asm.assembler import assemble
+    from asm.stages.assembler import assemble
     kernel = assemble("programs/takehome/baseline.vasm", defines={"ROUNDS": 2, "BATCH": 8})
     mems = [make_image(Params(3, 8, 2), seed) for seed in range(5)]
     results = emu.run_batch(kernel, mems)

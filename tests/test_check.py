@@ -6,9 +6,9 @@ import json
 
 from click.testing import CliRunner
 
-from asm.assembler import assemble
-from asm.check import check
 from asm.cli import main as vasm
+from asm.sched.check import check
+from asm.stages.assembler import assemble
 
 
 def messages(found) -> list[str]:
@@ -67,7 +67,7 @@ def test_cli_exit_codes(tmp_path):
 
 
 def test_images_of_another_version_are_rejected_like_loading_does(tmp_path):
-    from asm.check import check_file
+    from asm.sched.check import check_file
     newer = tmp_path / "k.vk.json"
     newer.write_text(json.dumps({"format": "vliw-kernel", "version": 9, "program": []}))
     got = check_file(str(newer))
@@ -87,7 +87,7 @@ def test_a_diagnostic_about_an_op_cites_that_ops_own_line():
 
 
 def test_check_is_quiet_about_old_reads_in_scheduled_kernels(tmp_path):
-    from asm.schedule import schedule
+    from asm.sched.schedule import schedule
     src = ".scratch a, 8\n" + "".join(
         f"add a[{(i + 1) % 8}], a[{i % 8}], a[{i % 8}]\n" for i in range(24))
     k = assemble(src)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from asm.assembler import assemble_full
 from asm.diagnostics import render_all
+from asm.stages.assembler import assemble_full
 
 HERE = Path(__file__).parent / "diagnostics"
 CASES = sorted(HERE.glob("*.vasm"))

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from asm import keywords
-from asm.editors import generated, stale
+from asm.editor.editors import generated, stale
 
 ROOT = Path(__file__).parent.parent
 HERE = Path(__file__).parent / "editors"
@@ -93,7 +93,7 @@ def test_generated_lists_hold_every_mnemonic_and_directive():
 
 
 def test_directive_table_is_what_the_assembler_handles():
-    from asm import expand, lower
+    from asm.stages import expand, lower
     handled = {*lower._DIRECTIVES, *expand._DIRECTIVES, *expand.BLOCKS,
                *expand.BLOCKS.values(), ".else", ".elif"}
     assert set(keywords.DIRECTIVES) == handled

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asm.assembler import assemble_full
 from asm.errors import AssemblyError
-from asm.fmt import format_source
+from asm.stages.assembler import assemble_full
+from asm.views.fmt import format_source
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asm.assembler import assemble_full, assemble_module
 from asm.cli import main as vasm
 from asm.diagnostics import render_all
 from asm.errors import ToolchainError
-from asm.fmt import format_source
 from asm.kernel import loads_kernel
-from asm.objects import ObjectModule, dumps_object, loads_object
+from asm.linking.objects import ObjectModule, dumps_object, loads_object
+from asm.stages.assembler import assemble_full, assemble_module
+from asm.views.fmt import format_source
 from emu.cli import main as vemu
 
 ROOT = Path(__file__).parent.parent

@@ -18,10 +18,10 @@ import pytest
 
 import emu
 from asm import gcpause
-from asm.assembler import assemble, assemble_full, assemble_module
 from asm.kernel import dumps_kernel, loads_kernel
-from asm.link import link
-from asm.objects import ObjectModule
+from asm.linking.link import link
+from asm.linking.objects import ObjectModule
+from asm.stages.assembler import assemble, assemble_full, assemble_module
 from emu.batch import run_batch
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from strategies import any_programs, overfull_bundles
 
 from asm import Kernel, KernelError, dumps_kernel, load_kernel, loads_kernel, save_kernel
-from asm.check import check
+from asm.sched.check import check
 
 PROGRAM = [
     {"load": [("const", 0, 5)]},

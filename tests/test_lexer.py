@@ -17,8 +17,8 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Name, String
 
 from asm import isa
+from asm.editor.lexer import VasmLexer
 from asm.keywords import DIRECTIVES
-from asm.lexer import VasmLexer
 
 ROOT = Path(__file__).parent.parent
 HERE = Path(__file__).parent / "lexer"

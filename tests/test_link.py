@@ -20,15 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import programs
 
-from asm.assembler import assemble_full, assemble_module
 from asm.diagnostics import render_all
-from asm.disasm import disassemble
 from asm.errors import ObjectError
 from asm.kernel import Kernel
-from asm.link import link
-from asm.linkmap import link_map
-from asm.objects import ObjectModule, dumps_object, loads_object
+from asm.linking.link import link
+from asm.linking.linkmap import link_map
+from asm.linking.objects import ObjectModule, dumps_object, loads_object
 from asm.source import Sources
+from asm.stages.assembler import assemble_full, assemble_module
+from asm.views.disasm import disassemble
 from emu import run
 from emu.problem import Params, compare_values, expected_output, make_image
 

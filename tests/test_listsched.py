@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asm import listsched
-from asm.listsched import CAPS, Cyclic, Graph, backward_schedule, list_schedule
+from asm.sched import listsched
+from asm.sched.listsched import CAPS, Cyclic, Graph, backward_schedule, list_schedule
 
 
 @st.composite

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import emu
-from asm.assembler import assemble_full
-from asm.schedule import schedule
-from asm.takehome import load_instrs
+from asm.sched.schedule import schedule
+from asm.stages.assembler import assemble_full
+from asm.views.takehome import load_instrs
 from emu.problem import Params, compare_values, expected_output, make_image
 
 ROOT = Path(__file__).parent.parent

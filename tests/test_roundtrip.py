@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from strategies import any_programs
 
-from asm.assembler import assemble
 from asm.cfg import ControlFlow
-from asm.disasm import disassemble
 from asm.errors import AssemblyError
-from asm.fmt import format_source
 from asm.kernel import Kernel, dumps_kernel, kernel_from_json
+from asm.stages.assembler import assemble
+from asm.views.disasm import disassemble
+from asm.views.fmt import format_source
 
 
 def _exact(a: list[dict], b: list[dict]) -> bool:

@@ -10,13 +10,13 @@ from strategies import MEM_SIZE, any_programs, memories, programs
 
 import emu
 from asm import isa
-from asm.assembler import assemble
-from asm.bounds import bounds
 from asm.cfg import ControlFlow
-from asm.deps import build_block
 from asm.kernel import Kernel, bundle_cost
-from asm.listsched import Graph
-from asm.schedule import schedule_kernel
+from asm.sched.bounds import bounds
+from asm.sched.deps import build_block
+from asm.sched.listsched import Graph
+from asm.sched.schedule import schedule_kernel
+from asm.stages.assembler import assemble
 
 MAX_CYCLES = 2_000
 
@@ -203,7 +203,7 @@ def test_debug_ops_cost_nothing(mem_size):
 @settings(deadline=None, max_examples=300)
 @given(programs(max_bundles=14), memories())
 def test_renaming_keeps_results(program, mem):
-    from asm.rename import rename
+    from asm.sched.rename import rename
     k = Kernel(program)
     before, _ = outcome(k, mem)
     renamed, _ = rename(k)
@@ -222,8 +222,8 @@ def test_renaming_breaks_reuse_of_a_temporary():
 def test_small_baseline_schedules_correctly_near_its_bound():
     from pathlib import Path
 
-    from asm.assembler import assemble_full
-    from asm.schedule import schedule
+    from asm.sched.schedule import schedule
+    from asm.stages.assembler import assemble_full
     from emu.checking import run_checked
     from emu.problem import Params, make_image
     src = Path(__file__).parent.parent / "programs" / "takehome" / "baseline.vasm"
@@ -239,7 +239,7 @@ def test_small_baseline_schedules_correctly_near_its_bound():
 def test_flattening_keeps_results(program, mem, seed):
     import random
 
-    from asm.flatten import flatten
+    from asm.sched.flatten import flatten
     k = Kernel(program)
     before, _ = outcome(k, mem)
     if before[0] == "fault" or ControlFlow(program).unmovable:
@@ -272,7 +272,7 @@ def test_deep_scheduling_flattening_renaming_keep_results(program, mem, seed):
     relative-jump bug and an emulator fault-placement bug the others missed)."""
     import random
 
-    from asm.flatten import flatten
+    from asm.sched.flatten import flatten
     k = Kernel(program)
     before, cycles = outcome(k, mem)
     if before[0] == "fault":
@@ -287,8 +287,8 @@ def test_deep_scheduling_flattening_renaming_keep_results(program, mem, seed):
 
 
 def test_renamed_words_keep_names_and_diff_shows_moves():
-    from asm.diff import diff_kernels
-    from asm.disasm import disassemble
+    from asm.views.diff import diff_kernels
+    from asm.views.disasm import disassemble
     body = "".join(f"const t, {i}\nadd a[{i}], t, t\n" for i in range(8))
     k = assemble(".temp t\n.scratch a, 8\n" + body)
     s = schedule_kernel(k, rename_words="all")

@@ -9,9 +9,9 @@ import random
 
 import pytest
 
-from asm.flatten import flatten
 from asm.kernel import kernel_from_json
-from asm.schedule import schedule_kernel
+from asm.sched.flatten import flatten
+from asm.sched.schedule import schedule_kernel
 from emu.checking import run_checked
 from emu.problem import Params, make_image
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asm.errors import Diagnostic
-from asm.syntax import Node, Shapes, _slots_of, parse, parse_line
+from asm.stages.syntax import Node, Shapes, _slots_of, parse, parse_line
 
 
 def _dump(x):

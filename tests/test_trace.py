@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import emu
 from asm import isa
-from asm.assembler import assemble
+from asm.stages.assembler import assemble
 from emu.cli import main as vemu
 from emu.problem import Params, make_image
 from emu.trace import BASE_ADDR_TID, trace_json

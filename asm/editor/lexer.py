@@ -42,8 +42,8 @@ from pygments.token import (
     _TokenType,
 )
 
-from . import isa
-from .keywords import DECLARATIONS, LAYOUT, PREPROCESSOR, mnemonic_groups
+from .. import isa
+from ..keywords import DECLARATIONS, LAYOUT, PREPROCESSOR, mnemonic_groups
 
 __all__ = ["VasmLexer"]
 

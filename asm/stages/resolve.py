@@ -7,13 +7,13 @@ labels and source map.
 
 from __future__ import annotations
 
-from . import isa
-from .cfg import ControlFlow
-from .errors import Note, ToolchainError
+from .. import isa
+from ..cfg import ControlFlow
+from ..errors import Note, ToolchainError
+from ..hints import did_you_mean, still_substituted_message
+from ..ir import Deferred, IROp, Module, Ref
+from ..kernel import Kernel
 from .expr import ExprError, evaluate
-from .hints import did_you_mean, still_substituted_message
-from .ir import Deferred, IROp, Module, Ref
-from .kernel import Kernel
 from .syntax import Name
 
 # Each op's operand widths, by mnemonic (cheaper than hashing Kind enums per operand).

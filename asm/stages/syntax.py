@@ -17,7 +17,7 @@ from importlib import resources
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .errors import Diagnostic, Location, ToolchainError
+from ..errors import Diagnostic, Location, ToolchainError
 
 # ---------------------------------------------------------------- nodes
 

@@ -1,6 +1,6 @@
 """The scheduler's search for a short schedule of one block, by level.
 
-Every level starts from list schedules (asm/listsched.py) under several
+Every level starts from list schedules (asm/sched/listsched.py) under several
 priorities, forward and backward, and improves them by justification:
 a schedule is re-scheduled right-justified (backward) in the order of its own
 cycles, then left-justified (forward) in the order of that, until a round

@@ -23,9 +23,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
-from . import isa
-from .cfg import ControlFlow
-from .kernel import Kernel
+from .. import isa
+from ..cfg import ControlFlow
+from ..kernel import Kernel
 
 
 def _touched(program) -> tuple[set[int], set[int]]:

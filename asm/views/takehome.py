@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from .kernel import load_kernel
+from ..kernel import load_kernel
 
 
 def load_instrs(path: str | os.PathLike) -> list[dict[str, list[tuple]]]:

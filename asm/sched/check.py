@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import isa
-from .cfg import ControlFlow
-from .errors import Diagnostic, KernelError, Location, Note
-from .kernel import Kernel, image_fields, kernel_from_json, read_kernel_data, walk_bundle
+from .. import isa
+from ..cfg import ControlFlow
+from ..errors import Diagnostic, KernelError, Location, Note
+from ..kernel import Kernel, image_fields, kernel_from_json, read_kernel_data, walk_bundle
 
 K = isa.Kind
 

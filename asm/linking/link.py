@@ -18,17 +18,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from . import isa
-from .assembler import Assembly, tidy_diagnostics
-from .errors import Diagnostic, Note, ToolchainError
-from .expr import names as expr_names
-from .expr import rename as expr_rename
-from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
-from .kernel import Kernel
-from .layout import layout
+from .. import isa
+from ..errors import Diagnostic, Note, ToolchainError
+from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
+from ..kernel import Kernel
+from ..source import Sources, Src
+from ..stages.assembler import Assembly, tidy_diagnostics
+from ..stages.expr import names as expr_names
+from ..stages.expr import rename as expr_rename
+from ..stages.layout import layout
+from ..stages.resolve import resolve
 from .objects import ObjectModule
-from .resolve import resolve
-from .source import Sources, Src
 
 MAX_SITES = 3  # reference sites listed per undefined symbol
 
@@ -421,6 +421,6 @@ def merge_constants(out: Module, result: Linked) -> list[MergedConst]:
 def link(objs: Sequence[ObjectModule], *, sources: Sources | None = None) -> Linked:
     """Link modules in the given order. Never raises for bad input: errors are
     in the result's diagnostics, and its kernel is then None."""
-    from .gcpause import gc_paused
+    from ..gcpause import gc_paused
     with gc_paused():
         return _Linker(objs, sources if sources is not None else Sources()).run()

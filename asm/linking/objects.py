@@ -16,14 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import isa
-from .errors import Location, ObjectError, ToolchainError
-from .expr import unparse
-from .fileio import read_text, write_text_atomic
-from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
-from .jsonread import decode, describe
-from .source import Src
-from .syntax import Bin, Name, Node, Num, Un
+from .. import isa
+from ..errors import Location, ObjectError, ToolchainError
+from ..fileio import read_text, write_text_atomic
+from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
+from ..jsonread import decode, describe
+from ..source import Src
+from ..stages.expr import unparse
+from ..stages.syntax import Bin, Name, Node, Num, Un
 
 FORMAT = "vliw-object"
 VERSION = 1
@@ -355,7 +355,7 @@ class _Reader:
         raise self.fail(f"{where}: a debug key is a number, a string or a list of them")
 
     def expression(self, text: str, where: str) -> Node:
-        from .syntax import parse_line
+        from ..stages.syntax import parse_line
         try:
             lines = parse_line(f"_ {text}")
             stmt = lines[0].stmts[0]

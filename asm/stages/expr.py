@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .errors import ToolchainError
+from ..errors import ToolchainError
 from .syntax import Bin, Name, Node, Num, Un
 
 

@@ -14,8 +14,8 @@ import os
 import runpy
 import sys
 
-from .errors import KernelError, Location, ToolchainError
-from .kernel import Kernel, load_kernel
+from ..errors import KernelError, Location, ToolchainError
+from ..kernel import Kernel, load_kernel
 
 DEFAULT_PARAMS = (10, 2047, 256, 16)  # forest height, n_nodes, batch size, rounds
 

@@ -17,13 +17,14 @@ import functools
 from lark import Token
 from lark.lexer import Lexer, LexerThread
 
+from ..errors import AssemblyError, ToolchainError
+from ..keywords import BLOCKS, BRANCHES
+from ..stages.syntax import parse, tree_parser
 from .disasm import INDENT, MNEMONIC_WIDTH
-from .errors import AssemblyError, ToolchainError
-from .syntax import parse, tree_parser
 
-OPENERS = {".macro", ".rept", ".for", ".if", ".ifdef", ".ifndef", ".pin"}
-CLOSERS = {".endm", ".endr", ".endfor", ".endif", ".endpin"}
-MIDDLES = {".else", ".elif"}
+OPENERS = set(BLOCKS)
+CLOSERS = set(BLOCKS.values())
+MIDDLES = set(BRANCHES)
 _BINARY = {"PIPE", "CARET", "AMP", "CMP", "SHIFT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT"}
 _ENDS_OPERAND = {"NAME", "INT", "STRING", "RPAR", "RBRACK"}
 

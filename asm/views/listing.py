@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from .assembler import Assembly
-from .errors import Location, Note
+from ..errors import Location, Note
+from ..stages.assembler import Assembly
 
 
 def make_listing(result: Assembly) -> str:

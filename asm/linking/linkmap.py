@@ -7,7 +7,7 @@ constants the linker merged.
 
 from __future__ import annotations
 
-from . import isa
+from .. import isa
 from .link import Linked
 
 

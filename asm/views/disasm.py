@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 
-from . import isa
-from .cfg import ControlFlow
-from .kernel import Kernel
+from .. import isa
+from ..cfg import ControlFlow
+from ..kernel import Kernel
 
 INDENT = "    "
 MNEMONIC_WIDTH = max(len(op.mnemonic) for op in isa.OPS)  # operands start one column after

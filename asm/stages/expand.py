@@ -14,11 +14,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import isa
-from .errors import Diagnostic, Location, Note, ToolchainError
+from .. import isa, keywords
+from ..errors import Diagnostic, Location, Note, ToolchainError
+from ..hints import still_substituted_message
+from ..source import Sources, Src
 from .expr import ExprError, Value, fold, names
-from .hints import still_substituted_message
-from .source import Sources, Src
 from .syntax import MAX_DEPTH as MAX_EXPR_DEPTH
 from .syntax import (
     Assign,
@@ -47,11 +47,10 @@ MAX_ITERATIONS = 20_000_000  # so are more loop iterations (even of empty bodies
 MAX_CALLS = 100_000  # and more macro calls (a macro calling itself twice doubles)
 MAX_PLANS = 1024  # value combinations of one line whose items are kept for reuse
 
-# Block directive -> the directive that closes it.
-BLOCKS = {".macro": ".endm", ".rept": ".endr", ".for": ".endfor", ".if": ".endif",
-          ".ifdef": ".endif", ".ifndef": ".endif"}
+# The blocks expansion handles (a .pin block is lowering's), opener -> closer.
+BLOCKS = {k: v for k, v in keywords.BLOCKS.items() if k != ".pin"}
 _CLOSERS = {v: k for k, v in BLOCKS.items()}
-_STRUCTURE = frozenset([*BLOCKS, *_CLOSERS, ".else", ".elif"])
+_STRUCTURE = frozenset([*BLOCKS, *_CLOSERS, *keywords.BRANCHES])
 _PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
 
 

@@ -6,12 +6,12 @@ the ISA table, records declarations and labels. Names stay symbolic.
 
 from __future__ import annotations
 
-from . import isa
-from .errors import Note, ToolchainError
-from .expand import BLOCKS, ITEM, Item
-from .hints import did_you_mean, still_substituted_message, unknown_op_message
-from .ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
-from .source import Src
+from .. import isa, keywords
+from ..errors import Note, ToolchainError
+from ..hints import did_you_mean, still_substituted_message, unknown_op_message
+from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
+from ..source import Src
+from .expand import ITEM, Item
 from .syntax import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 
 K = isa.Kind
@@ -153,9 +153,7 @@ class Lowerer:
         if "{" in name:
             return still_substituted_message(name)
         if name.startswith("."):
-            known = [*_DIRECTIVES, *BLOCKS, ".include", ".equ", ".error", ".warning",
-                     ".else", ".elif", ".endm", ".endr", ".endfor", ".endif"]
-            return f"unknown directive '{name}'" + did_you_mean(name, known)
+            return f"unknown directive '{name}'" + did_you_mean(name, keywords.DIRECTIVES)
         return unknown_op_message(name, self.macros)
 
     def add_op(self, o: IROp, src: Src, s: Stmt) -> IRBundle | None:

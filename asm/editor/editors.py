@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from .keywords import DECLARATIONS, LAYOUT, PREPROCESSOR, mnemonic_groups, target_operands
+from ..keywords import DECLARATIONS, LAYOUT, PREPROCESSOR, mnemonic_groups, target_operands
 
 GRAMMAR = Path("editors/vscode/syntaxes/vasm.tmLanguage.json")
 VIM = Path("editors/vim/syntax/vasm.vim")

@@ -3,9 +3,9 @@ declaration order around them and around any raw `@N` words the code uses."""
 
 from __future__ import annotations
 
-from . import isa
-from .errors import Diagnostic, Note
-from .ir import Module, Ref, Symbol
+from .. import isa
+from ..errors import Diagnostic, Note
+from ..ir import Module, Ref, Symbol
 
 
 def _table(rows: list[tuple[int, int, str]]) -> Note:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 from collections import Counter, defaultdict
 
-from . import isa
+from .. import isa
+from ..kernel import Kernel, bundle_cost
 from .disasm import INDENT, Disassembler
-from .kernel import Kernel, bundle_cost
 
 
 def bundle_lines(kernel: Kernel, *, as_copied: bool = False) -> list[tuple[str, ...]]:

@@ -1,6 +1,6 @@
 """List scheduling passes over one block's dependence graph.
 
-`Graph` holds a block's dependence graph (asm/deps.py) as flat arrays, with
+`Graph` holds a block's dependence graph (asm/sched/deps.py) as flat arrays, with
 what every pass needs computed once: heights (the longest latency path from
 an op to the block's end, the op's own cycle included), releases (the
 longest path from the block's start) and the reversed graph for backward
@@ -8,8 +8,8 @@ passes. A pass takes a priority, one number per op (lower goes first, ties
 in op order), and returns the cycle of every op (a NumPy array): cycle-driven
 list scheduling with one ready heap per engine, so that a full engine costs
 nothing to skip. With unit-time ops, some priority yields an optimal
-schedule; the search (asm/search.py) looks for it. The pass is compiled
-(asm/_listsched.c) when the install could build it; the Python version here
+schedule; the search (asm/sched/search.py) looks for it. The pass is compiled
+(asm/sched/_listsched.c) when the install could build it; the Python version here
 is the same algorithm step for step.
 """
 
@@ -21,10 +21,10 @@ from functools import cached_property
 
 import numpy as np
 
-from . import isa
-from .deps import SYNC, Node
+from .. import isa
+from .deps import SYNC, OpNode
 
-try:  # the compiled pass (asm/_listsched.c), when the install could build it
+try:  # the compiled pass (asm/sched/_listsched.c), when the install could build it
     from . import _listsched as _native
 except ImportError:  # pragma: no cover - depends on the install
     _native = None
@@ -57,7 +57,7 @@ class Graph:
         self.costly = [i for i in range(self.n) if engine[i] not in _FREE]
 
     @classmethod
-    def from_nodes(cls, nodes: Sequence[Node]) -> Graph:
+    def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
         return cls([tuple(x.succs.items()) for x in nodes],
                    [ENGINE_NAMES.index(x.engine) for x in nodes])
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from . import isa
-from .cfg import ControlFlow
-from .kernel import Kernel, bundle_cost
+from .. import isa
+from ..cfg import ControlFlow
+from ..kernel import Kernel, bundle_cost
 
 K = isa.Kind
 # A sync node is no op at all: it stands for "every load so far", so that a
@@ -37,7 +38,7 @@ SYNC_AFTER = 8  # loads a store would otherwise wait on one by one
 
 
 @dataclass(slots=True)
-class Node:
+class OpNode:
     """One op of a block, with what it touches and its dependences."""
 
     index: int  # position in the block, original order
@@ -69,7 +70,7 @@ class Node:
 class Block:
     start: int  # first original pc
     end: int  # one past the last original pc
-    nodes: list[Node]
+    nodes: list[OpNode]
     pinned: bool = False  # emitted exactly as written
 
     def original_cycles(self, program: Sequence[dict]) -> int:
@@ -78,11 +79,43 @@ class Block:
 
 # ---------------------------------------------------------------- addresses
 
-CONST = ("const",)
-UNKNOWN = ("unknown",)
+class Const(NamedTuple):
+    """A word whose value is known."""
+
+    value: int
 
 
-def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, tuple]:
+class Root(NamedTuple):
+    """A value nothing in the block computes: what `word` held at block entry
+    (origin "entry") or what the load at node `origin` read into it."""
+
+    word: int
+    origin: int | str
+
+
+class Based(NamedTuple):
+    """A root plus an offset (None: an offset the model cannot see)."""
+
+    root: Root
+    offset: int | None
+
+
+class _Unknown:
+    """Anything the model cannot follow (as a value, or as a memory region)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+CONST = "constant addresses"  # the memory region of every Const address
+Value = Const | Based | _Unknown
+Region = Root | str | _Unknown  # a Root's region, CONST, or UNKNOWN
+
+
+def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, Value]:
     """Words written exactly once in the whole program, in the entry block
     (which nothing jumps back into), with a value known there: the same value
     in every block after it. A value is a constant (`const`, or `add` /
@@ -101,74 +134,75 @@ def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, tuple
         # Every slot reads the values from before its bundle.
         for effect in [values.effect(n) for n in _bundle_nodes(program, pc, 0)]:
             values.val.update(effect)
-    out: dict[int, tuple] = {}
+    out: dict[int, Value] = {}
     for w, v in values.val.items():
         if writes[w] != 1:
             continue
-        if v[0] == "c":
+        if type(v) is Const:
             out[w] = v
-        elif v[0] == "s" and v[1][1] != "entry" and writes[v[1][0]] == 1:
+        elif type(v) is Based and v.root.origin != "entry" and writes[v.root.word] == 1:
             # A loaded root: in a later block it is that word's value at entry.
-            out[w] = ("s", (v[1][0], "entry"), v[2])
+            out[w] = Based(Root(v.root.word, "entry"), v.offset)
     return out
 
 
 class _Values:
     """Abstract values of scratch words inside one block, in original order."""
 
-    def __init__(self, known: dict[int, tuple], restricted: set[int]) -> None:
+    def __init__(self, known: dict[int, Value], restricted: set[int]) -> None:
         self.known = known  # values valid at block entry
         self.restricted = restricted  # words named by .restrict
-        self.val: dict[int, tuple] = {}
+        self.val: dict[int, Value] = {}
 
-    def get(self, w: int) -> tuple:
+    def get(self, w: int) -> Value:
         v = self.val.get(w)
         if v is not None:
             return v
-        return self.known.get(w) or ("s", (w, "entry"), 0)
+        return self.known.get(w) or Based(Root(w, "entry"), 0)
 
-    def effect(self, node: Node) -> dict[int, tuple]:
+    def effect(self, node: OpNode) -> dict[int, Value]:
         """The values an op writes (computed from values before its bundle)."""
         op, slot = node.op, node.slot
         name = op.name
         if name == "const":
-            return {slot[1]: ("c", slot[2] & isa.WORD_MASK)}
+            return {slot[1]: Const(slot[2] & isa.WORD_MASK)}
         if op.engine == "alu" and name == "+":
             return {slot[1]: self.add(self.get(slot[2]), self.get(slot[3]))}
         if name == "add_imm":
-            return {slot[1]: self.add(self.get(slot[2]), ("c", slot[3] & isa.WORD_MASK))}
+            return {slot[1]: self.add(self.get(slot[2]), Const(slot[3] & isa.WORD_MASK))}
         if name in ("load", "load_offset"):
             # A loaded word is a fresh root (a pointer read from memory, say).
-            return {w: ("s", (w, node.index), 0) for w in node.writes}
+            return {w: Based(Root(w, node.index), 0) for w in node.writes}
         return {w: UNKNOWN for w in node.writes}
 
-    def add(self, a: tuple, b: tuple) -> tuple:
+    def add(self, a: Value, b: Value) -> Value:
         # A .restrict pointer plus anything stays in that pointer's region.
-        if a[0] == "s" and b[0] == "s":
-            ra, rb = a[1][0] in self.restricted, b[1][0] in self.restricted
+        if type(a) is Based and type(b) is Based:
+            ra, rb = a.root.word in self.restricted, b.root.word in self.restricted
             if ra != rb:
-                return ("s", (a if ra else b)[1], None)
+                return Based((a if ra else b).root, None)
         return _add(a, b)
 
 
-def _add(a: tuple, b: tuple) -> tuple:
-    if a[0] == "c" and b[0] == "c":
-        return ("c", (a[1] + b[1]) & isa.WORD_MASK)
-    if a[0] == "s" and b[0] == "c":
-        return ("s", a[1], None if a[2] is None else a[2] + b[1])
-    if b[0] == "s" and a[0] == "c":
-        return ("s", b[1], None if b[2] is None else b[2] + a[1])
-    if a[0] == "s" and b == UNKNOWN:  # base plus an index we cannot see
-        return ("s", a[1], None)
-    if b[0] == "s" and a == UNKNOWN:
-        return ("s", b[1], None)
+def _add(a: Value, b: Value) -> Value:
+    ta, tb = type(a), type(b)
+    if ta is Const and tb is Const:
+        return Const((a.value + b.value) & isa.WORD_MASK)
+    if ta is Based and tb is Const:
+        return Based(a.root, None if a.offset is None else a.offset + b.value)
+    if tb is Based and ta is Const:
+        return Based(b.root, None if b.offset is None else b.offset + a.value)
+    if ta is Based and b is UNKNOWN:  # base plus an index we cannot see
+        return Based(a.root, None)
+    if tb is Based and a is UNKNOWN:
+        return Based(b.root, None)
     return UNKNOWN
 
 
 # ---------------------------------------------------------------- the graph
 
 
-def _edge(nodes: list[Node], a: int, b: int, latency: int) -> None:
+def _edge(nodes: list[OpNode], a: int, b: int, latency: int) -> None:
     if a == b:
         return
     na = nodes[a]
@@ -181,13 +215,13 @@ class _SyncChain:
     """Per region, the accesses since the last sync node and that node: a later
     access that must follow all of them waits on the node and the few since."""
 
-    def __init__(self, nodes: list[Node], latency: int) -> None:
+    def __init__(self, nodes: list[OpNode], latency: int) -> None:
         self.nodes = nodes
         self.latency = latency  # from an access to its sync node
-        self.fresh: dict[tuple, list[int]] = defaultdict(list)
-        self.sync: dict[tuple, int] = {}
+        self.fresh: dict[Region, list[int]] = defaultdict(list)
+        self.sync: dict[Region, int] = {}
 
-    def before(self, region: tuple) -> Iterable[tuple[int, int]]:
+    def before(self, region: Region) -> Iterable[tuple[int, int]]:
         """(node, latency) pairs standing for every access of the region so far."""
         if len(self.fresh[region]) >= SYNC_AFTER:
             self._make(region)
@@ -196,9 +230,9 @@ class _SyncChain:
         for i in self.fresh[region]:
             yield i, self.latency
 
-    def _make(self, region: tuple) -> None:
+    def _make(self, region: Region) -> None:
         nodes = self.nodes
-        s = Node(len(nodes), nodes[-1].pc if nodes else 0, -1, SYNC, (SYNC,), SYNC_OP, (), ())
+        s = OpNode(len(nodes), nodes[-1].pc if nodes else 0, -1, SYNC, (SYNC,), SYNC_OP, (), ())
         nodes.append(s)
         if region in self.sync:
             _edge(nodes, self.sync[region], s.index, 0)
@@ -211,14 +245,14 @@ class _SyncChain:
 class _Memory:
     """Loads and stores seen so far in a block, grouped by region."""
 
-    def __init__(self, restrict_sets: list[set[int]], nodes: list[Node]) -> None:
+    def __init__(self, restrict_sets: list[set[int]], nodes: list[OpNode]) -> None:
         self.restrict_sets = restrict_sets
-        self.stores: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
-        self.loads: dict[tuple, dict[int | None, list[int]]] = defaultdict(dict)
+        self.stores: dict[Region, dict[int | None, list[int]]] = defaultdict(dict)
+        self.loads: dict[Region, dict[int | None, list[int]]] = defaultdict(dict)
         self.load_chain = _SyncChain(nodes, 0)  # a store may share a load's bundle
         self.store_chain = _SyncChain(nodes, 1)  # a load comes a cycle after a store
 
-    def must_follow(self, table: dict, chain: _SyncChain, region: tuple,
+    def must_follow(self, table: dict, chain: _SyncChain, region: Region,
                     words: list[int] | None, latency: int) -> Iterable[tuple[int, int]]:
         """(node, latency) pairs an access must follow among `table`'s: precise
         matches in its own region, and every access of each other region that
@@ -236,30 +270,32 @@ class _Memory:
                 continue
             yield from chain.before(r)
 
-    def region(self, addr: tuple) -> tuple:
-        if addr[0] == "c":
+    def region(self, addr: Value) -> Region:
+        if type(addr) is Const:
             return CONST
-        if addr[0] == "s":
-            return ("root", addr[1])
+        if type(addr) is Based:
+            return addr.root
         return UNKNOWN
 
-    def disjoint(self, r1: tuple, r2: tuple) -> bool:
-        if UNKNOWN in (r1, r2) or r1 == r2:
+    def disjoint(self, r1: Region, r2: Region) -> bool:
+        if r1 is UNKNOWN or r2 is UNKNOWN or r1 == r2:
             return False
-        if r1[0] == "root" and r2[0] == "root":
-            w1, w2 = r1[1][0], r2[1][0]
+        if type(r1) is Root and type(r2) is Root:
+            w1, w2 = r1.word, r2.word
             return w1 != w2 and any(w1 in s and w2 in s for s in self.restrict_sets)
         return False
 
     @staticmethod
-    def words(addr: tuple, width: int) -> list[int] | None:
-        if addr[0] == "c":
-            return list(range(addr[1], addr[1] + width))
-        if addr[0] == "s" and addr[2] is not None:
-            return list(range(addr[2], addr[2] + width))
+    def words(addr: Value, width: int) -> list[int] | None:
+        """The words an access touches, when the model can tell: exact for a
+        constant address, and (as offsets) within a root's region."""
+        if type(addr) is Const:
+            return list(range(addr.value, addr.value + width))
+        if type(addr) is Based and addr.offset is not None:
+            return list(range(addr.offset, addr.offset + width))
         return None
 
-    def conflicts(self, table: dict, region: tuple, words: list[int] | None) -> Iterable[int]:
+    def conflicts(self, table: dict, region: Region, words: list[int] | None) -> Iterable[int]:
         """Ops in `table` (stores or loads) that may touch the same memory."""
         for r, by_word in table.items():
             if self.disjoint(r, region):
@@ -272,12 +308,12 @@ class _Memory:
                 yield from by_word.get(w, ())
             yield from by_word.get(None, ())
 
-    def add(self, table: dict, region: tuple, words: list[int] | None, index: int) -> None:
+    def add(self, table: dict, region: Region, words: list[int] | None, index: int) -> None:
         by_word = table[region]
         for w in (words if words is not None else [None]):
             by_word.setdefault(w, []).append(index)
 
-    def kill(self, region: tuple, words: list[int] | None) -> None:
+    def kill(self, region: Region, words: list[int] | None) -> None:
         """A precise store: earlier accesses to exactly those words are ordered
         before it already, so later ones need only depend on it."""
         if words is None:
@@ -289,23 +325,23 @@ class _Memory:
                     by_word.pop(w, None)
 
 
-def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[Node]:
+def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[OpNode]:
     """The ops of bundle `pc` as nodes numbered from `first`, without edges."""
     out = []
     for engine, slots in program[pc].items():
         for slot in slots:
             op = isa.BY_MACHINE[(engine, slot[0])]
             reads, writes = op.scratch_words(slot)
-            out.append(Node(first + len(out), pc, len(out), engine, slot, op, tuple(reads),
+            out.append(OpNode(first + len(out), pc, len(out), engine, slot, op, tuple(reads),
                             tuple(writes)))
     return out
 
 
 def build_block(program: Sequence[dict], start: int, end: int, *,
-                known: dict[int, tuple] | None = None,
-                restrict_sets: list[set[int]] | None = None) -> list[Node]:
+                known: dict[int, Value] | None = None,
+                restrict_sets: list[set[int]] | None = None) -> list[OpNode]:
     """The nodes of one block with their dependence edges."""
-    nodes: list[Node] = []
+    nodes: list[OpNode] = []
     for pc in range(start, end):
         nodes.extend(_bundle_nodes(program, pc, len(nodes)))
     values = _Values(known or {}, set().union(*(restrict_sets or [set()])))

@@ -12,16 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import AssemblyError, Diagnostic, Location, Note, ToolchainError
+from ..errors import AssemblyError, Diagnostic, Location, Note, ToolchainError
+from ..gcpause import gc_paused
+from ..hints import kernel_image_instead, with_comment_notes
+from ..ir import Module
+from ..kernel import Kernel
+from ..source import Sources
 from .expand import Expansion, expand, file_lines
-from .gcpause import gc_paused
-from .hints import kernel_image_instead, with_comment_notes
-from .ir import Module
-from .kernel import Kernel
 from .layout import layout
 from .lower import lower
 from .resolve import resolve
-from .source import Sources
 
 
 @dataclass

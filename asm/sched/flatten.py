@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import random
 
-from .cfg import ControlFlow, retarget
-from .deps import Node, blocks
-from .kernel import Kernel
+from ..cfg import ControlFlow, retarget
+from ..kernel import Kernel
+from .deps import OpNode, blocks
 from .listsched import Cyclic
 
 
-def topological(nodes: list[Node], rng: random.Random | None = None) -> list[int]:
+def topological(nodes: list[OpNode], rng: random.Random | None = None) -> list[int]:
     """An order of the nodes that respects every edge; with `rng`, a random one
     among all such orders."""
     waiting = [len(n.preds) for n in nodes]

@@ -1,8 +1,8 @@
 """The scheduler: packs a program's ops into as few bundles as its dependences
 and the machine's slots allow, keeping every op's meaning.
 
-Per basic block (asm/cfg.py, asm/deps.py): the search of asm/search.py, at an
-optimization level, over list schedules (asm/listsched.py); each block keeps
+Per basic block (asm/cfg.py, asm/sched/deps.py): the search of asm/sched/search.py, at an
+optimization level, over list schedules (asm/sched/listsched.py); each block keeps
 the best packing found, or its original packing when that is no worse, so
 the result never takes more cycles than the input. Debug ops ride along with
 their data and never cost a cycle; control flow stays last in its block; jump
@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import isa
+from .. import isa
+from ..cfg import ControlFlow, retarget
+from ..kernel import Kernel
 from .bounds import Bounds, bounds
-from .cfg import ControlFlow, retarget
-from .deps import Block, Node, blocks
-from .kernel import Kernel
+from .deps import Block, OpNode, blocks
 from .listsched import Cyclic, Graph
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
 
@@ -59,9 +59,9 @@ class Schedule:
 Progress = Callable[[str], None]
 
 
-def _pack(nodes: list[Node], cycle_of: list[int]) -> list[list[Node]]:
+def _pack(nodes: list[OpNode], cycle_of: list[int]) -> list[list[OpNode]]:
     """Bundles in cycle order (empty cycles dropped), ops in original order."""
-    by_cycle: dict[int, list[Node]] = {}
+    by_cycle: dict[int, list[OpNode]] = {}
     for x in nodes:
         if not x.is_sync:
             by_cycle.setdefault(cycle_of[x.index], []).append(x)
@@ -91,14 +91,14 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                                 found.how, found.passes)
 
 
-def _in_slot_order(nodes: list[Node]) -> list[Node]:
+def _in_slot_order(nodes: list[OpNode]) -> list[OpNode]:
     """A bundle's nodes as its slots will be: engines in order, then the ops'
     original order (which keeps two stores to one address in theirs)."""
     rank = {e: i for i, e in enumerate(isa.ENGINES)}
     return sorted(nodes, key=lambda x: (rank[x.engine], x.index))
 
 
-def _bundle(ordered: list[Node]) -> dict:
+def _bundle(ordered: list[OpNode]) -> dict:
     out: dict[str, list] = {}
     for x in ordered:
         out.setdefault(x.engine, []).append(x.slot)
@@ -113,11 +113,11 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
 
-    `level`: 1, 2 or 3, as `vasm schedule -O` (asm/search.py); at 3, `budget`
+    `level`: 1, 2 or 3, as `vasm schedule -O` (asm/sched/search.py); at 3, `budget`
     is the seconds the whole schedule may take (DEFAULT_BUDGET) and `jobs` the
     processes it may use (every core). `rename_words`:
     the words whose definitions may move to free scratch words first (the
-    `.temp` ones), or "all" for any word (see asm/rename.py). `progress` is
+    `.temp` ones), or "all" for any word (see asm/sched/rename.py). `progress` is
     called with a line of text as the search improves.
     """
     if level not in LEVELS:
@@ -222,8 +222,8 @@ def hints(assembly) -> tuple[list[list[int]], set[int], set[int]]:
 def schedule(source, **options) -> Schedule:
     """Schedule a Kernel, an `Assembly` (its `.restrict` and `.pin` are used), or
     `.vasm` source (a path or text, assembled first)."""
-    from .assembler import Assembly, assemble_full
-    from .errors import AssemblyError
+    from ..errors import AssemblyError
+    from ..stages.assembler import Assembly, assemble_full
 
     if isinstance(source, Kernel):
         return schedule_kernel(source, **options)
@@ -239,7 +239,7 @@ def schedule(source, **options) -> Schedule:
 
 def report(s: Schedule) -> str:
     """Cycles before and after, per-engine utilization, and per block the
-    lower bounds (asm/bounds.py) and how far the schedule is from them."""
+    lower bounds (asm/sched/bounds.py) and how far the schedule is from them."""
     program = s.kernel.program
     cycles = sum(s.kernel.cycle_cost)
     gap = f", {s.after / s.bound:.3f}x of it" if s.bound else ""

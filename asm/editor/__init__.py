@@ -1,0 +1,1 @@
+"""Editor support: the Pygments lexer and the generated editor files."""

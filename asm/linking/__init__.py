@@ -1,0 +1,1 @@
+"""Separate assembly: `.vo` objects, the linker and its map file."""

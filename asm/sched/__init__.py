@@ -1,0 +1,2 @@
+"""Reading and reordering programs: dependences, renaming, the scheduler and
+its search, lower bounds, flattening, and the checker."""

@@ -1,0 +1,132 @@
+"""The shape the code promises (see the README's architecture): `asm` never
+imports `emu`, `emu` never imports a command-line module of `asm`, no module
+reaches for another's private names, and the imports form no cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("asm", "emu")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+
+
+def _package_of(name: str) -> str:
+    path = MODULES.get(name)
+    return name if path is not None and path.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def _compiled(package: str, name: str) -> bool:
+    """Whether `package.name` is an extension module built from C beside it."""
+    return (ROOT / package.replace(".", "/") / f"{name}.c").exists()
+
+
+def _absolute(module: str, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = _package_of(module).split(".")
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _imports(module: str, *, top_level_only: bool) -> list[tuple[str, str | None, int]]:
+    """(imported module, imported name or None, line) of each import of ours."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    out = []
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            target = _absolute(module, node)
+            for alias in node.names:
+                # `from pkg import mod` imports a module; `from mod import name` a name.
+                if f"{target}.{alias.name}" in MODULES or _compiled(target, alias.name):
+                    out.append((f"{target}.{alias.name}", None, node.lineno))
+                elif target in MODULES:
+                    out.append((target, alias.name, node.lineno))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, None, node.lineno) for a in node.names if a.name in MODULES]
+    return out
+
+
+def test_asm_never_imports_emu():
+    bad = [(m, t, line) for m in MODULES if m.startswith("asm")
+           for t, _, line in _imports(m, top_level_only=False) if t.startswith("emu")]
+    assert not bad
+
+
+def test_emu_never_imports_a_command_line_module_of_asm():
+    bad = [(m, t, line) for m in MODULES if m.startswith("emu")
+           for t, _, line in _imports(m, top_level_only=False) if t in ("asm.cli",)]
+    assert not bad
+
+
+def test_no_module_imports_a_private_name_of_another():
+    bad = []
+    for m in MODULES:
+        for target, name, line in _imports(m, top_level_only=False):
+            if name is not None and name.startswith("_") and not name.startswith("__") \
+                    and target != m:
+                bad.append(f"{MODULES[m].relative_to(ROOT)}:{line}: {name} from {target}")
+            if name is None and target.rpartition(".")[2].startswith("_") \
+                    and _package_of(target) != _package_of(m):
+                bad.append(f"{MODULES[m].relative_to(ROOT)}:{line}: module {target}")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_module_reads_a_private_attribute_of_another_module():
+    bad = []
+    for m, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                for target, name, _ in _imports(m, top_level_only=False):
+                    if name is None:
+                        aliases[target.rpartition(".")[2]] = target
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and node.attr.startswith("_")
+                    and not node.attr.startswith("__")
+                    and _package_of(aliases[node.value.id]) != _package_of(m)):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: "
+                           f"{node.value.id}.{node.attr}")
+    assert not bad, "\n".join(bad)
+
+
+def _cycle(top_level_only: bool) -> list[str] | None:
+    graph = {m: sorted({t for t, _, _ in _imports(m, top_level_only=top_level_only)
+                        if t in MODULES} - {m}) for m in MODULES}
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    for start in graph:
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(graph[start])]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(graph[nxt]))
+    return None
+
+
+def test_the_import_graph_has_no_cycle():
+    # Counting the imports inside functions too (made there to load less, not
+    # to break a cycle): a cycle through them is a cycle all the same.
+    assert _cycle(top_level_only=False) is None, " -> ".join(_cycle(top_level_only=False))
