@@ -199,8 +199,9 @@ class _Batch:
         traces = np.array(g.trace, dtype=W).T if g.trace else None
         for n, j in enumerate(columns):
             self.results[int(g.images[j])] = BatchResult(
-                g.cycle, g.memory, g.scratch, j, traces[j].tolist() if traces is not None else [], g.pc,
-                status, errors[n] if errors else None)
+                g.cycle, g.memory, g.scratch, j,
+                traces[j].tolist() if traces is not None else [], g.pc, status,
+                errors[n] if errors else None)
 
     def fault(self, g: _Group, bad: np.ndarray) -> _Group | None:
         """Images `bad` fault at g.pc: the reference engine names the fault."""

@@ -94,7 +94,7 @@ def test_generated_lists_hold_every_mnemonic_and_directive():
 
 def test_directive_table_is_what_the_assembler_handles():
     from asm.stages import expand, lower
-    handled = {*lower._DIRECTIVES, *expand._DIRECTIVES, *expand.BLOCKS,
+    handled = {*lower._DIRECTIVES, *expand.DIRECTIVES, *expand.BLOCKS,
                *expand.BLOCKS.values(), ".else", ".elif"}
     assert set(keywords.DIRECTIVES) == handled
 

@@ -35,7 +35,8 @@ REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError",
 STAGES = [
     ("asm/stages/syntax.py", "Reading source text"),
     ("asm/hints.py", "Suggestions several stages make"),
-    ("asm/stages/expand.py", "Expansion: macros, loops, conditionals, includes"),
+    ("asm/stages/expand.py asm/stages/blocks.py asm/stages/macros.py asm/stages/directives.py "
+     "asm/stages/expansion.py", "Expansion: macros, loops, conditionals, includes"),
     ("asm/stages/expr.py", "Expressions"),
     ("asm/stages/lower.py", "Ops, operands, bundles and declarations"),
     ("asm/stages/layout.py", "Scratch layout"),

@@ -258,7 +258,9 @@ def report(s: Schedule) -> str:
     shown = sorted((b for b in s.blocks if b.after), key=lambda b: (b.bound.tight - b.after,
                                                                    -b.after))[:REPORT_BLOCKS]
     if shown:
-        lines.append(f"blocks{' (the ' + str(len(shown)) + ' farthest from their bound)' if len(shown) < len(s.blocks) else ''}:")
+        which = (f" (the {len(shown)} farthest from their bound)"
+                 if len(shown) < len(s.blocks) else "")
+        lines.append(f"blocks{which}:")
         lines.append(f"  {'pc':>6} {'ops':>7} {'before':>7} {'after':>7} {'resource':>9} "
                      f"{'critical':>9} {'tight':>7}  {'gap':>5}  kept")
         for b in sorted(shown, key=lambda b: b.start):

@@ -1,0 +1,168 @@
+"""Macros: definitions, calls, and the substitution of `{NAME}` and `{@}` in
+the text of macro and loop bodies (the rewritten lines parsed again)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .. import isa
+from ..errors import Diagnostic, Note
+from ..source import Src
+
+# (limits read at use, so that tests can lower them)
+from . import expansion as limits
+from .directives import DIRECTIVES
+from .expansion import BLOCKS, MAX_DEPTH, Macro, SrcLine
+from .syntax import KeyVal, Name, Node, Stmt, parse_line
+
+# A substitution in a macro or loop body: {NAME} or {@}.
+PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
+
+
+class MacroExpansion:
+    """Part of `Expander` (asm/stages/expand.py), which holds the state these
+    methods read: the environment, the output, the loops running."""
+
+    def define_macro(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:
+        if not s.args or type(s.args[0]) is not Name:
+            raise self.fail(sl.src, "'.macro' needs a name: .macro NAME [ARG, ...]", s)
+        # `.macro name a, b` parses as one argument `name a`? No: NAME args, so
+        # the macro's name is the first argument and its parameters follow.
+        name = s.args[0].id
+        params: list[str] = []
+        defaults: dict[str, str] = {}
+        for a in s.args[1:]:
+            if type(a) is Name:
+                params.append(a.id)
+            elif type(a) is KeyVal:
+                params.append(a.name.id)
+                defaults[a.name.id] = _text(sl, a.value)
+            else:
+                raise self.fail(sl.src, "macro parameters are names (with an optional "
+                                "'= default')", a)
+        if isa.BY_MNEMONIC.get(name) is not None or name in DIRECTIVES or name in BLOCKS:
+            raise self.fail(sl.src, f"a macro cannot be called '{name}': that is an op or a "
+                            "directive", s.args[0])
+        if len(set(params)) != len(params):
+            raise self.fail(sl.src, f"macro '{name}' repeats a parameter name", s)
+        unique = any("{@}" in b.text for b in body)
+        self.out.macros[name] = Macro(name, params, defaults, body, sl.src, unique)
+
+    def call(self, sl: SrcLine, s: Stmt) -> None:
+        m = self.out.macros[s.name]
+        self.macro_calls += 1
+        if self.macro_calls > limits.MAX_CALLS:
+            self.halted = True
+            raise self.fail(sl.src, f"more than {limits.MAX_CALLS:,} macro calls: does '{m.name}' "
+                            "call itself (or another macro that calls it back)?", s)
+        if self.depth >= MAX_DEPTH:
+            # A recursion: every other call of it would say the same, many times
+            # over. One report, and the expansion stops.
+            self.halted = True
+            raise self.fail(sl.src, f"macro calls nested more than {MAX_DEPTH} deep "
+                            f"(does '{m.name}' call itself?)", s)
+        # A call statement met again (in a loop) binds the same text: reuse its body.
+        known = self.calls.get((id(sl), id(s)))
+        if known is not None and known[1] is m and not m.unique:
+            self.counter += 1
+            body = known[3]
+        else:
+            body = self.bind(sl, s, m)
+        self.depth += 1
+        try:
+            self.run(body)
+        finally:
+            self.depth -= 1
+
+    def bind(self, sl: SrcLine, s: Stmt, m: Macro) -> list[SrcLine]:
+        """The body of macro `m` with the arguments of call `s` substituted."""
+        src = sl.src
+        bound: dict[str, str] = {}
+        positional = [a for a in s.args if type(a) is not KeyVal]
+        if len(positional) > len(m.params):
+            raise self.fail(src, f"macro '{m.name}' takes {len(m.params)} argument"
+                            f"{'s' * (len(m.params) != 1)}, got {len(positional)}",
+                            positional[len(m.params)])
+        for p, a in zip(m.params, positional, strict=False):
+            bound[p] = _text(sl, a)
+        for a in s.args:
+            if type(a) is KeyVal:
+                if a.name.id not in m.params:
+                    raise self.fail(src, f"macro '{m.name}' has no parameter "
+                                    f"'{a.name.id}'", a.name)
+                bound[a.name.id] = _text(sl, a.value)
+        for p in m.params:
+            if p not in bound:
+                if p not in m.defaults:
+                    raise self.fail(src, f"macro '{m.name}' needs argument '{p}'", s)
+                bound[p] = m.defaults[p]
+        self.counter += 1
+        note = Note(f"in expansion of macro '{m.name}'", src.loc(s.pos))
+        if m.unique:
+            bound["@"] = str(self.counter)
+            return self.substitute(m.body, bound, (note, *src.chain))
+        # The same call expands to the same lines: reuse them.
+        key = (id(m), tuple(bound.values()), note, src.chain)
+        body = self.substituted.get(key)
+        if body is None:
+            body = self.substituted[key] = self.substitute(m.body, bound, (note, *src.chain))
+        self.calls[(id(sl), id(s))] = (sl, m, s, body)
+        return body
+
+    def substitute(self, body: list[SrcLine], bound: Mapping[str, str],
+                   chain: tuple[Note, ...]) -> list[SrcLine]:
+        out = []
+        for b in body:
+            src = b.src
+            new_chain = (*chain, *src.chain)
+            text, colmap = _replace(b.text, src, bound)
+            if text is None:
+                out.append(SrcLine(b.line, Src(src.file, src.lineno, src.text, src.colmap,
+                                               new_chain), b.text))
+                continue
+            new_src = Src(src.file, src.lineno, text, colmap, new_chain)
+            lines = self.reparsed.get(text)
+            if lines is None:
+                try:
+                    lines = parse_line(text, src.file, src.lineno)
+                except Diagnostic as e:
+                    col = e.location.col if e.location and e.location.col else 1
+                    self.out.diagnostics.append(new_src.error(e.message, col - 1))
+                    lines = []
+                self.reparsed[text] = lines
+            out.extend(SrcLine(ln, new_src, text) for ln in lines)
+        return out
+
+
+def _text(sl: SrcLine, node: Node) -> str:
+    """The source text of a node (a macro argument as written)."""
+    return sl.text[node.pos:node.end]
+
+
+def _replace(text: str, src: Src, bound: Mapping[str, str]
+             ) -> tuple[str | None, tuple[int, ...] | None]:
+    """Substitute bound {NAME}s; (None, None) when nothing is bound here."""
+    if "{" not in text:
+        return None, None
+    parts: list[str] = []
+    cols: list[int] = []
+    old = src.colmap or tuple(range(1, len(text) + 1))
+    last = 0
+    changed = False
+    for m in PLACEHOLDER.finditer(text):
+        value = bound.get(m.group(1))
+        if value is None:
+            continue
+        changed = True
+        parts.append(text[last:m.start()])
+        cols.extend(old[last:m.start()])
+        parts.append(value)
+        cols.extend([old[m.start()] if m.start() < len(old) else len(old)] * len(value))
+        last = m.end()
+    if not changed:
+        return None, None
+    parts.append(text[last:])
+    cols.extend(old[last:])
+    cols.append(cols[-1] + 1 if cols else 1)  # the end of the line
+    return "".join(parts), tuple(cols)
