@@ -1,6 +1,6 @@
 """Assembler speed, as ratios against baselines measured in the same run.
 
-    python bench/asm_speed.py [--repeat N] [--skip-start]
+    python bench/asm_speed.py [--repeat N] [--skip-start] [--against DIR]
 
 1. Assembling disassembled kernels (every full-size corpus kernel and the
    take-home's 197k-bundle starting kernel): lines/s and ops/s, and the
@@ -12,6 +12,11 @@
    users build kernels today (emu/starting_kernel.py).
 
 Best of N runs each (default 3; the bare parse of the starting kernel runs once).
+
+3. With `--against DIR` (a checkout of other code, such as
+   `git worktree add /tmp/old HEAD~5`): the same sources assembled by that
+   code and by this, in fresh processes taking turns, best of N each, and the
+   ratio (this code's time / that code's).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,19 +61,79 @@ def generator_ratio(repeat: int) -> None:
     print()
 
 
+_TIMER = """
+import sys, json, time, gc
+sys.path.insert(0, sys.argv[1])
+import asm
+paths = json.loads(sys.argv[2])
+asm.assemble(paths[0])  # load the assembler and its parser tables first
+out = {}
+for p in paths:
+    gc.collect()
+    t = time.perf_counter()
+    asm.assemble(p)
+    out[p] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+def _times(root: Path, paths: list[str]) -> dict[str, float]:
+    """Each source's assembly time with the code at `root`, in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _TIMER, str(root), json.dumps(paths)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def against(other: Path, cases: list[tuple[str, Kernel]], repeat: int) -> None:
+    """The same sources assembled by `other` code and by this, taking turns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name, kernel in cases:
+            path = Path(tmp) / f"{name.replace(' ', '_')}.vasm"
+            path.write_text(disassemble(kernel), encoding="utf-8")
+            paths[name] = str(path)
+        paths["baseline.vasm"] = str(BASELINE)
+        best_this: dict[str, float] = {}
+        best_other: dict[str, float] = {}
+        for _ in range(repeat):
+            for root, best in ((other, best_other), (ROOT, best_this)):
+                for p, t in _times(root, list(paths.values())).items():
+                    best[p] = min(best.get(p, t), t)
+    print(f"against {other} (best of {repeat}, each in a fresh process, taking turns)")
+    print(f"{'source':<16}{'that code':>11}{'this code':>11}{'ratio':>8}")
+    ratios = []
+    for name, p in paths.items():
+        ratio = best_this[p] / best_other[p]
+        ratios.append(ratio)
+        print(f"{name:<16}{best_other[p]:>10.3f}s{best_this[p]:>10.3f}s{ratio:>7.2f}x")
+    print(f"{'geometric mean':<38}{_geomean(ratios):>7.2f}x (under 1: this code is faster)")
+
+
+def _geomean(xs: list[float]) -> float:
+    product = 1.0
+    for x in xs:
+        product *= x
+    return product ** (1 / len(xs))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-start", action="store_true",
                     help="leave out the 197k-line starting kernel (about a minute)")
+    ap.add_argument("--against", type=Path, metavar="DIR",
+                    help="also time another checkout on the same sources")
     args = ap.parse_args()
-    generator_ratio(args.repeat)
-
     cases: list[tuple[str, Kernel]] = []
     for path in sorted(CORPUS.glob("*.json.gz")):
         if ".small." not in path.name:
             with gzip.open(path) as f:
                 cases.append((path.name.split("+")[0], kernel_from_json(json.load(f))))
+    if args.against is not None:
+        against(args.against.resolve(), cases, args.repeat)
+        print()
+    generator_ratio(args.repeat)
     if not args.skip_start:
         program, scratch = build_starting_kernel()
         cases.append(("starting kernel", Kernel(program, scratch=scratch)))

@@ -319,7 +319,8 @@ class _Linker:
         self.diags.extend(layout_errors)
         if not layout_errors:
             result.addresses = addresses
-            kernel = resolve(out, addresses, self.diags)
+            kernel, resolving = resolve(out, addresses)
+            self.diags.extend(resolving)
             if not any(d.severity == "error" for d in self.diags):
                 result.kernel = kernel
         result.diagnostics = tidy_diagnostics(self.diags, self.sources)

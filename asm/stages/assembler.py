@@ -103,7 +103,8 @@ def _front(source: str | os.PathLike, filename: str | None,
     diags.extend(expansion.diagnostics)
     if expansion.halted:  # an incomplete expansion would only give more (and slow) noise
         return result
-    module = lower(expansion.items, diags, macros=expansion.macros)
+    module, lowering = lower(expansion.items, macros=expansion.macros)
+    diags.extend(lowering)
     module.equs = {k: v for k, v in expansion.env.items()}
     module.equ_sites = expansion.equ_sites
     result.module = module
@@ -125,7 +126,8 @@ def _assemble_full(source: str | os.PathLike, filename: str | None,
                                    "assembled alone; link it with 'vasm link'", pos))
     if layout_errors:  # symbols without addresses would only cause more noise
         return result
-    kernel = resolve(module, addresses, diags)
+    kernel, resolving = resolve(module, addresses)
+    diags.extend(resolving)
     if not any(d.severity == "error" for d in diags):
         result.kernel = kernel
     return result
@@ -169,7 +171,7 @@ def check_module(module: Module, diags: list[ToolchainError]) -> None:
     addresses, layout_errors = layout(module)
     diags.extend(layout_errors)
     if not layout_errors:
-        resolve(module, addresses, diags, partial=True)
+        diags.extend(resolve(module, addresses, partial=True)[1])
 
 
 def tidy_diagnostics(diagnostics: list[ToolchainError], sources: Sources | None = None

@@ -6,6 +6,8 @@ the ISA table, records declarations and labels. Names stay symbolic.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .. import isa, keywords
 from ..errors import Note, ToolchainError
 from ..hints import did_you_mean, still_substituted_message, unknown_op_message
@@ -415,6 +417,9 @@ _DIRECTIVES = {
 _PINNABLE = {".scratch", ".vector", ".temp", ".const"}
 
 
-def lower(items: list[Item], diagnostics: list[ToolchainError], macros=()) -> Module:
-    """Build the IR from expanded items; diagnostics are collected, not raised."""
-    return Lowerer(diagnostics, macros).run(items)
+def lower(items: list[Item], macros: Iterable[str] = ()
+          ) -> tuple[Module, list[ToolchainError]]:
+    """(the IR of the expanded items, the diagnostics). `macros` are the names
+    of the macros defined, so that an unknown op can say it is not one."""
+    diagnostics: list[ToolchainError] = []
+    return Lowerer(diagnostics, macros).run(items), diagnostics

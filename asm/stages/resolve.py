@@ -250,8 +250,9 @@ def _op_lines(b, first: str) -> tuple[str, ...] | None:
     return tuple(o.src.where for e in b.order for o in b.ops if o.op.engine == e)
 
 
-def resolve(module: Module, addresses: dict[str, int],
-            diagnostics: list[ToolchainError], *, partial: bool = False) -> Kernel | None:
-    """The kernel, or None after errors (which go to `diagnostics`). With
-    `partial`, only check the module: `.extern` names may stay undefined."""
-    return Resolver(module, addresses, diagnostics, partial=partial).run()
+def resolve(module: Module, addresses: dict[str, int], *, partial: bool = False
+            ) -> tuple[Kernel | None, list[ToolchainError]]:
+    """(the kernel, or None after errors; the diagnostics). With `partial`,
+    only check the module: `.extern` names may stay undefined."""
+    diagnostics: list[ToolchainError] = []
+    return Resolver(module, addresses, diagnostics, partial=partial).run(), diagnostics
