@@ -25,14 +25,10 @@ from asm.source import Sources
 from .checking import CheckedRun, checked, run_checked
 from .machine import ENGINES, check_image
 from .problem import Params, make_image, reads_header
-from .state import EmuError
+from .state import DEFAULT_MAX_CYCLES, EmuError
 
 EXIT_WRONG = 1
 EXIT_INPUT = 2
-# Far beyond any take-home kernel (the starting one takes 147,734), and a few
-# seconds of the fast engine: a kernel that loops forever stops with a clear
-# message instead of hanging.
-DEFAULT_MAX_CYCLES = 20_000_000
 
 
 class InputError(Exception):
@@ -297,18 +293,26 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
               help="Memory image (default: the take-home image from --height/--batch/"
                    "--rounds/--seed).")
 @image_options
-@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
-              help="Stop with an error past N cycles (at a taken jump).")
+@click.option("--max-cycles", type=click.IntRange(0), metavar="N",
+              default=DEFAULT_MAX_CYCLES, show_default=True,
+              help="Stop a run at cycle N, as 'vemu run' would (0: never); "
+                   "'set max-cycles N' at the prompt changes it.")
 @assemble_options
 def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds: int,
-              seed: int, max_cycles: int | None, defines: tuple[str, ...],
+              seed: int, max_cycles: int, defines: tuple[str, ...],
               include_paths: tuple[str, ...]) -> None:
-    """Step through KERNEL bundle by bundle: breakpoints on labels, pcs and source
-    lines, watches on scratch and memory words, scratch by symbol. 'help' at the
-    prompt lists the commands."""
-    from .debugger import debug
+    """Step through KERNEL bundle by bundle, with gdb's commands: breakpoints on
+    source lines, labels, macros and pcs, watches, print/x/display, finish,
+    Ctrl-C to stop a run. 'help' at the prompt lists the commands."""
+    from .debugger import debug, for_image, from_assembly
     try:
-        k = _load(kernel, defines, include_paths)
+        if kernel.endswith(".vasm"):
+            assembly = assemble_or_exit(kernel, defines, include_paths, program="vemu",
+                                        exit_code=EXIT_INPUT, keep_ir=True)
+            k, locations = assembly.kernel, from_assembly(assembly, kernel)
+        else:
+            k = load_kernel(kernel)
+            locations = for_image(k)
         if mem_file == "-":
             raise InputError("the debugger reads its commands from stdin; give --mem a file")
         mem = (_read_image(mem_file) if mem_file is not None
@@ -317,7 +321,7 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
         _fail(e, EXIT_INPUT)
     interactive = sys.stdin.isatty()
     debug(k, mem, stdin=None if interactive else sys.stdin, stdout=sys.stdout,
-          max_cycles=max_cycles)
+          max_cycles=max_cycles or None, locations=locations)
 
 
 @main.command()

@@ -25,8 +25,9 @@ class _Fault(Exception):
     """Raised inside a handler; turned into EmuError with the slot's place."""
 
 
-class _Bundle:
-    """The pending effects of one bundle."""
+class Effects:
+    """The pending effects of one bundle: scratch and memory writes (address ->
+    value), trace values, the jump taken and the stop, if any."""
 
     __slots__ = ("scratch", "mem", "trace", "jump", "stop")
 
@@ -55,9 +56,14 @@ class ReferenceEngine(Engine):
 
     def step(self, state: State) -> None:
         """Execute the bundle at state.pc (raising EmuError with no effect on a fault)."""
+        self.commit(state, self.effects(state))
+
+    def effects(self, state: State) -> Effects:
+        """What the bundle at state.pc would do, without doing it (EmuError on a
+        fault). The debugger looks at them before `commit` applies them."""
         pc = state.pc
         bundle = self.kernel.program[pc]
-        effects = _Bundle()
+        effects = Effects()
         for engine, slots in bundle.items():
             if engine == "debug" and not self.debug:
                 continue
@@ -67,7 +73,12 @@ class ReferenceEngine(Engine):
                 except _Fault as e:
                     raise EmuError(str(e), kernel=self.kernel, pc=pc, cycle=state.cycle,
                                    engine=engine, slot=i) from None
-        # Commit: the bundle has run without fault.
+        return effects
+
+    def commit(self, state: State, effects: Effects) -> None:
+        """Apply the effects of the bundle at state.pc and move past it."""
+        pc = state.pc
+        bundle = self.kernel.program[pc]
         for addr, value in effects.scratch.items():
             state.scratch[addr] = value
         for addr, value in effects.mem.items():

@@ -54,7 +54,8 @@ STAGES = [
     ("emu/problem.py", "The take-home problem"),
     ("emu/reference.py emu/fast.py emu/batch.py", "Runtime faults"),
     ("emu/cli.py", "vemu options"),
-    ("emu/debugger.py", "The debugger"),
+    ("emu/debugger/locations.py emu/debugger/prompt.py emu/debugger/session.py "
+     "emu/debugger/values.py", "The debugger"),
 ]
 
 
