@@ -280,6 +280,16 @@ def test_every_command_is_in_the_docs(usage):
     assert f"`{usage}`" in (ROOT / "docs" / "emulator.md").read_text(encoding="utf-8")
 
 
+def test_backtrace_names_the_macro_calls():
+    text = source_session(LOOP, "until 9\nbt\nstep 3\nwhere\nq\n")
+    assert re.search(r"#0  pc 3  \S*loop.vasm:9\n#1  \S*loop.vasm:18:5: in expansion of "
+                     r"macro 'bump'\n", text)
+    assert re.search(r"#0  pc 6  \S*loop.vasm:20\n\(vemu\)", text)
+    kernel = schedule(HERE / "twice.vasm", level=1).kernel
+    text = session(kernel, [0] * 4, "bt\nq\n", locations=for_image(kernel))
+    assert "#0  pc 0: a scheduled bundle, its ops from 2 source lines" in text
+
+
 def test_delete_and_list():
     text = source_session(LOOP, "b loop\nwatch total\ndelete 1\ninfo b\ndelete\ninfo b\n"
                                 "list 20\nlist *8\nq\n")

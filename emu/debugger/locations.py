@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from asm.cfg import ControlFlow
-from asm.errors import Location
+from asm.errors import Location, Note
 from asm.kernel import Kernel
 
 from .errors import DebugError
@@ -53,12 +53,16 @@ class Locations:
     """A kernel's places by name. `macros` maps each macro to the source lines
     ('file:line') of its body and of the macros it calls; `calls` maps a
     source line to the bundles it produced through macro calls and includes
-    written on it. Both come from the source when the debugger has it."""
+    written on it; `chains` maps a pc to the macro calls and includes (notes,
+    innermost first) that produced it. They come from the source when the
+    debugger has it."""
 
     def __init__(self, kernel: Kernel, *, main_file: str | None = None,
                  macros: Mapping[str, frozenset[str]] | None = None,
-                 calls: Mapping[str, Iterable[int]] | None = None) -> None:
+                 calls: Mapping[str, Iterable[int]] | None = None,
+                 chains: Mapping[int, tuple[Note, ...]] | None = None) -> None:
         self.kernel = kernel
+        self.chains = None if chains is None else dict(chains)  # None: not known
         self.macros: Mapping[str, frozenset[str]] = macros if macros is not None else {}
         self.calls = dict(calls or {})
         self._main = main_file

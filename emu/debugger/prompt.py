@@ -52,6 +52,8 @@ HELP: list[tuple[str, list[tuple[str, str]]]] = [
         ("x[/N][F] ADDR", "N memory words (default 8) from ADDR: a number, or a scratch "
                           "word holding the address"),
         ("list [WHERE] (l)", "a bundle's ops with their source lines (Enter: the next)"),
+        ("backtrace (bt, where)", "the source line and the macro calls and includes that "
+                                  "made the bundle in front of you"),
         ("info WHAT (i)", "breakpoints, display, registers (the last bundle run), "
                           "program, symbols, labels, macros"),
     ]),
@@ -448,6 +450,28 @@ class Debugger(cmd.Cmd):
         self.next_list = pc + 1 if pc + 1 < len(self.kernel.program) else None
 
     do_l = do_list
+
+    def do_backtrace(self, arg: str) -> None:
+        """backtrace: how the bundle in front of you came to be: its source line,
+        then each macro call and include around it, innermost first."""
+        pc, k = self.state.pc, self.kernel
+        if not 0 <= pc < len(k.program):
+            raise DebugError(self.session.ending())
+        where = set(k.op_sources(pc)) or {k.source_of(pc)}
+        if len(where) > 1:
+            self.say(f"#0  pc {pc}: a scheduled bundle, its ops from {len(where)} source "
+                     "lines ('list' shows each op's)")
+            return
+        source = next(iter(where))
+        self.say(f"#0  pc {pc}" + (f"  {source}" if source else ""))
+        chains = self.locations.chains
+        if chains is None:
+            self.say("(macro calls and includes are known when debugging the .vasm source)")
+            return
+        for i, note in enumerate(chains.get(pc, ()), 1):
+            self.say(f"#{i}  {note.location}: {note.message}")
+
+    do_bt = do_where = do_backtrace
 
     def do_info(self, arg: str) -> None:
         """info [WHAT]: breakpoints (b, watchpoints), display, registers (r: the last

@@ -27,11 +27,25 @@ def calls_of(assembly) -> dict[str, set[int]]:
     return out
 
 
+def chains_of(assembly) -> dict[int, tuple]:
+    """pc -> the macro calls and includes its first op came through, innermost
+    first (unscheduled kernels, as calls_of)."""
+    module, kernel = assembly.module, assembly.kernel
+    if module is None or kernel is None or len(module.bundles) != len(kernel.program):
+        return {}
+    out = {}
+    for pc, bundle in enumerate(module.bundles):
+        chain = (bundle.ops[0].src if bundle.ops else bundle.src).chain
+        if chain:
+            out[pc] = chain
+    return out
+
+
 def from_assembly(assembly, main_file: str) -> Locations:
     """Locations for a kernel assembled from source in this process."""
     macros = assembly.expansion.macros if assembly.expansion is not None else {}
     return Locations(assembly.kernel, main_file=main_file, macros=macro_lines(macros),
-                     calls=calls_of(assembly))
+                     calls=calls_of(assembly), chains=chains_of(assembly))
 
 
 class SourceMacros(Mapping):
