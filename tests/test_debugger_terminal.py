@@ -48,7 +48,8 @@ def test_ctrl_c_stops_a_runaway_loop_and_the_debugger_goes_on(tmp_path):
     assert abs(int(child.match.group(1)) - cycles // 2) <= 1
     child.expect(PROMPT)
     child.sendline("continue")  # and it can go on after an interrupt
-    child.expect(pexpect.TIMEOUT, timeout=0.5)
+    child.expect("continue")
+    child.expect(pexpect.TIMEOUT, timeout=1)
     child.sendintr()
     child.expect(r"interrupted at pc \d+, cycle (\d+)")
     assert int(child.match.group(1)) > cycles
@@ -98,7 +99,8 @@ def test_enter_repeats_the_last_command(tmp_path):
 def test_ctrl_c_at_the_prompt_and_ctrl_d(tmp_path):
     child = spawn(tmp_path, str(HERE / "loop.vasm"), "--mem", str(memory(tmp_path)))
     child.send("step 3")
-    child.sendintr()  # drops the half-typed line
+    child.expect("step 3")  # echoed: readline has the half-typed line
+    child.sendintr()  # which Ctrl-C drops
     child.expect("Quit")
     child.expect(PROMPT)
     child.sendline("info program")

@@ -16,7 +16,6 @@ import re
 import sys
 from typing import TextIO
 
-from asm import isa
 from asm.kernel import Kernel
 
 from ..state import DEFAULT_MAX_CYCLES
@@ -24,7 +23,16 @@ from ..trace import SlotNames, SourceLines
 from .errors import DebugError
 from .locations import Locations
 from .session import Session
-from .values import Place, parse_number, show, split_format
+from .values import Place, parse_number, split_format
+from .views import (
+    bundle_lines,
+    last_bundle_lines,
+    memory_lines,
+    pcs_text,
+    plural,
+    stop_lines,
+    words_text,
+)
 
 # (topic, [(usage, what it does)]): `help` prints this, docs/emulator.md has
 # the same table, and a test keeps the two and the commands in step.
@@ -180,40 +188,10 @@ class Debugger(cmd.Cmd):
 
     # ------------------------------------------------------------ showing
 
-    def short(self, where: str | None) -> str:
-        if not where:
-            return ""
-        file, _, line = where.rpartition(":")
-        return f"{os.path.basename(file)}:{line}"
-
     def show_bundle(self, pc: int) -> None:
-        k = self.kernel
-        if not 0 <= pc < len(k.program):
-            self.say(f"pc {pc}: past the end of the program")
-            return
-        bundle = k.program[pc]
-        labels = [n for n, p in k.labels.items() if p == pc]
-        head = f"pc {pc}" + (f" ({', '.join(labels)})" if labels else "")
-        head += f", cycle {self.state.cycle}" if pc == self.state.pc else ""
-        ops = [f"{engine:<6} {self.names.slot(engine, slot, pc)}"
-               for engine, slots in bundle.items() for slot in slots]
-        where = k.op_sources(pc)
-        if len(set(where)) > 1:  # a scheduled bundle: each op with its own line
-            width = max(map(len, ops))
-            self.say(head)
-            for text, w in zip(ops, where, strict=True):
-                self.say(f"    {text:<{width}}  {self.short(w)}")
-            return
-        source = where[0] if where else k.source_of(pc)
-        if source:
-            text = (self.lines.get(source) or "").strip()
-            # a line with {substitutions} is a template; the ops below are what it became
-            head += f"  {self.short(source)}" + (f": {text}" if text and "{" not in text else "")
-        self.say(head)
-        for text in ops:
-            self.say(f"    {text}")
-        if not ops:
-            self.say("    (empty bundle)")
+        cycle = self.state.cycle if pc == self.state.pc else None
+        for line in bundle_lines(self.kernel, self.names, self.lines, pc, cycle):
+            self.say(line)
 
     def stopped(self, messages: list[str]) -> None:
         for m in messages:
@@ -230,20 +208,7 @@ class Debugger(cmd.Cmd):
                 self.say(f"{d.number}: {d.text}: {e}")
 
     def printed(self, place: Place, fmt: str) -> str:
-        values = [show(v, fmt) for v in self.session.read(place)]
-        if len(values) == 1:
-            return f"{place.text} = {values[0]}"
-        rows = [f"{place.text} ({len(values)} words at {place.address}):"]
-        width = max(map(len, values))
-        for i in range(0, len(values), isa.VLEN):  # a vector per row
-            rows.append(f"  {f'[{i}]':<6}" + " ".join(f"{v:>{width}}"
-                                                      for v in values[i:i + isa.VLEN]))
-        return "\n".join(rows)
-
-    def pcs(self, pcs: frozenset[int]) -> str:
-        shown = sorted(pcs)[:8]
-        more = f" and {len(pcs) - 8} more" if len(pcs) > 8 else ""
-        return f"pc{'s' * (len(pcs) > 1)} {', '.join(map(str, shown))}{more}"
+        return words_text(place, self.session.read(place), fmt)
 
     # ------------------------------------------------------------ running
 
@@ -308,7 +273,7 @@ class Debugger(cmd.Cmd):
         where = self.locations.resolve(arg)
         b = self.session.add_breakpoint(where, temporary=temporary)
         kind = "temporary breakpoint" if temporary else "breakpoint"
-        self.say(f"{kind} {b.number} at {where.text}: {self.pcs(where.pcs)}")
+        self.say(f"{kind} {b.number} at {where.text}: {pcs_text(where.pcs)}")
         if where.note:
             self.say(f"note: {where.note}")
 
@@ -325,7 +290,7 @@ class Debugger(cmd.Cmd):
         if place.space == "register":
             raise DebugError(f"{place.text} changes every bundle; use step or break")
         w = self.session.add_watch(place)
-        self.say(f"watch {w.number}: {place.text} ({place.width} word{'s' * (place.width > 1)})")
+        self.say(f"watch {w.number}: {place.text} ({plural(place.width, 'word')})")
 
     def do_delete(self, arg: str) -> None:
         """delete [N ...]: forget breakpoints and watches N, or all of them."""
@@ -421,15 +386,9 @@ class Debugger(cmd.Cmd):
         size = len(self.state.mem)
         if not 0 <= start < size:
             raise DebugError(f"memory has {size} words (0..{size - 1}); {start} is outside")
-        end = min(start + max(count, 1), size)
-        mem = self.state.mem
-        values = [show(v, fmt) for v in mem[start:end]]
-        width = max(map(len, values))
-        for a in range(start, end, 8):
-            row = values[a - start:a - start + 8]
-            self.say(f"  {a:>7}: " + " ".join(f"{v:>{width}}" for v in row))
-        if end < start + count:
-            self.say(f"(memory ends at word {size - 1}: {end - start} of {count} words shown)")
+        for line in memory_lines(self.state.mem, start, count, fmt):
+            self.say(line)
+        end = start + count
         self.next_x = (end, count, fmt) if end < size else None
 
     def do_mem(self, arg: str) -> None:
@@ -502,17 +461,8 @@ class Debugger(cmd.Cmd):
         self.say(f"cycle {st.cycle}: {status} (cycle limit: {limit})")
 
     def info_breakpoints(self) -> None:
-        s = self.session
-        rows = [(b.number, "tbreak" if b.temporary else "breakpoint",
-                 f"{b.where.text} ({self.pcs(b.where.pcs)})", f"hit {b.hits}")
-                for b in s.breakpoints.values()]
-        rows += [(w.number, "watch", f"{w.place.text} ({w.place.width} word"
-                  f"{'s' * (w.place.width > 1)})", "") for w in s.watches.values()]
-        if not rows:
-            self.say("no breakpoints or watches")
-            return
-        for number, kind, where, hits in sorted(rows):
-            self.say(f"  {number:>3}  {kind:<10}  {where}" + (f"  {hits}" if hits else ""))
+        for line in stop_lines(self.session):
+            self.say(line)
 
     def info_display(self) -> None:
         if not self.session.displays:
@@ -526,36 +476,14 @@ class Debugger(cmd.Cmd):
         if last is None:
             self.say("no bundle has run yet")
             return
-        bundle = self.kernel.program[last.pc]
-        self.say(f"last bundle: pc {last.pc}, cycle {last.cycle}"
-                 f"  {self.short(self.kernel.source_of(last.pc))}")
-        idle = []
-        for engine in isa.ENGINES:
-            slots = bundle.get(engine, [])
-            if not slots:
-                idle.append(engine)
-                continue
-            self.say(f"  {engine:<6} {len(slots):>2} of {isa.SLOT_LIMITS[engine]:<2}  "
-                     + "; ".join(self.names.slot(engine, s, last.pc) for s in slots))
-        self.say(f"  idle   {' '.join(idle)}")
-        fx = last.effects
-        writes = [f"{self.names.scratch(a, 1)}: {last.scratch_before[a]} -> {v}"
-                  for a, v in sorted(fx.scratch.items())]
-        writes += [f"mem[{a}]: {last.mem_before[a]} -> {v}" for a, v in sorted(fx.mem.items())]
-        for w in writes[:24]:
-            self.say(f"  wrote {w}")
-        if len(writes) > 24:
-            self.say(f"  ... and {len(writes) - 24} more words")
-        if fx.jump is not None:
-            self.say(f"  jumped to pc {fx.jump}")
-        if fx.stop is not None:
-            self.say(f"  the machine {fx.stop.value}")
+        for line in last_bundle_lines(self.kernel, self.names, last):
+            self.say(line)
 
     def info_symbols(self) -> None:
         if not self.kernel.scratch:
             self.say("the kernel has no scratch map")
         for addr, (name, length) in sorted(self.kernel.scratch.items()):
-            self.say(f"  {addr:>5}  {name} ({length} word{'s' * (length > 1)})")
+            self.say(f"  {addr:>5}  {name} ({plural(length, 'word')})")
 
     def info_labels(self) -> None:
         if not self.kernel.labels:
