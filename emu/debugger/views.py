@@ -88,7 +88,8 @@ def last_bundle_lines(kernel: Kernel, names: SlotNames, last: LastBundle) -> lis
     """`info registers`: each busy engine's slots (used of its limit), the idle
     ones, every word the bundle wrote (before -> after), its jump or stop."""
     bundle = kernel.program[last.pc]
-    out = [f"last bundle: pc {last.pc}, cycle {last.cycle}  {short(kernel.source_of(last.pc))}"]
+    source = short(kernel.source_of(last.pc))
+    out = [f"last bundle: pc {last.pc}, cycle {last.cycle}" + (f"  {source}" if source else "")]
     idle = []
     for engine in isa.ENGINES:
         slots = bundle.get(engine, [])
