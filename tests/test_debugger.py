@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asm import Kernel, assemble_full, schedule
 from emu.cli import main as vemu
@@ -300,3 +302,27 @@ def test_delete_and_list():
     listed = session(KERNEL, [0] * 4, "list tail\n\nq\n", interactive=True)
     assert "pc 3 (tail)\n    valu   vbroadcast v, count" in listed
     assert "pc 4\n    alu    div @2, one, count" in listed
+
+
+# ------------------------------------------------------------ any input
+
+WORDS = ["b", "tbreak", "until", "finish", "x", "x/", "x/8x", "x/0", "p", "p/", "p/xx",
+         "display/x", "undisplay", "set", "set var", "set max-cycles", "info", "info r",
+         "watch", "delete", "list", "bt", "run", "restart", "help", "step", "c", "mem",
+         "advance", "frob"]
+ARGS = ["", "*", "*-1", "*99999999999", ":", ":0", "0", "-1", "loop", "bump", "mem[", "mem[]",
+        "mem[@1]", "mem[count]", "mem[v]", "@", "@99999", "v[99]", "v[1]", "= 3", "x = ",
+        "count = {1,2}", "v = {", "{}", "$pc", "$foo", "0x", "1e5", "a:b:c", "loop.vasm:0",
+        "nofile.vasm:3", "/x", "//", "1 2 3", "\x00", "ü", "count = 99999999999", "100"]
+LOOP_ASSEMBLY = assemble_full(LOOP)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(ARGS),
+                          st.sampled_from(ARGS)), max_size=25))
+def test_no_command_line_ends_the_session(commands):
+    script = "".join(f"{w} {a} {b}\n" for w, a, b in commands) + "info program\n"
+    text = session(LOOP_ASSEMBLY.kernel, [0] * 10, script, max_cycles=2000,
+                   locations=from_assembly(LOOP_ASSEMBLY, str(LOOP)))
+    assert "Traceback" not in text
+    assert "cycle limit: " in text.rsplit("(vemu) ", 2)[-2]  # the last command still answered
