@@ -60,7 +60,6 @@ class IRBundle:
     # engines named only by `.empty` get an empty slot list.
     order: list[str] = field(default_factory=list)
     pinned: bool = False  # inside .pin / .endpin
-    shared: bool = False  # listed more than once in Module.bundles (a repeated line)
 
 
 @dataclass(slots=True)

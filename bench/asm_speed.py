@@ -16,7 +16,8 @@ Best of N runs each (default 3; the bare parse of the starting kernel runs once)
 3. With `--against DIR` (a checkout of other code, such as
    `git worktree add /tmp/old HEAD~5`): the same sources assembled by that
    code and by this, in fresh processes taking turns, best of N each, and the
-   ratio (this code's time / that code's).
+   ratio (this code's time / that code's), for the disassembled kernels and
+   for the kernels as written in programs/takehome/ (baseline, fast, vector).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 BASELINE = ROOT / "programs" / "takehome" / "baseline.vasm"
+WRITTEN = [BASELINE, *(ROOT / "programs" / "takehome" / f for f in ("fast.vasm", "vector.vasm"))]
 
 
 def ops(kernel: Kernel) -> int:
@@ -93,7 +95,8 @@ def against(other: Path, cases: list[tuple[str, Kernel]], repeat: int) -> None:
             path = Path(tmp) / f"{name.replace(' ', '_')}.vasm"
             path.write_text(disassemble(kernel), encoding="utf-8")
             paths[name] = str(path)
-        paths["baseline.vasm"] = str(BASELINE)
+        for program in WRITTEN:  # kernels as users write them: macros and loops
+            paths[program.name] = str(program)
         best_this: dict[str, float] = {}
         best_other: dict[str, float] = {}
         for _ in range(repeat):

@@ -241,7 +241,7 @@ class _Linker:
                     ops.append(no)
                 nb = b
                 if any(x is not y for x, y in zip(ops, b.ops, strict=True)):
-                    nb = IRBundle(ops, b.src, b.pos, list(b.order), b.pinned, b.shared)
+                    nb = IRBundle(ops, b.src, b.pos, list(b.order), b.pinned)
                 bundles_done[id(b)] = nb
             out.append(nb)
         return out

@@ -22,6 +22,7 @@ from .expand import Expansion, expand, file_lines
 from .layout import layout
 from .lower import lower
 from .resolve import resolve
+from .reuse import Reuse
 
 
 @dataclass
@@ -71,14 +72,16 @@ def _read_source(source: str | os.PathLike, filename: str | None,
 def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
                   defines: Mapping[str, int] | None = None,
                   include_paths: tuple[str, ...] | list[str] = (),
-                  keep_ir: bool = True) -> Assembly:
+                  keep_ir: bool = True, reuse: Reuse | None = None) -> Assembly:
     """Assemble and keep everything (IR, diagnostics); never raises for bad source.
 
     With `keep_ir=False` the IR and expansion are dropped (module and
     expansion are None), which spares the collector from walking them.
+    `reuse` carries work from one assembly to the next (asm/stages/reuse.py):
+    an editor keeps one while a file is edited.
     """
     with gc_paused():  # millions of small acyclic objects; see gcpause.py
-        result = _assemble_full(source, filename, defines, include_paths)
+        result = _assemble_full(source, filename, defines, include_paths, reuse)
         result.diagnostics = tidy_diagnostics(result.diagnostics, result.sources)
         if not keep_ir:
             result.module = result.expansion = None
@@ -86,8 +89,8 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
 
 
 def _front(source: str | os.PathLike, filename: str | None,
-           defines: Mapping[str, int] | None, include_paths: tuple[str, ...] | list[str]
-           ) -> Assembly:
+           defines: Mapping[str, int] | None, include_paths: tuple[str, ...] | list[str],
+           reuse: Reuse | None = None) -> Assembly:
     """Read, expand and lower: the Assembly holds the module (or only diagnostics)."""
     sources = Sources()
     result = Assembly(None, None, sources=sources)
@@ -98,7 +101,8 @@ def _front(source: str | os.PathLike, filename: str | None,
         return result
     diags = result.diagnostics
     lines = file_lines(text, name, (), diags)
-    expansion = expand(lines, sources, include_paths=tuple(include_paths), defines=defines)
+    expansion = expand(lines, sources, include_paths=tuple(include_paths), defines=defines,
+                       reuse=reuse)
     result.expansion = expansion
     diags.extend(expansion.diagnostics)
     if expansion.halted:  # an incomplete expansion would only give more (and slow) noise
@@ -113,8 +117,9 @@ def _front(source: str | os.PathLike, filename: str | None,
 
 def _assemble_full(source: str | os.PathLike, filename: str | None,
                    defines: Mapping[str, int] | None,
-                   include_paths: tuple[str, ...] | list[str]) -> Assembly:
-    result = _front(source, filename, defines, include_paths)
+                   include_paths: tuple[str, ...] | list[str],
+                   reuse: Reuse | None = None) -> Assembly:
+    result = _front(source, filename, defines, include_paths, reuse)
     module, diags = result.module, result.diagnostics
     if module is None:
         return result

@@ -22,10 +22,7 @@ from .directives import DIRECTIVES, DirectiveExpansion
 from .expansion import (
     BLOCKS,
     BUILTINS,
-    ITEM,
     MAX_PLANS,
-    NEW,
-    STMT,
     STRUCTURE,
     ExpandError,
     Expansion,
@@ -35,10 +32,11 @@ from .expansion import (
 )
 from .expr import ExprError, Value, fold, names
 from .macros import MacroExpansion
-from .syntax import Assign, Indexed, Key, KeyVal, Line, Name, Node, Num, Raw, Stmt, Str, Tup
+from .reuse import Reuse
+from .syntax import Assign, Indexed, Key, KeyVal, Name, Node, Num, Raw, Stmt, Str, Tup
 
 # What other stages and tests take from here.
-__all__ = ["BLOCKS", "DIRECTIVES", "ITEM", "Expander", "Expansion", "Item", "SrcLine",
+__all__ = ["BLOCKS", "DIRECTIVES", "Expander", "Expansion", "Item", "SrcLine",
            "expand", "file_lines"]
 
 
@@ -46,7 +44,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
     """Expands the lines of a file, keeping what expansion has defined so far."""
 
     def __init__(self, sources: Sources, include_paths: tuple[str, ...] = (),
-                 defines: Mapping[str, int] | None = None) -> None:
+                 defines: Mapping[str, int] | None = None, reuse: Reuse | None = None) -> None:
         self.sources = sources
         self.include_paths = tuple(include_paths)
         self.out = Expansion()
@@ -61,10 +59,9 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         self.halted = False  # a runaway expansion was reported: nothing more is expanded
         self.loops: list[tuple[SrcLine, Stmt]] = []  # the .rept and .for loops running
         self.loop_vars: set[str] = set()
-        self.reparsed: dict[str, list[Line]] = {}
-        self.plans: dict[int, tuple] = {}
-        self.calls: dict[tuple[int, int], tuple] = {}  # (call line, statement) -> body
-        self.substituted: dict[tuple, list[SrcLine]] = {}
+        self.reuse = reuse if reuse is not None else Reuse()
+        self.reuse.trim()
+        self.run_token = object()  # in the plans this run checked (not self: no cycle)
 
     # ------------------------------------------------------------ reporting
 
@@ -85,30 +82,43 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
     def run(self, lines: list[SrcLine]) -> None:
         """Expand lines. A line of plain ops and labels yields the same items
         whenever the names it mentions have the same values, so those items
-        are reused (they are never edited, only read): each line has a plan,
-        (line, macros defined when made, the names or None, {values: items},
-        the names as a set)."""
+        are reused (they are never edited, only read): each line has a plan
+        in the Reuse, [its statement names, which must not have become macros;
+        the names its items depend on, or None; {values: items}; the names as
+        a set; the run and the number of macros when that was checked]."""
         if self.halted:  # a runaway expansion was reported: expand nothing more
             return
         i = 0
         n = len(lines)
-        line, plans, macros = self.line, self.plans, self.out.macros
+        reuse, run_token = self.reuse, self.run_token
+        line, plans, macros, ident = self.line, reuse.plans, self.out.macros, reuse.ident
+        numbered = reuse.token
         items, value_of = self.out.items, self.out.env.get
         while i < n and not self.halted:
             sl = lines[i]
-            plan = plans.get(id(sl))
-            if plan is None or plan[1] != len(macros):  # new, or a macro may now be called
+            plan = plans.get(sl.ident if sl.numbered_by is numbered else ident(sl))
+            if plan is not None and plan[1] is not None and (
+                    plan[4] is not run_token or plan[5] != len(macros)):
+                # Macros were defined since (or this is another assembly): a
+                # statement of the line may now call one.
+                if any(h in macros for h in plan[0]):
+                    plan = None
+                else:
+                    plan[4], plan[5] = run_token, len(macros)
+            if plan is None:
                 stmts = sl.line.stmts
                 if stmts and type(stmts[0]) is Stmt and stmts[0].name in STRUCTURE:
                     i = self.block(lines, i)
                     continue
                 names = self._reusable(sl)
-                plan = plans[id(sl)] = (sl, len(macros), names, {},
-                                        None if names is None else frozenset(names))
+                heads = tuple(s.name for s in stmts if type(s) is Stmt)
+                plan = plans[sl.ident] = [heads, names, {},
+                                          None if names is None else frozenset(names),
+                                          run_token, len(macros)]
             key = None
-            if plan[2] is not None:
-                key = tuple(map(value_of, plan[2]))
-                got = plan[3].get(key)
+            if plan[1] is not None:
+                key = tuple(map(value_of, plan[1]))
+                got = plan[2].get(key)
                 if got is not None:  # the commonest case, so without a call
                     items.extend(got)
                     i += 1
@@ -119,22 +129,20 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
                 pass
             i += 1
 
-    def line(self, sl: SrcLine, plan: tuple | None, key: tuple | None) -> None:
+    def line(self, sl: SrcLine, plan: list | None, key: tuple | None) -> None:
         """Expand one line; its items are kept in its plan under `key` for
         reuse, if given, if they can recur, and if the line gave no diagnostic."""
-        if plan is None or len(plan[3]) >= MAX_PLANS or self._unrepeatable(plan[4]):
+        if plan is None or len(plan[2]) >= MAX_PLANS or self._unrepeatable(plan[3]):
             # Not reusable, or a line with many distinct values (indexed by a
             # loop variable): memory stays bounded when values never repeat.
             self._line(sl)
             return
-        kept = plan[3]
+        kept = plan[2]
         items = self.out.items
         start, diags = len(items), len(self.out.diagnostics)
         self._line(sl)
         if len(self.out.diagnostics) == diags:
-            got = kept[key] = items[start:]
-            for it in got:
-                it.reuse = ITEM
+            kept[key] = items[start:]
 
     def _unrepeatable(self, names: frozenset[str]) -> bool:
         """Whether a line mentioning `names` is met with these values only once:
@@ -178,7 +186,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
                     DIRECTIVES[s.name](self, sl, s)
                 else:
                     folded = self.fold_stmt(src, s)
-                    items.append(Item("stmt", folded, src, s.pos, STMT if folded is s else NEW))
+                    items.append(Item("stmt", folded, src, s.pos))
             except ExpandError:
                 pass
         if line.close is not None:
@@ -323,9 +331,11 @@ def _walk_names(n, found: list[str]) -> None:
 
 
 def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, ...] = (),
-           defines: Mapping[str, int] | None = None) -> Expansion:
-    """Expand parsed lines into items; diagnostics are collected, not raised."""
-    ex = Expander(sources, include_paths, defines)
+           defines: Mapping[str, int] | None = None, reuse: Reuse | None = None
+           ) -> Expansion:
+    """Expand parsed lines into items; diagnostics are collected, not raised.
+    `reuse` keeps work for later expansions (asm/stages/reuse.py)."""
+    ex = Expander(sources, include_paths, defines, reuse)
     ex.run(lines)
     ex.out.halted = ex.halted
     return ex.out

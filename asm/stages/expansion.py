@@ -4,6 +4,7 @@ lowering reads, and the limits that stop a runaway expansion."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .. import isa, keywords
 from ..errors import Location, Note, ToolchainError
@@ -36,13 +37,6 @@ class Item:
     node: Node | Stmt | None
     src: Src
     pos: int
-    # What lowering may meet again, so is worth remembering: NEW (nothing),
-    # STMT (the statement object recurs: it is the parsed one, unfolded) or
-    # ITEM (this very item recurs: its line's expansion is reused).
-    reuse: int = 0
-
-
-NEW, STMT, ITEM = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -50,6 +44,9 @@ class SrcLine:
     line: Line
     src: Src
     text: str  # the line's text; offsets in `line` count from its start
+    # The number a Reuse gives the line's value, once asked, and that Reuse's token.
+    ident: int = -1
+    numbered_by: object = None
 
 
 @dataclass
@@ -60,6 +57,12 @@ class Macro:
     body: list[SrcLine]
     src: Src
     unique: bool = False  # the body uses {@}, so no two expansions are alike
+
+    @cached_property
+    def key(self) -> tuple:
+        """The macro as a value: what a substituted body depends on."""
+        return (self.name, tuple(self.params), tuple(sorted(self.defaults.items())),
+                tuple((b.src.where, b.text) for b in self.body), self.src.chain)
 
 
 @dataclass

@@ -18,12 +18,8 @@ def _table(rows: list[tuple[int, int, str]]) -> Note:
 
 def _raw_words(module: Module) -> set[int]:
     used: set[int] = set()
-    seen: set[int] = set()  # a bundle of a repeated line is listed many times
-    for b in module.bundles:
-        if b.shared:
-            if id(b) in seen:
-                continue
-            seen.add(id(b))
+    bundles = module.bundles  # a bundle of a repeated line is listed many times: once here
+    for b in dict(zip(map(id, bundles), bundles, strict=True)).values():
         for o in b.ops:
             args = o.args
             for index, width, _ in o.op.scratch_operands:

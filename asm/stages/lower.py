@@ -13,7 +13,7 @@ from ..errors import Note, ToolchainError
 from ..hints import did_you_mean, still_substituted_message, unknown_op_message
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..source import Src
-from .expand import ITEM, Item
+from .expand import Item
 from .syntax import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 
 K = isa.Kind
@@ -28,6 +28,9 @@ _SHAPES = {
          else _KEY if o.kind is K.KEY else _OTHER) for o in op.operands)
     for mnemonic, op in isa.BY_MNEMONIC.items()
 }
+
+
+_UNSEEN = object()  # (operands may be None: the statement had an error)
 
 
 class LowerError(Exception):
@@ -45,10 +48,13 @@ class Lowerer:
         self.macros = set(macros)
         self.bundle: IRBundle | None = None  # the open brace bundle
         self.pin_start: tuple[int, Src, int] | None = None
-        self.lowered: dict[int, tuple[Stmt, list]] = {}
-        self.refs: dict[int, tuple[Node, Ref]] = {}  # by id of the node (kept alive)
-        # One-op bundles outside braces by id of their item, unpinned and pinned.
-        self.single: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
+        # Work on an object met again in the input, by its id (the input list
+        # keeps every such object alive while lowering runs, so ids stay
+        # unique): operands by statement, Refs by node, and one-op bundles
+        # outside braces by item, unpinned and pinned.
+        self.lowered: dict[int, list | None] = {}
+        self.refs: dict[int, Ref] = {}
+        self.single: tuple[dict[int, IRBundle], dict[int, IRBundle]] = ({}, {})
 
     def fail(self, src: Src, message: str, node=None, notes: tuple[Note, ...] = ()
              ) -> LowerError:
@@ -71,14 +77,13 @@ class Lowerer:
             try:
                 k = it.kind
                 if k == "stmt":
-                    # Expansion hands out the same item again for a line repeated
-                    # with the same values: outside braces, that is the same
-                    # one-op bundle, built once (the entry keeps the item alive,
-                    # so its id stays unique).
-                    if it.reuse == ITEM and self.bundle is None:
+                    # An item met again (expansion hands out the same item for a
+                    # line repeated with the same values) is, outside braces, the
+                    # same one-op bundle, built once.
+                    if self.bundle is None:
                         got = single[self.pin_start is not None].get(id(it))
                         if got is not None:
-                            bundles.append(got[1])
+                            bundles.append(got)
                             continue
                     stmt(it.node, it.src, it)
                 elif k == "label":
@@ -128,20 +133,14 @@ class Lowerer:
             if s.pin is not None:
                 raise self.fail(src, f"'@ ADDR' pins declarations, not ops like '{s.name}'",
                                 s.pin)
-            reuse = item.reuse
-            if reuse:
-                # The same statement object (same text and values) has the same
-                # operands: remembered when expansion says it may come again.
-                got = self.lowered.get(id(s))
-                if got is None:
-                    got = self.lowered[id(s)] = (s, self.operands(op, s, src))
-                args = got[1]
-            else:
-                args = self.operands(op, s, src)
+            # The same statement object (a line parsed once, met again) has the
+            # same operands, which later stages then meet as one list.
+            args = self.lowered.get(id(s), _UNSEEN)
+            if args is _UNSEEN:
+                args = self.lowered[id(s)] = self.operands(op, s, src)
             b = self.add_op(IROp(op, args, src, s.pos, s.args), src, s)
-            if b is not None and reuse == ITEM:  # the same bundle whenever the item comes
-                b.shared = True
-                self.single[b.pinned][id(item)] = (item, b)
+            if b is not None:  # the same bundle whenever the item comes again
+                self.single[b.pinned][id(item)] = b
             return
         handler = _DIRECTIVES.get(s.name)
         if handler is not None:
@@ -201,7 +200,7 @@ class Lowerer:
                 # and a node's Ref is the same wherever it stands.
                 got = refs.get(id(node))
                 if got is not None:
-                    out.append(got[1])
+                    out.append(got)
                     continue
                 if t is Name:
                     ref = Ref(node.id, 0, node)
@@ -210,7 +209,7 @@ class Lowerer:
                 else:
                     out.append(self.operand(operand, node, src, s))
                     continue
-                refs[id(node)] = (node, ref)
+                refs[id(node)] = ref
                 out.append(ref)
                 continue
             elif shape is _NUMBER:

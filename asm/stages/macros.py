@@ -62,13 +62,18 @@ class MacroExpansion:
             self.halted = True
             raise self.fail(sl.src, f"macro calls nested more than {MAX_DEPTH} deep "
                             f"(does '{m.name}' call itself?)", s)
-        # A call statement met again (in a loop) binds the same text: reuse its body.
-        known = self.calls.get((id(sl), id(s)))
-        if known is not None and known[1] is m and not m.unique:
+        # A call statement met again (in a loop) binds the same text: reuse its
+        # body (the line's number and the statement's place in it name it).
+        calls = self.reuse.calls
+        key = (sl.ident if sl.numbered_by is self.reuse.token else self.reuse.ident(sl), s.pos)
+        known = calls.get(key)
+        if known is not None and known[0] is m:
             self.counter += 1
-            body = known[3]
+            body = known[1]
         else:
             body = self.bind(sl, s, m)
+            if not m.unique:
+                calls[key] = (m, body)
         self.depth += 1
         try:
             self.run(body)
@@ -103,11 +108,11 @@ class MacroExpansion:
             bound["@"] = str(self.counter)
             return self.substitute(m.body, bound, (note, *src.chain))
         # The same call expands to the same lines: reuse them.
-        key = (id(m), tuple(bound.values()), note, src.chain)
-        body = self.substituted.get(key)
+        key = (m.key, tuple(bound.values()), note, src.chain)
+        bodies = self.reuse.bodies
+        body = bodies.get(key)
         if body is None:
-            body = self.substituted[key] = self.substitute(m.body, bound, (note, *src.chain))
-        self.calls[(id(sl), id(s))] = (sl, m, s, body)
+            body = bodies[key] = self.substitute(m.body, bound, (note, *src.chain))
         return body
 
     def substitute(self, body: list[SrcLine], bound: Mapping[str, str],
@@ -122,7 +127,7 @@ class MacroExpansion:
                                                new_chain), b.text))
                 continue
             new_src = Src(src.file, src.lineno, text, colmap, new_chain)
-            lines = self.reparsed.get(text)
+            lines = self.reuse.parsed.get(text)
             if lines is None:
                 try:
                     lines = parse_line(text, src.file, src.lineno)
@@ -130,7 +135,7 @@ class MacroExpansion:
                     col = e.location.col if e.location and e.location.col else 1
                     self.out.diagnostics.append(new_src.error(e.message, col - 1))
                     lines = []
-                self.reparsed[text] = lines
+                self.reuse.parsed[text] = lines
             out.extend(SrcLine(ln, new_src, text) for ln in lines)
         return out
 

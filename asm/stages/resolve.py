@@ -39,7 +39,7 @@ class Resolver:
         self.where = {name: (addresses[name], s.length) for name, s in module.symbols.items()
                       if name in addresses}
         self.labels = {name: pc for name, (pc, _, _) in module.labels.items()}
-        self.slots: dict[int, tuple[list, tuple]] = {}
+        self.slots: dict[int, tuple] = {}
 
     def fail(self, o: IROp, message: str, node, notes: tuple[Note, ...] = ()) -> _Fail:
         pos = node if isinstance(node, int) else getattr(node, "pos", None)
@@ -117,18 +117,16 @@ class Resolver:
             raise self.fail(o, e.message, e.pos) from None
         return v - (pc + 1) if d.relative else v
 
-    def slot(self, o: IROp, pc: int, shared: bool = True) -> tuple[tuple, bool]:
+    def slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
         """(the encoded slot, whether it depends on the op's own position);
-        memoized on the operand list when it does not and may be `shared`
-        (lowering gives a repeated line's ops one list)."""
-        if not shared:
-            return self._slot(o, pc)
-        got = self.slots.get(id(o.args))
+        memoized on the operand list when it does not (lowering gives a
+        repeated line's ops one list)."""
+        got = self.slots.get(id(o.args))  # (the module keeps the lists alive)
         if got is not None:
-            return got[1], False
+            return got, False
         t, moves = self._slot(o, pc)
         if not moves:
-            self.slots[id(o.args)] = (o.args, t)
+            self.slots[id(o.args)] = t
         return t, moves
 
     def _slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
@@ -173,17 +171,17 @@ class Resolver:
         done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
         slot = self.slot
         for pc, b in enumerate(self.m.bundles):
-            got = done.get(id(b))
+            got = done.get(id(b))  # (the module keeps its bundles alive)
             if got is not None:
-                program.append(got[1])
-                source.append(got[2])
+                program.append(got[0])
+                source.append(got[1])
                 op_source.append(None)
                 continue
             ops = b.ops
             moves = False
             try:
                 if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
-                    t, moves = slot(ops[0], pc, b.shared)
+                    t, moves = slot(ops[0], pc)
                     engine = b.order[0]
                     key: tuple = (engine, t)  # (no other path makes a (str, tuple) key)
                     bundle = shared.get(key)
@@ -211,8 +209,8 @@ class Resolver:
                 w = where[id(src)] = (src, src.where)
             source.append(w[1])
             op_source.append(_op_lines(b, w[1]))
-            if not moves and b.shared:
-                done[id(b)] = (b, bundle, w[1])
+            if not moves:  # a bundle listed again (a repeated line) is this one
+                done[id(b)] = (bundle, w[1])
         # (after an error the program lacks bundles: its jumps are not checked)
         if ok and not self.partial and not self.jumps_inside(program):
             ok = False

@@ -1,0 +1,102 @@
+"""A Reuse kept from one assembly to the next changes nothing in what the
+assembler produces (kernel, diagnostics), only how much work it redoes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asm.diagnostics import render_all
+from asm.kernel import dumps_kernel
+from asm.stages.assembler import assemble_full
+from asm.stages.reuse import Reuse
+
+ROOT = Path(__file__).parent.parent
+PROGRAMS = sorted((ROOT / "programs").rglob("*.vasm"))
+
+
+def outcome(source, reuse: Reuse | None = None, **options) -> tuple[str | None, str]:
+    """What a user sees: the kernel image and the diagnostics as printed."""
+    a = assemble_full(source, reuse=reuse, **options)
+    kernel = dumps_kernel(a.kernel) if a.kernel is not None else None
+    return kernel, render_all(a.diagnostics, a.sources) if a.diagnostics else ""
+
+
+def test_programs_assemble_the_same_with_a_kept_reuse():
+    reuse = Reuse()
+    for path in PROGRAMS:
+        fresh = outcome(path)
+        assert outcome(path, reuse) == fresh, path
+        assert outcome(path, reuse) == fresh, path  # and again, everything reused
+
+
+def test_a_kept_reuse_does_work_once():
+    reuse = Reuse()
+    fast = ROOT / "programs" / "takehome" / "fast.vasm"
+    assemble_full(fast, reuse=reuse)
+    sizes = {name: len(getattr(reuse, name)) for name in ("parsed", "bodies", "plans")}
+    assert all(sizes.values())
+    assemble_full(fast, reuse=reuse)
+    assert {name: len(getattr(reuse, name)) for name in sizes} == sizes
+
+
+# Versions of one file as an editor sends them while it is edited: a macro
+# appears, changes, disappears; names change meaning; lines move.
+MACRO = """.macro {name} dst, src
+    add {{dst}}, {{dst}}, {{src}}
+    {extra}
+.endm
+"""
+LINES = ["    .rept 3\n    {call} a, b\n    .endr\n", "    {call} b, a\n",
+         "    const a, {n}\n", "N = {n}\n    const b, N\n", "    add a, a, a\n",
+         "    .for i = 0, 2\n    {call} a, b\n    add a, a, i\n    .endfor\n",
+         "    bump a, b\n", "    {{ add a, a, b\n    sub b, b, a }}\n", "    nonsense here\n"]
+
+
+@st.composite
+def versions(draw) -> list[str]:
+    out = []
+    for _ in range(draw(st.integers(2, 5))):
+        text = ".scratch a\n.scratch b\n"
+        if draw(st.booleans()):
+            text += MACRO.format(name=draw(st.sampled_from(["bump", "add2", "sub"])),
+                                 extra=draw(st.sampled_from(["", "sub {src}, {src}, {dst}",
+                                                             "const {dst}, 1"])))
+        for line in draw(st.lists(st.sampled_from(LINES), max_size=6)):
+            text += line.format(call=draw(st.sampled_from(["bump", "add2", "add"])),
+                                n=draw(st.integers(0, 3)))
+        out.append(text)
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(versions())
+def test_edits_with_a_kept_reuse_give_what_a_fresh_assembly_gives(texts):
+    reuse = Reuse()
+    for text in texts:
+        assert outcome(text, reuse, filename="k.vasm") == outcome(text, filename="k.vasm")
+
+
+def test_a_line_that_becomes_a_macro_call_is_expanded_again():
+    # The call stays where it was (same line, same text): only the macro is new.
+    reuse = Reuse()
+    before = ".scratch a\n#\n#\n#\n.rept 2\n    bump a\n.endr\n"
+    kernel, errors = outcome(before, reuse, filename="k.vasm")
+    assert kernel is None and "unknown op 'bump'" in errors
+    after = ".scratch a\n.macro bump x\n    add {x}, {x}, {x}\n.endm\n.rept 2\n    bump a\n.endr\n"
+    assert outcome(after, reuse, filename="k.vasm") == outcome(after, filename="k.vasm")
+    assert outcome(after, reuse, filename="k.vasm")[0] is not None
+
+
+def test_trim_keeps_memory_bounded(monkeypatch):
+    from asm.stages import reuse as module
+    monkeypatch.setattr(module, "MAX_ENTRIES", 10)
+    reuse = Reuse()
+    fast = ROOT / "programs" / "takehome" / "fast.vasm"
+    fresh = outcome(fast)
+    assert outcome(fast, reuse) == fresh
+    reuse.trim()
+    assert not reuse.plans and not reuse.idents
+    assert outcome(fast, reuse) == fresh
