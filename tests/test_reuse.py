@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +25,12 @@ def outcome(source, reuse: Reuse | None = None, **options) -> tuple[str | None, 
     return kernel, render_all(a.diagnostics, a.sources) if a.diagnostics else ""
 
 
-def test_programs_assemble_the_same_with_a_kept_reuse():
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
+def test_programs_assemble_the_same_with_a_kept_reuse(path):
     reuse = Reuse()
-    for path in PROGRAMS:
-        fresh = outcome(path)
-        assert outcome(path, reuse) == fresh, path
-        assert outcome(path, reuse) == fresh, path  # and again, everything reused
+    fresh = outcome(path)
+    assert outcome(path, reuse) == fresh
+    assert outcome(path, reuse) == fresh  # and again, everything reused
 
 
 def test_a_kept_reuse_does_work_once():
