@@ -421,3 +421,11 @@ def editors_cmd(mode: str, root: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))
+
+
+@main.command("lsp")
+def lsp_cmd() -> None:
+    """Serve the Language Server Protocol over stdin and stdout, for editors:
+    diagnostics as you type, hover, go to definition, outline (docs/editors.md)."""
+    from .editor.lsp import serve
+    serve()

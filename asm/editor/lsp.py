@@ -1,0 +1,252 @@
+"""`vasm lsp`: a language server over stdio (pygls), so an editor knows a
+kernel as the assembler does.
+
+This first part: diagnostics as you type (every error and warning of `vasm
+assemble`, with macro and include notes as related information), hover on
+mnemonics (the ISA table), scratch symbols, labels and macros, go to
+definition, and an outline (document symbols). Each document keeps a
+`Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
+redoes only what changed. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from .. import isa
+from ..errors import Location, Note, ToolchainError
+from ..stages.assembler import Assembly, assemble_full
+from ..stages.reuse import Reuse
+
+_WORD = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
+
+
+@dataclass
+class Document:
+    """What the server knows of one open file: its last assembly and its Reuse."""
+
+    reuse: Reuse
+    assembly: Assembly | None = None
+
+
+class VasmServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("vasm", "0.1")
+        self.documents: dict[str, Document] = {}
+
+
+server = VasmServer()
+
+
+def _position(loc: Location) -> lsp.Position:
+    return lsp.Position(line=max((loc.line or 1) - 1, 0), character=max((loc.col or 1) - 1, 0))
+
+
+def _range(loc: Location, width: int = 1) -> lsp.Range:
+    start = _position(loc)
+    return lsp.Range(start=start, end=lsp.Position(line=start.line,
+                                                    character=start.character + max(width, 1)))
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and os.path.abspath(a) == os.path.abspath(b)
+
+
+def to_lsp(d: ToolchainError, path: str) -> lsp.Diagnostic | None:
+    """One of our diagnostics as the protocol's, in the file at `path`: where
+    it happened, or, for a line of an included file, at the `.include` or
+    macro call in this file that brought it in."""
+    loc, message = d.location, d.message
+    notes = [n for n in d.notes if isinstance(n, Note)]
+    elsewhere = []
+    if loc is None or not _same_file(loc.file, path):
+        here = next((n.location for n in notes if n.location is not None
+                     and _same_file(n.location.file, path)), None)
+        if here is None:
+            return None
+        if loc is not None:
+            message = f"{loc}: {message}"
+            elsewhere = [Note("the error is here", loc)]
+        loc = here
+    related = [lsp.DiagnosticRelatedInformation(
+        location=lsp.Location(uri=_uri(n.location.file or path), range=_range(n.location)),
+        message=n.message) for n in [*elsewhere, *notes] if n.location is not None]
+    extra = [n if isinstance(n, str) else n.message for n in d.notes
+             if isinstance(n, str) or n.location is None]
+    if extra:
+        message += "\n" + "\n".join(extra)
+    return lsp.Diagnostic(
+        range=_range(loc, d.width), message=message, source="vasm",
+        severity=lsp.DiagnosticSeverity.Warning if d.severity == "warning"
+        else lsp.DiagnosticSeverity.Error,
+        related_information=related or None)
+
+
+def _uri(path: str) -> str:
+    return "file://" + os.path.abspath(path)
+
+
+def check(ls: VasmServer, uri: str) -> None:
+    """Assemble the document as it stands and publish what the assembler says."""
+    doc = ls.workspace.get_text_document(uri)
+    state = ls.documents.setdefault(uri, Document(Reuse()))
+    path = doc.path
+    try:
+        assembly = assemble_full(doc.source, filename=path, reuse=state.reuse,
+                                 include_paths=(os.path.dirname(path),))
+    except Exception as e:  # noqa: BLE001 - a server that dies helps nobody; say so instead
+        state.reuse = Reuse()
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, version=doc.version, diagnostics=[lsp.Diagnostic(
+                range=_range(Location(path, 1, 1)), source="vasm",
+                message=f"internal error in the assembler: {e!r}")]))
+        return
+    state.assembly = assembly
+    found = [to_lsp(d, path) for d in assembly.diagnostics]
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+        uri=uri, version=doc.version, diagnostics=[d for d in found if d is not None]))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: VasmServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    check(ls, params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: VasmServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    check(ls, params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: VasmServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    check(ls, params.text_document.uri)  # an included file may have changed on disk
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: VasmServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.documents.pop(params.text_document.uri, None)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+        uri=params.text_document.uri, diagnostics=[]))
+
+
+# ---------------------------------------------------------------- names
+
+
+def word_at(ls: VasmServer, uri: str, position: lsp.Position) -> str | None:
+    lines = ls.workspace.get_text_document(uri).lines
+    if not 0 <= position.line < len(lines):
+        return None
+    text = lines[position.line]
+    for m in _WORD.finditer(text):
+        if m.start() <= position.character <= m.end():
+            return m.group()
+    return None
+
+
+def definition_of(assembly: Assembly | None, name: str) -> tuple[str, Location] | None:
+    """(what the name is, where it is defined) for a label, scratch symbol,
+    macro or `.equ` name of the last assembly."""
+    if assembly is None:
+        return None
+    module, expansion = assembly.module, assembly.expansion
+    if expansion is not None and name in expansion.macros:
+        return "macro", expansion.macros[name].src.loc()
+    if module is not None:
+        if name in module.labels:
+            _, src, pos = module.labels[name]
+            return "label", src.loc(pos)
+        if name in module.symbols:
+            s = module.symbols[name]
+            return "scratch", s.src.loc(s.pos)
+    if expansion is not None and name in expansion.equ_sites:
+        return ".equ", expansion.equ_sites[name]
+    return None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: VasmServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    uri = params.text_document.uri
+    name = word_at(ls, uri, params.position)
+    state = ls.documents.get(uri)
+    found = definition_of(state.assembly if state else None, name) if name else None
+    if found is None:
+        return None
+    loc = found[1]
+    path = loc.file or ls.workspace.get_text_document(uri).path
+    return lsp.Location(uri=_uri(path), range=_range(loc, len(name)))
+
+
+def hover_text(assembly: Assembly | None, name: str) -> str | None:
+    op = isa.BY_MNEMONIC.get(name)
+    if op is not None:
+        operands = ", ".join(o.name for o in op.operands)
+        return (f"**{op.mnemonic}** {operands}\n\n{op.summary}\n\n"
+                f"engine `{op.engine}` ({isa.SLOT_LIMITS[op.engine]} slots a cycle); "
+                f"machine op `{op.name}`")
+    found = definition_of(assembly, name)
+    if found is None:
+        return None
+    kind, loc = found
+    if kind == "scratch" and assembly is not None and assembly.kernel is not None:
+        for addr, (sym, length) in assembly.kernel.scratch.items():
+            if sym == name:
+                return (f"**{name}**: scratch {addr}" + (f"..{addr + length - 1}"
+                        if length > 1 else "") + f" ({length} word{'s' * (length > 1)}), "
+                        f"declared at {loc}")
+    if kind == "macro" and assembly is not None and assembly.expansion is not None:
+        m = assembly.expansion.macros[name]
+        body = "\n".join(line.text for line in m.body)
+        return f"**macro {name}** {', '.join(m.params)}\n\n```vasm\n{body}\n```"
+    if kind == "label" and assembly is not None and assembly.kernel is not None:
+        pc = assembly.kernel.labels.get(name)
+        return f"**{name}**: label" + (f", bundle {pc}" if pc is not None else "") + f" ({loc})"
+    return f"**{name}**: {kind} ({loc})"
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: VasmServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    uri = params.text_document.uri
+    name = word_at(ls, uri, params.position)
+    state = ls.documents.get(uri)
+    text = hover_text(state.assembly if state else None, name) if name else None
+    if text is None:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
+                     ) -> list[lsp.DocumentSymbol]:
+    """The outline: macros, labels and scratch declarations of this file."""
+    uri = params.text_document.uri
+    path = ls.workspace.get_text_document(uri).path
+    state = ls.documents.get(uri)
+    assembly = state.assembly if state else None
+    out: list[tuple[lsp.Position, lsp.DocumentSymbol]] = []
+
+    def add(name: str, kind: lsp.SymbolKind, loc: Location, detail: str) -> None:
+        if _same_file(loc.file, path):
+            r = _range(loc, len(name))
+            out.append((r.start, lsp.DocumentSymbol(name=name, kind=kind, range=r,
+                                                    selection_range=r, detail=detail)))
+
+    if assembly is not None and assembly.expansion is not None:
+        for name, m in assembly.expansion.macros.items():
+            add(name, lsp.SymbolKind.Function, m.src.loc(), "macro")
+    if assembly is not None and assembly.module is not None:
+        for name, (_, src, pos) in assembly.module.labels.items():
+            add(name, lsp.SymbolKind.Key, src.loc(pos), "label")
+        for name, s in assembly.module.symbols.items():
+            add(name, lsp.SymbolKind.Variable, s.src.loc(s.pos),
+                f"scratch, {s.length} word{'s' * (s.length > 1)}")
+    return [s for _, s in sorted(out, key=lambda x: (x[0].line, x[0].character))]
+
+
+def serve() -> None:
+    """Serve over stdin and stdout until the client says exit."""
+    server.start_io()

@@ -1,0 +1,151 @@
+"""`vasm lsp` driven as an editor drives it: a real client over stdio (pytest-lsp)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types as lsp  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+
+HERE = Path(__file__).parent / "lsp"
+MAIN = HERE / "main.vasm"
+URI = MAIN.resolve().as_uri()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=[sys.executable, "-c", "from asm.cli import main; main(['lsp'])"]))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), root_uri=HERE.resolve().as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_text(client: LanguageClient, text: str, version: int = 1) -> None:
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=URI, language_id="vasm", version=version,
+                                           text=text)))
+
+
+def change(client: LanguageClient, text: str, version: int) -> None:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=URI, version=version),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def diagnostics(client: LanguageClient) -> list[lsp.Diagnostic]:
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return list(client.diagnostics[URI])
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_appear_and_clear_as_you_type(client: LanguageClient):
+    text = MAIN.read_text()
+    open_text(client, text)
+    assert await diagnostics(client) == []
+    broken = text.replace("vbroadcast v, count", "vbroadcst v, count")
+    change(client, broken, 2)
+    (d,) = await diagnostics(client)
+    assert "unknown op 'vbroadcst'" in d.message
+    assert d.range.start.line == 12 and d.range.start.character == 4
+    assert d.severity == lsp.DiagnosticSeverity.Error
+    change(client, broken.replace("    bump count", "    bump"), 3)
+    found = await diagnostics(client)
+    assert any("needs argument 'dst'" in x.message for x in found)
+    change(client, text, 4)
+    assert await diagnostics(client) == []
+
+
+@pytest.mark.asyncio
+async def test_an_error_in_a_macro_body_points_at_the_call_too(client: LanguageClient):
+    open_text(client, MAIN.read_text().replace("add {dst}, {dst}, one", "add {dst}, {dst}, 1"))
+    (d,) = await diagnostics(client)
+    assert d.range.start.line == 6  # the body's line
+    assert any("in expansion of macro 'bump'" in r.message and r.location.range.start.line == 11
+               for r in d.related_information or [])
+
+
+@pytest.mark.asyncio
+async def test_an_error_in_an_included_file_shows_at_the_include(client: LanguageClient):
+    open_text(client, MAIN.read_text().replace('"part.vasm"', '"missing.vasm"'))
+    found = await diagnostics(client)
+    assert found and found[0].range.start.line == 1
+    assert "missing.vasm" in found[0].message
+
+
+@pytest.mark.asyncio
+async def test_an_error_inside_an_included_file_shows_at_the_include(client: LanguageClient,
+                                                                     tmp_path):
+    (tmp_path / "part.vasm").write_text(".scratch one\n    frob one\n")
+    main = tmp_path / "main.vasm"
+    uri = main.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=uri, language_id="vasm", version=1,
+                                           text='# x\n.include "part.vasm"\n')))
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    (d,) = client.diagnostics[uri]
+    assert d.range.start.line == 1 and "part.vasm:2:5: unknown op 'frob'" in d.message
+    assert d.related_information[0].location.uri.endswith("part.vasm")
+    assert d.related_information[0].location.range.start.line == 1
+
+
+@pytest.mark.asyncio
+async def test_hover_definition_and_outline(client: LanguageClient):
+    open_text(client, MAIN.read_text())
+    await diagnostics(client)
+    where = lsp.TextDocumentIdentifier(uri=URI)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=where, position=lsp.Position(line=12, character=6)))
+    assert "vbroadcast" in hover.contents.value and "valu" in hover.contents.value
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=where, position=lsp.Position(line=9, character=12)))
+    assert "count" in hover.contents.value and "scratch 1 (1 word)" in hover.contents.value
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=where, position=lsp.Position(line=11, character=5)))
+    assert "macro bump" in hover.contents.value and "add {dst}" in hover.contents.value
+    found = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=where, position=lsp.Position(line=13, character=22)))
+    assert found.uri == URI and found.range.start.line == 10  # top:
+    found = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=where, position=lsp.Position(line=6, character=24)))
+    assert found.uri.endswith("part.vasm") and found.range.start.line == 0  # .scratch one
+    outline = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
+        text_document=where))
+    assert [s.name for s in outline] == ["count", "v", "bump", "top"]
+
+
+@pytest.mark.asyncio
+async def test_nonsense_and_half_typed_lines_never_silence_the_server(client: LanguageClient):
+    open_text(client, "\x00{{{ .macro\n.for\n   add ,,, \n\"unterminated\n" * 3)
+    assert await diagnostics(client)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI),
+        position=lsp.Position(line=999, character=999)))
+    assert hover is None
+    change(client, "    const", 2)
+    assert await diagnostics(client)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI), position=lsp.Position(line=0, character=6)))
+    assert "const" in hover.contents.value
+
+
+def test_neovim_shows_a_diagnostic_at_its_line(tmp_path):
+    """A real editor's client: Debian's Neovim, headless, with `vasm lsp` started
+    as its users would (.ci/run installs neovim when it is missing)."""
+    import os
+    import shutil
+    import subprocess
+    nvim, vasm = shutil.which("nvim"), shutil.which("vasm")
+    if nvim is None or vasm is None:
+        pytest.skip("needs nvim (Debian's neovim) and the installed vasm command")
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\n    const a, 1\n    frob a\n")
+    done = subprocess.run([nvim, "--headless", "--clean", "-c",
+                           f"luafile {HERE / 'nvim_diagnostics.lua'}"],
+                          env={**os.environ, "VASM_FILE": str(src), "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert "3:5: unknown op 'frob'" in done.stdout + done.stderr
