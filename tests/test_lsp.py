@@ -149,3 +149,28 @@ def test_neovim_shows_a_diagnostic_at_its_line(tmp_path):
                           env={**os.environ, "VASM_FILE": str(src), "HOME": str(tmp_path)},
                           capture_output=True, text=True, timeout=120)
     assert "3:5: unknown op 'frob'" in done.stdout + done.stderr
+
+
+@pytest.mark.asyncio
+async def test_folding_formatting_completion_and_inlay_hints(client: LanguageClient):
+    text = MAIN.read_text().replace("    const count, 3", "  const   count,3\n{\n    add count, count, one\n}")
+    open_text(client, text)
+    assert await diagnostics(client) == []
+    where = lsp.TextDocumentIdentifier(uri=URI)
+    folds = await client.text_document_folding_range_async(lsp.FoldingRangeParams(
+        text_document=where))
+    assert [(f.start_line, f.end_line) for f in folds] == [(5, 7), (10, 12)]
+    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+        text_document=where, options=lsp.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert "const         count, 3" in edits[0].new_text and "bump" in edits[0].new_text
+    items = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=where, position=lsp.Position(line=14, character=4)))
+    labels = {i.label: i for i in items.items}
+    assert {"vbroadcast", ".rept", "count", "top", "bump", "one"} <= set(labels)
+    assert labels["vmuladd"].insert_text.startswith("vmuladd ${1:")
+    hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        text_document=where, range=lsp.Range(start=lsp.Position(line=0, character=0),
+                                             end=lsp.Position(line=20, character=0))))
+    shown = {h.position.line: h.label for h in hints}
+    assert shown[9] == "  bundle 1"  # const count (after part.vasm's const one)
+    assert shown[6] == "  bundle 3"  # the macro body's add, expanded once

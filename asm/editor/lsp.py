@@ -1,10 +1,11 @@
 """`vasm lsp`: a language server over stdio (pygls), so an editor knows a
 kernel as the assembler does.
 
-This first part: diagnostics as you type (every error and warning of `vasm
+So far: diagnostics as you type (every error and warning of `vasm
 assemble`, with macro and include notes as related information), hover on
 mnemonics (the ISA table), scratch symbols, labels and macros, go to
-definition, and an outline (document symbols). Each document keeps a
+definition, an outline (document symbols), completion, folding, formatting
+(`vasm fmt`) and inlay hints with the bundle each op lands in. Each document keeps a
 `Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
 redoes only what changed. Nothing is written to disk.
 """
@@ -18,12 +19,16 @@ from dataclasses import dataclass
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from .. import isa
-from ..errors import Location, Note, ToolchainError
+from .. import isa, keywords
+from ..errors import AssemblyError, Location, Note, ToolchainError
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
 
 _WORD = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
+# Lines that open and close a block, and {NAME} substitutions (not braces).
+_BLOCK_OPEN = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(\.macro|\.rept|\.for|\.if\w*|\.pin)\b")
+_BLOCK_CLOSE = re.compile(r"^\s*(\.endm|\.endr|\.endfor|\.endif|\.endpin)\b")
+_SUBSTITUTION = re.compile(r"\{(?:@|[A-Za-z_.$][\w.$]*)\}")
 
 
 @dataclass
@@ -245,6 +250,101 @@ def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
             add(name, lsp.SymbolKind.Variable, s.src.loc(s.pos),
                 f"scratch, {s.length} word{'s' * (s.length > 1)}")
     return [s for _, s in sorted(out, key=lambda x: (x[0].line, x[0].character))]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: VasmServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
+    """`vasm fmt`: the whole document in its canonical layout (nothing while
+    a line does not parse: the diagnostics say why)."""
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    from ..views.fmt import format_source
+    try:
+        text = format_source(doc.source, filename=doc.path)
+    except AssemblyError:
+        return None
+    if text == doc.source:
+        return []
+    end = lsp.Position(line=len(doc.lines), character=0)
+    return [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
+                         new_text=text)]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
+def folding(ls: VasmServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange]:
+    """`.macro`, `.rept`, `.for`, `.if` and `.pin` blocks, and braces over
+    several lines."""
+    lines = ls.workspace.get_text_document(params.text_document.uri).lines
+    out, open_at = [], []
+    for i, line in enumerate(lines):
+        code = _SUBSTITUTION.sub("", line.split("#", 1)[0])
+        braces = code.count("{") - code.count("}")
+        if _BLOCK_CLOSE.match(code) or braces < 0:
+            if open_at and i > open_at[-1]:
+                out.append(lsp.FoldingRange(start_line=open_at[-1], end_line=i))
+            if open_at:
+                open_at.pop()
+        if _BLOCK_OPEN.match(code) or braces > 0:
+            open_at.append(i)
+    return out
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                lsp.CompletionOptions(trigger_characters=[".", "{"]))
+def completion(ls: VasmServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    """Mnemonics (by engine, with their operands as a snippet), directives, and
+    the scratch symbols, labels, macros and `.equ` names of the last assembly."""
+    items = [lsp.CompletionItem(
+        label=op.mnemonic, kind=lsp.CompletionItemKind.Function,
+        detail=f"{op.engine}: {', '.join(o.name for o in op.operands)}",
+        documentation=op.summary, insert_text_format=lsp.InsertTextFormat.Snippet,
+        insert_text=op.mnemonic + (" " + ", ".join(
+            f"${{{i}:{o.name}}}" for i, o in enumerate(op.operands, 1)) if op.operands else ""))
+        for op in isa.BY_MNEMONIC.values()]
+    items += [lsp.CompletionItem(label=d, kind=lsp.CompletionItemKind.Keyword)
+              for d in keywords.DIRECTIVES]
+    state = ls.documents.get(params.text_document.uri)
+    a = state.assembly if state else None
+    if a is not None and a.module is not None:
+        items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Variable,
+                                     detail=f"scratch, {s.length} words" if s.length > 1
+                                     else "scratch") for n, s in a.module.symbols.items()]
+        items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Reference,
+                                     detail="label") for n in a.module.labels]
+    if a is not None and a.expansion is not None:
+        items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Snippet,
+                                     detail=f"macro {', '.join(m.params)}")
+                  for n, m in a.expansion.macros.items()]
+        items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Constant,
+                                     detail=".equ") for n in a.expansion.equ_sites]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
+def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
+    """At the end of each line with code, the bundles (cycles, in straight-line
+    code) its ops land in."""
+    uri = params.text_document.uri
+    doc = ls.workspace.get_text_document(uri)
+    state = ls.documents.get(uri)
+    kernel = state.assembly.kernel if state and state.assembly else None
+    if kernel is None:
+        return []
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    pcs: dict[int, list[int]] = {}
+    for pc in range(len(kernel.program)):
+        for where in set(kernel.op_sources(pc)) or {kernel.source_of(pc)}:
+            loc = Location.parse(where) if where else None
+            if loc and loc.line and first <= loc.line <= last and _same_file(loc.file, doc.path):
+                pcs.setdefault(loc.line, []).append(pc)
+    out = []
+    for line, found in sorted(pcs.items()):
+        text = doc.lines[line - 1].rstrip("\r\n") if line - 1 < len(doc.lines) else ""
+        shown = ", ".join(map(str, found[:4])) + (f", ... ({len(found)} bundles)"
+                                                   if len(found) > 4 else "")
+        out.append(lsp.InlayHint(position=lsp.Position(line=line - 1, character=len(text)),
+                                 label=f"  bundle {shown}", kind=lsp.InlayHintKind.Type,
+                                 padding_left=True))
+    return out
 
 
 def serve() -> None:
