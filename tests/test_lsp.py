@@ -126,6 +126,10 @@ async def test_nonsense_and_half_typed_lines_never_silence_the_server(client: La
         text_document=lsp.TextDocumentIdentifier(uri=URI),
         position=lsp.Position(line=999, character=999)))
     assert hover is None
+    with pytest.raises(Exception, match="is not a name"):  # an error answer, not a crash
+        await client.text_document_rename_async(lsp.RenameParams(
+            text_document=lsp.TextDocumentIdentifier(uri=URI),
+            position=lsp.Position(line=0, character=0), new_name="1 bad"))
     change(client, "    const", 2)
     assert await diagnostics(client)
     hover = await client.text_document_hover_async(lsp.HoverParams(
@@ -174,3 +178,31 @@ async def test_folding_formatting_completion_and_inlay_hints(client: LanguageCli
     shown = {h.position.line: h.label for h in hints}
     assert shown[9] == "  bundle 1"  # const count (after part.vasm's const one)
     assert shown[6] == "  bundle 3"  # the macro body's add, expanded once
+
+
+@pytest.mark.asyncio
+async def test_references_rename_and_signature_help(client: LanguageClient):
+    text = MAIN.read_text() + "    # count in a comment stays\n"
+    open_text(client, text)
+    assert await diagnostics(client) == []
+    where = lsp.TextDocumentIdentifier(uri=URI)
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=where, position=lsp.Position(line=2, character=10),
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert sorted(r.range.start.line for r in refs) == [2, 9, 11, 12, 13]
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=where, position=lsp.Position(line=11, character=10), new_name="n"))
+    assert len(edit.changes[URI]) == 5  # not the comment
+    # a macro parameter renames within its macro, {dst} included
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=where, position=lsp.Position(line=5, character=12), new_name="to"))
+    assert sorted((e.range.start.line, e.range.start.character) for e in edit.changes[URI]) \
+        == [(5, 12), (6, 9), (6, 16)]
+    change(client, text + "    vmuladd v, v, \n    bump \n", 2)
+    await diagnostics(client)
+    sig = await client.text_document_signature_help_async(lsp.SignatureHelpParams(
+        text_document=where, position=lsp.Position(line=15, character=21)))
+    assert sig.signatures[0].label.startswith("vmuladd ") and sig.active_parameter == 2
+    sig = await client.text_document_signature_help_async(lsp.SignatureHelpParams(
+        text_document=where, position=lsp.Position(line=16, character=9)))
+    assert sig.signatures[0].label == "bump dst" and sig.active_parameter == 0

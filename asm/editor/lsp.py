@@ -4,8 +4,9 @@ kernel as the assembler does.
 So far: diagnostics as you type (every error and warning of `vasm
 assemble`, with macro and include notes as related information), hover on
 mnemonics (the ISA table), scratch symbols, labels and macros, go to
-definition, an outline (document symbols), completion, folding, formatting
-(`vasm fmt`) and inlay hints with the bundle each op lands in. Each document keeps a
+definition, references and rename (in the open file), an outline (document
+symbols), completion, signature help, folding, formatting (`vasm fmt`) and
+inlay hints with the bundle each op lands in. Each document keeps a
 `Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
 redoes only what changed. Nothing is written to disk.
 """
@@ -345,6 +346,115 @@ def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHi
                                  label=f"  bundle {shown}", kind=lsp.InlayHintKind.Type,
                                  padding_left=True))
     return out
+
+
+# ---------------------------------------------------------------- occurrences
+
+
+def _code(line: str) -> str:
+    """A line with its comment and strings blanked (same length, same columns)."""
+    out, in_string = [], False
+    for ch in line:
+        if in_string:
+            out.append(" ")
+            in_string = ch != '"'
+        elif ch == '"':
+            out.append(" ")
+            in_string = True
+        elif ch == "#":
+            break
+        else:
+            out.append(ch)
+    return "".join(out).ljust(len(line))
+
+
+def _macro_around(assembly: Assembly | None, path: str, line: int):
+    """The macro whose definition holds 0-based `line` of `path`, if any."""
+    if assembly is None or assembly.expansion is None:
+        return None
+    for m in assembly.expansion.macros.values():
+        if _same_file(m.src.file, path) and m.body:
+            first, last = m.src.lineno - 1, m.body[-1].src.lineno
+            if first <= line <= last:
+                return m
+    return None
+
+
+def occurrences(ls: VasmServer, uri: str, position: lsp.Position) -> tuple[str, list[lsp.Range]]:
+    """(the name at `position`, every place it stands in this file): a macro
+    parameter within its macro (as `{name}` too), any other name of the
+    assembly everywhere outside comments and strings."""
+    name = word_at(ls, uri, position)
+    if name is None:
+        return "", []
+    doc = ls.workspace.get_text_document(uri)
+    state = ls.documents.get(uri)
+    assembly = state.assembly if state else None
+    lines = range(len(doc.lines))
+    m = _macro_around(assembly, doc.path, position.line)
+    if m is not None and name in m.params:
+        lines = range(m.src.lineno - 1, m.body[-1].src.lineno + 1)
+    elif definition_of(assembly, name) is None:
+        return name, []
+    pattern = re.compile(rf"(?<![\w.$]){re.escape(name)}(?![\w.$])")
+    out = []
+    for i in lines:
+        for found in pattern.finditer(_code(doc.lines[i])):
+            out.append(lsp.Range(start=lsp.Position(line=i, character=found.start()),
+                                 end=lsp.Position(line=i, character=found.end())))
+    return name, out
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: VasmServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    uri = params.text_document.uri
+    return [lsp.Location(uri=uri, range=r) for r in occurrences(ls, uri, params.position)[1]]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+def rename(ls: VasmServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+    uri = params.text_document.uri
+    if not re.fullmatch(r"[A-Za-z_][\w$]*", params.new_name):
+        raise ValueError(f"'{params.new_name}' is not a name")
+    name, found = occurrences(ls, uri, params.position)
+    if not found:
+        return None
+    return lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(range=r, new_text=params.new_name)
+                                            for r in found]})
+
+
+@server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
+                lsp.SignatureHelpOptions(trigger_characters=[" ", ","]))
+def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.SignatureHelp | None:
+    """The operands of the op (or the parameters of the macro) being written,
+    the one under the cursor active."""
+    uri = params.text_document.uri
+    lines = ls.workspace.get_text_document(uri).lines
+    if not 0 <= params.position.line < len(lines):
+        return None
+    before = _code(lines[params.position.line])[:params.position.character]
+    before = before.rsplit("{", 1)[-1] if before.count("{") > before.count("}") else before
+    before = re.sub(r"^\s*[A-Za-z_.$][\w.$]*:", "", before)
+    m = re.match(r"\s*([A-Za-z_.$][\w.$]*)\s+(.*)$", before)
+    if m is None:
+        return None
+    op = isa.BY_MNEMONIC.get(m.group(1))
+    state = ls.documents.get(uri)
+    a = state.assembly if state else None
+    if op is not None:
+        label = f"{op.mnemonic} {', '.join(o.name for o in op.operands)}"
+        names, doc = [o.name for o in op.operands], op.summary
+    elif a is not None and a.expansion is not None and m.group(1) in a.expansion.macros:
+        macro = a.expansion.macros[m.group(1)]
+        label = f"{macro.name} {', '.join(macro.params)}"
+        names, doc = macro.params, f"macro at {macro.src.loc()}"
+    else:
+        return None
+    return lsp.SignatureHelp(
+        signatures=[lsp.SignatureInformation(
+            label=label, documentation=doc,
+            parameters=[lsp.ParameterInformation(label=n) for n in names])],
+        active_signature=0, active_parameter=min(m.group(2).count(","), max(len(names) - 1, 0)))
 
 
 def serve() -> None:
