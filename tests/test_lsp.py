@@ -206,3 +206,21 @@ async def test_references_rename_and_signature_help(client: LanguageClient):
     sig = await client.text_document_signature_help_async(lsp.SignatureHelpParams(
         text_document=where, position=lsp.Position(line=16, character=9)))
     assert sig.signatures[0].label == "bump dst" and sig.active_parameter == 0
+
+
+@pytest.mark.asyncio
+async def test_checker_warnings_the_code_lens_and_quick_typing(client: LanguageClient):
+    open_text(client, ".scratch a\n.scratch b\n{ add a, a, b\n  sub a, a, b }\n")
+    found = await diagnostics(client)
+    assert any("the last, alu slot 1, wins" in d.message for d in found)
+    assert all(d.severity == lsp.DiagnosticSeverity.Warning for d in found)
+    assert {d.range.start.line for d in found} == {2, 3}
+    lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI)))
+    assert lens[0].command.title == ("1 bundle; busiest engine alu: 2 ops in 12 slots a "
+                                     "cycle, so at least 1 cycle")
+    # Changes in quick succession are checked once, as the last one stands.
+    for version, text in enumerate(["    frob\n", "    frob a\n", "    const\n"], 2):
+        change(client, text, version)
+    (d,) = await diagnostics(client)
+    assert "'const' takes 2 operands" in d.message

@@ -13,6 +13,8 @@ redoes only what changed. Nothing is written to disk.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from ..errors import AssemblyError, Location, Note, ToolchainError
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
 
+DEBOUNCE = 0.15  # seconds of quiet before a changed document is checked
 _WORD = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
 # Lines that open and close a block, and {NAME} substitutions (not braces).
 _BLOCK_OPEN = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(\.macro|\.rept|\.for|\.if\w*|\.pin)\b")
@@ -54,6 +57,10 @@ def _position(loc: Location) -> lsp.Position:
 
 
 def _range(loc: Location, width: int = 1) -> lsp.Range:
+    if loc.col is None:  # a whole line (the client clips the end to the line)
+        line = max((loc.line or 1) - 1, 0)
+        return lsp.Range(start=lsp.Position(line=line, character=0),
+                         end=lsp.Position(line=line, character=10_000))
     start = _position(loc)
     return lsp.Range(start=start, end=lsp.Position(line=start.line,
                                                     character=start.character + max(width, 1)))
@@ -113,7 +120,11 @@ def check(ls: VasmServer, uri: str) -> None:
                 message=f"internal error in the assembler: {e!r}")]))
         return
     state.assembly = assembly
-    found = [to_lsp(d, path) for d in assembly.diagnostics]
+    said = list(assembly.diagnostics)
+    if assembly.kernel is not None:  # and what `vasm check` says of the kernel
+        from ..sched.check import check as check_kernel
+        said += check_kernel(assembly.kernel)
+    found = [to_lsp(d, path) for d in said]
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
         uri=uri, version=doc.version, diagnostics=[d for d in found if d is not None]))
 
@@ -124,8 +135,13 @@ def did_open(ls: VasmServer, params: lsp.DidOpenTextDocumentParams) -> None:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: VasmServer, params: lsp.DidChangeTextDocumentParams) -> None:
-    check(ls, params.text_document.uri)
+async def did_change(ls: VasmServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    """Checked once typing pauses: a change that another follows within
+    DEBOUNCE seconds is not assembled on its own."""
+    uri, version = params.text_document.uri, params.text_document.version
+    await asyncio.sleep(DEBOUNCE)
+    if ls.workspace.get_text_document(uri).version == version:
+        check(ls, uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
@@ -455,6 +471,29 @@ def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.Signa
             label=label, documentation=doc,
             parameters=[lsp.ParameterInformation(label=n) for n in names])],
         active_signature=0, active_parameter=min(m.group(2).count(","), max(len(names) - 1, 0)))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    """At the top of the file: its bundles, and the engine that bounds it (its
+    ops over its slots a cycle), the floor no schedule goes under."""
+    state = ls.documents.get(params.text_document.uri)
+    kernel = state.assembly.kernel if state and state.assembly else None
+    if kernel is None or not kernel.program:
+        return []
+    ops = {e: 0 for e in isa.ENGINES if e not in isa.UNENFORCED_LIMITS}
+    for bundle in kernel.program:
+        for engine, slots in bundle.items():
+            if engine in ops:
+                ops[engine] += len(slots)
+    floor = {e: math.ceil(n / isa.SLOT_LIMITS[e]) for e, n in ops.items()}
+    busiest = max(floor, key=floor.get)
+    n = len(kernel.program)
+    text = (f"{n} bundle{'s' * (n != 1)}; busiest engine {busiest}: {ops[busiest]} ops in "
+            f"{isa.SLOT_LIMITS[busiest]} slots a cycle, so at least {floor[busiest]} "
+            f"cycle{'s' * (floor[busiest] != 1)}")
+    r = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
+    return [lsp.CodeLens(range=r, command=lsp.Command(title=text, command=""))]
 
 
 def serve() -> None:
