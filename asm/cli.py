@@ -14,7 +14,13 @@ from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import read_text, write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
-from .options import EXIT_BAD_INPUT, assemble_options, assemble_or_exit, parse_defines
+from .options import (
+    EXIT_BAD_INPUT,
+    assemble_options,
+    assemble_or_exit,
+    parse_defines,
+    project_or_exit,
+)
 from .progress import progress_line
 
 if TYPE_CHECKING:
@@ -135,6 +141,11 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does."""
     werror = warn == "error"
+    project = project_or_exit(sources[0])
+    if project.level is not None and \
+            click.get_current_context().get_parameter_source("level").name == "DEFAULT":
+        level = project.level
+    do_schedule = do_schedule or project.schedule
     sched = ScheduleSettings(level, budget, jobs, quiet, report) if do_schedule else None
     if compile_only:
         if output is not None and len(sources) > 1:
@@ -189,7 +200,9 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
                 click.echo(render(e), err=True)
                 failed = True
             continue
-        result = assemble_module(Path(path), defines=parsed, include_paths=include_paths)
+        project = project_or_exit(path)
+        result = assemble_module(Path(path), defines={**project.defines, **parsed},
+                                 include_paths=(*include_paths, *project.include_paths))
         if result.diagnostics:
             click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors),
                        err=True)

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .diagnostics import render_all
+from .diagnostics import render, render_all
+from .errors import ToolchainError
+from .project import ProjectOptions, project_options
 
 if TYPE_CHECKING:
     from .stages.assembler import Assembly
@@ -49,8 +51,10 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
     # Imported here: `vemu` shares these options, and running a kernel image
     # should not load the assembler (and Lark).
     from .stages.assembler import assemble_full
-    result = assemble_full(Path(src), defines=parse_defines(defines),
-                           include_paths=tuple(include_paths), keep_ir=keep_ir)
+    project = project_or_exit(src, program)
+    result = assemble_full(Path(src), defines={**project.defines, **parse_defines(defines)},
+                           include_paths=(*include_paths, *project.include_paths),
+                           keep_ir=keep_ir)
     failed = result.kernel is None or bool(result.errors) or (werror and result.warnings)
     if result.diagnostics:
         click.echo(render_all(result.diagnostics, result.sources, max_errors=max_errors,
@@ -58,3 +62,12 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
     if failed:
         sys.exit(exit_code)
     return result
+
+
+def project_or_exit(src: str, program: str = "vasm") -> ProjectOptions:
+    """The vasm.toml beside `src` (asm/project.py); a bad one ends the run."""
+    try:
+        return project_options(src)
+    except ToolchainError as e:
+        click.echo(render(e, program=program), err=True)
+        sys.exit(EXIT_BAD_INPUT)

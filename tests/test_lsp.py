@@ -224,3 +224,22 @@ async def test_checker_warnings_the_code_lens_and_quick_typing(client: LanguageC
         change(client, text, version)
     (d,) = await diagnostics(client)
     assert "'const' takes 2 operands" in d.message
+
+
+@pytest.mark.asyncio
+async def test_options_come_from_vasm_toml_as_for_vasm_assemble(client: LanguageClient,
+                                                               tmp_path):
+    src = tmp_path / "k.vasm"
+    text = ".scratch a\n    const a, N\n"
+    (tmp_path / "vasm.toml").write_text("[defines]\nN = 7\n")
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=src.as_uri(), language_id="vasm", version=1,
+                                           text=text)))
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[src.as_uri()]) == []
+    (tmp_path / "vasm.toml").write_text("level = 9\n")
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=src.as_uri())))
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    (d,) = client.diagnostics[src.as_uri()]
+    assert "'level' in vasm.toml is 1, 2 or 3" in d.message

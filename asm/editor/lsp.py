@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 
 from .. import isa, keywords
 from ..errors import AssemblyError, Location, Note, ToolchainError
+from ..project import project_options
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
 
@@ -110,8 +111,17 @@ def check(ls: VasmServer, uri: str) -> None:
     state = ls.documents.setdefault(uri, Document(Reuse()))
     path = doc.path
     try:
+        project = project_options(path)
+    except ToolchainError as e:  # the vasm.toml beside the file is wrong: say so here
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, version=doc.version, diagnostics=[lsp.Diagnostic(
+                range=_range(Location(path, 1, 1)), source="vasm",
+                message=f"{e.location}: {e.message}" if e.location else e.message)]))
+        return
+    try:
         assembly = assemble_full(doc.source, filename=path, reuse=state.reuse,
-                                 include_paths=(os.path.dirname(path),))
+                                 defines=project.defines,
+                                 include_paths=(os.path.dirname(path), *project.include_paths))
     except Exception as e:  # noqa: BLE001 - a server that dies helps nobody; say so instead
         state.reuse = Reuse()
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
