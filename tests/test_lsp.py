@@ -243,3 +243,35 @@ async def test_options_come_from_vasm_toml_as_for_vasm_assemble(client: Language
     await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     (d,) = client.diagnostics[src.as_uri()]
     assert "'level' in vasm.toml is 1, 2 or 3" in d.message
+
+
+@pytest.mark.asyncio
+async def test_include_links_open_the_file(client: LanguageClient):
+    open_text(client, MAIN.read_text())
+    await diagnostics(client)
+    links = await client.text_document_document_link_async(lsp.DocumentLinkParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI)))
+    (link,) = links
+    assert link.target == (HERE / "part.vasm").resolve().as_uri()
+    assert (link.range.start.line, link.range.start.character) == (1, 10)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=[sys.executable, "-c", "from asm.cli import main; main(['lsp'])"]))
+async def configured(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), root_uri=HERE.resolve().as_uri(),
+        initialization_options={"defines": {"N": 5, "bad": "x"}, "include": ["/nowhere"]}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_initialization_options_give_defines(configured: LanguageClient, tmp_path):
+    src = tmp_path / "k.vasm"
+    configured.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=src.as_uri(), language_id="vasm", version=1,
+                                           text=".scratch a\n    const a, N\n")))
+    await configured.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(configured.diagnostics[src.as_uri()]) == []
+    assert any("the rest was left out" in m.message for m in configured.log_messages)

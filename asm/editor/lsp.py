@@ -5,8 +5,10 @@ So far: diagnostics as you type (every error and warning of `vasm
 assemble`, with macro and include notes as related information), hover on
 mnemonics (the ISA table), scratch symbols, labels and macros, go to
 definition, references and rename (in the open file), an outline (document
-symbols), completion, signature help, folding, formatting (`vasm fmt`) and
-inlay hints with the bundle each op lands in. Each document keeps a
+symbols), completion, signature help, folding, formatting (`vasm fmt`),
+inlay hints with the bundle each op lands in, a code lens with the busiest
+engine's floor, and links from `.include` lines. Options come from the
+client's initialization options and a vasm.toml beside the file. Each document keeps a
 `Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
 redoes only what changed. Nothing is written to disk.
 """
@@ -48,6 +50,10 @@ class VasmServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("vasm", "0.1")
         self.documents: dict[str, Document] = {}
+        # From the client's initialization options: {"defines": {NAME: int},
+        # "include": [folder, ...]}; a vasm.toml beside a file adds to them.
+        self.defines: dict[str, int] = {}
+        self.include: tuple[str, ...] = ()
 
 
 server = VasmServer()
@@ -120,8 +126,9 @@ def check(ls: VasmServer, uri: str) -> None:
         return
     try:
         assembly = assemble_full(doc.source, filename=path, reuse=state.reuse,
-                                 defines=project.defines,
-                                 include_paths=(os.path.dirname(path), *project.include_paths))
+                                 defines={**ls.defines, **project.defines},
+                                 include_paths=(os.path.dirname(path), *ls.include,
+                                                *project.include_paths))
     except Exception as e:  # noqa: BLE001 - a server that dies helps nobody; say so instead
         state.reuse = Reuse()
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
@@ -137,6 +144,27 @@ def check(ls: VasmServer, uri: str) -> None:
     found = [to_lsp(d, path) for d in said]
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
         uri=uri, version=doc.version, diagnostics=[d for d in found if d is not None]))
+
+
+@server.feature(lsp.INITIALIZE)
+def initialize(ls: VasmServer, params: lsp.InitializeParams) -> None:
+    """Take the client's options; ones of the wrong shape are left out (and
+    said in the log), never a failed start."""
+    options = params.initialization_options
+    if not isinstance(options, dict):
+        return
+    defines = options.get("defines", {})
+    if isinstance(defines, dict):
+        ls.defines = {k: v for k, v in defines.items()
+                      if isinstance(k, str) and k.isidentifier() and type(v) is int}
+    include = options.get("include", [])
+    if isinstance(include, list):
+        ls.include = tuple(x for x in include if isinstance(x, str))
+    if ls.defines != defines or list(ls.include) != include:
+        ls.window_log_message(lsp.LogMessageParams(
+            type=lsp.MessageType.Warning,
+            message="vasm lsp: initializationOptions are {\"defines\": {NAME: integer}, "
+                    "\"include\": [folder, ...]}; the rest was left out"))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -504,6 +532,35 @@ def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
             f"cycle{'s' * (floor[busiest] != 1)}")
     r = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
     return [lsp.CodeLens(range=r, command=lsp.Command(title=text, command=""))]
+
+
+_INCLUDE = re.compile(r'^\s*\.include\s+"([^"]*)"')
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_LINK)
+def document_links(ls: VasmServer, params: lsp.DocumentLinkParams) -> list[lsp.DocumentLink]:
+    """`.include "file"` opens the file it names, found as the assembler finds it."""
+    uri = params.text_document.uri
+    doc = ls.workspace.get_text_document(uri)
+    state = ls.documents.get(uri)
+    read = state.assembly.sources if state and state.assembly else None
+    out = []
+    for i, line in enumerate(doc.lines):
+        m = _INCLUDE.match(line)
+        if m is None:
+            continue
+        name = m.group(1)
+        candidates = [os.path.join(os.path.dirname(doc.path), name),
+                      *(os.path.join(d, name) for d in ls.include)]
+        found = next((c for c in candidates if os.path.isfile(c)), None)
+        if found is None and read is not None:
+            found = next((f for f in read.texts if f and f.endswith("/" + name)), None)
+        if found is not None:
+            out.append(lsp.DocumentLink(
+                range=lsp.Range(start=lsp.Position(line=i, character=m.start(1)),
+                                end=lsp.Position(line=i, character=m.end(1))),
+                target=_uri(found)))
+    return out
 
 
 def serve() -> None:
