@@ -49,6 +49,7 @@ STAGES = [
     ("asm/views/importer.py", "Importing take-home kernels"),
     ("asm/jsonread.py", "Reading JSON (images, objects, memory images)"),
     ("asm/fileio.py", "Reading and writing files"),
+    ("asm/project.py", "Project options (vasm.toml)"),
     ("asm/cli.py", "vasm options"),
     ("emu/machine.py", "Memory images and engines"),
     ("emu/problem.py", "The take-home problem"),
