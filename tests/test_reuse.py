@@ -95,9 +95,9 @@ def test_trim_keeps_memory_bounded(monkeypatch):
     from asm.stages import reuse as module
     monkeypatch.setattr(module, "MAX_ENTRIES", 10)
     reuse = Reuse()
-    fast = ROOT / "programs" / "takehome" / "fast.vasm"
-    fresh = outcome(fast)
-    assert outcome(fast, reuse) == fresh
+    vector = ROOT / "programs" / "takehome" / "vector.vasm"
+    fresh = outcome(vector)
+    assert outcome(vector, reuse) == fresh
     reuse.trim()
     assert not reuse.plans and not reuse.idents
-    assert outcome(fast, reuse) == fresh
+    assert outcome(vector, reuse) == fresh
