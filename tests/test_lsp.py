@@ -275,3 +275,25 @@ async def test_initialization_options_give_defines(configured: LanguageClient, t
     await configured.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert list(configured.diagnostics[src.as_uri()]) == []
     assert any("the rest was left out" in m.message for m in configured.log_messages)
+
+
+@pytest.mark.asyncio
+async def test_under_a_schedule_hints_show_the_scheduled_cycles(client: LanguageClient,
+                                                               tmp_path):
+    src = tmp_path / "k.vasm"
+    (tmp_path / "vasm.toml").write_text("schedule = true\nlevel = 1\n")
+    text = "".join(f".scratch a{i}\n" for i in range(4)) + \
+        "".join(f"    const a{i}, {i}\n" for i in range(4))
+    uri = src.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=uri, language_id="vasm", version=1, text=text)))
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        range=lsp.Range(start=lsp.Position(line=0, character=0),
+                        end=lsp.Position(line=9, character=0))))
+    # four loads, two load slots a cycle: cycles 0, 0, 1, 1
+    assert [h.label for h in hints] == ["  cycle 0", "  cycle 0", "  cycle 1", "  cycle 1"]
+    lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert "scheduled (-O1): 2 cycles, lower bound 2" in lens[0].command.title

@@ -40,10 +40,13 @@ _SUBSTITUTION = re.compile(r"\{(?:@|[A-Za-z_.$][\w.$]*)\}")
 
 @dataclass
 class Document:
-    """What the server knows of one open file: its last assembly and its Reuse."""
+    """What the server knows of one open file: its last assembly, its Reuse,
+    whether it is scheduled (and at which level), and the last schedule."""
 
     reuse: Reuse
     assembly: Assembly | None = None
+    level: int | None = None  # schedule at this level (vasm.toml, client options)
+    schedule: object = None  # the Schedule of `assembly`, made when first asked
 
 
 class VasmServer(LanguageServer):
@@ -54,6 +57,7 @@ class VasmServer(LanguageServer):
         # "include": [folder, ...]}; a vasm.toml beside a file adds to them.
         self.defines: dict[str, int] = {}
         self.include: tuple[str, ...] = ()
+        self.level: int | None = None  # "schedule": true (and "level")
 
 
 server = VasmServer()
@@ -136,7 +140,8 @@ def check(ls: VasmServer, uri: str) -> None:
                 range=_range(Location(path, 1, 1)), source="vasm",
                 message=f"internal error in the assembler: {e!r}")]))
         return
-    state.assembly = assembly
+    state.assembly, state.schedule = assembly, None
+    state.level = (project.level or 2) if project.schedule else ls.level
     said = list(assembly.diagnostics)
     if assembly.kernel is not None:  # and what `vasm check` says of the kernel
         from ..sched.check import check as check_kernel
@@ -160,6 +165,9 @@ def initialize(ls: VasmServer, params: lsp.InitializeParams) -> None:
     include = options.get("include", [])
     if isinstance(include, list):
         ls.include = tuple(x for x in include if isinstance(x, str))
+    level = options.get("level", 2)
+    if options.get("schedule") is True:
+        ls.level = level if type(level) is int and 1 <= level <= 3 else 2
     if ls.defines != defines or list(ls.include) != include:
         ls.window_log_message(lsp.LogMessageParams(
             type=lsp.MessageType.Warning,
@@ -374,14 +382,30 @@ def completion(ls: VasmServer, params: lsp.CompletionParams) -> lsp.CompletionLi
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
+def scheduled(state: Document | None):
+    """The document's kernel as the scheduler packs it, when it is scheduled
+    (made once per assembly, when first asked)."""
+    if state is None or state.level is None or state.assembly is None \
+            or state.assembly.kernel is None:
+        return None
+    if state.schedule is None:
+        from ..sched.schedule import schedule
+        state.schedule = schedule(state.assembly, level=state.level)
+    return state.schedule
+
+
 @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
 def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
     """At the end of each line with code, the bundles (cycles, in straight-line
-    code) its ops land in."""
+    code) its ops land in; under a schedule, the cycles the scheduler gave them."""
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
     state = ls.documents.get(uri)
     kernel = state.assembly.kernel if state and state.assembly else None
+    packed = scheduled(state)
+    word = "bundle"
+    if packed is not None:
+        kernel, word = packed.kernel, "cycle"
     if kernel is None:
         return []
     first, last = params.range.start.line + 1, params.range.end.line + 1
@@ -397,7 +421,7 @@ def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHi
         shown = ", ".join(map(str, found[:4])) + (f", ... ({len(found)} bundles)"
                                                    if len(found) > 4 else "")
         out.append(lsp.InlayHint(position=lsp.Position(line=line - 1, character=len(text)),
-                                 label=f"  bundle {shown}", kind=lsp.InlayHintKind.Type,
+                                 label=f"  {word} {shown}", kind=lsp.InlayHintKind.Type,
                                  padding_left=True))
     return out
 
@@ -530,6 +554,10 @@ def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     text = (f"{n} bundle{'s' * (n != 1)}; busiest engine {busiest}: {ops[busiest]} ops in "
             f"{isa.SLOT_LIMITS[busiest]} slots a cycle, so at least {floor[busiest]} "
             f"cycle{'s' * (floor[busiest] != 1)}")
+    packed = scheduled(state)
+    if packed is not None:
+        text += (f"; scheduled (-O{packed.level}): {packed.after} cycles, lower bound "
+                 f"{packed.bound}")
     r = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
     return [lsp.CodeLens(range=r, command=lsp.Command(title=text, command=""))]
 
