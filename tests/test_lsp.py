@@ -107,6 +107,7 @@ async def test_hover_definition_and_outline(client: LanguageClient):
     hover = await client.text_document_hover_async(lsp.HoverParams(
         text_document=where, position=lsp.Position(line=11, character=5)))
     assert "macro bump" in hover.contents.value and "add {dst}" in hover.contents.value
+    assert "expands here to:\n\n```vasm\nadd count, count, one\n```" in hover.contents.value
     found = await client.text_document_definition_async(lsp.DefinitionParams(
         text_document=where, position=lsp.Position(line=13, character=22)))
     assert found.uri == URI and found.range.start.line == 10  # top:

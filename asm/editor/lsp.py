@@ -249,7 +249,36 @@ def definition(ls: VasmServer, params: lsp.DefinitionParams) -> lsp.Location | N
     return lsp.Location(uri=_uri(path), range=_range(loc, len(name)))
 
 
-def hover_text(assembly: Assembly | None, name: str) -> str | None:
+MAX_EXPANSION = 40  # lines of a macro call's expansion a hover shows
+
+
+def expansion_at(assembly: Assembly, path: str, line: int) -> list[str]:
+    """The lines (as substituted) that the macro calls on 1-based `line` of
+    `path` became, in order, each expansion's lines once."""
+    out: list[str] = []
+    seen: set[int] = set()
+    if assembly.module is None:
+        return out
+    for bundle in assembly.module.bundles:
+        for o in bundle.ops:
+            src = o.src
+            if id(src) in seen or not any(
+                    n.location is not None and n.location.line == line
+                    and _same_file(n.location.file, path) for n in src.chain):
+                continue
+            seen.add(id(src))
+            text = src.text if src.text is not None else assembly.sources.line(
+                src.file, src.lineno)
+            out.append((text or "").strip())
+            if len(out) > MAX_EXPANSION:
+                return [*out[:MAX_EXPANSION], "..."]
+    return out
+
+
+def hover_text(assembly: Assembly | None, name: str,
+               call: tuple[str, int] | None = None) -> str | None:
+    """What a hover on `name` says; `call` (file, 1-based line) is where it
+    stands, for a macro call's expansion."""
     op = isa.BY_MNEMONIC.get(name)
     if op is not None:
         operands = ", ".join(o.name for o in op.operands)
@@ -269,7 +298,12 @@ def hover_text(assembly: Assembly | None, name: str) -> str | None:
     if kind == "macro" and assembly is not None and assembly.expansion is not None:
         m = assembly.expansion.macros[name]
         body = "\n".join(line.text for line in m.body)
-        return f"**macro {name}** {', '.join(m.params)}\n\n```vasm\n{body}\n```"
+        text = f"**macro {name}** {', '.join(m.params)}\n\n```vasm\n{body}\n```"
+        if call is not None:
+            lines = expansion_at(assembly, *call)
+            if lines:
+                text += f"\n\nexpands here to:\n\n```vasm\n{chr(10).join(lines)}\n```"
+        return text
     if kind == "label" and assembly is not None and assembly.kernel is not None:
         pc = assembly.kernel.labels.get(name)
         return f"**{name}**: label" + (f", bundle {pc}" if pc is not None else "") + f" ({loc})"
@@ -281,7 +315,9 @@ def hover(ls: VasmServer, params: lsp.HoverParams) -> lsp.Hover | None:
     uri = params.text_document.uri
     name = word_at(ls, uri, params.position)
     state = ls.documents.get(uri)
-    text = hover_text(state.assembly if state else None, name) if name else None
+    path = ls.workspace.get_text_document(uri).path
+    text = hover_text(state.assembly if state else None, name,
+                      (path, params.position.line + 1)) if name else None
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
