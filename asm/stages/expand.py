@@ -90,6 +90,9 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
             return
         i = 0
         n = len(lines)
+        if not self.loops and self.depth == 0:
+            self._run_once(lines)
+            return
         reuse, run_token = self.reuse, self.run_token
         line, plans, macros, ident = self.line, reuse.plans, self.out.macros, reuse.ident
         numbered = reuse.token
@@ -125,6 +128,22 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
                     continue
             try:  # noqa: SIM105 (a with-statement per line costs more than the line)
                 line(sl, plan if key is not None else None, key)
+            except ExpandError:
+                pass
+            i += 1
+
+    def _run_once(self, lines: list[SrcLine]) -> None:
+        """Lines outside every loop and macro: each runs once, so there is
+        nothing to reuse and no plan to make."""
+        i, n = 0, len(lines)
+        while i < n and not self.halted:
+            sl = lines[i]
+            stmts = sl.line.stmts
+            if stmts and type(stmts[0]) is Stmt and stmts[0].name in STRUCTURE:
+                i = self.block(lines, i)
+                continue
+            try:  # noqa: SIM105 (a with-statement per line costs more than the line)
+                self._line(sl)
             except ExpandError:
                 pass
             i += 1
