@@ -12,6 +12,12 @@ from collections.abc import Iterable
 from . import isa
 from .errors import Note, ToolchainError
 
+
+def plural(n: int, word: str) -> str:
+    """'1 word', '8 words'."""
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 # Words from other assemblers, with what .vasm has instead. A name the ISA
 # table defines never comes here (its own op wins).
 OTHER_ASSEMBLERS: dict[str, str] = {

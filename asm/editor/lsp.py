@@ -20,12 +20,14 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from .. import isa, keywords
 from ..errors import AssemblyError, Location, Note, ToolchainError
+from ..hints import plural
 from ..project import project_options
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
@@ -112,7 +114,7 @@ def to_lsp(d: ToolchainError, path: str) -> lsp.Diagnostic | None:
 
 
 def _uri(path: str) -> str:
-    return "file://" + os.path.abspath(path)
+    return Path(os.path.abspath(path)).as_uri()  # (quotes spaces and the like)
 
 
 def check(ls: VasmServer, uri: str) -> None:
@@ -293,7 +295,7 @@ def hover_text(assembly: Assembly | None, name: str,
         for addr, (sym, length) in assembly.kernel.scratch.items():
             if sym == name:
                 return (f"**{name}**: scratch {addr}" + (f"..{addr + length - 1}"
-                        if length > 1 else "") + f" ({length} word{'s' * (length > 1)}), "
+                        if length > 1 else "") + f" ({plural(length, 'word')}), "
                         f"declared at {loc}")
     if kind == "macro" and assembly is not None and assembly.expansion is not None:
         m = assembly.expansion.macros[name]
@@ -347,7 +349,7 @@ def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
             add(name, lsp.SymbolKind.Key, src.loc(pos), "label")
         for name, s in assembly.module.symbols.items():
             add(name, lsp.SymbolKind.Variable, s.src.loc(s.pos),
-                f"scratch, {s.length} word{'s' * (s.length > 1)}")
+                f"scratch, {plural(s.length, 'word')}")
     return [s for _, s in sorted(out, key=lambda x: (x[0].line, x[0].character))]
 
 
@@ -587,9 +589,9 @@ def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     floor = {e: math.ceil(n / isa.SLOT_LIMITS[e]) for e, n in ops.items()}
     busiest = max(floor, key=floor.get)
     n = len(kernel.program)
-    text = (f"{n} bundle{'s' * (n != 1)}; busiest engine {busiest}: {ops[busiest]} ops in "
-            f"{isa.SLOT_LIMITS[busiest]} slots a cycle, so at least {floor[busiest]} "
-            f"cycle{'s' * (floor[busiest] != 1)}")
+    text = (f"{plural(n, 'bundle')}; busiest engine {busiest}: {ops[busiest]} ops in "
+            f"{isa.SLOT_LIMITS[busiest]} slots a cycle, so at least "
+            f"{plural(floor[busiest], 'cycle')}")
     packed = scheduled(state)
     if packed is not None:
         text += (f"; scheduled (-O{packed.level}): {packed.after} cycles, lower bound "

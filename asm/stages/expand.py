@@ -88,17 +88,18 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         a set; the run and the number of macros when that was checked]."""
         if self.halted:  # a runaway expansion was reported: expand nothing more
             return
-        i = 0
-        n = len(lines)
         if not self.loops and self.depth == 0:
             self._run_once(lines)
             return
+        i = 0
+        n = len(lines)
         reuse, run_token = self.reuse, self.run_token
         line, plans, macros, ident = self.line, reuse.plans, self.out.macros, reuse.ident
         numbered = reuse.token
         items, value_of = self.out.items, self.out.env.get
         while i < n and not self.halted:
             sl = lines[i]
+            # (the number inline: a call per line costs more than the lookup)
             plan = plans.get(sl.ident if sl.numbered_by is numbered else ident(sl))
             if plan is not None and plan[1] is not None and (
                     plan[4] is not run_token or plan[5] != len(macros)):
@@ -164,14 +165,14 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
             kept[key] = items[start:]
 
     def _unrepeatable(self, names: frozenset[str]) -> bool:
-        """Whether a line mentioning `names` is met with these values only once:
-        it stands outside every loop and macro, or it meets new values at every
-        iteration of the loops running (they are all `.for` loops and it uses
-        every one's variable, as a debug key such as (round, i) does). Its items
-        are not kept: they could recur only if the whole nest ran again."""
+        """Whether a line mentioning `names` meets new values at every iteration
+        of the loops running (they are all `.for` loops and it uses every one's
+        variable, as a debug key such as (round, i) does). Its items are not
+        kept: they could recur only if the whole nest ran again. (Lines outside
+        every loop and macro never come here: see _run_once.)"""
         loops = self.loops
         if not loops:
-            return self.depth == 0
+            return False
         loop_vars = self.loop_vars
         return len(loop_vars) == len(loops) and loop_vars <= names
 

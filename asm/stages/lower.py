@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from .. import isa, keywords
 from ..errors import Note, ToolchainError
-from ..hints import did_you_mean, still_substituted_message, unknown_op_message
+from ..hints import did_you_mean, plural, still_substituted_message, unknown_op_message
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..source import Src
 from .expand import Item
@@ -35,10 +35,6 @@ _UNSEEN = object()  # (operands may be None: the statement had an error)
 
 class LowerError(Exception):
     """Abandons the statement being lowered; the diagnostic is already recorded."""
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 class Lowerer:
@@ -188,7 +184,7 @@ class Lowerer:
             n = len(shapes)
             names = ", ".join(o.name for o in op.operands) or "no operands"
             where = args[n] if len(args) > n else s.pos
-            raise self.fail(src, f"'{s.name}' takes {_plural(n, 'operand')} ({names}), "
+            raise self.fail(src, f"'{s.name}' takes {plural(n, 'operand')} ({names}), "
                             f"got {len(args)}", where)
         out = []
         refs = self.refs

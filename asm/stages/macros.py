@@ -65,7 +65,7 @@ class MacroExpansion:
         # A call statement met again (in a loop) binds the same text: reuse its
         # body (the line's number and the statement's place in it name it).
         calls = self.reuse.calls
-        key = (sl.ident if sl.numbered_by is self.reuse.token else self.reuse.ident(sl), s.pos)
+        key = (self.reuse.ident(sl), s.pos)
         known = calls.get(key)
         if known is not None and known[0] is m:
             self.counter += 1

@@ -50,6 +50,8 @@ class Reuse:
         """The number naming a line's value: where it is, its text (as
         substituted, with the column map that places it) and the macro calls
         and includes it came through. Equal lines get equal numbers."""
+        if sl.numbered_by is self.token:
+            return sl.ident
         src = sl.src
         key = (src.file, src.lineno, sl.text, src.text is None, src.colmap, src.chain)
         n = self.idents.get(key)

@@ -16,6 +16,7 @@ import re
 import sys
 from typing import TextIO
 
+from asm.hints import plural
 from asm.kernel import Kernel
 
 from ..state import DEFAULT_MAX_CYCLES
@@ -29,7 +30,6 @@ from .views import (
     last_bundle_lines,
     memory_lines,
     pcs_text,
-    plural,
     stop_lines,
     words_text,
 )

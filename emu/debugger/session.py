@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from asm.kernel import Kernel
 
@@ -52,8 +52,8 @@ class LastBundle:
     pc: int
     cycle: int
     effects: Effects
-    scratch_before: dict[int, int] = field(default_factory=dict)
-    mem_before: dict[int, int] = field(default_factory=dict)
+    scratch_before: dict[int, int]
+    mem_before: dict[int, int]
 
 
 class Session:
@@ -183,15 +183,10 @@ class Session:
                     fx = self.engine.effects(st)
                 except EmuError as e:
                     return [f"fault: {e}"]
-                last = LastBundle(pc, st.cycle, fx)
                 scratch, mem = st.scratch, st.mem
-                last.scratch_before = {a: scratch[a] for a in fx.scratch}
-                last.mem_before = {a: mem[a] for a in fx.mem}
-                self.last = last
-                try:
-                    self.engine.commit(st, fx)
-                except EmuError as e:  # pragma: no cover - the session checks the limit
-                    return [f"fault: {e}"]
+                self.last = LastBundle(pc, st.cycle, fx, {a: scratch[a] for a in fx.scratch},
+                                       {a: mem[a] for a in fx.mem})
+                self.engine.commit(st, fx)  # (no limit in the engine: the loop checks it)
                 n += 1
                 if watching:
                     changed = self._watched()

@@ -10,15 +10,20 @@ from collections.abc import Mapping
 from .locations import Locations, macro_lines
 
 
-def calls_of(assembly) -> dict[str, set[int]]:
-    """'file:line' of every macro call and include -> the bundles it produced,
-    when the kernel still follows the assembler's IR bundle for bundle (it is
-    not scheduled)."""
+def _ir_bundles(assembly) -> list:
+    """The IR's bundles when the kernel follows them one for one (it is not
+    scheduled), else none."""
     module, kernel = assembly.module, assembly.kernel
-    out: dict[str, set[int]] = {}
     if module is None or kernel is None or len(module.bundles) != len(kernel.program):
-        return out
-    for pc, bundle in enumerate(module.bundles):
+        return []
+    return module.bundles
+
+
+def calls_of(assembly) -> dict[str, set[int]]:
+    """'file:line' of every macro call and include -> the bundles it produced
+    (unscheduled kernels)."""
+    out: dict[str, set[int]] = {}
+    for pc, bundle in enumerate(_ir_bundles(assembly)):
         for src in {id(o.src): o.src for o in bundle.ops}.values() or [bundle.src]:
             for note in src.chain:
                 loc = note.location
@@ -29,12 +34,9 @@ def calls_of(assembly) -> dict[str, set[int]]:
 
 def chains_of(assembly) -> dict[int, tuple]:
     """pc -> the macro calls and includes its first op came through, innermost
-    first (unscheduled kernels, as calls_of)."""
-    module, kernel = assembly.module, assembly.kernel
-    if module is None or kernel is None or len(module.bundles) != len(kernel.program):
-        return {}
+    first (unscheduled kernels)."""
     out = {}
-    for pc, bundle in enumerate(module.bundles):
+    for pc, bundle in enumerate(_ir_bundles(assembly)):
         chain = (bundle.ops[0].src if bundle.ops else bundle.src).chain
         if chain:
             out[pc] = chain

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from asm import isa
+from asm.hints import plural
 from asm.kernel import Kernel
 
 from ..trace import SlotNames, SourceLines
@@ -21,10 +22,6 @@ def short(where: str | None) -> str:
         return ""
     file, _, line = where.rpartition(":")
     return f"{os.path.basename(file)}:{line}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 def pcs_text(pcs: frozenset[int]) -> str:
