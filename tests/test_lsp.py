@@ -210,6 +210,36 @@ async def test_references_rename_and_signature_help(client: LanguageClient):
 
 
 @pytest.mark.asyncio
+async def test_references_and_rename_cross_includes(client: LanguageClient, tmp_path):
+    part, main = tmp_path / "part.vasm", tmp_path / "main.vasm"
+    part.write_text(".scratch one\n    const one, 1  # one\n")
+    main_text = '.include "part.vasm"\n.scratch x\n    add x, x, one\n'
+    main.write_text(main_text)
+
+    def did_open(path: Path) -> None:
+        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=path.as_uri(), language_id="vasm",
+                                               version=1, text=path.read_text())))
+
+    did_open(main)
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=main.as_uri()),
+        position=lsp.Position(line=2, character=15),
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert sorted((Path(r.uri[7:]).name, r.range.start.line) for r in refs) == [
+        ("main.vasm", 2), ("part.vasm", 0), ("part.vasm", 1)]
+    # From the included file, once open, the file that includes it is searched too.
+    did_open(part)
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=lsp.TextDocumentIdentifier(uri=part.as_uri()),
+        position=lsp.Position(line=0, character=10), new_name="unit"))
+    assert {Path(u[7:]).name: len(e) for u, e in edit.changes.items()} == {
+        "part.vasm": 2, "main.vasm": 1}  # not the comment
+
+
+@pytest.mark.asyncio
 async def test_checker_warnings_the_code_lens_and_quick_typing(client: LanguageClient):
     open_text(client, ".scratch a\n.scratch b\n{ add a, a, b\n  sub a, a, b }\n")
     found = await diagnostics(client)

@@ -4,7 +4,8 @@ kernel as the assembler does.
 So far: diagnostics as you type (every error and warning of `vasm
 assemble`, with macro and include notes as related information), hover on
 mnemonics (the ISA table), scratch symbols, labels and macros, go to
-definition, references and rename (in the open file), an outline (document
+definition, references and rename (across the open file, its
+includes and the open files that include it), an outline (document
 symbols), completion, signature help, folding, formatting (`vasm fmt`),
 inlay hints with the bundle each op lands in, a code lens with the busiest
 engine's floor, and links from `.include` lines. Options come from the
@@ -496,47 +497,81 @@ def _macro_around(assembly: Assembly | None, path: str, line: int):
     return None
 
 
-def occurrences(ls: VasmServer, uri: str, position: lsp.Position) -> tuple[str, list[lsp.Range]]:
-    """(the name at `position`, every place it stands in this file): a macro
-    parameter within its macro (as `{name}` too), any other name of the
-    assembly everywhere outside comments and strings."""
+def _assemblies_over(ls: VasmServer, path: str) -> list[Assembly]:
+    """The open documents' last assemblies that read `path`: its own, and
+    those of every open file that includes it."""
+    out = []
+    for state in ls.documents.values():
+        a = state.assembly
+        if a is not None and any(_same_file(f, path) for f in a.sources.texts):
+            out.append(a)
+    return out
+
+
+def _file_lines(ls: VasmServer, path: str, assemblies: list[Assembly]) -> list[str] | None:
+    """The lines of `path` as the editor holds them (open) or as last read."""
+    uri = _uri(path)
+    if uri in ls.documents:
+        return ls.workspace.get_text_document(uri).lines
+    for a in assemblies:
+        for f, text in a.sources.texts.items():
+            if _same_file(f, path):
+                return text.split("\n")
+    return None
+
+
+def occurrences(ls: VasmServer, uri: str, position: lsp.Position
+                ) -> tuple[str, dict[str, list[lsp.Range]]]:
+    """(the name at `position`, {uri: every place it stands}): a macro
+    parameter within its macro (as `{name}` too); any other name of the
+    assembly outside comments and strings, in this file, the files it
+    includes, and the open files that include it."""
     name = word_at(ls, uri, position)
     if name is None:
-        return "", []
+        return "", {}
     doc = ls.workspace.get_text_document(uri)
+    assemblies = _assemblies_over(ls, doc.path)
     state = ls.documents.get(uri)
-    assembly = state.assembly if state else None
-    lines = range(len(doc.lines))
-    m = _macro_around(assembly, doc.path, position.line)
+    own = state.assembly if state else None
+    m = _macro_around(own, doc.path, position.line)
     if m is not None and name in m.params:
-        lines = range(m.src.lineno - 1, m.body[-1].src.lineno + 1)
-    elif definition_of(assembly, name) is None:
-        return name, []
+        files = {uri: (doc.lines, range(m.src.lineno - 1, m.body[-1].src.lineno + 1))}
+    elif not any(definition_of(a, name) is not None for a in assemblies):
+        return name, {}
+    else:
+        files = {}
+        for a in assemblies:
+            for path in a.sources.texts:
+                lines = _file_lines(ls, path, assemblies)
+                if lines is not None and _uri(path) not in files:
+                    files[_uri(path)] = (lines, range(len(lines)))
+        files.setdefault(uri, (doc.lines, range(len(doc.lines))))
     pattern = re.compile(rf"(?<![\w.$]){re.escape(name)}(?![\w.$])")
-    out = []
-    for i in lines:
-        for found in pattern.finditer(_code(doc.lines[i])):
-            out.append(lsp.Range(start=lsp.Position(line=i, character=found.start()),
-                                 end=lsp.Position(line=i, character=found.end())))
+    out: dict[str, list[lsp.Range]] = {}
+    for file_uri, (lines, numbers) in files.items():
+        for i in numbers:
+            for found in pattern.finditer(_code(lines[i])):
+                out.setdefault(file_uri, []).append(lsp.Range(
+                    start=lsp.Position(line=i, character=found.start()),
+                    end=lsp.Position(line=i, character=found.end())))
     return name, out
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: VasmServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
-    uri = params.text_document.uri
-    return [lsp.Location(uri=uri, range=r) for r in occurrences(ls, uri, params.position)[1]]
+    found = occurrences(ls, params.text_document.uri, params.position)[1]
+    return [lsp.Location(uri=u, range=r) for u, ranges in found.items() for r in ranges]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
 def rename(ls: VasmServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
-    uri = params.text_document.uri
     if not re.fullmatch(r"[A-Za-z_][\w$]*", params.new_name):
         raise ValueError(f"'{params.new_name}' is not a name")
-    name, found = occurrences(ls, uri, params.position)
+    found = occurrences(ls, params.text_document.uri, params.position)[1]
     if not found:
         return None
-    return lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(range=r, new_text=params.new_name)
-                                            for r in found]})
+    return lsp.WorkspaceEdit(changes={u: [lsp.TextEdit(range=r, new_text=params.new_name)
+                                          for r in ranges] for u, ranges in found.items()})
 
 
 @server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
