@@ -432,13 +432,17 @@ def editors_cmd(mode: str, root: str | None) -> None:
     sys.exit(EXIT_BAD_INPUT if old else 0)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))
-
-
 @main.command("lsp")
-def lsp_cmd() -> None:
+@click.option("--stdio", is_flag=True,
+              help="Talk over stdin and stdout (the only transport; clients such as "
+                   "vscode-languageclient pass it).")
+def lsp_cmd(stdio: bool) -> None:
     """Serve the Language Server Protocol over stdin and stdout, for editors:
-    diagnostics as you type, hover, go to definition, outline (docs/editors.md)."""
+    diagnostics as you type, hover, completion, navigation, cycles as inlay
+    hints (editors/README.md)."""
     from .editor.lsp import serve
     serve()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

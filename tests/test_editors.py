@@ -18,7 +18,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -165,26 +167,82 @@ def test_vscode_extension_layout():
     assert "macro" in config["folding"]["markers"]["start"]
 
 
-def test_vscode_extension_packages_without_warnings(tmp_path):
-    """`npx @vscode/vsce package` builds a .vsix and warns about nothing (a
-    repository, a LICENSE that matches package.json, a .vscodeignore)."""
-    npx = shutil.which("npx")
-    if npx is None:
-        pytest.skip("npx (Node.js) is not installed")
-    folder = tmp_path / "vscode"
-    shutil.copytree(EDITORS / "vscode", folder, ignore=shutil.ignore_patterns("node_modules"))
-    r = subprocess.run([npx, "--yes", "@vscode/vsce@3", "package", "--out", "vasm.vsix"],
-                       cwd=folder, capture_output=True, text=True, timeout=600,
-                       stdin=subprocess.DEVNULL)
-    output = r.stdout + r.stderr
-    if r.returncode and ("ENOTFOUND" in output or "EAI_AGAIN" in output):
-        pytest.skip("the npm registry cannot be reached")
-    assert r.returncode == 0, output
+@pytest.fixture(scope="module")
+def vscode_package(tmp_path_factory) -> tuple[Path, str]:
+    """The extension built as a user builds it: `npm install` (the language
+    client, esbuild), then `npx @vscode/vsce package`, which bundles
+    extension.js into dist/. Gives the folder and what vsce printed."""
+    npm, npx = shutil.which("npm"), shutil.which("npx")
+    if npm is None or npx is None:
+        pytest.skip("npm and npx (Node.js) are not installed")
+    folder = tmp_path_factory.mktemp("vscode") / "vasm"
+    shutil.copytree(EDITORS / "vscode", folder,
+                    ignore=shutil.ignore_patterns("node_modules", "dist"))
+    output = ""
+    for command in ([npm, "install", "--no-audit", "--no-fund"],
+                    [npx, "--yes", "@vscode/vsce@3", "package", "--out", "vasm.vsix"]):
+        r = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600,
+                           stdin=subprocess.DEVNULL)
+        output = r.stdout + r.stderr
+        if r.returncode and ("ENOTFOUND" in output or "EAI_AGAIN" in output):
+            pytest.skip("the npm registry cannot be reached")
+        assert r.returncode == 0, output
+    return folder, output
+
+
+def test_vscode_extension_packages_without_warnings(vscode_package):
+    """The .vsix builds and vsce warns about nothing (a repository, a LICENSE
+    that matches package.json, a .vscodeignore, the client bundled)."""
+    folder, output = vscode_package
     assert "WARNING" not in output.upper().replace("WARNINGS", ""), output
     assert (folder / "vasm.vsix").stat().st_size > 1000
+    with zipfile.ZipFile(folder / "vasm.vsix") as vsix:
+        names = vsix.namelist()
+    assert "extension/dist/extension.js" in names
+    assert not any("node_modules" in n for n in names)  # bundled, not shipped
     license_text = (EDITORS / "vscode" / "LICENSE").read_text()
     assert json.loads((EDITORS / "vscode" / "package.json").read_text())["license"] == "MIT"
     assert license_text.startswith("MIT License")
+
+
+@pytest.mark.parametrize("settings,lens", [
+    ({"defines": {"N": 3}}, ["1 bundle; busiest engine load: 1 ops in 2 slots a cycle, "
+                             "so at least 1 cycle"]),
+    ({}, []),  # N undefined: an error, so no code lens
+])
+def test_vscode_extension_starts_the_language_server(vscode_package, tmp_path, settings, lens):
+    """The built extension, activated with the real vscode-languageclient
+    (VS Code itself stubbed: tests/editors/vscode_activate.js), starts `vasm lsp`,
+    hands it the settings and gets answers."""
+    folder, _ = vscode_package
+    vasm = shutil.which("vasm") or str(Path(sys.executable).parent / "vasm")
+    kernel = tmp_path / "k.vasm"
+    kernel.write_text(".scratch a\n    const a, N\n")
+    r = subprocess.run(["node", str(HERE / "vscode_activate.js"),
+                        str(folder / "dist" / "extension.js"),
+                        json.dumps({"server.path": vasm, **settings}), str(kernel), "1:5"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    said = json.loads(r.stdout)
+    assert said["errors"] == [] and said["commands"] == ["vasm.restartServer"]
+    assert said["server"]["name"] == "vasm"
+    assert {"hoverProvider", "inlayHintProvider", "renameProvider"} <= set(said["capabilities"])
+    assert said["hover"].startswith("**const** d, imm")
+    assert said["lens"] == lens
+
+
+def test_vscode_extension_says_when_the_server_cannot_start(vscode_package, tmp_path):
+    folder, _ = vscode_package
+    kernel = tmp_path / "k.vasm"
+    kernel.write_text("")
+    r = subprocess.run(["node", str(HERE / "vscode_activate.js"),
+                        str(folder / "dist" / "extension.js"),
+                        json.dumps({"server.path": str(tmp_path / "no-vasm")}), str(kernel), "0:0"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    errors = json.loads(r.stdout)["errors"]  # the language client's own, then ours
+    assert any("could not start `vasm lsp`" in e and "spawn" in e and "vasm.server.path" in e
+               for e in errors), errors
 
 
 # ---------------------------------------------------------------- Vim
