@@ -328,3 +328,9 @@ async def test_under_a_schedule_hints_show_the_scheduled_cycles(client: Language
     lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     assert "scheduled (-O1): 2 cycles, lower bound 2" in lens[0].command.title
+
+
+def test_hover_prose_is_escaped_for_markdown():
+    from asm.editor.lsp import hover_text
+    text = hover_text(None, "vmuladd")
+    assert "(mod 2\\*\\*32)" in text and text.startswith("**vmuladd** d, a, b, c")

@@ -278,6 +278,12 @@ def expansion_at(assembly: Assembly, path: str, line: int) -> list[str]:
     return out
 
 
+def _md(text: str) -> str:
+    """Prose for a Markdown hover: `2**32` and `my_file` as typed, not bold or
+    italic."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+
+
 def hover_text(assembly: Assembly | None, name: str,
                call: tuple[str, int] | None = None) -> str | None:
     """What a hover on `name` says; `call` (file, 1-based line) is where it
@@ -285,7 +291,7 @@ def hover_text(assembly: Assembly | None, name: str,
     op = isa.BY_MNEMONIC.get(name)
     if op is not None:
         operands = ", ".join(o.name for o in op.operands)
-        return (f"**{op.mnemonic}** {operands}\n\n{op.summary}\n\n"
+        return (f"**{op.mnemonic}** {operands}\n\n{_md(op.summary)}\n\n"
                 f"engine `{op.engine}` ({isa.SLOT_LIMITS[op.engine]} slots a cycle); "
                 f"machine op `{op.name}`")
     found = definition_of(assembly, name)
@@ -295,9 +301,9 @@ def hover_text(assembly: Assembly | None, name: str,
     if kind == "scratch" and assembly is not None and assembly.kernel is not None:
         for addr, (sym, length) in assembly.kernel.scratch.items():
             if sym == name:
-                return (f"**{name}**: scratch {addr}" + (f"..{addr + length - 1}"
+                return (f"**{_md(name)}**: scratch {addr}" + (f"..{addr + length - 1}"
                         if length > 1 else "") + f" ({plural(length, 'word')}), "
-                        f"declared at {loc}")
+                        f"declared at {_md(str(loc))}")
     if kind == "macro" and assembly is not None and assembly.expansion is not None:
         m = assembly.expansion.macros[name]
         body = "\n".join(line.text for line in m.body)
@@ -309,8 +315,9 @@ def hover_text(assembly: Assembly | None, name: str,
         return text
     if kind == "label" and assembly is not None and assembly.kernel is not None:
         pc = assembly.kernel.labels.get(name)
-        return f"**{name}**: label" + (f", bundle {pc}" if pc is not None else "") + f" ({loc})"
-    return f"**{name}**: {kind} ({loc})"
+        return (f"**{_md(name)}**: label" + (f", bundle {pc}" if pc is not None else "")
+                + f" ({_md(str(loc))})")
+    return f"**{_md(name)}**: {kind} ({_md(str(loc))})"
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
