@@ -11,6 +11,7 @@ and the source line when the kernel has a source map.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from .. import isa
@@ -23,13 +24,24 @@ K = isa.Kind
 
 class _Checker:
     def __init__(self, program: list, scratch: dict, source, op_source=None,
-                 scheduled: int | None = None) -> None:
+                 scheduled: int | None = None, validated: bool = False) -> None:
         self.program = program
+        self.validated = validated  # a Kernel's program: every slot known good
         self.scratch = scratch
         self.source = source
         self.op_source = op_source
         self.scheduled = scheduled
         self.out: list[Diagnostic] = []
+        # (engine, slot) -> (reads, writes); alu and valu share op names.
+        self._words: dict[tuple, tuple[list[int], list[int]]] = {}
+
+    def words(self, op: isa.Op, s: tuple) -> tuple[list[int], list[int]]:
+        """The scratch words slot `s` reads and writes (slots repeat: once each)."""
+        key = (op.engine, s)
+        found = self._words.get(key)
+        if found is None:
+            found = self._words[key] = op.scratch_words(s)
+        return found
 
     def where(self, pc: int, engine: str | None, slot: int | None) -> Location | None:
         """The op's own source line when the kernel has one, else its bundle's."""
@@ -66,6 +78,10 @@ class _Checker:
 
     def valid_slots(self) -> list[list[tuple[str, int, tuple, isa.Op]]]:
         """Each bundle's valid slots; every invalid one reported."""
+        if self.validated:
+            lookup = isa.lookup
+            return [[(e, i, s, lookup(e, s[0])) for e, slots in bundle.items()
+                     for i, s in enumerate(slots)] for bundle in self.program]
         bundles = []
         for pc, bundle in enumerate(self.program):
             good = []
@@ -95,7 +111,7 @@ class _Checker:
         for pc, slots in enumerate(bundles):
             writers: dict[int, list[tuple[str, int]]] = {}
             for engine, i, s, op in slots:
-                for w in op.writes(s):
+                for w in self.words(op, s)[1]:
                     writers.setdefault(w, []).append((engine, i))
             for w, who in writers.items():
                 if len(who) > 1:
@@ -105,7 +121,7 @@ class _Checker:
             if self.scheduled is not None:
                 continue  # the scheduler reads old values on purpose
             for engine, i, s, op in slots:
-                clash = [w for w in op.reads(s) if w in writers
+                clash = [w for w in self.words(op, s)[0] if w in writers
                          and any(x != (engine, i) for x in writers[w])]
                 if clash:
                     w = clash[0]
@@ -116,6 +132,9 @@ class _Checker:
 
     def straddles(self, bundles) -> None:
         spans = sorted((a, a + ln, name) for a, (name, ln) in self.scratch.items() if ln > 0)
+        starts = [lo for lo, _, _ in spans]
+        longest = max((hi - lo for lo, hi, _ in spans), default=0)
+        crossed: dict[tuple[int, int], list[tuple[int, int, str]]] = {}  # (@, width) ->
         seen: set[tuple] = set()
         for pc, slots in enumerate(bundles):
             for engine, i, s, op in slots:
@@ -124,21 +143,26 @@ class _Checker:
                     if width == 1:
                         continue
                     a = s[index] + off
-                    for lo, hi, name in spans:
-                        if lo < a + width and a < hi and not (lo <= a and a + width <= hi):
-                            key = (a, name)
-                            if key not in seen:
-                                seen.add(key)
-                                self.report("warning", f"vector operand @{a} (words {a}.."
-                                            f"{a + width - 1}) straddles '{name}' "
-                                            f"(words {lo}..{hi - 1})", pc, engine, i)
+                    found = crossed.get((a, width))
+                    if found is None:  # the symbols overlapping a..a+width-1, not holding it
+                        first = bisect.bisect_left(starts, a - longest)
+                        last = bisect.bisect_left(starts, a + width)
+                        found = crossed[a, width] = [
+                            (lo, hi, name) for lo, hi, name in spans[first:last]
+                            if lo < a + width and a < hi and not (lo <= a and a + width <= hi)]
+                    for lo, hi, name in found:
+                        if (a, name) not in seen:
+                            seen.add((a, name))
+                            self.report("warning", f"vector operand @{a} (words {a}.."
+                                        f"{a + width - 1}) straddles '{name}' "
+                                        f"(words {lo}..{hi - 1})", pc, engine, i)
 
     def never_written(self, bundles) -> None:
         written: set[int] = set()
         first_read: dict[int, tuple[int, str, int]] = {}
         for pc, slots in enumerate(bundles):
             for engine, i, s, op in slots:
-                reads, writes = op.scratch_words(s)
+                reads, writes = self.words(op, s)
                 written.update(writes)
                 for w in reads:
                     first_read.setdefault(w, (pc, engine, i))
@@ -199,7 +223,7 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
         kernel = kernel.kernel
     if isinstance(kernel, Kernel):
         return _Checker(kernel.program, kernel.scratch, kernel.source, kernel.op_source,
-                        kernel.scheduled).run()
+                        kernel.scheduled, validated=True).run()
     try:
         return check(kernel_from_json(kernel))
     except KernelError as e:
