@@ -120,6 +120,24 @@ async def test_hover_definition_and_outline(client: LanguageClient):
 
 
 @pytest.mark.asyncio
+async def test_the_outline_follows_section_comments(client: LanguageClient):
+    open_text(client, "N = 4\n# ---------------- scratch\n.scratch a\n.vector v\n"
+                      "# ---- code ----\n.macro m x\n    add {x}, {x}, {x}\n.endm\n"
+                      "top:\n    m a\n")
+    assert await diagnostics(client) == []
+    outline = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI)))
+    assert [(s.name, s.kind) for s in outline] == [
+        ("N", lsp.SymbolKind.Constant), ("scratch", lsp.SymbolKind.Namespace),
+        ("code", lsp.SymbolKind.Namespace)]
+    scratch, code = outline[1:]
+    assert [c.name for c in scratch.children] == ["a", "v"]
+    assert (scratch.range.start.line, scratch.range.end.line) == (1, 3)
+    assert [c.name for c in code.children] == ["m", "top"]
+    assert code.selection_range.start.character == 7
+
+
+@pytest.mark.asyncio
 async def test_nonsense_and_half_typed_lines_never_silence_the_server(client: LanguageClient):
     open_text(client, "\x00{{{ .macro\n.for\n   add ,,, \n\"unterminated\n" * 3)
     assert await diagnostics(client)

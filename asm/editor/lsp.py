@@ -38,6 +38,8 @@ _WORD = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
 # Lines that open and close a block, and {NAME} substitutions (not braces).
 _BLOCK_OPEN = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(\.macro|\.rept|\.for|\.if\w*|\.pin)\b")
 _BLOCK_CLOSE = re.compile(r"^\s*(\.endm|\.endr|\.endfor|\.endif|\.endpin)\b")
+# `# ---------------- title` (or `# ---- title ----`): a section of the outline.
+_SECTION = re.compile(r"^\s*#\s*-{4,}\s*([^-\s][^#]*?)\s*-*\s*$")
 _SUBSTITUTION = re.compile(r"\{(?:@|[A-Za-z_.$][\w.$]*)\}")
 
 
@@ -336,9 +338,12 @@ def hover(ls: VasmServer, params: lsp.HoverParams) -> lsp.Hover | None:
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
                      ) -> list[lsp.DocumentSymbol]:
-    """The outline: macros, labels and scratch declarations of this file."""
+    """The outline: `# ---- section` comments, each holding the macros,
+    labels, scratch declarations and assembly-time names of this file that
+    follow it."""
     uri = params.text_document.uri
-    path = ls.workspace.get_text_document(uri).path
+    doc = ls.workspace.get_text_document(uri)
+    path = doc.path
     state = ls.documents.get(uri)
     assembly = state.assembly if state else None
     out: list[tuple[lsp.Position, lsp.DocumentSymbol]] = []
@@ -352,13 +357,31 @@ def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
     if assembly is not None and assembly.expansion is not None:
         for name, m in assembly.expansion.macros.items():
             add(name, lsp.SymbolKind.Function, m.src.loc(), "macro")
+        for name, loc in assembly.expansion.equ_sites.items():
+            add(name, lsp.SymbolKind.Constant, loc, "assembly-time name")
     if assembly is not None and assembly.module is not None:
         for name, (_, src, pos) in assembly.module.labels.items():
             add(name, lsp.SymbolKind.Key, src.loc(pos), "label")
-        for name, s in assembly.module.symbols.items():
-            add(name, lsp.SymbolKind.Variable, s.src.loc(s.pos),
-                f"scratch, {plural(s.length, 'word')}")
-    return [s for _, s in sorted(out, key=lambda x: (x[0].line, x[0].character))]
+        for name, sym in assembly.module.symbols.items():
+            add(name, lsp.SymbolKind.Variable, sym.src.loc(sym.pos),
+                f"scratch, {plural(sym.length, 'word')}")
+    symbols = [d for _, d in sorted(out, key=lambda x: (x[0].line, x[0].character))]
+    sections = [(i, m) for i, text in enumerate(doc.lines)
+                if (m := _SECTION.match(text)) is not None]
+    if not sections:
+        return symbols
+    top = [d for d in symbols if d.range.start.line < sections[0][0]]
+    for n, (line, m) in enumerate(sections):
+        last = sections[n + 1][0] - 1 if n + 1 < len(sections) else len(doc.lines) - 1
+        inside = [d for d in symbols if line < d.range.start.line <= last]
+        whole = lsp.Range(start=lsp.Position(line=line, character=0),
+                          end=lsp.Position(line=last, character=len(doc.lines[last].rstrip("\r\n"))))
+        title = lsp.Range(start=lsp.Position(line=line, character=m.start(1)),
+                          end=lsp.Position(line=line, character=m.end(1)))
+        top.append(lsp.DocumentSymbol(name=m.group(1), kind=lsp.SymbolKind.Namespace,
+                                      range=whole, selection_range=title, detail="section",
+                                      children=inside))
+    return top
 
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
