@@ -1,7 +1,7 @@
 """`vasm lsp`: a language server over stdio (pygls), so an editor knows a
 kernel as the assembler does.
 
-So far: diagnostics as you type (every error and warning of `vasm
+Diagnostics as you type (every error and warning of `vasm
 assemble`, with macro and include notes as related information), hover on
 mnemonics (the ISA table), scratch symbols, labels and macros, go to
 definition, references and rename (across the open file, its
