@@ -49,6 +49,10 @@ def schedule_options(f):
         click.option("--report", is_flag=True,
                      help="Print cycles, utilization and, per block, the lower bounds "
                           "and the distance from them."),
+        click.option("--no-split", "no_split", is_flag=True,
+                     help="Never run a vector ALU op as 8 scalar ALU ops (by default, "
+                          "at -O2 and up, the scheduler does where that balances the "
+                          "ALUs)."),
     ]):
         f = option(f)
     return f
@@ -73,8 +77,10 @@ class ScheduleSettings:
     """What the scheduling options ask for, and the progress line they show."""
 
     def __init__(self, level: int, budget: float | None, jobs: int | None, quiet: bool,
-                 report: bool) -> None:
+                 report: bool, no_split: bool = False) -> None:
         self.options = {"level": level, "budget": budget, "jobs": jobs}
+        if no_split:
+            self.options["split"] = False
         self.report = report
         self.line = progress_line("scheduling", quiet)
 
@@ -137,7 +143,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
                  listing: str | None, map_file: str | None, max_errors: int | None,
                  warn: str | None, do_schedule: bool, level: int, budget: float | None,
-                 jobs: int | None, quiet: bool, report: bool) -> None:
+                 jobs: int | None, quiet: bool, report: bool, no_split: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does."""
     werror = warn == "error"
@@ -146,7 +152,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
             click.get_current_context().get_parameter_source("level").name == "DEFAULT":
         level = project.level
     do_schedule = do_schedule or project.schedule
-    sched = ScheduleSettings(level, budget, jobs, quiet, report) if do_schedule else None
+    sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
     if compile_only:
         if output is not None and len(sources) > 1:
             raise click.UsageError("-o names one object; with several SRCs leave it out "
@@ -246,11 +252,12 @@ def _link_and_write(objs: list, out: str, *, map_file: str | None, listing: str 
 def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
              max_errors: int | None, warn: str | None, do_schedule: bool, level: int,
-             budget: float | None, jobs: int | None, quiet: bool, report: bool) -> None:
+             budget: float | None, jobs: int | None, quiet: bool, report: bool,
+             no_split: bool) -> None:
     """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
     command-line order into one kernel image."""
     werror = warn == "error"
-    sched = ScheduleSettings(level, budget, jobs, quiet, report) if do_schedule else None
+    sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
     _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror), output,
                     map_file=map_file, listing=listing, sched=sched,
                     max_errors=max_errors, werror=werror)
@@ -268,7 +275,7 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
                    "(not only .temp ones), breaking false dependences.")
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
                  include_paths: tuple[str, ...], level: int, budget: float | None,
-                 jobs: int | None, quiet: bool, report: bool, rename: bool) -> None:
+                 jobs: int | None, quiet: bool, report: bool, no_split: bool, rename: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .views.disasm import disassemble
@@ -277,7 +284,7 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
         source = assemble_or_exit(src, defines, include_paths, keep_ir=True)
     else:
         source = load_any(src)
-    s = ScheduleSettings(level, budget, jobs, quiet, report).run(source, **options)
+    s = ScheduleSettings(level, budget, jobs, quiet, report, no_split).run(source, **options)
     as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     _write(output, disassemble(s.kernel) if as_source else dumps_kernel(s.kernel))
 

@@ -160,6 +160,9 @@ class Op:
     control: Control | None = None
     binary: Binary | None = None
     meaning: Meaning = field(default_factory=Meaning)
+    # A lane-wise valu op the scheduler may run as VLEN alu ops: (alu op name,
+    # operand, ...), each operand one of this op's, a vector one at the lane.
+    lanes_as: tuple[str, ...] | None = None
     # (operand index, width, is_write) for each scratch operand, derived.
     scratch_operands: tuple[tuple[int, int, bool], ...] = field(
         init=False, repr=False, compare=False
@@ -264,7 +267,8 @@ def _arith_ops() -> list[Op]:
             meaning = Meaning(value=expr, lanes=lanes, array=binary.array,
                               divides=binary.divides)
             ops.append(Op(engine, name, mnemonic if engine == "alu" else "v" + mnemonic,
-                          _operands(operands), summary, binary=binary, meaning=meaning))
+                          _operands(operands), summary, binary=binary, meaning=meaning,
+                          lanes_as=(name, "d", "a", "b") if engine == "valu" else None))
     return ops
 
 
@@ -274,7 +278,8 @@ _MASK = "0xFFFFFFFF"
 OPS: tuple[Op, ...] = (
     *_arith_ops(),
     Op("valu", "vbroadcast", "vbroadcast", _operands("d:vdst s:src"),
-       "every lane of d = s", meaning=Meaning(value="s", lanes=VLEN)),
+       "every lane of d = s", meaning=Meaning(value="s", lanes=VLEN),
+       lanes_as=("|", "d", "s", "s")),  # s | s is s
     Op("valu", "multiply_add", "vmuladd", _operands("d:vdst a:vsrc b:vsrc c:vsrc"),
        "lane-wise d = a * b + c (mod 2**32)", aliases=("multiply_add",),
        meaning=Meaning(value=f"(a * b + c) & {_MASK}", lanes=VLEN)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import isa
 from ..cfg import ControlFlow, retarget
@@ -22,6 +22,7 @@ from .bounds import Bounds, bounds
 from .deps import Block, OpNode, blocks
 from .listsched import Cyclic, Graph
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
+from .split import SplitReport, split_lanes
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Schedule:
     blocks: list[BlockReport] = field(default_factory=list)
     note: str | None = None  # why nothing was scheduled, if so
     level: int = DEFAULT_LEVEL
+    split: SplitReport | None = None  # lane splitting, when it was kept
 
     @property
     def before(self) -> int:
@@ -109,6 +111,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
                     pinned: Iterable[int] = (), level: int = DEFAULT_LEVEL,
                     budget: float | None = None, jobs: int | None = None,
                     rename_words: Iterable[int] | str | None = None,
+                    split: bool | None = None,
                     progress: Progress | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
@@ -117,7 +120,9 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     is the seconds the whole schedule may take (DEFAULT_BUDGET) and `jobs` the
     processes it may use (every core). `rename_words`:
     the words whose definitions may move to free scratch words first (the
-    `.temp` ones), or "all" for any word (see asm/sched/rename.py). `progress` is
+    `.temp` ones), or "all" for any word (see asm/sched/rename.py). `split`:
+    let vector ALU ops run as scalar lanes where that balances the ALUs
+    (asm/sched/split.py; default: at level 2 and up). `progress` is
     called with a line of text as the search improves.
     """
     if level not in LEVELS:
@@ -133,10 +138,35 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
         from .rename import rename
         kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
                            pinned=pinned)
-    result = _schedule_blocks(kernel, restrict, pinned, options)
+    if split is None:
+        split = level >= 2
+    result = None
+    if split:
+        result = _split_schedule(kernel, restrict, pinned, options)
+    if result is None:
+        result = _schedule_blocks(kernel, restrict, pinned, options)
     if result.after > sum(original.cycle_cost):  # renaming can only help; never lose
         return _schedule_blocks(original, restrict, pinned, options)
     return result
+
+
+def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule | None:
+    """The schedule with lane splitting (asm/sched/split.py), when it is no
+    worse than the one without; None when nothing splits or it is worse. The
+    schedule without is made only when the split one misses the unsplit
+    program's lower bound (otherwise it could not be better)."""
+    split_kernel, moved = split_lanes(kernel, pinned=pinned)
+    if not moved.moved:
+        return None
+    now = time.monotonic()
+    half = replace(options, deadline=now + max(0.0, options.deadline - now) / 2)
+    tried = _schedule_blocks(split_kernel, restrict, pinned, half)
+    if tried.after > _lower_bound(kernel, restrict, pinned):
+        plain = _schedule_blocks(kernel, restrict, pinned, options)
+        if plain.after <= tried.after:
+            return plain
+    tried.split = moved
+    return tried
 
 
 @dataclass
@@ -201,6 +231,21 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Sch
     return Schedule(out, reports, level=options.level.number)
 
 
+def _lower_bound(kernel: Kernel, restrict, pinned) -> int:
+    """The fewest cycles the scheduler can give the kernel: per block, its
+    tight bound, or its cycles as written where those are fewer (a block as
+    written may pack two writes of a word that the model orders)."""
+    total = 0
+    for b in blocks(kernel, restrict=restrict, pinned=pinned):
+        written = b.original_cycles(kernel.program)
+        try:
+            total += min(bounds(Graph.from_nodes(b.nodes)).tight, written) \
+                if b.nodes and not b.pinned else written
+        except Cyclic:
+            total += written
+    return total
+
+
 def _map_pc(pc: int, new_pc: dict[int, int], origin: list[int]) -> int:
     if pc in new_pc:
         return new_pc[pc]
@@ -247,6 +292,12 @@ def report(s: Schedule) -> str:
              f"(lower bound {s.bound}{gap})"]
     if s.note:
         lines.append(f"note: {s.note}")
+    if s.split is not None:
+        moved = s.split
+        lines.append(f"lane splitting: {moved.moved} vector ops run as {isa.VLEN} scalar ops "
+                     f"each (alu {moved.before.get('alu', 0)} -> {moved.after.get('alu', 0)} "
+                     f"ops, valu {moved.before.get('valu', 0)} -> "
+                     f"{moved.after.get('valu', 0)})")
     lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'utilization':>13}")
     for e in isa.ENGINES:
         if e in isa.FREE_ENGINES:
