@@ -94,3 +94,20 @@ def test_a_vector_bound_block_moves_work_to_the_scalar_alu():
     assert split.split.moved == 6
     assert "lane splitting: 6 vector ops run as 8 scalar ops each" in report(split)
     assert schedule(src, level=1).split is None  # -O1 leaves engines as written
+
+
+def test_diff_shows_a_split_op_as_its_lanes():
+    from asm.stages.assembler import assemble
+    from asm.views.diff import diff_kernels
+    src = ".vector v, 30\n" + "".join(f"    vadd v[{8 * i}], v[{8 * i}], v[{8 * i}]\n"
+                                      for i in range(30))
+    before = assemble(src)
+    after = schedule(before, level=2).kernel
+    text, changed = diff_kernels(before, after)
+    assert changed
+    splits = [ln for ln in text.splitlines() if "# split into 8 scalar lanes" in ln]
+    lanes = [ln for ln in text.splitlines() if "# lane " in ln]
+    assert len(splits) == 6 and len(lanes) == 48
+    assert splits[0].startswith("<    vadd")
+    assert any(ln.startswith(">    add           v[17], v[17], v[17]    # lane 1 of "
+                             "'vadd v[16], v[16], v[16]' (bundle 2)") for ln in lanes)

@@ -4,6 +4,9 @@ Bundles are aligned by content; inside changed stretches each bundle is paired
 with its counterpart and its ops compared. An op that left one bundle and
 arrived in another is shown as a move (`<` where it left, `>` where it
 arrived, each naming the other bundle), not as a deletion and an addition.
+A vector op the scheduler split into scalar lanes (asm/sched/split.py) is
+shown where it left as split, and each lane where it arrived as that lane of
+it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections import Counter, defaultdict
 
 from .. import isa
 from ..kernel import Kernel, bundle_cost
+from ..sched.split import lanes_of
 from .disasm import INDENT, Disassembler
 
 
@@ -29,6 +33,20 @@ def bundle_lines(kernel: Kernel, *, as_copied: bool = False) -> list[tuple[str, 
             for slot in slots:
                 lines.append(d.slot_line(engine, slot, pc))
         out.append(tuple(lines))
+    return out
+
+
+def lane_lines(kernel: Kernel) -> dict[tuple[int, str], list[str]]:
+    """(pc, line) of each vector op that could run as scalar lanes -> the
+    lines of its lanes (renamed words read as the words they copy)."""
+    d = Disassembler(kernel, as_copied=True)
+    out = {}
+    for pc, bundle in enumerate(kernel.program):
+        for slot in bundle.get("valu", ()):
+            lanes = lanes_of(isa.BY_MACHINE[("valu", slot[0])], slot)
+            if lanes is not None:
+                out[(pc, d.slot_line("valu", slot, pc))] = [d.slot_line("alu", x, pc)
+                                                            for x in lanes]
     return out
 
 
@@ -104,6 +122,22 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
         for src_pc, dst_pc in zip(sources, targets, strict=False):
             moved_to[(text, src_pc)].append(dst_pc)
             moved_from[(text, dst_pc)].append(src_pc)
+    # A vector op removed, and its lanes added, was split (the lanes may land
+    # in several bundles).
+    lanes = lane_lines(a)
+    split_into: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
+    spare = {x: pcs[len(removed.get(x, ())):] for x, pcs in added.items()}
+    for text, sources in removed.items():
+        for src_pc in sources[len(added.get(text, ())):]:
+            lane_texts = lanes.get((src_pc, text))
+            if lane_texts is None or any(not spare.get(t) for t in lane_texts):
+                continue
+            vector = " ".join(text.split())
+            split_into[(text, src_pc)].append([])
+            for number, t in enumerate(lane_texts):
+                dst_pc = spare[t].pop(0)
+                split_into[(text, src_pc)][-1].append(dst_pc)
+                moved_from[(t, dst_pc)].append((src_pc, number, vector))
 
     shown_until = -1
     for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
@@ -114,7 +148,7 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
             out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
         for k in range(start, idx):
             _equal(out, pairs[k], shown_a)
-        _changed(out, pa, pb, rows, moved_to, moved_from)
+        _changed(out, pa, pb, rows, moved_to, moved_from, split_into)
         # trailing context
         end = idx
         for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
@@ -137,7 +171,7 @@ def _equal(out: list[str], pair: tuple[int | None, int | None], la) -> None:
     out.append(f"  bundle {pa} -> {pb}: " + " ; ".join(la[pa]))
 
 
-def _changed(out, pa, pb, rows, moved_to, moved_from) -> None:
+def _changed(out, pa, pb, rows, moved_to, moved_from, split_into) -> None:
     if pa is None:
         out.append(f"+ bundle {pb} (new)")
     elif pb is None:
@@ -152,6 +186,17 @@ def _changed(out, pa, pb, rows, moved_to, moved_from) -> None:
         others = moved.get((text, pc), ())
         k = seen[(sign, text)]
         seen[(sign, text)] += 1
+        splits = split_into.get((text, pc), []) if sign == "-" else []
+        if len(others) <= k < len(others) + len(splits):
+            where = sorted(set(splits[k - len(others)]))
+            out.append(f"{mark}{INDENT}{shown}    # split into {isa.VLEN} scalar lanes "
+                       f"(bundle{'s' * (len(where) > 1)} {', '.join(map(str, where))})")
+            continue
+        if k < len(others) and isinstance(others[k], tuple):
+            src_pc, number, vector = others[k]
+            out.append(f"{mark}{INDENT}{shown}    # lane {number} of '{vector}' "
+                       f"(bundle {src_pc})")
+            continue
         if k < len(others):
             out.append(f"{mark}{INDENT}{shown}    # moved {word} bundle {others[k]}")
             continue
