@@ -50,9 +50,8 @@ def schedule_options(f):
                      help="Print cycles, utilization and, per block, the lower bounds "
                           "and the distance from them."),
         click.option("--no-split", "no_split", is_flag=True,
-                     help="Never run a vector ALU op as 8 scalar ALU ops (by default, "
-                          "at -O2 and up, the scheduler does where that balances the "
-                          "ALUs)."),
+                     help="Never run a vector ALU op as 8 scalar ALU ops (by default "
+                          "the scheduler does where that balances the ALUs)."),
     ]):
         f = option(f)
     return f

@@ -93,7 +93,8 @@ def test_a_vector_bound_block_moves_work_to_the_scalar_alu():
     assert plain.after == 5 and split.after == 4
     assert split.split.moved == 6
     assert "lane splitting: 6 vector ops run as 8 scalar ops each" in report(split)
-    assert schedule(src, level=1).split is None  # -O1 leaves engines as written
+    assert schedule(src, level=1).after == 4  # every level splits
+    assert schedule(src, level=1, split=False).split is None
 
 
 def test_diff_shows_a_split_op_as_its_lanes():

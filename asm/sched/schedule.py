@@ -122,7 +122,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     the words whose definitions may move to free scratch words first (the
     `.temp` ones), or "all" for any word (see asm/sched/rename.py). `split`:
     let vector ALU ops run as scalar lanes where that balances the ALUs
-    (asm/sched/split.py; default: at level 2 and up). `progress` is
+    (asm/sched/split.py; on by default). `progress` is
     called with a line of text as the search improves.
     """
     if level not in LEVELS:
@@ -139,7 +139,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
         kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
                            pinned=pinned)
     if split is None:
-        split = level >= 2
+        split = True
     result = None
     if split:
         result = _split_schedule(kernel, restrict, pinned, options)
