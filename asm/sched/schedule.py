@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import isa
 from ..cfg import ControlFlow, retarget
-from ..kernel import Kernel
+from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, bounds
 from .deps import Block, OpNode, blocks
 from .listsched import Cyclic, Graph
@@ -161,7 +161,8 @@ def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Sche
     now = time.monotonic()
     half = replace(options, deadline=now + max(0.0, options.deadline - now) / 2)
     tried = _schedule_blocks(split_kernel, restrict, pinned, half)
-    if tried.after > _lower_bound(kernel, restrict, pinned):
+    if tried.after > _resource_bound(kernel, pinned) and \
+            tried.after > _lower_bound(kernel, restrict, pinned):
         plain = _schedule_blocks(kernel, restrict, pinned, options)
         if plain.after <= tried.after:
             return plain
@@ -229,6 +230,24 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Sch
                               op_source=op_source, scheduled=options.level.number,
                               renamed=kernel.renamed)
     return Schedule(out, reports, level=options.level.number)
+
+
+def _resource_bound(kernel: Kernel, pinned) -> int:
+    """A quick lower bound on the scheduler's cycles for the kernel: per
+    block, its busiest engine's ops over its slots, or its cycles as written
+    where those are fewer. (No dependences needed.)"""
+    total = 0
+    program = kernel.program
+    for b in ControlFlow(program).blocks(set(pinned)):
+        counts: dict[str, int] = {}
+        for pc in range(b.start, b.end):
+            for engine, slots in program[pc].items():
+                counts[engine] = counts.get(engine, 0) + len(slots)
+        floor = max((-(-n // isa.SLOT_LIMITS[e]) for e, n in counts.items()
+                     if e not in isa.FREE_ENGINES), default=0)
+        written = sum(map(bundle_cost, program[b.start:b.end]))
+        total += written if b.pinned else min(floor, written)
+    return total
 
 
 def _lower_bound(kernel: Kernel, restrict, pinned) -> int:
