@@ -8,7 +8,9 @@ bundle in a random order its dependences allow (one order per seed, so that
 the authors' packing cannot leak through program order), then scheduled at
 each level. Per kernel and level: the cycles reached on each seed (checked
 correct on a take-home image), the worst as a ratio to the authors' own count
-and to the tight lower bound (asm/sched/bounds.py), and the time. Then the medians
+and to the tight lower bound (asm/sched/bounds.py, of the program as
+scheduled: after lane splitting when that was kept), and the time; last, the
+most vector ops any kept schedule ran as scalar lanes. Then the medians
 over every run, and `vasm assemble --schedule` of programs/takehome/fast.vasm
 and baseline.vasm as whole processes, as a user runs them.
 """
@@ -46,23 +48,25 @@ def corpus(names: set[str] | None) -> list[tuple[str, dict]]:
     return out
 
 
-def run_kernel(data: dict, level: int, seeds: list[int], budget: float
-               ) -> tuple[list[int], int, float, bool]:
-    """(cycles per seed, tight bound, seconds in all, all correct)."""
+def run_kernel(data: dict, level: int, seeds: list[int], budget: float, split: bool = True
+               ) -> tuple[list[int], int, float, bool, int]:
+    """(cycles per seed, tight bound, seconds in all, all correct, most vector
+    ops a kept schedule split into lanes)."""
     kernel = kernel_from_json(data)
     p = data["params"]
     mem = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 5)
-    cycles, bound, seconds, correct = [], 0, 0.0, True
+    cycles, bound, seconds, correct, moved = [], 0, 0.0, True, 0
     for seed in seeds:
         flat = flatten(kernel, random.Random(seed))
         t = time.perf_counter()
-        s = schedule_kernel(flat, level=level, budget=budget)
+        s = schedule_kernel(flat, level=level, budget=budget, split=split)
+        moved = max(moved, s.split.moved if s.split else 0)
         seconds += time.perf_counter() - t
         run = run_checked(s.kernel, list(mem), check=True)
         cycles.append(run.result.cycles)
         bound = s.bound
         correct = correct and bool(run.correct)
-    return cycles, bound, seconds, correct
+    return cycles, bound, seconds, correct, moved
 
 
 def whole_process(args: list[str]) -> tuple[float, str]:
@@ -86,6 +90,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=10.0, help="seconds per schedule at -O3")
     ap.add_argument("--kernels", help="comma-separated author names (default: all)")
     ap.add_argument("--skip-programs", action="store_true")
+    ap.add_argument("--no-split", action="store_true", help="schedule without lane splitting")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     seeds = list(range(11, 11 + args.seeds))
@@ -95,13 +100,16 @@ def main() -> None:
     print(f"{len(seeds)} shuffles per kernel (seeds {seeds[0]}..{seeds[-1]}); -O3 budget "
           f"{args.budget:g} s. Cycles per seed; worst/authors; worst/tight bound; time.")
     print(f"{'kernel':<28}{'authors':>8}{'bound':>7}" + "".join(
-        f"  {'-O' + str(lv) + ' cycles':<22}{'/auth':>6}{'/bnd':>6}{'time':>7}" for lv in levels))
+        f"  {'-O' + str(lv) + ' cycles':<22}{'/auth':>6}{'/bnd':>6}{'time':>7}" for lv in levels)
+        + "  split")
     for name, data in corpus(names):
         row = f"{name:<28}{data['cycles']:>8}"
         cells = []
-        bound = 0
+        bound, split = 0, 0
         for lv in levels:
-            cycles, bound, seconds, correct = run_kernel(data, lv, seeds, args.budget)
+            cycles, bound, seconds, correct, moved = run_kernel(data, lv, seeds, args.budget,
+                                                                not args.no_split)
+            split = max(split, moved)
             worst = max(cycles)
             ratios[lv] += [c / data["cycles"] for c in cycles]
             if worst > data["cycles"]:
@@ -110,7 +118,7 @@ def main() -> None:
             cells.append(f"  {','.join(map(str, cycles)) + mark:<22}"
                          f"{worst / data['cycles']:>6.3f}{worst / bound:>6.3f}"
                          f"{seconds / len(seeds):>6.1f}s")
-        print(row + f"{bound:>7}" + "".join(cells), flush=True)
+        print(row + f"{bound:>7}" + "".join(cells) + f"{split:>7}", flush=True)
     for lv in levels:
         print(f"-O{lv}: median ratio to the authors {statistics.median(ratios[lv]):.3f} over "
               f"{len(ratios[lv])} runs; over the authors on some seed: "
