@@ -151,6 +151,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
             click.get_current_context().get_parameter_source("level").name == "DEFAULT":
         level = project.level
     do_schedule = do_schedule or project.schedule
+    no_split = no_split or not project.split
     sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
     if compile_only:
         if output is not None and len(sources) > 1:

@@ -5,6 +5,7 @@ line and the editor (`vasm lsp`) assemble a file alike.
     include = ["lib"]          # -I, relative to this file
     schedule = true            # --schedule (vasm assemble)
     level = 3                  # -O
+    split = false              # --no-split
     [defines]                  # -D
     ROUNDS = 16
 
@@ -21,7 +22,7 @@ from .errors import Location, ToolchainError
 from .fileio import read_text
 
 FILE = "vasm.toml"
-KEYS = ("defines", "include", "schedule", "level")
+KEYS = ("defines", "include", "schedule", "level", "split")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ProjectOptions:
     include_paths: tuple[str, ...] = ()
     schedule: bool = False
     level: int | None = None
+    split: bool = True  # lane splitting when scheduling (false: --no-split)
 
 
 def project_options(source: str | Path | None) -> ProjectOptions:
@@ -68,5 +70,8 @@ def project_options(source: str | Path | None) -> ProjectOptions:
     level = data.get("level")
     if level is not None and (type(level) is not int or not 1 <= level <= 3):
         raise ToolchainError(f"'level' in {FILE} is 1, 2 or 3", location=where)
+    split = data.get("split", True)
+    if type(split) is not bool:
+        raise ToolchainError(f"'split' in {FILE} is true or false", location=where)
     return ProjectOptions(path, dict(defines),
-                          tuple(str(path.parent / x) for x in include), schedule, level)
+                          tuple(str(path.parent / x) for x in include), schedule, level, split)

@@ -49,11 +49,24 @@ def test_schedule_and_level_come_from_the_file(project):
     assert json.loads((project / "k.json").read_text())["scheduled"] == 2
 
 
+def test_split_comes_from_the_file(project):
+    lines = "".join(f"    vadd v[{8 * i}], v[{8 * i}], v[{8 * i}]\n" for i in range(7))
+    (project / "v.vasm").write_text(".vector v, 7\n" + lines)
+    for split, engines in ((True, {"alu", "valu"}), (False, {"valu"})):
+        (project / "vasm.toml").write_text(f"schedule = true\nsplit = {str(split).lower()}\n")
+        r = CliRunner().invoke(vasm, ["assemble", str(project / "v.vasm"), "-o",
+                                      str(project / "v.json")])
+        assert r.exit_code == 0, r.output
+        used = {e for b in program(project / "v.json") for e in b}
+        assert used == engines
+
+
 @pytest.mark.parametrize("text, message", [
     ("x = [\n", "vasm.toml is not valid TOML"),
     ("bogus = 1\n", "unknown key 'bogus' in vasm.toml (it knows defines, include"),
     ("level = 9\n", "'level' in vasm.toml is 1, 2 or 3"),
     ("schedule = 1\n", "'schedule' in vasm.toml is true or false"),
+    ("split = \"no\"\n", "'split' in vasm.toml is true or false"),
     ("include = \"lib\"\n", "'include' in vasm.toml is a list of folders"),
     ("[defines]\nN = \"7\"\n", "'defines' in vasm.toml is a table of names and integers"),
 ])

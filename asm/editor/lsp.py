@@ -52,6 +52,7 @@ class Document:
     assembly: Assembly | None = None
     level: int | None = None  # schedule at this level (vasm.toml, client options)
     schedule: object = None  # the Schedule of `assembly`, made when first asked
+    split: bool = True  # lane splitting in that schedule (vasm.toml)
 
 
 class VasmServer(LanguageServer):
@@ -147,6 +148,7 @@ def check(ls: VasmServer, uri: str) -> None:
         return
     state.assembly, state.schedule = assembly, None
     state.level = (project.level or 2) if project.schedule else ls.level
+    state.split = project.split
     said = list(assembly.diagnostics)
     if assembly.kernel is not None:  # and what `vasm check` says of the kernel
         from ..sched.check import check as check_kernel
@@ -459,7 +461,7 @@ def scheduled(state: Document | None):
         return None
     if state.schedule is None:
         from ..sched.schedule import schedule
-        state.schedule = schedule(state.assembly, level=state.level)
+        state.schedule = schedule(state.assembly, level=state.level, split=state.split)
     return state.schedule
 
 
