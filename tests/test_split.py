@@ -49,7 +49,7 @@ def test_lanes_of_a_binary_op_and_a_broadcast():
     assert lanes_of(broadcast, ("vbroadcast", 16, 5)) == [("|", 16 + i, 5, 5) for i in range(8)]
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=150)
 @given(alu_programs(), memories())
 def test_split_program_computes_the_same_as_written(program, mem):
     """Before any scheduling: the split program itself gives the same memory,
@@ -63,7 +63,7 @@ def test_split_program_computes_the_same_as_written(program, mem):
     assert moved.after["valu"] == moved.before.get("valu", 0) - moved.moved
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=100)
 @given(alu_programs(), memories(), st.sampled_from([1, 2]))
 def test_splitting_keeps_results_and_never_costs_cycles(program, mem, level):
     k = Kernel(program)
