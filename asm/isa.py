@@ -160,9 +160,11 @@ class Op:
     control: Control | None = None
     binary: Binary | None = None
     meaning: Meaning = field(default_factory=Meaning)
-    # A lane-wise valu op the scheduler may run as VLEN alu ops: (alu op name,
-    # operand, ...), each operand one of this op's, a vector one at the lane.
-    lanes_as: tuple[str, ...] | None = None
+    # A lane-wise valu op the scheduler may run on the alu, lane by lane: the
+    # alu ops of each lane, one step (bundle) after another, as (alu op name,
+    # operand, ...); an operand is one of this op's (a vector one at the lane)
+    # or "t", a word that carries a lane's value from one step to the next.
+    lanes_as: tuple[tuple[str, ...], ...] | None = None
     # (operand index, width, is_write) for each scratch operand, derived.
     scratch_operands: tuple[tuple[int, int, bool], ...] = field(
         init=False, repr=False, compare=False
@@ -268,7 +270,7 @@ def _arith_ops() -> list[Op]:
                               divides=binary.divides)
             ops.append(Op(engine, name, mnemonic if engine == "alu" else "v" + mnemonic,
                           _operands(operands), summary, binary=binary, meaning=meaning,
-                          lanes_as=(name, "d", "a", "b") if engine == "valu" else None))
+                          lanes_as=((name, "d", "a", "b"),) if engine == "valu" else None))
     return ops
 
 
@@ -279,10 +281,11 @@ OPS: tuple[Op, ...] = (
     *_arith_ops(),
     Op("valu", "vbroadcast", "vbroadcast", _operands("d:vdst s:src"),
        "every lane of d = s", meaning=Meaning(value="s", lanes=VLEN),
-       lanes_as=("|", "d", "s", "s")),  # s | s is s
+       lanes_as=(("|", "d", "s", "s"),)),  # s | s is s
     Op("valu", "multiply_add", "vmuladd", _operands("d:vdst a:vsrc b:vsrc c:vsrc"),
        "lane-wise d = a * b + c (mod 2**32)", aliases=("multiply_add",),
-       meaning=Meaning(value=f"(a * b + c) & {_MASK}", lanes=VLEN)),
+       meaning=Meaning(value=f"(a * b + c) & {_MASK}", lanes=VLEN),
+       lanes_as=(("*", "t", "a", "b"), ("+", "d", "t", "c"))),
     Op("load", "load", "load", _operands("d:dst addr:src"),
        "d = mem[addr]", memory="read", mem_addr="addr", meaning=Meaning(value="mem[addr]")),
     Op("load", "load_offset", "load_offset", _operands("d:dst addr:src imm:imm"),

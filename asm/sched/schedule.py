@@ -313,9 +313,9 @@ def report(s: Schedule) -> str:
         lines.append(f"note: {s.note}")
     if s.split is not None:
         moved = s.split
-        lines.append(f"lane splitting: {moved.moved} vector ops run as {isa.VLEN} scalar ops "
-                     f"each (alu {moved.before.get('alu', 0)} -> {moved.after.get('alu', 0)} "
-                     f"ops, valu {moved.before.get('valu', 0)} -> "
+        lines.append(f"lane splitting: {moved.moved} vector ops run lane by lane on the "
+                     f"scalar ALU (alu {moved.before.get('alu', 0)} -> "
+                     f"{moved.after.get('alu', 0)} ops, valu {moved.before.get('valu', 0)} -> "
                      f"{moved.after.get('valu', 0)})")
     lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'utilization':>13}")
     for e in isa.ENGINES:

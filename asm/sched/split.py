@@ -1,22 +1,26 @@
 """Lane splitting: when the vector ALU is a block's bottleneck and the scalar
-ALU has room, some lane-wise vector ops run as VLEN scalar ALU ops instead.
+ALU has room, some lane-wise vector ops run as scalar ALU ops, lane by lane.
 
 A vector ALU op whose ISA row says how its lanes run on the scalar ALU
-(`Op.lanes_as`: every binary op, and `vbroadcast` as `s | s`) is replaced, in
-its own bundle, by one scalar op per lane. The lanes keep the meaning the
-vector op had: they stand in the same original bundle, whose reads all come
-before its writes, so the dependence analysis (asm/sched/deps.py) orders them
-exactly as it orders any packed code, and the scheduler is free to put each
-lane in any cycle the dependences allow.
+(`Op.lanes_as`: every binary op as itself, `vbroadcast` as `s | s`,
+`multiply_add` as a multiply then an add) is replaced by its lanes. A
+one-step form stands in the vector op's own bundle; the second step of
+`multiply_add` in a bundle of its own right after it (the multiply's product
+must be written before the add reads it). Either way the lanes keep the
+meaning the vector op had: a bundle's reads all come before its writes, so
+the dependence analysis (asm/sched/deps.py) orders them exactly as it orders
+any packed code, and the scheduler is free to put each lane in any cycle the
+dependences allow. The product goes to the destination's own lane, or, when
+the destination overlaps the addend, to a free scratch word.
 
 Which ops move is decided per block from the engines' loads: the fewest
 moves that bring the block's resource bound (the busiest engine's ops over
 its slots) to its lowest, spread evenly over the block so that both ALUs stay
-busy throughout. A bundle only takes lanes while it stays within the scalar
-ALU's slot limit, so the split program is a valid program that runs, as
-written, in the same cycles as the original. `.pin` regions are untouched.
-Whether the split program is kept is the scheduler's decision
-(asm/sched/schedule.py): only when it schedules in fewer cycles.
+busy throughout. One-step ops go first (they add no op); `multiply_add`s only
+when those run out. A bundle only takes lanes while it stays within the
+scalar ALU's slot limit, so the split program is a valid program. `.pin`
+regions are untouched. Whether the split program is kept is the scheduler's
+decision (asm/sched/schedule.py): only when it schedules in fewer cycles.
 """
 
 from __future__ import annotations
@@ -25,38 +29,80 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import isa
-from ..cfg import ControlFlow
+from ..cfg import ControlFlow, retarget
 from ..kernel import Kernel
 
 VLEN = isa.VLEN
+TEMP_SETS = 8  # sets of VLEN free words for multiply_add products, used in turn
 
 
 @dataclass
 class SplitReport:
-    moved: int = 0  # vector ops now run as VLEN scalar ops
+    moved: int = 0  # vector ops now run on the scalar ALU, lane by lane
     before: dict[str, int] = field(default_factory=dict)  # ops per engine
     after: dict[str, int] = field(default_factory=dict)
 
 
-def lanes_of(op: isa.Op, slot: tuple) -> list[tuple] | None:
-    """The VLEN alu slots a lane-wise valu slot runs as, or None."""
+def _words(op: isa.Op, slot: tuple, name: str) -> range:
+    i = next(k for k, o in enumerate(op.operands, 1) if o.name == name)
+    return range(slot[i], slot[i] + op.operands[i - 1].kind.width)
+
+
+def needs_temp(op: isa.Op, slot: tuple) -> bool:
+    """Whether a lane's carried value ("t") cannot live in the destination's
+    own lane: the destination overlaps an operand a later step reads."""
+    steps = op.lanes_as or ()
+    if len(steps) < 2:
+        return False
+    dest = set(_words(op, slot, op.operands[0].name))
+    later = {a for step in steps[1:] for a in step[1:] if a not in ("t", op.operands[0].name)}
+    return any(dest.intersection(_words(op, slot, a)) for a in later)
+
+
+def lane_steps(op: isa.Op, slot: tuple, temps: list[int] | None = None
+               ) -> list[list[tuple]] | None:
+    """The alu slots a lane-wise valu slot runs as, per step (one bundle
+    each), or None. `temps`: VLEN free words for the carried value, needed
+    when `needs_temp`."""
     if op.lanes_as is None:
         return None
-    name, *args = op.lanes_as
+    if needs_temp(op, slot) and temps is None:
+        return None
     at = {o.name: (i + 1, o.kind.width) for i, o in enumerate(op.operands)}
-    return [(name, *(slot[at[a][0]] + (lane if at[a][1] > 1 else 0) for a in args))
-            for lane in range(VLEN)]
+    dest = op.operands[0].name
+
+    def word(name: str, lane: int) -> int:
+        if name == "t":
+            return temps[lane] if needs_temp(op, slot) else slot[at[dest][0]] + lane
+        index, width = at[name]
+        return slot[index] + (lane if width > 1 else 0)
+
+    return [[(name, *(word(a, lane) for a in args)) for lane in range(VLEN)]
+            for name, *args in op.lanes_as]
+
+
+def lanes_of(op: isa.Op, slot: tuple) -> list[tuple] | None:
+    """The VLEN alu slots of a one-step lane form (None for any other op)."""
+    steps = lane_steps(op, slot)
+    return steps[0] if steps is not None and len(steps) == 1 else None
 
 
 def _movable(bundle: dict, k: int) -> bool:
     """Whether valu slot k of the bundle may run as lanes: its op has a lane
-    form, and no other slot of the bundle writes a word it writes (so the
-    order of the bundle's writes cannot matter)."""
+    form; no other slot of the bundle writes a word it writes (so the order
+    of the bundle's writes cannot matter); and for a form of several steps,
+    no other slot writes a word it reads (a later step reads after the
+    bundle) and the bundle does not end its block."""
     slot = bundle["valu"][k]
     op = isa.BY_MACHINE[("valu", slot[0])]
     if op.lanes_as is None:
         return False
     mine = set(op.writes(slot))
+    if len(op.lanes_as) > 1:
+        if any(isa.BY_MACHINE[("flow", s[0])].control is not None
+               for s in bundle.get("flow", ())):
+            return False
+        mine.update(op.reads(slot))
     for engine, slots in bundle.items():
         for j, other in enumerate(slots):
             if (engine, j) != ("valu", k) and \
@@ -65,91 +111,166 @@ def _movable(bundle: dict, k: int) -> bool:
     return True
 
 
-def _moves(counts: dict[str, int]) -> int:
+def _moves(counts: dict[str, int], extra: int = 0) -> int:
     """How many valu ops to move so the busiest engine's floor is lowest (the
-    fewest that get there)."""
+    fewest that get there); `extra`: alu ops each move adds beyond VLEN."""
     caps = isa.SLOT_LIMITS
     v, a = counts.get("valu", 0), counts.get("alu", 0)
+    per = VLEN + extra
     others = max((-(-n // caps[e]) for e, n in counts.items()
                   if e not in ("alu", "valu") and e not in isa.FREE_ENGINES), default=0)
 
     def floor(k: int) -> int:
-        return max(-(-(v - k) // caps["valu"]), -(-(a + VLEN * k) // caps["alu"]), others)
+        return max(-(-(v - k) // caps["valu"]), -(-(a + per * k) // caps["alu"]), others)
 
     best, best_k = floor(0), 0
     for k in range(1, v + 1):
         f = floor(k)
         if f < best:
             best, best_k = f, k
-        elif -(-(a + VLEN * k) // caps["alu"]) > best:
+        elif -(-(a + per * k) // caps["alu"]) > best:
             break  # the scalar ALU is now the busier: more only hurts
     return best_k
+
+
+def _spread(candidates: list, k: int) -> list:
+    """k of the candidates, evenly spread: the j-th at (j + 1/2) / k."""
+    return [candidates[(2 * j + 1) * len(candidates) // (2 * k)] for j in range(k)]
 
 
 def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, SplitReport]:
     """(the kernel with chosen vector ops split into lanes, what moved)."""
     program = kernel.program
     report = SplitReport()
-    out = list(program)
-    op_source = list(kernel.op_source) if kernel.op_source is not None \
-        else [None] * len(program)
+    temp_sets = _temp_sets(kernel)
     alu_cap = isa.SLOT_LIMITS["alu"]
+    chosen: dict[int, set[int]] = {}  # pc -> valu slots to split
     for block in ControlFlow(program).blocks(set(pinned)):
         if block.pinned:
             continue
         counts: dict[str, int] = {}
-        candidates: list[tuple[int, int]] = []  # (pc, index among the bundle's valu slots)
+        one_step: list[tuple[int, int]] = []  # (pc, index among the bundle's valu slots)
+        two_step: list[tuple[int, int]] = []
         for pc in range(block.start, block.end):
-            for engine, slots in program[pc].items():
+            bundle = program[pc]
+            for engine, slots in bundle.items():
                 counts[engine] = counts.get(engine, 0) + len(slots)
-            room = (alu_cap - len(program[pc].get("alu", ()))) // VLEN
-            for k in range(len(program[pc].get("valu", ()))):
-                if room and _movable(program[pc], k):
-                    candidates.append((pc, k))
+            room = (alu_cap - len(bundle.get("alu", ()))) // VLEN
+            for k in range(len(bundle.get("valu", ()))):
+                if room and _movable(bundle, k):
+                    slot = bundle["valu"][k]
+                    op = isa.BY_MACHINE[("valu", slot[0])]
+                    if len(op.lanes_as) == 1:
+                        one_step.append((pc, k))
+                    elif not needs_temp(op, slot) or temp_sets:
+                        two_step.append((pc, k))
+                    else:
+                        continue
                     room -= 1
         for e, n in counts.items():
             report.before[e] = report.before.get(e, 0) + n
-        k = min(_moves(counts), len(candidates))
-        if k == 0:
-            continue
-        # Evenly spread: the j-th of k moves takes the candidate at (j + 1/2) / k.
-        chosen: dict[int, set[int]] = {}
-        for j in range(k):
-            pc, at = candidates[(2 * j + 1) * len(candidates) // (2 * k)]
+        k = _moves(counts)
+        picked = _spread(one_step, min(k, len(one_step))) if k else []
+        if k > len(one_step) and two_step:
+            # (each multiply_add adds VLEN more alu ops: count again)
+            counts = {**counts, "valu": counts.get("valu", 0) - len(picked),
+                      "alu": counts.get("alu", 0) + VLEN * len(picked)}
+            picked += _spread(two_step, min(_moves(counts, extra=VLEN), len(two_step)))
+        for pc, at in picked:
             chosen.setdefault(pc, set()).add(at)
-        for pc, which in chosen.items():
-            out[pc], op_source[pc] = _split_bundle(kernel, pc, which)
-            report.moved += len(which)
     for e, n in report.before.items():
         report.after[e] = n
-    report.after["valu"] = report.after.get("valu", 0) - report.moved
-    report.after["alu"] = report.after.get("alu", 0) + VLEN * report.moved
-    if not report.moved:
+    if not chosen:
         return kernel, report
-    # The lanes are the table's own alu ops on words the vector op touched:
-    # every slot is valid, and no bundle exceeds the alu limit.
-    return Kernel.prevalidated(out, dict(kernel.scratch), dict(kernel.labels), kernel.source,
-                               op_source=op_source, scheduled=kernel.scheduled,
-                               renamed=kernel.renamed), report
+    return _apply(kernel, chosen, temp_sets, report), report
 
 
-def _split_bundle(kernel: Kernel, pc: int, which: set[int]) -> tuple[dict, tuple]:
-    """Bundle `pc` with its valu slots numbered in `which` as lanes on the
-    alu (after the alu's own slots), and each op's source (the lanes at their
-    vector op's)."""
-    bundle = kernel.program[pc]
-    sources = iter(kernel.op_sources(pc))
-    parts: dict[str, list[tuple[tuple, str | None]]] = {}
-    lanes: list[tuple[tuple, str | None]] = []
-    for engine, slots in bundle.items():
-        kept = parts.setdefault(engine, [])
-        for k, slot in enumerate(slots):
-            src = next(sources)
-            if engine == "valu" and k in which:
+def _temp_sets(kernel: Kernel) -> list[list[int]]:
+    """Sets of VLEN scratch words no op touches and no symbol names."""
+    from .rename import free_words
+    free = free_words(kernel)
+    return [free[i * VLEN:(i + 1) * VLEN] for i in range(min(TEMP_SETS, len(free) // VLEN))]
+
+
+def split_slots(kernel: Kernel, chosen: dict[int, set[int]]) -> Kernel:
+    """The kernel with exactly the `chosen` valu slots ({pc: slot indices})
+    as lanes, each of which must be `_movable` (for tests and tools; the
+    scheduler's own choice is `split_lanes`)."""
+    report = SplitReport()
+    return _apply(kernel, chosen, _temp_sets(kernel), report)
+
+
+def _apply(kernel: Kernel, chosen: dict[int, set[int]], temp_sets: list[list[int]],
+           report: SplitReport) -> Kernel:
+    """The kernel with the chosen slots as lanes; second steps in new bundles
+    right after their own, jumps and labels moved to match."""
+    program = kernel.program
+    out: list[dict] = []
+    op_source: list[tuple | None] = []
+    source: list[str | None] | None = [] if kernel.source is not None else None
+    origin: list[int] = []  # new pc -> old pc
+    new_pc: dict[int, int] = {}
+    turn = 0
+    for pc, bundle in enumerate(program):
+        new_pc[pc] = len(out)
+        if pc not in chosen:
+            out.append(bundle)
+            op_source.append(kernel.op_source[pc] if kernel.op_source is not None else None)
+            origin.append(pc)
+            if source is not None:
+                source.append(kernel.source[pc])
+            continue
+        sources = iter(kernel.op_sources(pc))
+        parts: dict[str, list[tuple[tuple, str | None]]] = {}
+        first: list[tuple[tuple, str | None]] = []
+        later: list[tuple[tuple, str | None]] = []
+        for engine, slots in bundle.items():
+            kept = parts.setdefault(engine, [])
+            for k, slot in enumerate(slots):
+                src = next(sources)
+                if engine != "valu" or k not in chosen[pc]:
+                    kept.append((slot, src))
+                    continue
                 op = isa.BY_MACHINE[("valu", slot[0])]
-                lanes.extend((lane, src) for lane in lanes_of(op, slot))
-            else:
-                kept.append((slot, src))
-    parts.setdefault("alu", []).extend(lanes)
-    new = {e: [slot for slot, _ in ops] for e, ops in parts.items() if ops or bundle.get(e) == []}
-    return new, tuple(src for e in new for _, src in parts[e])
+                temps = None
+                if needs_temp(op, slot):
+                    temps = temp_sets[turn % len(temp_sets)]
+                    turn += 1
+                steps = lane_steps(op, slot, temps)
+                first.extend((lane, src) for lane in steps[0])
+                for step in steps[1:]:  # (two steps at most in the table)
+                    later.extend((lane, src) for lane in step)
+                report.moved += 1
+                report.after["valu"] = report.after.get("valu", 0) - 1
+                report.after["alu"] = report.after.get("alu", 0) + sum(map(len, steps))
+        parts.setdefault("alu", []).extend(first)
+        new = {e: [s for s, _ in ops] for e, ops in parts.items() if ops or bundle.get(e) == []}
+        here = [src for e in new for _, src in parts[e]]
+        out.append(new)
+        own = kernel.source[pc] if kernel.source is not None else None
+        op_source.append(None if all(x == own for x in here) else tuple(here))
+        origin.append(pc)
+        if source is not None:
+            source.append(own)
+        if later:  # the second step, in a bundle of its own
+            out.append({"alu": [slot for slot, _ in later]})
+            srcs = [src for _, src in later]
+            op_source.append(None if len(set(srcs)) == 1 else tuple(srcs))
+            origin.append(pc)
+            if source is not None:
+                source.append(srcs[0])
+    new_pc[len(program)] = len(out)
+    if len(out) != len(program):  # second steps were inserted: jumps follow
+        for pc, bundle in enumerate(out):
+            if "flow" in bundle:
+                out[pc] = retarget(bundle, pc, origin[pc], new_pc, len(program), len(out))
+    labels = {name: new_pc[pc] for name, pc in kernel.labels.items()}
+    scratch = dict(kernel.scratch)
+    for i, words in enumerate(temp_sets[:turn]):
+        scratch[words[0]] = (f"lane.t{i}", 1)
+        for j, w in enumerate(words[1:], 1):
+            scratch[w] = (f"lane.t{i}.{j}", 1)
+    # The lanes are the table's own alu ops on words the vector op touched
+    # (or free ones): every slot is valid, and no bundle exceeds the alu limit.
+    return Kernel.prevalidated(out, scratch, labels, source, op_source=op_source,
+                               scheduled=kernel.scheduled, renamed=kernel.renamed)
