@@ -152,3 +152,12 @@ def test_a_multiply_add_whose_destination_is_its_addend_uses_free_words():
     assert any(name.startswith("lane.t") for name, _ in split.scratch.values())
     op = isa.BY_MACHINE[("valu", "multiply_add")]
     assert needs_temp(op, k.program[0]["valu"][0])
+
+
+def test_a_scratch_map_claiming_words_past_the_end_costs_nothing():
+    """(A map entry of 2**32 words once made the free-word search build a set
+    of them all.)"""
+    k = Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("huge", 2**32)}, {}, None)
+    from asm.sched.rename import free_words
+    assert free_words(k) == list(range(8, 16))
+    assert schedule_kernel(k, rename_words="all").after <= 7

@@ -52,8 +52,8 @@ def free_words(kernel: Kernel, used: set[int] | None = None) -> list[int]:
     if used is None:
         used, _ = _touched(kernel.program)
     named: set[int] = set()
-    for addr, (_, length) in kernel.scratch.items():
-        named.update(range(addr, addr + length))
+    for addr, (_, length) in kernel.scratch.items():  # (a map may claim past the end)
+        named.update(range(max(addr, 0), min(addr + length, isa.SCRATCH_SIZE)))
     return [w for w in range(isa.SCRATCH_SIZE) if w not in used and w not in named]
 
 
@@ -150,7 +150,7 @@ def copy_names(kernel: Kernel, renamed: dict[int, list[int]]) -> dict[int, tuple
     almost always; several joined by '_' when scratch ran short)."""
     owner: dict[int, tuple[str, int]] = {}
     for addr, (name, length) in kernel.scratch.items():
-        for i in range(length):
+        for i in range(max(0, -addr), min(length, isa.SCRATCH_SIZE - addr)):
             owner[addr + i] = (name, i) if length > 1 else (name, -1)
     taken = {name for name, _ in kernel.scratch.values()}
     count: dict[int, int] = {}
