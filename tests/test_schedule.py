@@ -200,7 +200,7 @@ def test_debug_ops_cost_nothing(mem_size):
     assert bounds(Graph([], [])).tight == 0
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=200)
 @given(programs(max_bundles=14), memories())
 def test_renaming_keeps_results(program, mem):
     from asm.sched.rename import rename
@@ -258,7 +258,7 @@ def test_relative_jumps_count_from_their_own_bundle():
 
 
 @pytest.mark.slow
-@settings(deadline=None, max_examples=400)
+@settings(deadline=None, max_examples=250)
 @given(programs(max_bundles=16), memories(), st.integers(0, 1))
 # Found by the hour-long run: a load after a store in one bundle's order was
 # made to follow the store, but it reads memory as it was before the bundle.
