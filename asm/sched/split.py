@@ -252,7 +252,8 @@ def _apply(kernel: Kernel, chosen: dict[int, set[int]], temp_sets: list[list[int
         origin.append(pc)
         if source is not None:
             source.append(own)
-        if later:  # the second step, in a bundle of its own
+        if later:  # the second step, in a bundle of its own (12 alu slots take one
+            # set of 8 lanes, so a bundle has one split op at most)
             out.append({"alu": [slot for slot, _ in later]})
             srcs = [src for _, src in later]
             op_source.append(None if len(set(srcs)) == 1 else tuple(srcs))
