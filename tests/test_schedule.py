@@ -35,9 +35,9 @@ def within_limits(program) -> bool:
 
 
 LEVELS = [
-    pytest.param({"level": 1}, 200, id="O1"),
-    pytest.param({}, 200, id="O2"),
-    pytest.param({"rename_words": "all"}, 200, id="O2-renamed"),
+    pytest.param({"level": 1}, 150, id="O1"),
+    pytest.param({}, 150, id="O2"),
+    pytest.param({"rename_words": "all"}, 150, id="O2-renamed"),
     # -O3 with a small budget on two processes: the parallel search runs.
     pytest.param({"level": 3, "budget": 0.3, "jobs": 2}, 40, id="O3"),
 ]

@@ -55,7 +55,7 @@ def test_lanes_of_a_binary_op_and_a_broadcast():
     assert (mul[2], add[2]) == (("*", 102, 34, 50), ("+", 18, 102, 18))
 
 
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None, max_examples=60)
 @given(alu_programs(), memories())
 def test_split_program_computes_the_same_as_written(program, mem):
     """Before any scheduling: the split program itself gives the same memory
@@ -72,7 +72,7 @@ def test_split_program_computes_the_same_as_written(program, mem):
     assert moved.after.get("valu", 0) == moved.before.get("valu", 0) - moved.moved
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=40)
 @given(alu_programs(), memories(), st.sampled_from([1, 2]))
 def test_splitting_keeps_results_and_never_costs_cycles(program, mem, level):
     k = Kernel(program)
@@ -124,7 +124,7 @@ def test_diff_shows_a_split_op_as_its_lanes():
                              "'vadd v[16], v[16], v[16]' (bundle 2)") for ln in lanes)
 
 
-@settings(deadline=None, max_examples=100)
+@settings(deadline=None, max_examples=80)
 @given(st.one_of(alu_programs(), structured_programs()), memories())
 def test_every_movable_op_split_computes_the_same(program, mem):
     """Every op that may run as lanes, split (multiply_adds too, with their
