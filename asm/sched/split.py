@@ -111,9 +111,15 @@ def _movable(bundle: dict, k: int) -> bool:
     return True
 
 
+MIN_GAIN = 0.01  # of the floor: a split that lowers it less is not tried
+
+
 def _moves(counts: dict[str, int], extra: int = 0) -> int:
     """How many valu ops to move so the busiest engine's floor is lowest (the
-    fewest that get there); `extra`: alu ops each move adds beyond VLEN."""
+    fewest that get there), or 0 when that lowers it by less than MIN_GAIN
+    (on four engines near saturation the packing itself loses more than
+    that, and trying costs a second schedule); `extra`: alu ops each move
+    adds beyond VLEN."""
     caps = isa.SLOT_LIMITS
     v, a = counts.get("valu", 0), counts.get("alu", 0)
     per = VLEN + extra
@@ -130,7 +136,8 @@ def _moves(counts: dict[str, int], extra: int = 0) -> int:
             best, best_k = f, k
         elif -(-(a + per * k) // caps["alu"]) > best:
             break  # the scalar ALU is now the busier: more only hurts
-    return best_k
+    start = floor(0)
+    return best_k if start - best >= max(1, MIN_GAIN * start) else 0
 
 
 def _spread(candidates: list, k: int) -> list:
