@@ -111,7 +111,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
                     pinned: Iterable[int] = (), level: int = DEFAULT_LEVEL,
                     budget: float | None = None, jobs: int | None = None,
                     rename_words: Iterable[int] | str | None = None,
-                    split: bool | None = None,
+                    split: bool = True,
                     progress: Progress | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
@@ -122,7 +122,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     the words whose definitions may move to free scratch words first (the
     `.temp` ones), or "all" for any word (see asm/sched/rename.py). `split`:
     let vector ALU ops run as scalar lanes where that balances the ALUs
-    (asm/sched/split.py; on by default). `progress` is
+    (asm/sched/split.py). `progress` is
     called with a line of text as the search improves.
     """
     if level not in LEVELS:
@@ -138,11 +138,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
         from .rename import rename
         kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
                            pinned=pinned)
-    if split is None:
-        split = True
-    result = None
-    if split:
-        result = _split_schedule(kernel, restrict, pinned, options)
+    result = _split_schedule(kernel, restrict, pinned, options) if split else None
     if result is None:
         result = _schedule_blocks(kernel, restrict, pinned, options)
     if result.after > sum(original.cycle_cost):  # renaming can only help; never lose
