@@ -22,7 +22,7 @@ from .bounds import Bounds, bounds
 from .deps import Block, OpNode, blocks
 from .listsched import Cyclic, Graph
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
-from .split import SplitReport, split_lanes
+from .split import SplitReport, engine_counts, resource_floor, split_lanes
 
 
 @dataclass
@@ -235,12 +235,7 @@ def _resource_bound(kernel: Kernel, pinned) -> int:
     total = 0
     program = kernel.program
     for b in ControlFlow(program).blocks(set(pinned)):
-        counts: dict[str, int] = {}
-        for pc in range(b.start, b.end):
-            for engine, slots in program[pc].items():
-                counts[engine] = counts.get(engine, 0) + len(slots)
-        floor = max((-(-n // isa.SLOT_LIMITS[e]) for e, n in counts.items()
-                     if e not in isa.FREE_ENGINES), default=0)
+        floor = resource_floor(engine_counts(program, b.start, b.end))
         written = sum(map(bundle_cost, program[b.start:b.end]))
         total += written if b.pinned else min(floor, written)
     return total

@@ -92,7 +92,8 @@ def _movable(bundle: dict, k: int) -> bool:
     form; no other slot of the bundle writes a word it writes (so the order
     of the bundle's writes cannot matter); and for a form of several steps,
     no other slot writes a word it reads (a later step reads after the
-    bundle) and the bundle does not end its block."""
+    bundle) and the bundle holds no control flow (the later steps follow it
+    in its block)."""
     slot = bundle["valu"][k]
     op = isa.BY_MACHINE[("valu", slot[0])]
     if op.lanes_as is None:
@@ -114,6 +115,21 @@ def _movable(bundle: dict, k: int) -> bool:
 MIN_GAIN = 0.01  # of the floor: a split that lowers it less is not tried
 
 
+def engine_counts(program, start: int, end: int) -> dict[str, int]:
+    """Ops per engine in bundles start..end-1."""
+    counts: dict[str, int] = {}
+    for pc in range(start, end):
+        for engine, slots in program[pc].items():
+            counts[engine] = counts.get(engine, 0) + len(slots)
+    return counts
+
+
+def resource_floor(counts: dict[str, int]) -> int:
+    """The busiest engine's ops over its slots, in cycles (free engines aside)."""
+    return max((-(-n // isa.SLOT_LIMITS[e]) for e, n in counts.items()
+                if e not in isa.FREE_ENGINES), default=0)
+
+
 def _moves(counts: dict[str, int], extra: int = 0) -> int:
     """How many valu ops to move so the busiest engine's floor is lowest (the
     fewest that get there), or 0 when that lowers it by less than MIN_GAIN
@@ -123,20 +139,19 @@ def _moves(counts: dict[str, int], extra: int = 0) -> int:
     caps = isa.SLOT_LIMITS
     v, a = counts.get("valu", 0), counts.get("alu", 0)
     per = VLEN + extra
-    others = max((-(-n // caps[e]) for e, n in counts.items()
-                  if e not in ("alu", "valu") and e not in isa.FREE_ENGINES), default=0)
+    others = resource_floor({e: n for e, n in counts.items() if e not in ("alu", "valu")})
 
     def floor(k: int) -> int:
         return max(-(-(v - k) // caps["valu"]), -(-(a + per * k) // caps["alu"]), others)
 
-    best, best_k = floor(0), 0
+    start = best = floor(0)
+    best_k = 0
     for k in range(1, v + 1):
         f = floor(k)
         if f < best:
             best, best_k = f, k
         elif -(-(a + per * k) // caps["alu"]) > best:
             break  # the scalar ALU is now the busier: more only hurts
-    start = floor(0)
     return best_k if start - best >= max(1, MIN_GAIN * start) else 0
 
 
@@ -155,13 +170,11 @@ def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, 
     for block in ControlFlow(program).blocks(set(pinned)):
         if block.pinned:
             continue
-        counts: dict[str, int] = {}
+        counts = engine_counts(program, block.start, block.end)
         one_step: list[tuple[int, int]] = []  # (pc, index among the bundle's valu slots)
         two_step: list[tuple[int, int]] = []
         for pc in range(block.start, block.end):
             bundle = program[pc]
-            for engine, slots in bundle.items():
-                counts[engine] = counts.get(engine, 0) + len(slots)
             room = (alu_cap - len(bundle.get("alu", ()))) // VLEN
             for k in range(len(bundle.get("valu", ()))):
                 if room and _movable(bundle, k):
