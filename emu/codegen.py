@@ -459,6 +459,7 @@ DOC_BEGIN, DOC_END = "<!-- ops: begin -->", "<!-- ops: end -->"
 
 
 def fast_module() -> str:
+    from .codegen_c import table_id
     body = "\n\n".join(fast_source(op) for op in isa.OPS)
     table = "\n".join(f"    ({op.engine!r}, {op.name!r}): (cold_{function_name(op)}, "
                       f"direct_{function_name(op)}, staged_{function_name(op)}),"
@@ -467,7 +468,9 @@ def fast_module() -> str:
             f'staged forms, from each op\'s meaning in the ISA table (emu/codegen.py)."""\n'
             "# ruff: noqa\n\n"
             "from emu.effects import (CHECK, CONTROL, HALT, MEMORY, PAUSE, SCRATCH, TRACE,\n"
-            "                         VECTORS, CompareFault, JumpFault, MemFault)\n\n\n"
+            "                         VECTORS, CompareFault, JumpFault, MemFault)\n\n"
+            "# The table the compiled core (emu/_core.c) must have been built from.\n"
+            f"CORE_TABLE_ID = {table_id()!r}\n\n\n"
             f"{body}\n\nFORMS = {{\n{table}\n}}\n")
 
 
@@ -523,8 +526,9 @@ def _with_table(doc: str) -> str:
 def generated(root: Path) -> dict[Path, str]:
     """Every file generated from the ISA table, with what it should hold."""
     doc = root / ISA_DOC
+    from .codegen_c import CORE, core_header
     return {root / FAST: fast_module(), root / BATCH: batch_module(),
-            doc: _with_table(doc.read_text(encoding="utf-8"))}
+            root / CORE: core_header(), doc: _with_table(doc.read_text(encoding="utf-8"))}
 
 
 def stale(root: Path) -> list[Path]:
@@ -543,6 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     if args.write:
         for path, text in generated(root).items():
+            if path.name == "generated_core.h" and path.exists() and \
+                    path.read_text(encoding="utf-8") != text:
+                print("the compiled core's ops changed: rebuild it (pip install -e .)")
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(root)}")
         return 0

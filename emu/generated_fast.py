@@ -6,6 +6,9 @@ staged forms, from each op's meaning in the ISA table (emu/codegen.py)."""
 from emu.effects import (CHECK, CONTROL, HALT, MEMORY, PAUSE, SCRATCH, TRACE,
                          VECTORS, CompareFault, JumpFault, MemFault)
 
+# The table the compiled core (emu/_core.c) must have been built from.
+CORE_TABLE_ID = '648f017fccdef334'
+
 
 def cold_alu_add(s, m, slot, V=VECTORS):
     _, o_d, o_a, o_b, = slot

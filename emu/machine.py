@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from asm.errors import ImageError, ToolchainError
@@ -11,9 +12,10 @@ from asm.isa import WORD_MASK
 from asm.jsonread import describe
 from asm.kernel import Kernel, kernel_from_json
 
+from . import native as core
 from .fast import FastEngine
 from .reference import ReferenceEngine
-from .state import EmuError, State, Status
+from .state import EmuError, Engine, State, Status
 
 ENGINES = {"fast": FastEngine, "reference": ReferenceEngine}
 
@@ -62,6 +64,11 @@ class Machine:
     the next `pause`; calling it again resumes. `value_trace` is read by debug
     compares (with `debug=True`) when they execute, so a caller may fill it as
     it goes, as the take-home's harness does.
+
+    The fast engine runs on the compiled core (emu/native.py) when it is built
+    and the run allows it (`native=False` keeps to Python); the program is
+    then checked as the core decodes it, and `kernel` is built only when asked
+    for (or to name a fault).
     """
 
     def __init__(
@@ -74,15 +81,31 @@ class Machine:
         debug: bool = False,
         value_trace: dict | None = None,
         max_cycles: int | None = None,
+        native: bool = True,
     ) -> None:
         if engine not in ENGINES:
             raise ToolchainError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
-        self.kernel = as_kernel(program)
-        self.state = State.fresh(check_image(mem))
+        self._program = program
+        self._engine_name = engine
+        self.pause, self.debug, self.max_cycles = pause, debug, max_cycles
         self.value_trace = value_trace if value_trace is not None else {}
-        self.engine = ENGINES[engine](
-            self.kernel, pause=pause, debug=debug, value_trace=self.value_trace,
-            max_cycles=max_cycles,
+        self._decoded = None
+        if native and engine == "fast" and not debug:
+            self._decoded = core.decode(program.program if isinstance(program, Kernel)
+                                        else program)
+        if self._decoded is None:
+            self.kernel  # noqa: B018 - load and check the program now
+        self.state = State.fresh(check_image(mem))
+
+    @cached_property
+    def kernel(self) -> Kernel:
+        return as_kernel(self._program)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return ENGINES[self._engine_name](
+            self.kernel, pause=self.pause, debug=self.debug, value_trace=self.value_trace,
+            max_cycles=self.max_cycles,
         )
 
     @property
@@ -90,12 +113,30 @@ class Machine:
         return self.state.cycle
 
     def run(self) -> RunResult:
-        self.engine.run(self.state)
         st = self.state
+        if self._decoded is not None and not st.stopped:
+            self._run_native(st)
+        else:
+            self.engine.run(st)
         return RunResult(
             cycles=st.cycle, mem=list(st.mem), scratch=list(st.scratch),
             trace_buffer=list(st.trace_buffer), pc=st.pc, status=st.status, machine=self,
         )
+
+    def _run_native(self, st: State) -> None:
+        outcome = core.run(self._decoded, st, pause=self.pause, max_cycles=self.max_cycles)
+        if outcome is None:
+            return
+        kind, pc = outcome
+        if kind == core.FAULT:  # the reference engine names it
+            ReferenceEngine(self.kernel, pause=self.pause, debug=self.debug,
+                            value_trace=self.value_trace).step(st)
+            raise AssertionError(f"the compiled core faulted at pc {pc} but the reference "
+                                 f"did not")
+        if kind == core.LIMIT:
+            raise EmuError(f"cycle limit of {self.max_cycles} exceeded (at a taken jump)",
+                           kernel=self.kernel, pc=pc, cycle=st.cycle)
+        self.engine.run(st)
 
 
 def run(
@@ -107,9 +148,10 @@ def run(
     debug: bool = False,
     value_trace: dict | None = None,
     max_cycles: int | None = None,
+    native: bool = True,
 ) -> RunResult:
     """Run `program` on a copy of `mem`; see `Machine` for the options."""
     return Machine(
         program, mem, engine=engine, pause=pause, debug=debug, value_trace=value_trace,
-        max_cycles=max_cycles,
+        max_cycles=max_cycles, native=native,
     ).run()

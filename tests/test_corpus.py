@@ -7,17 +7,28 @@ from asm.kernel import kernel_from_json
 from emu.problem import Params, compare_values, expected_output, make_image
 
 
-@pytest.mark.parametrize("engine", ["reference", "fast"])
-def test_corpus_kernel_is_correct_with_its_recorded_cycle_count(corpus_entry, engine):
+@pytest.mark.parametrize(("engine", "core"), [("reference", False), ("fast", False),
+                                             ("fast", True)])
+def test_corpus_kernel_is_correct_with_its_recorded_cycle_count(corpus_entry, engine, core):
     p = corpus_entry["params"]
     params = Params(p["forest_height"], p["batch_size"], p["rounds"])
     assert params.n_nodes == p["n_nodes"]
     kernel = kernel_from_json(corpus_entry)
     for seed in (123, 2024):
         mem = make_image(params, seed)
-        result = emu.run(kernel, mem, engine=engine)
+        result = emu.run(kernel, mem, engine=engine, native=core)
         assert result.cycles == corpus_entry["cycles"]
         assert compare_values(result.mem, expected_output(mem)) is None
+
+
+def test_corpus_kernel_runs_from_its_json_lists_as_users_hold_them(corpus_entry):
+    # The bundles as a JSON dump reads back: decoded and checked by the
+    # compiled core (where built) without a Kernel.
+    p = corpus_entry["params"]
+    mem = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 7)
+    result = emu.run(corpus_entry["instrs"], mem)
+    assert result.cycles == corpus_entry["cycles"]
+    assert compare_values(result.mem, expected_output(mem)) is None
 
 
 def test_corpus_kernels_debug_compares_run_alike_on_both_engines(corpus_entry):

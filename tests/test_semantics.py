@@ -1,4 +1,5 @@
-"""Exact machine behaviour, one fact per test, on both engines."""
+"""Exact machine behaviour, one fact per test, on both engines (the fast one on
+its compiled core and in Python)."""
 
 import pytest
 
@@ -6,11 +7,18 @@ import emu
 from asm import Kernel
 from emu import EmuError, Status
 
-ENGINES = ["reference", "fast"]
+ENGINES = ["reference", "fast", "fast-python"]
+
+
+def _engine(kw: dict) -> dict:
+    """'fast-python': the fast engine without its compiled core."""
+    if kw.get("engine") == "fast-python":
+        kw = {**kw, "engine": "fast", "native": False}
+    return kw
 
 
 def run(program, mem=None, **kw):
-    return emu.run(Kernel(program), mem if mem is not None else [0] * 16, **kw)
+    return emu.run(Kernel(program), mem if mem is not None else [0] * 16, **_engine(kw))
 
 
 @pytest.fixture(params=ENGINES)
@@ -133,7 +141,7 @@ def test_memory_out_of_range_is_a_fault_for_loads_and_stores(engine):
 def test_a_faulting_bundle_changes_nothing(engine):
     m = emu.Machine(Kernel([{"load": [("const", 0, 100)]},
                             {"load": [("const", 5, 9), ("load", 6, 0)]}]), [0] * 4,
-                    engine=engine)
+                    **_engine({"engine": engine}))
     with pytest.raises(EmuError):
         m.run()
     assert m.state.scratch[5] == 0 and m.state.pc == 1 and m.state.cycle == 1
@@ -162,5 +170,5 @@ def test_infinite_loop_stops_at_the_cycle_limit(engine):
 def test_fault_names_the_source_line_when_known(engine):
     k = Kernel([{"alu": [("//", 0, 0, 0)]}], source=["k.vasm:7"])
     with pytest.raises(EmuError) as info:
-        emu.run(k, [0], engine=engine)
+        emu.run(k, [0], **_engine({"engine": engine}))
     assert str(info.value).startswith("k.vasm:7: pc 0, alu slot 0")

@@ -1,0 +1,399 @@
+/* The fast engine's compiled core: decodes a program (checking every slot as
+ * it goes, by the ISA table's operand kinds) and runs it, cycle for cycle as
+ * the reference engine does. Built when a C compiler is there; emu/native.py
+ * says what it is for and the Python engines do everything without it.
+ *
+ * The ops themselves are not written here: emu/generated_core.h holds the op
+ * table and each op's code, generated from its meaning in asm/isa.py
+ * (emu/codegen_c.py). This file knows bundles, slots, operand kinds and the
+ * order of a bundle's effects, nothing about any one op.
+ *
+ * decode(program) -> a program object, or None when anything in it is not
+ *   plainly valid (the Python loader then checks it and names the problem).
+ * run(program, scratch, mem, trace, pc, cycle, pause, max_cycles)
+ *   -> (status, pc, cycle, at), the lists updated in place; or None when the
+ *   state holds something that is not a word (the Python engines take over).
+ *   status: 0 finished, 1 halted, 2 paused, 3 a fault in bundle `at` (the
+ *   state is the one before it, for the reference engine to name the fault),
+ *   4 the cycle limit passed at the jump in bundle `at` (the state after it).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generated_core.h"
+
+#define FAULT 1
+enum { ST_FINISHED, ST_HALTED, ST_PAUSED, ST_FAULT, ST_LIMIT, ST_READY };
+
+typedef struct {
+    int32_t opc;
+    int64_t o[MAX_ARITY];
+} Slot;
+
+typedef struct {
+    Py_ssize_t first;  /* its slots: slots[first .. first + count) */
+    Py_ssize_t count;
+    int cost;
+} Bundle;
+
+typedef struct {
+    Py_ssize_t n;
+    Bundle *bundles;
+    Slot *slots;
+} Program;
+
+typedef struct {
+    uint32_t *s;
+    const uint32_t *mem;
+    uint64_t nmem;
+    uint64_t n;
+    int pause;
+    /* the bundle's pending effects, applied in the order they were made */
+    int nsw, nmw, ntw;
+    uint32_t sw_addr[MAX_SCRATCH_WRITES], sw_val[MAX_SCRATCH_WRITES];
+    uint64_t mw_addr[MAX_MEM_WRITES];
+    uint32_t mw_val[MAX_MEM_WRITES];
+    uint32_t tw[MAX_TRACE_WRITES];
+    int jumped;
+    uint64_t jump_to;
+    int stop;
+} Run;
+
+#define SCRATCH_WRITE(a, v) (r->sw_addr[r->nsw] = (uint32_t)(a), r->sw_val[r->nsw++] = (uint32_t)(v))
+#define MEM_WRITE(a, v) (r->mw_addr[r->nmw] = (a), r->mw_val[r->nmw++] = (uint32_t)(v))
+#define TRACE_WRITE(v) (r->tw[r->ntw++] = (uint32_t)(v))
+#define JUMP(t) (r->jumped = 1, r->jump_to = (t))
+#define STOP(st) (r->stop = (st))
+
+#define CORE_EXEC
+#include "generated_core.h"
+
+/* ------------------------------------------------------------ decoding */
+
+static PyObject *engine_index;  /* engine name -> index */
+static PyObject *op_index[N_ENGINES];  /* per engine: op name -> index into OP_INFO */
+
+#define SCRATCH_OPERAND_LIMIT ((int64_t)1 << 40)
+
+static int is_key(PyObject *x, int depth) {
+    if (PyLong_CheckExact(x) || PyUnicode_CheckExact(x)) return 1;
+    if (depth > 8 || !(PyList_CheckExact(x) || PyTuple_CheckExact(x))) return 0;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(x);
+    PyObject **items = PySequence_Fast_ITEMS(x);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!is_key(items[i], depth + 1)) return 0;
+    return 1;
+}
+
+static int is_width(int kind) {
+    return kind == K_VDST || kind == K_VSRC ? VLEN : kind == K_DST || kind == K_SRC ? 1 : 0;
+}
+
+/* One slot into *out; 0 when it is not plainly valid. *keep: whether it runs. */
+static int decode_slot(int engine, PyObject *slot, Slot *out, int *keep) {
+    if (!(PyList_CheckExact(slot) || PyTuple_CheckExact(slot))) return 0;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(slot);
+    PyObject **items = PySequence_Fast_ITEMS(slot);
+    if (len < 1 || !PyUnicode_CheckExact(items[0])) return 0;
+    PyObject *found = PyDict_GetItemWithError(op_index[engine], items[0]);
+    if (found == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int opc = (int)PyLong_AsLong(found);
+    const OpInfo *op = &OP_INFO[opc];
+    if (len - 1 != op->arity) return 0;
+    out->opc = opc;
+    for (int k = 0; k < op->arity; k++) {
+        PyObject *v = items[k + 1];
+        int kind = op->kinds[k];
+        out->o[k] = 0;
+        if (kind == K_TEXT) {
+            if (!PyUnicode_CheckExact(v)) return 0;
+        } else if (kind == K_KEY) {
+            if (!is_key(v, 0)) return 0;
+        } else if (kind == K_KEYS) {
+            if (!(PyList_CheckExact(v) || PyTuple_CheckExact(v))
+                    || PySequence_Fast_GET_SIZE(v) != VLEN || !is_key(v, -1))
+                return 0;
+        } else {  /* a number: a scratch address, an immediate, a target */
+            if (!PyLong_CheckExact(v)) return 0;
+            int overflow = 0;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow) return 0;
+            if (kind == K_TARGET && x < 0) return 0;
+            if ((is_width(kind) || k == op->offset)
+                    && (x > SCRATCH_OPERAND_LIMIT || x < -SCRATCH_OPERAND_LIMIT))
+                return 0;
+            out->o[k] = x;
+        }
+    }
+    int64_t shift = op->offset >= 0 ? out->o[op->offset] : 0;
+    for (int k = 0; k < op->arity; k++) {
+        int width = is_width(op->kinds[k]);
+        if (width == 0) continue;
+        int64_t first = out->o[k] + shift;
+        if (first < 0 || first + width > SCRATCH_SIZE) return 0;
+    }
+    *keep = op->runs;
+    return 1;
+}
+
+static void free_program(PyObject *capsule) {
+    Program *p = PyCapsule_GetPointer(capsule, "emu._core.program");
+    if (p == NULL) return;
+    free(p->bundles);
+    free(p->slots);
+    free(p);
+}
+
+static PyObject *decode(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!(PyList_CheckExact(arg) || PyTuple_CheckExact(arg))) Py_RETURN_NONE;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(arg);
+    PyObject **bundles = PySequence_Fast_ITEMS(arg);
+    Py_ssize_t cap = 64, used = 0;
+    Program *p = calloc(1, sizeof(Program));
+    Slot *slots = malloc(cap * sizeof(Slot));
+    Bundle *info = malloc((n > 0 ? n : 1) * sizeof(Bundle));
+    if (p == NULL || slots == NULL || info == NULL) goto nomem;
+    for (Py_ssize_t pc = 0; pc < n; pc++) {
+        PyObject *bundle = bundles[pc];
+        if (!PyDict_CheckExact(bundle)) goto invalid;
+        Py_ssize_t pos = 0;
+        PyObject *engine_name, *slot_list;
+        int cost = 0;
+        info[pc].first = used;
+        while (PyDict_Next(bundle, &pos, &engine_name, &slot_list)) {
+            if (!PyUnicode_CheckExact(engine_name)) goto invalid;
+            PyObject *found = PyDict_GetItemWithError(engine_index, engine_name);
+            if (found == NULL) {
+                PyErr_Clear();
+                goto invalid;
+            }
+            int engine = (int)PyLong_AsLong(found);
+            if (!ENGINE_FREE[engine]) cost = 1;
+            if (!(PyList_CheckExact(slot_list) || PyTuple_CheckExact(slot_list))) goto invalid;
+            Py_ssize_t count = PySequence_Fast_GET_SIZE(slot_list);
+            PyObject **items = PySequence_Fast_ITEMS(slot_list);
+            if (ENGINE_LIMIT[engine] >= 0 && count > ENGINE_LIMIT[engine]) goto invalid;
+            for (Py_ssize_t i = 0; i < count; i++) {
+                if (used == cap) {
+                    cap *= 2;
+                    Slot *grown = realloc(slots, cap * sizeof(Slot));
+                    if (grown == NULL) goto nomem;
+                    slots = grown;
+                }
+                int keep = 0;
+                if (!decode_slot(engine, items[i], &slots[used], &keep)) goto invalid;
+                used += keep;
+            }
+        }
+        info[pc].count = used - info[pc].first;
+        info[pc].cost = cost;
+    }
+    p->n = n;
+    p->bundles = info;
+    p->slots = slots;
+    PyObject *capsule = PyCapsule_New(p, "emu._core.program", free_program);
+    if (capsule == NULL) {
+        free(info);
+        free(slots);
+        free(p);
+    }
+    return capsule;
+invalid:
+    free(info);
+    free(slots);
+    free(p);
+    Py_RETURN_NONE;
+nomem:
+    free(info);
+    free(slots);
+    free(p);
+    return PyErr_NoMemory();
+}
+
+/* ------------------------------------------------------------ running */
+
+/* The words of a list into a new array; 0 when an item is not a word. */
+static int read_words(PyObject *list, uint32_t *out) {
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyList_GET_ITEM(list, i);
+        if (!PyLong_CheckExact(v)) return 0;
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow || x < 0 || x > 0xFFFFFFFFLL) return 0;
+        out[i] = (uint32_t)x;
+    }
+    return 1;
+}
+
+/* Store the words that changed back into the list. */
+static int write_words(PyObject *list, const uint32_t *now, const uint32_t *before,
+                       Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (now[i] == before[i]) continue;
+        PyObject *v = PyLong_FromUnsignedLong(now[i]);
+        if (v == NULL) return -1;
+        PyList_SetItem(list, i, v);  /* steals v, drops the old word */
+    }
+    return 0;
+}
+
+typedef struct {
+    uint32_t *items;
+    size_t n, cap;
+} Words;
+
+static int words_push(Words *w, const uint32_t *v, int k) {
+    if (w->n + k > w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        while (cap < w->n + k) cap *= 2;
+        uint32_t *grown = realloc(w->items, cap * sizeof(uint32_t));
+        if (grown == NULL) return -1;
+        w->items = grown;
+        w->cap = cap;
+    }
+    memcpy(w->items + w->n, v, k * sizeof(uint32_t));
+    w->n += k;
+    return 0;
+}
+
+/* Run from *pc until the program ends, halts, pauses, faults or passes the
+ * limit; the status. */
+static int execute(const Program *p, Run *r, uint32_t *mem, Words *trace, uint64_t *pc,
+                   long long *cycle, long long max_cycles, Py_ssize_t *at) {
+    const uint64_t n = (uint64_t)p->n;
+    for (;;) {
+        if (*pc >= n) return ST_FINISHED;
+        const Bundle *b = &p->bundles[*pc];
+        r->nsw = r->nmw = r->ntw = 0;
+        r->jumped = 0;
+        r->stop = ST_READY;
+        const Slot *sl = &p->slots[b->first];
+        for (Py_ssize_t k = 0; k < b->count; k++) {
+            if (exec_slot(r, &sl[k], *pc) == FAULT) {
+                *at = (Py_ssize_t)*pc;
+                return ST_FAULT;
+            }
+        }
+        for (int k = 0; k < r->nsw; k++) r->s[r->sw_addr[k]] = r->sw_val[k];
+        for (int k = 0; k < r->nmw; k++) mem[r->mw_addr[k]] = r->mw_val[k];
+        if (r->ntw && words_push(trace, r->tw, r->ntw) < 0) return -1;
+        *cycle += b->cost;
+        const uint64_t was = *pc;
+        *pc += 1;
+        if (r->jumped) {
+            *pc = r->jump_to;
+            if (max_cycles >= 0 && *cycle > max_cycles) {
+                *at = (Py_ssize_t)was;
+                return ST_LIMIT;
+            }
+        }
+        if (r->stop != ST_READY) return r->stop;
+    }
+}
+
+static PyObject *run(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule, *scratch, *mem, *trace;
+    long long pc_in, cycle, max_cycles;
+    int pause;
+    if (!PyArg_ParseTuple(args, "OO!O!O!LLpL", &capsule, &PyList_Type, &scratch, &PyList_Type,
+                          &mem, &PyList_Type, &trace, &pc_in, &cycle, &pause, &max_cycles))
+        return NULL;
+    Program *p = PyCapsule_GetPointer(capsule, "emu._core.program");
+    if (p == NULL) return NULL;
+    if (PyList_GET_SIZE(scratch) != SCRATCH_SIZE || pc_in < 0) Py_RETURN_NONE;
+    Py_ssize_t nmem = PyList_GET_SIZE(mem);
+    uint32_t *words = malloc((2 * SCRATCH_SIZE + 2 * (nmem + 1)) * sizeof(uint32_t));
+    if (words == NULL) return PyErr_NoMemory();
+    uint32_t *s = words, *s0 = words + SCRATCH_SIZE;
+    uint32_t *m = words + 2 * SCRATCH_SIZE, *m0 = m + nmem + 1;
+    if (!read_words(scratch, s) || !read_words(mem, m)) {
+        free(words);
+        Py_RETURN_NONE;
+    }
+    memcpy(s0, s, SCRATCH_SIZE * sizeof(uint32_t));
+    memcpy(m0, m, nmem * sizeof(uint32_t));
+    Run *r = malloc(sizeof(Run));
+    if (r == NULL) {
+        free(words);
+        return PyErr_NoMemory();
+    }
+    r->s = s;
+    r->mem = m;
+    r->nmem = (uint64_t)nmem;
+    r->n = (uint64_t)p->n;
+    r->pause = pause;
+    Words tw = {NULL, 0, 0};
+    uint64_t pc = (uint64_t)pc_in;
+    Py_ssize_t at = -1;
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = execute(p, r, m, &tw, &pc, &cycle, max_cycles, &at);
+    Py_END_ALLOW_THREADS
+    free(r);
+    PyObject *result = NULL;
+    if (status < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (write_words(scratch, s, s0, SCRATCH_SIZE) < 0 || write_words(mem, m, m0, nmem) < 0)
+        goto done;
+    for (size_t k = 0; k < tw.n; k++) {
+        PyObject *v = PyLong_FromUnsignedLong(tw.items[k]);
+        if (v == NULL || PyList_Append(trace, v) < 0) {
+            Py_XDECREF(v);
+            goto done;
+        }
+        Py_DECREF(v);
+    }
+    result = Py_BuildValue("iKLn", status, (unsigned long long)pc, cycle, at);
+done:
+    free(tw.items);
+    free(words);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"decode", decode, METH_O,
+     "decode(program): the program decoded for run(), or None if it is not plainly valid"},
+    {"run", run, METH_VARARGS,
+     "run(program, scratch, mem, trace, pc, cycle, pause, max_cycles): "
+     "(status, pc, cycle, at), or None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_core",
+    "The fast engine's compiled core (see emu/native.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL || PyModule_AddStringConstant(mod, "TABLE_ID", CORE_TABLE_ID) < 0)
+        return NULL;
+    engine_index = PyDict_New();
+    if (engine_index == NULL) return NULL;
+    for (int e = 0; e < N_ENGINES; e++) {
+        op_index[e] = PyDict_New();
+        PyObject *v = PyLong_FromLong(e);
+        if (op_index[e] == NULL || v == NULL
+                || PyDict_SetItemString(engine_index, ENGINE_NAME[e], v) < 0)
+            return NULL;
+        Py_DECREF(v);
+    }
+    for (int i = 0; i < N_OPS; i++) {
+        PyObject *v = PyLong_FromLong(i);
+        if (v == NULL || PyDict_SetItemString(op_index[OP_INFO[i].engine], OP_INFO[i].name, v) < 0)
+            return NULL;
+        Py_DECREF(v);
+    }
+    return mod;
+}
