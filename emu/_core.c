@@ -361,7 +361,32 @@ done:
     return result;
 }
 
+/* words(images, n): the images (lists of n words each) as one buffer of
+ * uint32, row after row; None when any is not such a list. */
+static PyObject *words(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *images;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &images, &n)) return NULL;
+    Py_ssize_t rows = PyList_GET_SIZE(images);
+    if (n < 0 || (rows > 0 && n > PY_SSIZE_T_MAX / 4 / rows)) Py_RETURN_NONE;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, rows * n * (Py_ssize_t)sizeof(uint32_t));
+    if (out == NULL) return NULL;
+    uint32_t *buf = (uint32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        PyObject *image = PyList_GET_ITEM(images, i);
+        if (!PyList_CheckExact(image) || PyList_GET_SIZE(image) != n
+                || !read_words(image, buf + i * n)) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"words", words, METH_VARARGS,
+     "words(images, n): lists of n words as one uint32 buffer, or None"},
     {"decode", decode, METH_O,
      "decode(program): the program decoded for run(), or None if it is not plainly valid"},
     {"run", run, METH_VARARGS,

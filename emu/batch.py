@@ -32,6 +32,7 @@ from asm import isa
 from asm.gcpause import gc_paused
 from asm.kernel import Kernel, bundle_cost
 
+from . import native
 from .generated_batch import BUILDERS
 from .machine import RunResult, as_kernel, check_image
 from .reference import ReferenceEngine
@@ -331,6 +332,11 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
 def _images(mems: list[Sequence[int]]) -> np.ndarray:
     """Images of one length as the rows of an array, checked as
     `check_image` checks them (with its messages), at C speed when good."""
+    if mems and type(mems) is list:
+        n = len(mems[0]) if type(mems[0]) is list else -1
+        buffer = native.words(mems, n)
+        if buffer is not None:  # a writable copy of the core's buffer
+            return np.frombuffer(buffer, dtype=W).reshape(len(mems), n).copy()
     if (all(isinstance(m, list | tuple) for m in mems)
             and set(map(type, itertools.chain.from_iterable(mems))) <= {int}):
         try:

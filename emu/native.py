@@ -63,3 +63,11 @@ def run(decoded: Any, state: State, *, pause: bool, max_cycles: int | None
         state.status = _STATUS[status]
         return None
     return status, at
+
+
+def words(images: list, n: int) -> bytes | None:
+    """Lists of `n` words each as one buffer of uint32 words, row after row;
+    None when any is not such a list (or there is no core)."""
+    if _core is None:
+        return None
+    return _core.words(images, n)
