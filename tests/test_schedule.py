@@ -303,3 +303,67 @@ def test_renamed_words_keep_names_and_diff_shows_moves():
     ops = [line for line in diff.splitlines() if line[:1] in ("<", ">", "-", "+")
            and line[1:5] == "    "]  # op rows, not bundle headers
     assert ops and all(line[0] in "<>" for line in ops), "renaming showed as changed ops"
+
+
+def test_output_groups_follow_data_not_shared_scratch():
+    from asm.sched.deps import output_groups
+    # Four chains: each loads its word, adds the shared constant, stores it
+    # back. They reuse one temporary (t = 2), which ties them by anti and
+    # output dependences, not by data.
+    program = [{"load": [("const", 1, 5)]}]  # the shared constant
+    for k in range(4):
+        program += [{"load": [("const", 10 + k, k)]}, {"load": [("load", 2, 10 + k)]},
+                    {"alu": [("+", 2, 2, 1)]}, {"store": [("store", 10 + k, 2)]}]
+    nodes = build_block(program, 0, len(program))
+    groups = output_groups(nodes)
+    stores = [n.index for n in nodes if n.op.memory == "write"]
+    assert groups[0] == -1  # the constant feeds every group
+    assert [groups[n.index] for n in nodes[1:] if n.op.engine != "sync"] == \
+        [s for s in stores for _ in range(4)]
+
+
+@st.composite
+def grouped_programs(draw):
+    """Independent groups, each a chain of ALU and vector ops on words of its
+    own (some reused across groups) that ends in a store: the shape the
+    staggered starts are for."""
+    groups = draw(st.integers(4, 6))
+    program = [{"load": [("const", 0, draw(st.integers(1, 9)))]}]
+    for k in range(groups):
+        base = 8 + 16 * draw(st.integers(0, groups - 1))  # groups may share words
+        program.append({"load": [("const", base, k), ("vload", base + 8, 0)]})
+        for _ in range(draw(st.integers(1, 5))):
+            op = draw(st.sampled_from(["+", "*", "^", "<<"]))
+            if draw(st.booleans()):
+                program.append({"valu": [(op, base + 8, base + 8, base + 8)]})
+            else:
+                program.append({"alu": [(op, base + 1, base + 8, 0)]})
+        program.append({"store": [("vstore", base, base + 8)]})
+    return program
+
+
+@settings(deadline=None, max_examples=60)
+@given(grouped_programs(), memories())
+def test_grouped_programs_compute_the_same_with_staggered_starts(program, mem):
+    k = Kernel(program)
+    before, cycles_before = outcome(k, mem)
+    s = schedule_kernel(k)
+    after, cycles_after = outcome(s.kernel, mem)
+    assert after == before and cycles_after <= cycles_before
+    assert within_limits(s.kernel.program)
+
+
+def test_staggered_start_delays_each_group_by_a_step():
+    from asm.sched.listsched import group_count, staggered
+    program = [{"load": [("const", 1, 5)]}]
+    for k in range(4):
+        program += [{"load": [("const", 10 + k, k)]}, {"load": [("load", 2, 10 + k)]},
+                    {"alu": [("+", 2, 2, 1)]}, {"store": [("store", 10 + k, 2)]}]
+    g = Graph.from_nodes(build_block(program, 0, len(program)))
+    assert group_count(g) == 4
+    bound = max(g.heights) + 30  # 30 cycles of slack, 10 per step between 4 groups
+    delay = staggered(g, 1.0, bound) + g.height_array
+    groups = sorted(set(g.groups.tolist()) - {-1})
+    for rank, group in enumerate(groups):
+        assert set(delay[g.groups == group].tolist()) == {10.0 * rank}
+    assert set(delay[g.groups == -1].tolist()) == {0.0}

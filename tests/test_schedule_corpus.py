@@ -19,9 +19,7 @@ from emu.problem import Params, make_image
 # near saturation; -O2 does not reach their counts yet (the closing notes of
 # the scheduler issue have the figures). Strict: a pass means the note is stale.
 SHORT_OF_AUTHORS = {
-    "jinminghe950+original_performance_takehome",
     "lianghongkey+original_performance_takehome",
-    "zolotukhin+original_performance_takehome_zolotukhin",
 }
 
 

@@ -337,6 +337,33 @@ def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[OpNode]:
     return out
 
 
+def output_groups(nodes: Sequence[OpNode]) -> list[int]:
+    """For each op, the store its values all flow to (that store's index), or
+    -1: none or several (constants, shared tables). Kernels work on their
+    batch in groups that share nothing but constants, each ending in stores
+    of its own; this finds them from data flow alone (reads after writes:
+    reuse of the same scratch by two groups does not join them)."""
+    last_writer: dict[int, int] = {}
+    consumers: list[set[int]] = [set() for _ in nodes]
+    for n in nodes:
+        for w in n.reads:
+            p = last_writer.get(w)
+            if p is not None:
+                consumers[p].add(n.index)
+        for w in n.writes:
+            last_writer[w] = n.index
+    group = [-1] * len(nodes)
+    several = -2
+    for n in reversed(nodes):
+        if n.op.memory == "write":
+            group[n.index] = n.index
+            continue
+        seen = {group[c] for c in consumers[n.index]}
+        seen.discard(-1)
+        group[n.index] = seen.pop() if len(seen) == 1 else (several if seen else -1)
+    return [g if g >= 0 else -1 for g in group]
+
+
 def build_block(program: Sequence[dict], start: int, end: int, *,
                 known: dict[int, Value] | None = None,
                 restrict_sets: list[set[int]] | None = None) -> list[OpNode]:

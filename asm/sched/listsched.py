@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import isa
-from .deps import SYNC, OpNode
+from .deps import SYNC, OpNode, output_groups
 
 try:  # the compiled pass (asm/sched/_listsched.c), when the install could build it
     from . import _listsched as _native
@@ -43,10 +43,13 @@ class Cyclic(Exception):
 class Graph:
     """A block's ops and dependences as arrays, indexed by op position."""
 
-    def __init__(self, succ: list[tuple[tuple[int, int], ...]], engine: list[int]) -> None:
+    def __init__(self, succ: list[tuple[tuple[int, int], ...]], engine: list[int],
+                 groups: Sequence[int] | None = None) -> None:
         self.n = len(engine)
         self.succ = succ  # per op: ((successor, latency), ...)
         self.engine = engine  # per op: index into ENGINE_NAMES
+        # per op: its output group (deps.output_groups), -1 for none; None: unknown
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
         self.npred = [0] * self.n
         for edges in succ:
             for s, lat in edges:
@@ -59,7 +62,7 @@ class Graph:
     @classmethod
     def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
         return cls([tuple(x.succs.items()) for x in nodes],
-                   [ENGINE_NAMES.index(x.engine) for x in nodes])
+                   [ENGINE_NAMES.index(x.engine) for x in nodes], output_groups(nodes))
 
     def _topological(self) -> list[int]:
         waiting = list(self.npred)
@@ -134,7 +137,7 @@ class Graph:
         for i, edges in enumerate(self.succ):
             for s, lat in edges:
                 pred[s].append((i, lat))
-        return Graph([tuple(p) for p in pred], self.engine)
+        return Graph([tuple(p) for p in pred], self.engine, self.groups)
 
     def ops_of(self, engine: str) -> list[int]:
         e = ENGINE_NAMES.index(engine)
@@ -290,6 +293,27 @@ def feeding(g: Graph, engine: str) -> np.ndarray:
     engines are nearly saturated, height alone moves every chain in lockstep
     (all hashing, then all loading); feeding one engine staggers them."""
     return np.array(distance_to(g, engine), dtype=np.int64) * g.n - g.height_array
+
+
+def group_count(g: Graph) -> int:
+    return 0 if g.groups is None else len(np.unique(g.groups[g.groups >= 0]))
+
+
+def staggered(g: Graph, fraction: float, bound: int) -> np.ndarray:
+    """Height, with the output groups (deps.output_groups) started one after
+    another: group k's ops wait k steps, a step being `fraction` of the slack
+    each group has (the tight bound less the critical path, shared among the
+    groups; `bound`: the block's). When rounds of a kernel differ in engine mix (gathers in some,
+    vselects or hashing in others), groups in lockstep crowd one engine at a
+    time and leave a tail of lone chains at the end; staggered, their phases
+    overlap, as authors of tight kernels arrange by hand."""
+    kinds = np.unique(g.groups[g.groups >= 0])
+    rank = np.full(g.n, -1, dtype=np.int64)
+    if len(kinds):
+        rank = np.where(g.groups >= 0, np.searchsorted(kinds, g.groups), -1)
+    crit = int(g.height_array.max(initial=0))
+    step = fraction * max(0, bound - crit) / max(1, len(kinds) - 1)
+    return -g.height_array + np.where(rank >= 0, rank * step, 0.0)
 
 
 def downstream_work(g: Graph, weights: dict[str, float]) -> list[float]:

@@ -43,8 +43,10 @@ from .listsched import (
     by_work,
     feeding,
     following,
+    group_count,
     in_order,
     list_schedule,
+    staggered,
 )
 
 
@@ -125,7 +127,11 @@ class _Search:
 FEED_WITHIN = 0.5
 
 
-def _starts(g: Graph, which: str) -> list[tuple[str, Callable[[Graph], Sequence]]]:
+STAGGER = (1 / 3, 2 / 3, 4 / 3)  # steps, as fractions of each group's slack
+STAGGER_GROUPS = 4  # output groups a block needs for staggered starts
+
+
+def _starts(g: Graph, which: str, bound: int) -> list[tuple[str, Callable[[Graph], Sequence]]]:
     """Start priorities, as functions of the graph they schedule (a backward
     pass schedules the reversed graph, where heights are depths). "quick"
     leaves out downstream work, the one that costs more than a pass."""
@@ -139,6 +145,9 @@ def _starts(g: Graph, which: str) -> list[tuple[str, Callable[[Graph], Sequence]
         out += [(f"feed {e}", functools.partial(feeding, engine=e)) for e in busy]
     if which == "all":
         out.append(("work", by_work))
+        if group_count(g) >= STAGGER_GROUPS:
+            out += [(f"stagger {f:.2f}", functools.partial(staggered, fraction=f, bound=bound))
+                    for f in STAGGER]
     out.append(("order", in_order))
     return out
 
@@ -153,7 +162,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     s = _Search(g, bound, before, progress)
     # (cost after one justification round, label, cycles) of every start
     tried: list[tuple[int, str, np.ndarray]] = []
-    for name, priority in _starts(g, level.starts):
+    for name, priority in _starts(g, level.starts, bound):
         for direction in ("forward", "backward"):
             if s.done:
                 break
