@@ -161,3 +161,109 @@ def test_a_scratch_map_claiming_words_past_the_end_costs_nothing():
     from asm.sched.rename import free_words
     assert free_words(k) == list(range(8, 16))
     assert schedule_kernel(k, rename_words="all").after <= 7
+
+
+# ------------------------------------------------------------ lane merging
+
+_LANE_OPS = [op.name for op in isa.OPS if op.engine == "valu" and op.lanes_as is not None
+             and op.lanes_as == ((op.name, "d", "a", "b"),)]
+
+
+@st.composite
+def lane_programs(draw):
+    """Scalar-ALU-heavy programs with groups of 8 hand-written lanes, in runs
+    of bundles (as `.for lane` loops assemble) or all in one bundle, in any
+    lane order, operands that may overlap the destination (some groups then
+    cannot merge), and scalar work in between."""
+    program = [{"load": [("const", d, draw(st.integers(0, 40)))]} for d in range(0, 8)]
+    program += [{"valu": [("vbroadcast", 8 * v, v)]} for v in range(1, 6)]
+    for _ in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(_LANE_OPS))
+        d, a, b = (8 * draw(st.integers(1, 5)) + draw(st.sampled_from([0, 0, 0, 1, 3]))
+                   for _ in range(3))
+        lanes = [(name, d + i, a + i, b + i) for i in draw(st.permutations(range(8)))]
+        if draw(st.booleans()):
+            program.append({"alu": lanes})
+        else:
+            program += [{"alu": [lane]} for lane in lanes]
+        if draw(st.booleans()):
+            program.append({"alu": [("+", draw(st.integers(8, 47)), 1, 2)]})
+    program.append({"load": [("const", 0, 0)]})
+    program.append({"store": [("vstore", 0, 8)]})
+    program.append({"store": [("vstore", 0, 40)]})
+    return program
+
+
+def _merge_all(k: Kernel) -> Kernel:
+    from asm.sched.split import SplitReport, _merge, lane_groups
+    groups = lane_groups(k.program, 0, len(k.program))
+    return _merge(k, groups, SplitReport()) if groups else k
+
+
+@settings(deadline=None, max_examples=80)
+@given(lane_programs(), memories())
+def test_every_mergeable_lane_group_merged_computes_the_same(program, mem):
+    k = Kernel(program)
+    before, cycles = outcome(k, mem)
+    if before[0] == "fault":
+        return  # which lane's division by zero is named first may change
+    merged = _merge_all(k)
+    after, cycles_after = outcome(merged, mem)
+    assert after == before and cycles_after <= cycles
+    assert within_limits(merged.program)
+
+
+@settings(deadline=None, max_examples=40)
+@given(lane_programs(), memories(), st.sampled_from([1, 2]))
+def test_merging_keeps_results_and_never_costs_cycles(program, mem, level):
+    k = Kernel(program)
+    before, _ = outcome(k, mem)
+    if before[0] == "fault":
+        return  # a faulting program has no result to keep
+    plain = schedule_kernel(k, level=level, split=False)
+    both = schedule_kernel(k, level=level)
+    after, cycles = outcome(both.kernel, mem)
+    assert after == before and cycles <= plain.after
+    assert within_limits(both.kernel.program)
+
+
+def test_lanes_that_read_an_earlier_lane_stay_scalar():
+    from asm.sched.split import lane_groups
+    # lane i + 1 reads what lane i wrote (d = a + 1): in order, not at once
+    chained = [{"alu": [("+", 17 + i, 16 + i, 40 + i)]} for i in range(8)]
+    assert lane_groups(chained, 0, 8) == []
+    # the same lanes in one bundle read before any writes: a vector op
+    assert [g.vector for g in lane_groups([{"alu": [s for b in chained for s in b["alu"]]}],
+                                          0, 1)] == [("+", 17, 16, 40)]
+    # another slot of the bundle writes a lane's word: its order would matter
+    crowded = [{"alu": [s for b in chained for s in b["alu"]], "load": [("const", 20, 1)]}]
+    assert lane_groups(crowded, 0, 1) == []
+
+
+def test_a_scalar_alu_bound_block_merges_lanes_into_vector_ops():
+    text = "\n".join([".vector a, 4", ".vector b, 4", ".vector c, 4"] + [
+        f"add c[{8 * i + lane}], a[{8 * i + lane}], b[{8 * i + lane}]"
+        for _ in range(6) for i in range(4) for lane in range(8)])
+    s = schedule(text)
+    lines = report(s).splitlines()
+    assert lines[1] == ("lane merging: 18 groups of 8 scalar ALU ops run as one vector op "
+                        "each (alu 192 -> 48 ops, valu 0 -> 18)")
+    assert s.after < schedule(text, split=False).after
+
+
+def test_diff_shows_merged_lanes_as_their_vector_op():
+    from asm.stages.assembler import assemble
+    from asm.views.diff import diff_kernels
+    src = ".vector a, 4\n.vector b, 4\n.vector c, 4\n" + "".join(
+        f"    add c[{8 * i + lane}], a[{8 * i + lane}], b[{8 * i + lane}]\n"
+        for _ in range(6) for i in range(4) for lane in range(8))
+    before = assemble(src)
+    after = schedule(before, level=2).kernel
+    text, changed = diff_kernels(before, after)
+    merged = [ln for ln in text.splitlines() if "# merged from 8 scalar lanes" in ln]
+    lanes = [ln for ln in text.splitlines() if "# lane " in ln]
+    assert len(merged) == 18 and len(lanes) == 18 * 8
+    assert merged[0].startswith(">    vadd          c, a, b    # merged from 8 scalar lanes "
+                                "(bundles 0, 1, 2, 3, 4, 5, 6, 7)")
+    assert lanes[1].startswith("<    add           c[1], a[1], b[1]    # lane 1 of "
+                               "'vadd c, a, b' (bundle 0)")

@@ -42,10 +42,13 @@ class Schedule:
     blocks: list[BlockReport] = field(default_factory=list)
     note: str | None = None  # why nothing was scheduled, if so
     level: int = DEFAULT_LEVEL
-    split: SplitReport | None = None  # lane splitting, when it was kept
+    split: SplitReport | None = None  # lane splitting or merging, when it was kept
+    written: int | None = None  # cycles as written, when the blocks are of a changed program
 
     @property
     def before(self) -> int:
+        if self.written is not None:
+            return self.written
         return sum(b.before for b in self.blocks)
 
     @property
@@ -152,7 +155,7 @@ def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Sche
     schedule without is made only when the split one misses the unsplit
     program's lower bound (otherwise it could not be better)."""
     split_kernel, moved = split_lanes(kernel, pinned=pinned)
-    if not moved.moved:
+    if not moved.changed:
         return None
     now = time.monotonic()
     half = replace(options, deadline=now + max(0.0, options.deadline - now) / 2)
@@ -163,6 +166,7 @@ def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Sche
         if plain.after <= tried.after:
             return plain
     tried.split = moved
+    tried.written = sum(kernel.cycle_cost)
     return tried
 
 
@@ -304,10 +308,14 @@ def report(s: Schedule) -> str:
         lines.append(f"note: {s.note}")
     if s.split is not None:
         moved = s.split
-        lines.append(f"lane splitting: {moved.moved} vector ops run lane by lane on the "
-                     f"scalar ALU (alu {moved.before.get('alu', 0)} -> "
-                     f"{moved.after.get('alu', 0)} ops, valu {moved.before.get('valu', 0)} -> "
-                     f"{moved.after.get('valu', 0)})")
+        loads = (f"(alu {moved.before.get('alu', 0)} -> {moved.after.get('alu', 0)} ops, "
+                 f"valu {moved.before.get('valu', 0)} -> {moved.after.get('valu', 0)})")
+        if moved.moved:
+            lines.append(f"lane splitting: {moved.moved} vector ops run lane by lane on the "
+                         f"scalar ALU {loads}")
+        if moved.merged:
+            lines.append(f"lane merging: {moved.merged} groups of {isa.VLEN} scalar ALU ops "
+                         f"run as one vector op each {loads}")
     lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'utilization':>13}")
     for e in isa.ENGINES:
         if e in isa.FREE_ENGINES:

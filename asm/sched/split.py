@@ -21,6 +21,11 @@ when those run out. A bundle only takes lanes while it stays within the
 scalar ALU's slot limit, so the split program is a valid program. `.pin`
 regions are untouched. Whether the split program is kept is the scheduler's
 decision (asm/sched/schedule.py): only when it schedules in fewer cycles.
+
+Lane merging is the other way round, for a block the scalar ALU bounds:
+groups of VLEN scalar ops that are the lanes of one vector op (`lane_groups`)
+become that op. Both are one decision per block (`split_lanes`): a block is
+bound by one ALU or the other, not both.
 """
 
 from __future__ import annotations
@@ -39,8 +44,13 @@ TEMP_SETS = 8  # sets of VLEN free words for multiply_add products, used in turn
 @dataclass
 class SplitReport:
     moved: int = 0  # vector ops now run on the scalar ALU, lane by lane
+    merged: int = 0  # groups of VLEN scalar lanes now run as one vector op
     before: dict[str, int] = field(default_factory=dict)  # ops per engine
     after: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.moved or self.merged)
 
 
 def _words(op: isa.Op, slot: tuple, name: str) -> range:
@@ -155,6 +165,161 @@ def _moves(counts: dict[str, int], extra: int = 0) -> int:
     return best_k if start - best >= max(1, MIN_GAIN * start) else 0
 
 
+def _merges(counts: dict[str, int]) -> int:
+    """How many groups of VLEN scalar lanes to run as one vector op each so the
+    busiest engine's floor is lowest (the fewest that get there), or 0 when
+    that lowers it by less than MIN_GAIN: `_moves` the other way round."""
+    caps = isa.SLOT_LIMITS
+    v, a = counts.get("valu", 0), counts.get("alu", 0)
+    others = resource_floor({e: n for e, n in counts.items() if e not in ("alu", "valu")})
+
+    def floor(k: int) -> int:
+        return max(-(-(v + k) // caps["valu"]), -(-(a - VLEN * k) // caps["alu"]), others)
+
+    start = best = floor(0)
+    best_k = 0
+    for k in range(1, a // VLEN + 1):
+        f = floor(k)
+        if f < best:
+            best, best_k = f, k
+        elif -(-(v + k) // caps["valu"]) > best:
+            break  # the vector ALU is now the busier: more only hurts
+    return best_k if start - best >= max(1, MIN_GAIN * start) else 0
+
+
+@dataclass(frozen=True)
+class LaneGroup:
+    """VLEN scalar ALU slots that are the lanes of one vector op: lane i is
+    (op, d + i, a + i, b + i). They stand in bundles first..last, which hold
+    nothing else unless first == last."""
+
+    first: int
+    last: int
+    vector: tuple  # the valu slot they become
+
+
+def _lane_form(slot: tuple) -> tuple[str, int, int, int] | None:
+    """(op, d, a, b) of an alu slot whose valu twin runs lane by lane as
+    itself (every binary op), else None."""
+    twin = isa.BY_MACHINE.get(("valu", slot[0]))
+    if twin is None or twin.lanes_as != ((slot[0], "d", "a", "b"),):
+        return None
+    return slot  # type: ignore[return-value]
+
+
+def _as_group(slots: list[tuple], at: list[int]) -> tuple | None:
+    """The valu slot whose lanes are exactly these VLEN alu slots (slot k in
+    bundle at[k]), if any, and if running them at once reads what running them
+    as written reads: no lane reads a word a lane of an earlier bundle wrote."""
+    if len(slots) != VLEN or any(_lane_form(s) is None for s in slots):
+        return None
+    name = slots[0][0]
+    d = min(s[1] for s in slots)
+    a, b = next((s[2], s[3]) for s in slots if s[1] == d)
+    if {tuple(s) for s in slots} != {(name, d + i, a + i, b + i) for i in range(VLEN)}:
+        return None
+    if max(d, a, b) + VLEN > isa.SCRATCH_SIZE:
+        return None
+    for x in range(VLEN):
+        for y in range(VLEN):
+            if at[x] < at[y] and slots[x][1] in (slots[y][2], slots[y][3]):
+                return None
+    return (name, d, a, b)
+
+
+def _written_elsewhere(bundle: dict, words: set[int], lanes) -> bool:
+    """Whether a slot of the bundle other than `lanes` writes one of `words`
+    (the order of the bundle's writes would then matter)."""
+    lanes = list(lanes)
+    for engine, slots in bundle.items():
+        for slot in slots:
+            if engine == "alu" and any(slot is x for x in lanes):
+                continue
+            if words.intersection(isa.BY_MACHINE[(engine, slot[0])].writes(slot)):
+                return True
+    return False
+
+
+def lane_groups(program, start: int, end: int) -> list[LaneGroup]:
+    """Groups of VLEN scalar lanes in bundles start..end-1 that may run as one
+    vector op: all in one bundle (with room for a valu slot), or in a run of
+    consecutive bundles holding nothing but them (as a `.for lane` loop of
+    scalar ops assembles)."""
+    out: list[LaneGroup] = []
+    valu_cap = isa.SLOT_LIMITS["valu"]
+    pc = start
+    while pc < end:
+        bundle = program[pc]
+        alu = bundle.get("alu", ())
+        # one bundle: its alu slots in runs of VLEN that form a group
+        if len(alu) >= VLEN and len(bundle.get("valu", ())) < valu_cap:
+            room = valu_cap - len(bundle.get("valu", ()))
+            for k in range(0, len(alu) - VLEN + 1, VLEN):
+                vector = _as_group(list(alu[k:k + VLEN]), [pc] * VLEN)
+                if vector is not None and room and not _written_elsewhere(
+                        bundle, set(range(vector[1], vector[1] + VLEN)), alu[k:k + VLEN]):
+                    out.append(LaneGroup(pc, pc, vector))
+                    room -= 1
+        # a run of bundles of nothing but alu lanes
+        run: list[tuple] = []
+        where: list[int] = []
+        q = pc
+        while q < end and set(program[q]) == {"alu"} and len(run) < VLEN:
+            run.extend(program[q]["alu"])
+            where.extend([q] * len(program[q]["alu"]))
+            q += 1
+        if q - pc > 1 and len(run) == VLEN:
+            vector = _as_group(run, where)
+            if vector is not None:
+                out.append(LaneGroup(pc, q - 1, vector))
+                pc = q
+                continue
+        pc += 1
+    return out
+
+
+def _merge(kernel: Kernel, groups: list[LaneGroup], report: SplitReport) -> Kernel:
+    """The kernel with each group's lanes as its vector op, in the group's first
+    bundle (the run's other bundles left empty: they cost no cycle, and no pc
+    moves). The vector op's source line is its first lane's."""
+    program = list(kernel.program)
+    op_source: list = [kernel.op_sources(pc) for pc in range(len(program))]
+    for g in groups:
+        left = {(g.vector[0], g.vector[1] + i, g.vector[2] + i, g.vector[3] + i)
+                for i in range(VLEN)}
+        first = program[g.first]
+        parts: dict[str, list[tuple[tuple, str | None]]] = {}
+        lane_src = None
+        slot_sources = iter(op_source[g.first])
+        for engine, slots in first.items():
+            kept = parts.setdefault(engine, [])
+            for slot in slots:
+                src = next(slot_sources)
+                if engine == "alu" and tuple(slot) in left:
+                    left.discard(tuple(slot))
+                    lane_src = lane_src if lane_src is not None else src
+                else:
+                    kept.append((slot, src))
+        parts.setdefault("valu", []).append((g.vector, lane_src))
+        new = {e: ops for e, ops in parts.items() if ops or first.get(e) == []}
+        program[g.first] = {e: [s for s, _ in ops] for e, ops in new.items()}
+        op_source[g.first] = [src for ops in new.values() for _, src in ops]
+        for pc in range(g.first + 1, g.last + 1):
+            program[pc] = {}
+            op_source[pc] = []
+        report.merged += 1
+        report.after["alu"] = report.after.get("alu", 0) - VLEN
+        report.after["valu"] = report.after.get("valu", 0) + 1
+    own = kernel.source
+    compact = [None if own is not None and all(x == own[pc] for x in srcs) else tuple(srcs)
+               for pc, srcs in enumerate(op_source)]
+    if all(x is None or not any(x) for x in compact):
+        compact = None
+    return Kernel.prevalidated(program, dict(kernel.scratch), dict(kernel.labels),
+                               None if own is None else list(own), op_source=compact,
+                               scheduled=kernel.scheduled, renamed=kernel.renamed)
+
+
 def _spread(candidates: list, k: int) -> list:
     """k of the candidates, evenly spread: the j-th at (j + 1/2) / k."""
     return [candidates[(2 * j + 1) * len(candidates) // (2 * k)] for j in range(k)]
@@ -167,6 +332,7 @@ def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, 
     temp_sets = _temp_sets(kernel)
     alu_cap = isa.SLOT_LIMITS["alu"]
     chosen: dict[int, set[int]] = {}  # pc -> valu slots to split
+    merges: list[LaneGroup] = []  # groups of scalar lanes to run as vector ops
     for block in ControlFlow(program).blocks(set(pinned)):
         if block.pinned:
             continue
@@ -190,6 +356,11 @@ def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, 
         for e, n in counts.items():
             report.before[e] = report.before.get(e, 0) + n
         k = _moves(counts)
+        if not k:  # the other way round, when the scalar ALU is the busier
+            groups = lane_groups(program, block.start, block.end)
+            m = _merges(counts)
+            for group in _spread(groups, min(m, len(groups))) if m else []:
+                merges.append(group)
         picked = _spread(one_step, min(k, len(one_step))) if k else []
         if k > len(one_step) and two_step:
             # (each multiply_add adds VLEN more alu ops: count again)
@@ -200,6 +371,8 @@ def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, 
             chosen.setdefault(pc, set()).add(at)
     for e, n in report.before.items():
         report.after[e] = n
+    if merges:
+        kernel = _merge(kernel, merges, report)
     if not chosen:
         return kernel, report
     return _apply(kernel, chosen, temp_sets, report), report

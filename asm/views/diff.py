@@ -6,7 +6,7 @@ arrived in another is shown as a move (`<` where it left, `>` where it
 arrived, each naming the other bundle), not as a deletion and an addition.
 A vector op the scheduler split into scalar lanes (asm/sched/split.py) is
 shown where it left as split, and each lane where it arrived as that lane of
-it.
+it; scalar lanes it merged into a vector op the other way round.
 """
 
 from __future__ import annotations
@@ -139,6 +139,20 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
                 split_into[(text, src_pc)][-1].append(dst_pc)
                 moved_from[(t, dst_pc)].append((src_pc, number, vector))
 
+    # Scalar lanes removed, and a vector op of them added, were merged.
+    merged_from: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
+    left = {x: pcs[len(added.get(x, ())):] for x, pcs in removed.items()}
+    for (dst_pc, text), lane_texts in lane_lines(b).items():
+        if dst_pc not in added.get(text, ()) or len(moved_from.get((text, dst_pc), ())) >= \
+                added[text].count(dst_pc) or any(not left.get(t) for t in lane_texts):
+            continue
+        vector = " ".join(text.split())
+        merged_from[(text, dst_pc)].append([])
+        for number, t in enumerate(lane_texts):
+            src_pc = left[t].pop(0)
+            merged_from[(text, dst_pc)][-1].append(src_pc)
+            moved_to[(t, src_pc)].append((dst_pc, number, vector))
+
     shown_until = -1
     for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
         if not rows and (pa is None) == (pb is None):
@@ -148,7 +162,7 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
             out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
         for k in range(start, idx):
             _equal(out, pairs[k], shown_a)
-        _changed(out, pa, pb, rows, moved_to, moved_from, split_into)
+        _changed(out, pa, pb, rows, moved_to, moved_from, split_into, merged_from)
         # trailing context
         end = idx
         for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
@@ -171,7 +185,7 @@ def _equal(out: list[str], pair: tuple[int | None, int | None], la) -> None:
     out.append(f"  bundle {pa} -> {pb}: " + " ; ".join(la[pa]))
 
 
-def _changed(out, pa, pb, rows, moved_to, moved_from, split_into) -> None:
+def _changed(out, pa, pb, rows, moved_to, moved_from, split_into, merged_from) -> None:
     if pa is None:
         out.append(f"+ bundle {pb} (new)")
     elif pb is None:
@@ -186,10 +200,11 @@ def _changed(out, pa, pb, rows, moved_to, moved_from, split_into) -> None:
         others = moved.get((text, pc), ())
         k = seen[(sign, text)]
         seen[(sign, text)] += 1
-        splits = split_into.get((text, pc), []) if sign == "-" else []
-        if len(others) <= k < len(others) + len(splits):
-            where = sorted(set(splits[k - len(others)]))
-            out.append(f"{mark}{INDENT}{shown}    # split into {isa.VLEN} scalar lanes "
+        groups = (split_into if sign == "-" else merged_from).get((text, pc), [])
+        if len(others) <= k < len(others) + len(groups):
+            where = sorted(set(groups[k - len(others)]))
+            how = "split into" if sign == "-" else "merged from"
+            out.append(f"{mark}{INDENT}{shown}    # {how} {isa.VLEN} scalar lanes "
                        f"(bundle{'s' * (len(where) > 1)} {', '.join(map(str, where))})")
             continue
         if k < len(others) and isinstance(others[k], tuple):
