@@ -14,7 +14,9 @@ def test_corpus_kernel_is_correct_with_its_recorded_cycle_count(corpus_entry, en
     params = Params(p["forest_height"], p["batch_size"], p["rounds"])
     assert params.n_nodes == p["n_nodes"]
     kernel = kernel_from_json(corpus_entry)
-    for seed in (123, 2024):
+    # (the reference engine, ten times slower, on one image: the fast ones
+    # are compared with it on everything by the differential tests)
+    for seed in (123,) if engine == "reference" else (123, 2024):
         mem = make_image(params, seed)
         result = emu.run(kernel, mem, engine=engine, native=core)
         assert result.cycles == corpus_entry["cycles"]

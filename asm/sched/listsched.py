@@ -44,12 +44,12 @@ class Graph:
     """A block's ops and dependences as arrays, indexed by op position."""
 
     def __init__(self, succ: list[tuple[tuple[int, int], ...]], engine: list[int],
-                 groups: Sequence[int] | None = None) -> None:
+                 nodes: Sequence[OpNode] | None = None, forward: Graph | None = None) -> None:
         self.n = len(engine)
         self.succ = succ  # per op: ((successor, latency), ...)
         self.engine = engine  # per op: index into ENGINE_NAMES
-        # per op: its output group (deps.output_groups), -1 for none; None: unknown
-        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
+        self._nodes = nodes  # what the graph was built from, if known
+        self._forward = forward  # for a reversed graph: the graph it reverses
         self.npred = [0] * self.n
         for edges in succ:
             for s, lat in edges:
@@ -62,7 +62,17 @@ class Graph:
     @classmethod
     def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
         return cls([tuple(x.succs.items()) for x in nodes],
-                   [ENGINE_NAMES.index(x.engine) for x in nodes], output_groups(nodes))
+                   [ENGINE_NAMES.index(x.engine) for x in nodes], nodes)
+
+    @cached_property
+    def groups(self) -> np.ndarray | None:
+        """Each op's output group (deps.output_groups), -1 for none; None when
+        the graph was not built from nodes. Made when a search asks for it."""
+        if self._forward is not None:
+            return self._forward.groups
+        if self._nodes is None:
+            return None
+        return np.asarray(output_groups(self._nodes), dtype=np.int64)
 
     def _topological(self) -> list[int]:
         waiting = list(self.npred)
@@ -137,7 +147,7 @@ class Graph:
         for i, edges in enumerate(self.succ):
             for s, lat in edges:
                 pred[s].append((i, lat))
-        return Graph([tuple(p) for p in pred], self.engine, self.groups)
+        return Graph([tuple(p) for p in pred], self.engine, forward=self)
 
     def ops_of(self, engine: str) -> list[int]:
         e = ENGINE_NAMES.index(engine)
