@@ -106,13 +106,17 @@ def _compile(kernel: Kernel) -> list[tuple[list[Slot], int]]:
 
 
 def _distinct_writes(live: list[tuple[isa.Op, tuple]]) -> bool:
+    """Whether no two of the slots write one word (a set of ranges, built in C)."""
     written: set[int] = set()
+    total = 0
     for op, slot in live:
-        for w in op.writes(slot):
-            if w in written:
-                return False
-            written.add(w)
-    return True
+        off = slot[op.offset_index] if op.offset_index is not None else 0
+        for index, width, is_write in op.scratch_operands:
+            if is_write:
+                base = slot[index] + off
+                written.update(range(base, base + width))
+                total += width
+    return len(written) == total
 
 
 @functools.cache
@@ -127,8 +131,8 @@ def _array_expression(op: isa.Op) -> Callable:
 def _grouped(op: isa.Op, members: list[tuple]) -> Slot:
     """Several slots of one arithmetic op as one operation over stacked rows."""
     width = op.meaning.lanes
-    d, a, b = (np.array([s[k] + lane for s in members for lane in range(width)])
-               for k in (1, 2, 3))
+    lanes = np.arange(width)
+    d, a, b = ((np.array([s[k] for s in members])[:, None] + lanes).ravel() for k in (1, 2, 3))
     fn = _array_expression(op)
 
     def slot(fx, scratch, memory):
