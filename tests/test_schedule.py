@@ -367,3 +367,16 @@ def test_staggered_start_delays_each_group_by_a_step():
     for rank, group in enumerate(groups):
         assert set(delay[g.groups == group].tolist()) == {10.0 * rank}
     assert set(delay[g.groups == -1].tolist()) == {0.0}
+
+
+def test_a_graph_pickles_for_the_parallel_search():
+    # -O3's worker processes get the graph pickled; one built from nodes must
+    # not carry them (they hold the ISA table's functions). Found by the bench.
+    import pickle
+    program = [{"load": [("const", 1, 5)]}, {"alu": [("+", 2, 1, 1)]},
+               {"store": [("store", 1, 2)]}]
+    g = Graph.from_nodes(build_block(program, 0, len(program)))
+    copy = pickle.loads(pickle.dumps(g))
+    assert copy.n == g.n and copy.succ == g.succ
+    g.groups  # noqa: B018 - made before pickling, it travels
+    assert list(pickle.loads(pickle.dumps(g)).groups) == list(g.groups)

@@ -64,6 +64,13 @@ class Graph:
         return cls([tuple(x.succs.items()) for x in nodes],
                    [ENGINE_NAMES.index(x.engine) for x in nodes], nodes)
 
+    def __getstate__(self) -> dict:
+        # (-O3's worker processes get the graph pickled: the nodes it was built
+        # from hold the ISA table's functions, and the search there needs none)
+        state = dict(self.__dict__)
+        state["_nodes"] = None
+        return state
+
     @cached_property
     def groups(self) -> np.ndarray | None:
         """Each op's output group (deps.output_groups), -1 for none; None when
