@@ -342,7 +342,7 @@ def grouped_programs(draw):
     return program
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=40)
 @given(grouped_programs(), memories())
 def test_grouped_programs_compute_the_same_with_staggered_starts(program, mem):
     k = Kernel(program)

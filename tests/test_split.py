@@ -200,7 +200,7 @@ def _merge_all(k: Kernel) -> Kernel:
     return _merge(k, groups, SplitReport()) if groups else k
 
 
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None, max_examples=50)
 @given(lane_programs(), memories())
 def test_every_mergeable_lane_group_merged_computes_the_same(program, mem):
     k = Kernel(program)
@@ -213,7 +213,7 @@ def test_every_mergeable_lane_group_merged_computes_the_same(program, mem):
     assert within_limits(merged.program)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=25)
 @given(lane_programs(), memories(), st.sampled_from([1, 2]))
 def test_merging_keeps_results_and_never_costs_cycles(program, mem, level):
     k = Kernel(program)
