@@ -88,10 +88,6 @@ static int is_key(PyObject *x, int depth) {
     return 1;
 }
 
-static int is_width(int kind) {
-    return kind == K_VDST || kind == K_VSRC ? VLEN : kind == K_DST || kind == K_SRC ? 1 : 0;
-}
-
 /* One slot into *out; 0 when it is not plainly valid. *keep: whether it runs. */
 static int decode_slot(int engine, PyObject *slot, Slot *out, int *keep) {
     if (!(PyList_CheckExact(slot) || PyTuple_CheckExact(slot))) return 0;
@@ -125,7 +121,7 @@ static int decode_slot(int engine, PyObject *slot, Slot *out, int *keep) {
             long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
             if (overflow) return 0;
             if (kind == K_TARGET && x < 0) return 0;
-            if ((is_width(kind) || k == op->offset)
+            if ((KIND_WIDTH[kind] || k == op->offset)
                     && (x > SCRATCH_OPERAND_LIMIT || x < -SCRATCH_OPERAND_LIMIT))
                 return 0;
             out->o[k] = x;
@@ -133,7 +129,7 @@ static int decode_slot(int engine, PyObject *slot, Slot *out, int *keep) {
     }
     int64_t shift = op->offset >= 0 ? out->o[op->offset] : 0;
     for (int k = 0; k < op->arity; k++) {
-        int width = is_width(op->kinds[k]);
+        int width = KIND_WIDTH[op->kinds[k]];
         if (width == 0) continue;
         int64_t first = out->o[k] + shift;
         if (first < 0 || first + width > SCRATCH_SIZE) return 0;

@@ -298,8 +298,7 @@ class _Batch:
         """After a taken jump: past --max-cycles, the images stop with a fault."""
         if self.max_cycles is None or g.cycle <= self.max_cycles:
             return False
-        error = EmuError(f"cycle limit of {self.max_cycles} exceeded (at a taken jump)",
-                         kernel=self.kernel, pc=pc, cycle=g.cycle)
+        error = EmuError.cycle_limit(self.max_cycles, kernel=self.kernel, pc=pc, cycle=g.cycle)
         self.finish(g, Status.FAULTED, errors=[error] * len(g.images))
         return True
 

@@ -140,14 +140,10 @@ def _case(number: int, op: isa.Op) -> str:
         checks, code = to_c(m.trace, names, temp)
         per_lane += checks + [f"TRACE_WRITE({code});"]
     if per_lane != reads:
-        if m.lanes > 1:
-            lines.append(f"for (uint64_t i = 0; i < {m.lanes}; i++) {{")
-            lines += ["    " + x for x in per_lane]
-            lines.append("}")
-        else:
-            lines.append("{ const uint64_t i = 0; (void)i;")
-            lines += ["    " + x for x in per_lane]
-            lines.append("}")
+        lines.append(f"for (uint64_t i = 0; i < {m.lanes}; i++) {{" if m.lanes > 1
+                     else "{ const uint64_t i = 0; (void)i;")
+        lines += ["    " + x for x in per_lane]
+        lines.append("}")
     if m.jump is not None:
         lines.append("{ const uint64_t i = 0; (void)i;")
         lines += ["    " + x for x in reads]
@@ -227,7 +223,9 @@ def _core_body() -> str:
         f"#define MAX_SCRATCH_WRITES {_most_writes('value')}\n"
         f"#define MAX_MEM_WRITES {_most_writes('store')}\n"
         f"#define MAX_TRACE_WRITES {_most_writes('trace')}\n\n"
-        f"enum {{ {kinds} }};\n\n"
+        f"enum {{ {kinds} }};\n"
+        "/* Scratch words an operand of each kind covers (0: not a scratch operand). */\n"
+        f"static const int KIND_WIDTH[] = {{{', '.join(str(k.width) for k in K)}}};\n\n"
         "static const char *const ENGINE_NAME[N_ENGINES] = {"
         + ", ".join(f'"{e}"' for e in engines) + "};\n"
         "/* Slots a bundle may hold per engine (-1: not enforced). */\n"

@@ -184,14 +184,13 @@ class FastEngine(Engine):
             try:
                 r = f()
             except _FAULTS:
-                self._replay(state, pc - 1, cycle - cost)
+                self.replay_fault(state, pc - 1, cycle - cost)
             if r is None:
                 continue
             if r >= 0:
                 if cycle > limit >= 0:
                     state.pc, state.cycle = r, cycle
-                    raise EmuError(f"cycle limit of {limit} exceeded (at a taken jump)",
-                                   kernel=self.kernel, pc=pc - 1, cycle=cycle)
+                    raise EmuError.cycle_limit(limit, kernel=self.kernel, pc=pc - 1, cycle=cycle)
                 pc = r
             elif r == HALT:
                 status = Status.HALTED
@@ -228,15 +227,16 @@ class FastEngine(Engine):
             u = self._index[at]
             if fn_of[u] is not _nop:
                 if k == 0:
-                    self._replay(state, at, cycle)
+                    self.replay_fault(state, at, cycle)
                 k -= 1
             cycle += cost_of[u]
         raise AssertionError("fault outside its block")
 
-    def _replay(self, state: State, pc: int, cycle: int) -> None:
+    def replay_fault(self, state: State, pc: int, cycle: int) -> None:
         """Re-run a faulting bundle on the reference engine for the precise error.
 
-        Closures fault before they write, so the state is the one the bundle saw.
+        Closures (and the compiled core) fault before they write, so the state
+        is the one the bundle saw.
         """
         state.pc, state.cycle = pc, cycle
         ref = ReferenceEngine(self.kernel, pause=self.pause, debug=self.debug,

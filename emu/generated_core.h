@@ -4,7 +4,7 @@
  * with CORE_EXEC defined, the op code over the core's types. */
 
 #ifndef CORE_EXEC
-#define CORE_TABLE_ID "648f017fccdef334"
+#define CORE_TABLE_ID "cdc3015bf85c0bb5"
 #define SCRATCH_SIZE 1536
 #define VLEN 8
 #define N_ENGINES 6
@@ -15,6 +15,8 @@
 #define MAX_TRACE_WRITES 1
 
 enum { K_DST, K_SRC, K_VDST, K_VSRC, K_IMM, K_TARGET, K_OFFSET, K_KEY, K_KEYS, K_TEXT };
+/* Scratch words an operand of each kind covers (0: not a scratch operand). */
+static const int KIND_WIDTH[] = {1, 1, 8, 8, 0, 0, 0, 0, 0, 0};
 
 static const char *const ENGINE_NAME[N_ENGINES] = {"alu", "valu", "load", "store", "flow", "debug"};
 /* Slots a bundle may hold per engine (-1: not enforced). */

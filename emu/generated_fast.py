@@ -7,7 +7,7 @@ from emu.effects import (CHECK, CONTROL, HALT, MEMORY, PAUSE, SCRATCH, TRACE,
                          VECTORS, CompareFault, JumpFault, MemFault)
 
 # The table the compiled core (emu/_core.c) must have been built from.
-CORE_TABLE_ID = '648f017fccdef334'
+CORE_TABLE_ID = 'cdc3015bf85c0bb5'
 
 
 def cold_alu_add(s, m, slot, V=VECTORS):

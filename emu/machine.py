@@ -129,13 +129,10 @@ class Machine:
             return
         kind, pc = outcome
         if kind == core.FAULT:  # the reference engine names it
-            ReferenceEngine(self.kernel, pause=self.pause, debug=self.debug,
-                            value_trace=self.value_trace).step(st)
-            raise AssertionError(f"the compiled core faulted at pc {pc} but the reference "
-                                 f"did not")
+            self.engine.replay_fault(st, pc, st.cycle)
         if kind == core.LIMIT:
-            raise EmuError(f"cycle limit of {self.max_cycles} exceeded (at a taken jump)",
-                           kernel=self.kernel, pc=pc, cycle=st.cycle)
+            raise EmuError.cycle_limit(self.max_cycles, kernel=self.kernel, pc=pc,
+                                       cycle=st.cycle)
         self.engine.run(st)
 
 

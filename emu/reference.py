@@ -89,8 +89,8 @@ class ReferenceEngine(Engine):
         if effects.jump is not None:
             state.pc = effects.jump
             if self.max_cycles is not None and state.cycle > self.max_cycles:
-                raise EmuError(f"cycle limit of {self.max_cycles} exceeded (at a taken jump)",
-                               kernel=self.kernel, pc=pc, cycle=state.cycle)
+                raise EmuError.cycle_limit(self.max_cycles, kernel=self.kernel, pc=pc,
+                                           cycle=state.cycle)
         if effects.stop is not None:
             state.status = effects.stop
 

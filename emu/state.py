@@ -98,6 +98,13 @@ class EmuError(ToolchainError):
         self.engine = engine
         self.slot = slot
 
+    @classmethod
+    def cycle_limit(cls, limit: int, *, kernel: Kernel, pc: int, cycle: int) -> EmuError:
+        """The run passed its cycle limit at the taken jump in bundle pc (every
+        engine checks there, so all stop at the same place)."""
+        message = f"cycle limit of {limit} exceeded (at a taken jump)"
+        return cls(message, kernel=kernel, pc=pc, cycle=cycle)
+
     def signature(self) -> tuple:
         """What identifies a fault, for comparing engines."""
         return (self.reason, self.pc, self.engine, self.slot, self.cycle)

@@ -53,7 +53,7 @@ STAGES = [
     ("asm/cli.py", "vasm options"),
     ("emu/machine.py", "Memory images and engines"),
     ("emu/problem.py", "The take-home problem"),
-    ("emu/reference.py emu/fast.py emu/batch.py", "Runtime faults"),
+    ("emu/reference.py emu/fast.py emu/batch.py emu/state.py", "Runtime faults"),
     ("emu/cli.py", "vemu options"),
     ("emu/debugger/locations.py emu/debugger/prompt.py emu/debugger/session.py "
      "emu/debugger/values.py", "The debugger"),
