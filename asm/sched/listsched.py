@@ -312,8 +312,18 @@ def feeding(g: Graph, engine: str) -> np.ndarray:
     return np.array(distance_to(g, engine), dtype=np.int64) * g.n - g.height_array
 
 
+def group_ranks(g: Graph) -> tuple[np.ndarray, int]:
+    """(each op's output group as a rank 0..k-1, -1 for none; k)."""
+    if g.groups is None:
+        return np.full(g.n, -1, dtype=np.int64), 0
+    kinds, rank = np.unique(g.groups, return_inverse=True)
+    if len(kinds) and kinds[0] < 0:  # -1 sorts first: ranks start after it
+        return rank - 1, len(kinds) - 1
+    return rank, len(kinds)
+
+
 def group_count(g: Graph) -> int:
-    return 0 if g.groups is None else len(np.unique(g.groups[g.groups >= 0]))
+    return group_ranks(g)[1]
 
 
 def staggered(g: Graph, fraction: float, bound: int) -> np.ndarray:
@@ -324,12 +334,9 @@ def staggered(g: Graph, fraction: float, bound: int) -> np.ndarray:
     vselects or hashing in others), groups in lockstep crowd one engine at a
     time and leave a tail of lone chains at the end; staggered, their phases
     overlap, as authors of tight kernels arrange by hand."""
-    kinds = np.unique(g.groups[g.groups >= 0])
-    rank = np.full(g.n, -1, dtype=np.int64)
-    if len(kinds):
-        rank = np.where(g.groups >= 0, np.searchsorted(kinds, g.groups), -1)
+    rank, count = group_ranks(g)
     crit = int(g.height_array.max(initial=0))
-    step = fraction * max(0, bound - crit) / max(1, len(kinds) - 1)
+    step = fraction * max(0, bound - crit) / max(1, count - 1)
     return -g.height_array + np.where(rank >= 0, rank * step, 0.0)
 
 

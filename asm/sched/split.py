@@ -198,33 +198,29 @@ class LaneGroup:
     vector: tuple  # the valu slot they become
 
 
-def _lane_form(slot: tuple) -> tuple[str, int, int, int] | None:
-    """(op, d, a, b) of an alu slot whose valu twin runs lane by lane as
-    itself (every binary op), else None."""
-    twin = isa.BY_MACHINE.get(("valu", slot[0]))
-    if twin is None or twin.lanes_as != ((slot[0], "d", "a", "b"),):
-        return None
-    return slot  # type: ignore[return-value]
-
-
 def _as_group(slots: list[tuple], at: list[int]) -> tuple | None:
-    """The valu slot whose lanes are exactly these VLEN alu slots (slot k in
-    bundle at[k]), if any, and if running them at once reads what running them
-    as written reads: no lane reads a word a lane of an earlier bundle wrote."""
-    if len(slots) != VLEN or any(_lane_form(s) is None for s in slots):
+    """The valu slot whose lanes (`lanes_of`, from the ISA table) are exactly
+    these VLEN alu slots (slot k in bundle at[k]), if any, and if running them
+    at once reads what running them as written reads: no lane reads a word a
+    lane of an earlier bundle wrote."""
+    if len(slots) != VLEN:
         return None
-    name = slots[0][0]
-    d = min(s[1] for s in slots)
-    a, b = next((s[2], s[3]) for s in slots if s[1] == d)
-    if {tuple(s) for s in slots} != {(name, d + i, a + i, b + i) for i in range(VLEN)}:
+    twin = isa.BY_MACHINE.get(("valu", slots[0][0]))
+    if twin is None or len(twin.lanes_as or ()) != 1 or len(slots[0]) != 4:
         return None
-    if max(d, a, b) + VLEN > isa.SCRATCH_SIZE:
+    first = min(slots, key=lambda s: s[1])  # the lane of the lowest destination word
+    vector = tuple(first)
+    if any(w + VLEN > isa.SCRATCH_SIZE for w in vector[1:]):
         return None
+    if set(lanes_of(twin, vector)) != {tuple(s) for s in slots}:
+        return None
+    alu = isa.BY_MACHINE[("alu", vector[0])]
     for x in range(VLEN):
-        for y in range(VLEN):
-            if at[x] < at[y] and slots[x][1] in (slots[y][2], slots[y][3]):
-                return None
-    return (name, d, a, b)
+        written = set(alu.writes(slots[x]))
+        if any(at[x] < at[y] and written.intersection(alu.reads(slots[y]))
+               for y in range(VLEN)):
+            return None
+    return vector
 
 
 def _written_elsewhere(bundle: dict, words: set[int], lanes) -> bool:

@@ -123,35 +123,16 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
             moved_to[(text, src_pc)].append(dst_pc)
             moved_from[(text, dst_pc)].append(src_pc)
     # A vector op removed, and its lanes added, was split (the lanes may land
-    # in several bundles).
-    lanes = lane_lines(a)
-    split_into: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
-    spare = {x: pcs[len(removed.get(x, ())):] for x, pcs in added.items()}
-    for text, sources in removed.items():
-        for src_pc in sources[len(added.get(text, ())):]:
-            lane_texts = lanes.get((src_pc, text))
-            if lane_texts is None or any(not spare.get(t) for t in lane_texts):
-                continue
-            vector = " ".join(text.split())
-            split_into[(text, src_pc)].append([])
-            for number, t in enumerate(lane_texts):
-                dst_pc = spare[t].pop(0)
-                split_into[(text, src_pc)][-1].append(dst_pc)
-                moved_from[(t, dst_pc)].append((src_pc, number, vector))
-
-    # Scalar lanes removed, and a vector op of them added, were merged.
-    merged_from: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
-    left = {x: pcs[len(added.get(x, ())):] for x, pcs in removed.items()}
-    for (dst_pc, text), lane_texts in lane_lines(b).items():
-        if dst_pc not in added.get(text, ()) or len(moved_from.get((text, dst_pc), ())) >= \
-                added[text].count(dst_pc) or any(not left.get(t) for t in lane_texts):
-            continue
-        vector = " ".join(text.split())
-        merged_from[(text, dst_pc)].append([])
-        for number, t in enumerate(lane_texts):
-            src_pc = left[t].pop(0)
-            merged_from[(text, dst_pc)][-1].append(src_pc)
-            moved_to[(t, src_pc)].append((dst_pc, number, vector))
+    # in several bundles); scalar lanes removed, and a vector op of them added,
+    # were merged. Ops paired as moves above are taken first.
+    split_into = _lane_groups(
+        [(x, pc) for x, pcs in removed.items() for pc in pcs[len(added.get(x, ())):]],
+        lane_lines(a), {x: pcs[len(removed.get(x, ())):] for x, pcs in added.items()},
+        moved_from)
+    merged_from = _lane_groups(
+        [(x, pc) for x, pcs in added.items() for pc in pcs[len(removed.get(x, ())):]],
+        lane_lines(b), {x: pcs[len(added.get(x, ())):] for x, pcs in removed.items()},
+        moved_to)
 
     shown_until = -1
     for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
@@ -174,6 +155,27 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
     out.append("")
     out.extend(summary(a, b))
     return "\n".join(out) + "\n", True
+
+
+def _lane_groups(vectors: list[tuple[str, int]], lanes: dict[tuple[int, str], list[str]],
+                 pool: dict[str, list[int]], lane_ends: dict) -> dict[tuple[str, int], list]:
+    """Vector ops `vectors` ((line, pc) on one side, not moves) whose lanes
+    (`lanes`, that side's `lane_lines`) all stand among the unpaired ops of the
+    other side (`pool`: line -> pcs, taken as used): (line, pc) -> the pcs of
+    each such op's lanes. Each lane is noted in `lane_ends` at its own place
+    as (the vector op's pc, lane number, its line)."""
+    groups: dict[tuple[str, int], list] = defaultdict(list)
+    for text, pc in vectors:
+        lane_texts = lanes.get((pc, text))
+        if lane_texts is None or any(not pool.get(t) for t in lane_texts):
+            continue
+        vector = " ".join(text.split())
+        groups[(text, pc)].append([])
+        for number, t in enumerate(lane_texts):
+            other = pool[t].pop(0)
+            groups[(text, pc)][-1].append(other)
+            lane_ends[(t, other)].append((pc, number, vector))
+    return groups
 
 
 def _pc(pc: int | None) -> str:
