@@ -150,10 +150,10 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
 
 
 def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule | None:
-    """The schedule with lane splitting (asm/sched/split.py), when it is no
-    worse than the one without; None when nothing splits or it is worse. The
-    schedule without is made only when the split one misses the unsplit
-    program's lower bound (otherwise it could not be better)."""
+    """The schedule with lane splitting or merging (asm/sched/split.py), when
+    it is no worse than the one without; None when nothing changes or it is
+    worse. The schedule without is made only when the split one misses the
+    unsplit program's lower bound (otherwise it could not be better)."""
     split_kernel, moved = split_lanes(kernel, pinned=pinned)
     if not moved.changed:
         return None
