@@ -1,4 +1,4 @@
-"""Lines that differ only in their numbers share one parse (syntax._Shapes):
+"""Lines that differ only in their numbers share one parse (syntax.Shapes):
 it must give exactly what parsing the line itself gives, or step aside."""
 
 from __future__ import annotations

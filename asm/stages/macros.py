@@ -1,5 +1,6 @@
 """Macros: definitions, calls, and the substitution of `{NAME}` and `{@}` in
-the text of macro and loop bodies (the rewritten lines parsed again)."""
+the text of macro and loop bodies (the rewritten lines parsed again; lines
+that differ only in their numbers share one parse, see syntax.Shapes)."""
 
 from __future__ import annotations
 
@@ -130,7 +131,9 @@ class MacroExpansion:
             lines = self.reuse.parsed.get(text)
             if lines is None:
                 try:
-                    lines = parse_line(text, src.file, src.lineno)
+                    lines = self.reuse.shapes.parse(text)
+                    if lines is None:
+                        lines = parse_line(text, src.file, src.lineno)
                 except Diagnostic as e:
                     col = e.location.col if e.location and e.location.col else 1
                     self.out.diagnostics.append(new_src.error(e.message, col - 1))

@@ -19,7 +19,7 @@ resolution each notice an object they have met before in their own input.
 from __future__ import annotations
 
 from .expansion import SrcLine
-from .syntax import Line
+from .syntax import Line, Shapes
 
 # Past this many entries a table is emptied at the start of an assembly:
 # memory stays bounded however long a Reuse is kept.
@@ -31,6 +31,9 @@ class Reuse:
         # A line's text -> its parse (node offsets count from the line's start,
         # so the parse fits the text wherever it stands).
         self.parsed: dict[str, list[Line]] = {}
+        # Lines that differ only in their numbers share one parse (the
+        # substituted `val[8 * (16 + 5)]` of every group).
+        self.shapes = Shapes()
         # (macro, argument texts, call note, call chain) -> the substituted body.
         self.bodies: dict[tuple, list[SrcLine]] = {}
         # (a call line's number, the call's place in it) -> (macro, body): a
@@ -63,7 +66,8 @@ class Reuse:
     def trim(self) -> None:
         """Start afresh once a table has grown past MAX_ENTRIES (all of them:
         the lines kept in bodies carry numbers that name plans)."""
-        tables = (self.parsed, self.bodies, self.calls, self.idents, self.plans)
+        tables = (self.parsed, self.shapes.parsed, self.bodies, self.calls, self.idents,
+                  self.plans)
         if any(len(t) > MAX_ENTRIES for t in tables):
             for t in tables:
                 t.clear()
