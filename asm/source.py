@@ -11,6 +11,53 @@ from .fileio import read_text
 MAX_CHAIN_NOTES = 8
 
 
+class ColMap:
+    """The original column of each character of a substituted line (and one
+    past its end), worked out only when asked: a diagnostic asks, and most
+    substituted lines never meet one. `base` is the line's map before this
+    substitution (None: the file's own columns), `length` the length of the
+    line then, `spans` the (start, end, length of the value) of each {NAME}
+    replaced. Maps made alike are equal."""
+
+    __slots__ = ("base", "length", "spans", "_cols", "_hash")
+
+    def __init__(self, base: ColMap | None, length: int,
+                 spans: tuple[tuple[int, int, int], ...]) -> None:
+        self.base, self.length, self.spans = base, length, spans
+        self._cols: tuple[int, ...] | None = None
+        self._hash: int | None = None
+
+    @property
+    def cols(self) -> tuple[int, ...]:
+        if self._cols is None:
+            old = self.base.cols if self.base is not None else range(1, self.length + 1)
+            cols: list[int] = []
+            last = 0
+            for start, end, width in self.spans:
+                cols.extend(old[last:start])
+                cols.extend([old[start] if start < len(old) else len(old)] * width)
+                last = end
+            cols.extend(old[last:])
+            cols.append(cols[-1] + 1 if cols else 1)  # the end of the line
+            self._cols = tuple(cols)
+        return self._cols
+
+    def __getitem__(self, i: int) -> int:
+        return self.cols[i]
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(other) is ColMap and self.spans == other.spans
+                                 and self.length == other.length and self.base == other.base)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self.base, self.length, self.spans))
+        return self._hash
+
+
 @dataclass(frozen=True, slots=True)
 class Src:
     """One line as the assembler saw it (node offsets count from its start).
@@ -24,7 +71,7 @@ class Src:
     file: str | None
     lineno: int
     text: str | None = None
-    colmap: tuple[int, ...] | None = None
+    colmap: ColMap | None = None
     chain: tuple[Note, ...] = ()
 
     def col(self, pos: int) -> int:

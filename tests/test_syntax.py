@@ -28,7 +28,8 @@ def _parsed(raw: str):
 PIECES = ["0", "7", "12", "0x1F", "0X_a", "0b101", "0b", "0x", "1_000", "08", "99999999999999999999",
           "v", "v_0", "x1", "a.5", "$9", "@", "@3", "-", "+", "~", "(", ")", "[", "]", ",", " ",
           '"s1"', '"\\x4"', '"2 3"', "# 12 x", "{", "}", "{g}3", "val{g}", "add", "vcompare",
-          "const", "load_offset", ":", "=", "<<", "*", ".rept", "lbl1:"]
+          "const", "load_offset", ":", "=", "<<", "*", ".rept", "lbl1:", "tmp5", "t13", "{g1}",
+          "m2", ".macro", "=", ";", "0x5g", "10x5y", "1x5"]
 
 
 @settings(max_examples=1500)
@@ -47,6 +48,15 @@ def test_lines_with_other_numbers_share_one_parse_but_not_their_numbers():
     keys = [[x.value for x in t.items[:2]] for t in b[0].stmts[0].args[1].items]
     assert keys == [[3, 7], [3, 1]]
     assert a[0].stmts[0].args[0] is b[0].stmts[0].args[0]  # unchanged parts are shared
+
+
+def test_lines_with_other_digits_in_their_names_share_one_parse_but_not_their_names():
+    shapes = Shapes()
+    a = shapes.parse("l1: vxor tmp5, val[8 * (16 + 5)], c1; m2 x3 = 4")
+    b = shapes.parse("l7: vxor tmp9, val[8 * (17 + 3)], c3; m8 x1 = 2")
+    assert len(shapes.parsed) == 1
+    assert _dump(a) == _parsed("l1: vxor tmp5, val[8 * (16 + 5)], c1; m2 x3 = 4")
+    assert _dump(b) == _parsed("l7: vxor tmp9, val[8 * (17 + 3)], c3; m8 x1 = 2")
 
 
 def test_a_bad_number_is_the_grammars_error():

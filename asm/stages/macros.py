@@ -4,12 +4,13 @@ that differ only in their numbers share one parse, see syntax.Shapes)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
 from .. import isa
 from ..errors import Diagnostic, Note
-from ..source import Src
+from ..source import ColMap, Src
 
 # (limits read at use, so that tests can lower them)
 from . import expansion as limits
@@ -148,29 +149,30 @@ def _text(sl: SrcLine, node: Node) -> str:
     return sl.text[node.pos:node.end]
 
 
+@functools.lru_cache(maxsize=4096)
+def _placeholders(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, name) of each {NAME} in a body line (its text is the key:
+    a body line is substituted again at every call)."""
+    return tuple((m.start(), m.end(), m.group(1)) for m in PLACEHOLDER.finditer(text))
+
+
 def _replace(text: str, src: Src, bound: Mapping[str, str]
-             ) -> tuple[str | None, tuple[int, ...] | None]:
+             ) -> tuple[str | None, ColMap | None]:
     """Substitute bound {NAME}s; (None, None) when nothing is bound here."""
     if "{" not in text:
         return None, None
     parts: list[str] = []
-    cols: list[int] = []
-    old = src.colmap or tuple(range(1, len(text) + 1))
+    spans: list[tuple[int, int, int]] = []
     last = 0
-    changed = False
-    for m in PLACEHOLDER.finditer(text):
-        value = bound.get(m.group(1))
+    for start, end, name in _placeholders(text):
+        value = bound.get(name)
         if value is None:
             continue
-        changed = True
-        parts.append(text[last:m.start()])
-        cols.extend(old[last:m.start()])
+        parts.append(text[last:start])
         parts.append(value)
-        cols.extend([old[m.start()] if m.start() < len(old) else len(old)] * len(value))
-        last = m.end()
-    if not changed:
+        spans.append((start, end, len(value)))
+        last = end
+    if not spans:
         return None, None
     parts.append(text[last:])
-    cols.extend(old[last:])
-    cols.append(cols[-1] + 1 if cols else 1)  # the end of the line
-    return "".join(parts), tuple(cols)
+    return "".join(parts), ColMap(src.colmap, len(text), tuple(spans))

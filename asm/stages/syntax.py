@@ -514,43 +514,55 @@ def parse(text: str, filename: str | None = None,
 
 @functools.cache
 def _number_tokens() -> re.Pattern:
-    """A number token where the lexer sees one: not part of a name (a name
-    character or substitution brace on either side), a string or a comment
+    """A number token where the lexer sees one (group 1), or a name with
+    digits in it (group 2): neither part of a name (a name character or
+    substitution brace before, or after a number), a string or a comment
     (those are matched first and left alone). The token patterns are the
     grammar's own terminals."""
     def terminal(name: str) -> str:
         return _parser().get_terminal(name).pattern.to_regexp()
     return re.compile(f"{terminal('STRING')}|{terminal('COMMENT')}"
-                      f"|(?<![A-Za-z0-9_.$}}])({terminal('INT')})(?![A-Za-z0-9_.${{])")
+                      f"|(?<![A-Za-z0-9_.$}}])({terminal('INT')})(?![A-Za-z0-9_.${{])"
+                      f"|(?<![A-Za-z0-9_.$}}])({terminal('NAME')})")
+
+
+_ZEROS = str.maketrans("123456789", "000000000")
 
 
 class Shapes:
-    """Lines that differ only in their numbers (`vcompare v, [(0, 8, "idx"),
-    ...]`, `const @391, 3550635116`) parse alike: each number is replaced by
-    zeros of the same width, that shape is parsed once by the grammar, and
-    each line gets the shape's nodes with its own numbers put back (offsets
-    are unchanged, since widths are). A line whose numbers do not all read as
-    numbers, or whose shape does not parse, is left to the parser itself, so
-    its error is the grammar's own."""
+    """Lines that differ only in their numbers and the digits of their names
+    (`vcompare v, [(0, 8, "idx"), ...]`, `const @391, 3550635116`,
+    `vxor tmp5, val[8 * (16 + 5)], c1`) parse alike: each number is replaced
+    by zeros of the same width, and each digit of a name by a zero; that shape
+    is parsed once by the grammar, and each line gets the shape's nodes with
+    its own numbers and names put back (offsets are unchanged, since widths
+    are). A line whose numbers do not all read as numbers, or whose shape does
+    not parse, is left to the parser itself, so its error is the grammar's own."""
 
     def __init__(self) -> None:
         self.parsed: dict[str, list[Line] | None] = {}
 
     def parse(self, raw: str) -> list[Line] | None:
-        values: dict[int, int] = {}
+        values: dict[int, int | str] = {}  # offset -> a number's value or a name
         parts: list[str] = []
         last = 0
         for m in _number_tokens().finditer(raw):
-            if m.group(1) is None:
-                continue
-            token = m.group(1)
-            try:
-                values[m.start(1)] = parse_int(token)
-            except ValueError:
-                return None
-            parts.append(raw[last:m.start(1)])
-            parts.append("0" * len(token))
-            last = m.end(1)
+            number, name = m.group(1), m.group(2)
+            if number is not None:
+                try:
+                    values[m.start(1)] = parse_int(number)
+                except ValueError:
+                    return None
+                parts.append(raw[last:m.start(1)])
+                parts.append("0" * len(number))
+                last = m.end(1)
+            elif name is not None:
+                shaped = name.translate(_ZEROS)
+                if shaped != name:
+                    values[m.start(2)] = name
+                    parts.append(raw[last:m.start(2)])
+                    parts.append(shaped)
+                    last = m.end(2)
         if len(values) < 2:  # nothing much to share: the plain parse is as quick
             return None
         parts.append(raw[last:])
@@ -570,36 +582,108 @@ def _slots_of(cls: type) -> tuple[str, ...]:
     return tuple(name for c in reversed(cls.__mro__) for name in getattr(c, "__slots__", ()))
 
 
-_SLOTS: dict[type, tuple[str, ...]] = {}
+def _renumbered(x, values: dict[int, int | str]):
+    """`x` with the number or name at each offset in `values` set to it;
+    parts without one are shared, not copied. (One function per node
+    type: this runs for every line a shape is shared with.)"""
+    return _RENUMBER[type(x)](x, values)
 
 
-def _renumbered(x, values: dict[int, int]):
-    """`x` with the number at each offset in `values` set to its value; parts
-    without such a number are shared, not copied."""
-    t = type(x)
-    if t is Num:
-        v = values.get(x.pos)
-        return x if v is None or v == x.value else Num(v, x.pos, x.end)
-    if t is list:
-        new = [_renumbered(y, values) for y in x]
-        return x if all(a is b for a, b in zip(new, x, strict=True)) else new
-    if t is str or t is int or x is None or t is Name or t is Str:
+def _same(x, values):
+    return x
+
+
+def _renumbered_num(x: Num, values):
+    v = values.get(x.pos)
+    return x if v is None or v == x.value else Num(v, x.pos, x.end)
+
+
+def _renumbered_name(x: Name, values):
+    v = values.get(x.pos)
+    return x if v is None else Name(v, x.pos, x.end)
+
+
+def _renumbered_list(x: list, values):
+    new = [_RENUMBER[type(y)](y, values) for y in x]
+    for a, b in zip(new, x, strict=True):
+        if a is not b:
+            return new
+    return x
+
+
+def _renumbered_bin(x: Bin, values):
+    a, b = _RENUMBER[type(x.a)](x.a, values), _RENUMBER[type(x.b)](x.b, values)
+    if a is x.a and b is x.b:
         return x
-    slots = _SLOTS.get(t)
-    if slots is None:
-        slots = _SLOTS[t] = _slots_of(t)
-    changed = {}
-    for name in slots:
-        old = getattr(x, name)
-        new = _renumbered(old, values)
-        if new is not old:
-            changed[name] = new
-    if not changed:
+    y = object.__new__(Bin)
+    y.op, y.a, y.b, y.op_pos, y.depth, y.pos, y.end = x.op, a, b, x.op_pos, x.depth, x.pos, x.end
+    return y
+
+
+def _renumbered_un(x: Un, values):
+    a = _RENUMBER[type(x.a)](x.a, values)
+    if a is x.a:
         return x
-    copy = object.__new__(t)
-    for name in slots:
-        setattr(copy, name, changed.get(name, getattr(x, name)))
-    return copy
+    y = object.__new__(Un)
+    y.op, y.a, y.depth, y.pos, y.end = x.op, a, x.depth, x.pos, x.end
+    return y
+
+
+def _renumbered_indexed(x: Indexed, values):
+    name = _renumbered_name(x.name, values)
+    index = _RENUMBER[type(x.index)](x.index, values)
+    return x if index is x.index and name is x.name else Indexed(name, index, x.end)
+
+
+def _renumbered_raw(x: Raw, values):
+    addr = _RENUMBER[type(x.addr)](x.addr, values)
+    if addr is x.addr:
+        return x
+    y = Raw(addr, x.pos)
+    y.end = x.end
+    return y
+
+
+def _renumbered_tup(x: Tup, values):
+    items = _renumbered_list(x.items, values)
+    return x if items is x.items else type(x)(items, x.pos, x.end)
+
+
+def _renumbered_keyval(x: KeyVal, values):
+    name = _renumbered_name(x.name, values)
+    value = _RENUMBER[type(x.value)](x.value, values)
+    if value is x.value and name is x.name:
+        return x
+    y = KeyVal(name, value)
+    y.end = x.end
+    return y
+
+
+def _renumbered_stmt(x: Stmt, values):
+    name = values.get(x.pos, x.name)
+    args = _renumbered_list(x.args, values)
+    pin = x.pin if x.pin is None else _RENUMBER[type(x.pin)](x.pin, values)
+    return x if args is x.args and pin is x.pin and name is x.name else \
+        Stmt(name, x.pos, args, pin)
+
+
+def _renumbered_assign(x: Assign, values):
+    name = values.get(x.pos, x.name)
+    value = _RENUMBER[type(x.value)](x.value, values)
+    return x if value is x.value and name is x.name else Assign(name, x.pos, value)
+
+
+def _renumbered_line(x: Line, values):
+    label = x.label if x.label is None else _renumbered_name(x.label, values)
+    stmts = _renumbered_list(x.stmts, values)
+    return x if stmts is x.stmts and label is x.label else Line(label, x.open, stmts, x.close)
+
+
+_RENUMBER = {Num: _renumbered_num, Name: _renumbered_name, Str: _same, list: _renumbered_list,
+             Bin: _renumbered_bin, Un: _renumbered_un, Indexed: _renumbered_indexed,
+             Raw: _renumbered_raw, Tup: _renumbered_tup, Lst: _renumbered_tup,
+             KeyVal: _renumbered_keyval, Stmt: _renumbered_stmt, Assign: _renumbered_assign,
+             Line: _renumbered_line}
 
 
 def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[Line]:
