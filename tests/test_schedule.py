@@ -192,6 +192,21 @@ def test_lower_bound_is_never_above_the_schedule():
         assert b.bound.simple <= b.bound.tight <= b.after <= b.before
 
 
+def test_a_long_chain_is_bounded_in_small_memory(monkeypatch):
+    """A block with more distinct release times than bounds.MAX_THRESHOLDS
+    (a chain through one reused word: 90,000 of them in the take-home's
+    baseline, which once asked for a 63 GB grid) is bounded from a spread of
+    thresholds: still a true bound, here exactly the chain."""
+    from asm.sched import bounds as bounds_module
+    monkeypatch.setattr(bounds_module, "MAX_THRESHOLDS", 16)
+    n = 300
+    chain = [((i + 1, 1),) if i + 1 < n else () for i in range(n)]
+    alu = isa.ENGINES.index("alu")
+    side = [() for _ in range(n)]  # and as many free ops beside it
+    b = bounds(Graph(chain + side, [alu] * (2 * n)))
+    assert b.tight == b.critical == n
+
+
 @pytest.mark.parametrize("mem_size", [MEM_SIZE])
 def test_debug_ops_cost_nothing(mem_size):
     src = ".scratch a\n.scratch b\nconst a, 1\ncompare a, (0, 0)\nconst b, 2\ncompare b, (0, 1)\n"

@@ -54,11 +54,27 @@ def _release_tail(ops: list[int], release: list[int], height: list[int], cap: in
     r = np.fromiter((release[i] for i in ops), dtype=np.int64, count=len(ops))
     q = np.fromiter((height[i] - 1 for i in ops), dtype=np.int64, count=len(ops))
     # Only thresholds equal to some op's release (tail) can be the best.
-    rs, r_at = np.unique(r, return_inverse=True)
-    qs, q_at = np.unique(q, return_inverse=True)
+    rs = _thresholds(np.unique(r))
+    qs = _thresholds(np.unique(q))
+    # Each op counts at the largest thresholds it reaches.
+    r_at = np.searchsorted(rs, r, side="right") - 1
+    q_at = np.searchsorted(qs, q, side="right") - 1
     grid = np.zeros((len(rs), len(qs)), dtype=np.int64)
     np.add.at(grid, (r_at, q_at), 1)
     # count[i, j]: ops with release >= rs[i] and tail >= qs[j]
     count = grid[::-1, ::-1].cumsum(0).cumsum(1)[::-1, ::-1]
     value = rs[:, None] + (count + cap - 1) // cap + qs[None, :]
     return int(np.where(count > 0, value, 0).max())
+
+
+# Thresholds per axis at most: every pair (a, b) gives a true bound, so a block
+# with more distinct releases (a long chain through reused scratch, 90,000 of
+# them) is bounded from a spread of them in memory that stays small.
+MAX_THRESHOLDS = 2048
+
+
+def _thresholds(values: np.ndarray) -> np.ndarray:
+    """`values` (sorted), or an even spread of them from the smallest."""
+    if len(values) <= MAX_THRESHOLDS:
+        return values
+    return values[np.linspace(0, len(values) - 1, MAX_THRESHOLDS).astype(np.int64)]
