@@ -54,6 +54,27 @@ def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
         assert respects(g, cycle_of)
 
 
+@pytest.mark.skipif(listsched._native is None, reason="the compiled walks are not built")
+@settings(deadline=None, max_examples=300)
+@given(graphs())
+def test_compiled_graph_walks_give_the_python_walks(g):
+    """Topological order, heights, releases and distances to each engine, of a
+    graph and of its reverse, compiled and in Python."""
+    def walks(graph: Graph) -> tuple:
+        return (graph.order, graph.heights, graph.releases,
+                [listsched.distance_to(graph, e) for e in listsched.ENGINE_NAMES])
+    compiled = [walks(g), walks(g.reverse)]
+    saved = listsched._native
+    listsched._native = None
+    try:
+        plain = Graph(g.succ, g.engine)
+        python = [walks(plain), walks(plain.reverse)]
+    finally:
+        listsched._native = saved
+    assert compiled == python
+    assert g.reverse.succ == plain.reverse.succ
+
+
 def test_a_cyclic_graph_is_refused():
     with pytest.raises(Cyclic):
         Graph([((1, 1),), ((0, 1),)], [0, 0])

@@ -11,6 +11,16 @@
  *   out[n]: filled with each op's cycle
  * Every sequence is a buffer of C ints (array('i'), NumPy int32). Raises
  * ValueError when the graph has a cycle.
+ *
+ * The graph walks the search needs for its priorities, compiled for the same
+ * reason (Graph in asm/sched/listsched.py has the Python versions):
+ * topological(n, offsets, targets, npred, out) -> ops placed (n unless cyclic)
+ *   out[n]: a topological order (Kahn's, the ready ops as a stack)
+ * walk(kind, n, order, offsets, targets, lats, extra, target, out)
+ *   kind 0, heights: out[i] = max(extra[i], out[s] + lat) over successors s
+ *   kind 1, releases: out[s] = max(out[s], out[i] + lat), out zero first
+ *   kind 2, distances to engine `target` (extra: each op's engine):
+ *           out[i] = 0 on it, else min(out[s] + max(lat, 1)), 1 << 20 if none
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -195,7 +205,149 @@ done:
     return result;
 }
 
+static PyObject *topological(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_off, *o_tgt, *o_npred, *o_out;
+    if (!PyArg_ParseTuple(args, "nOOOO", &n, &o_off, &o_tgt, &o_npred, &o_out)) return NULL;
+    Py_buffer b_off, b_tgt, b_npred, b_out;
+    int got = 0;
+    PyObject *result = NULL;
+    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
+    got = 1;
+    const int *off = b_off.buf;
+    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
+    got = 2;
+    if (get_ints(o_npred, &b_npred, n, "npred") < 0) goto done;
+    got = 3;
+    if (get_ints(o_out, &b_out, n, "out") < 0) goto done;
+    got = 4;
+    if (b_out.readonly) {
+        PyErr_SetString(PyExc_TypeError, "out: expected a writable buffer");
+        goto done;
+    }
+    const int *tgt = b_tgt.buf, *npred = b_npred.buf;
+    int *out = b_out.buf;
+    int *waiting = malloc(sizeof(int) * (n + 1));
+    int *stack = malloc(sizeof(int) * (n + 1));
+    if (!waiting || !stack) {
+        free(waiting);
+        free(stack);
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t top = 0, placed = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        waiting[i] = npred[i];
+        if (waiting[i] == 0) stack[top++] = (int)i;
+    }
+    while (top > 0) {
+        int i = stack[--top];
+        out[placed++] = i;
+        for (int k = off[i]; k < off[i + 1]; k++) {
+            int s = tgt[k];
+            if (s >= 0 && s < n && --waiting[s] == 0) stack[top++] = s;
+        }
+    }
+    free(waiting);
+    free(stack);
+    result = PyLong_FromSsize_t(placed);
+done:
+    if (got >= 4) PyBuffer_Release(&b_out);
+    if (got >= 3) PyBuffer_Release(&b_npred);
+    if (got >= 2) PyBuffer_Release(&b_tgt);
+    if (got >= 1) PyBuffer_Release(&b_off);
+    return result;
+}
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    int kind, target;
+    Py_ssize_t n;
+    PyObject *o_order, *o_off, *o_tgt, *o_lat, *o_extra, *o_out;
+    if (!PyArg_ParseTuple(args, "inOOOOOiO", &kind, &n, &o_order, &o_off, &o_tgt, &o_lat,
+                          &o_extra, &target, &o_out))
+        return NULL;
+    Py_buffer b_order, b_off, b_tgt, b_lat, b_extra, b_out;
+    int got = 0;
+    PyObject *result = NULL;
+    if (get_ints(o_order, &b_order, n, "order") < 0) goto done;
+    got = 1;
+    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
+    got = 2;
+    const int *off = b_off.buf;
+    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
+    got = 3;
+    if (get_ints(o_lat, &b_lat, off[n], "lats") < 0) goto done;
+    got = 4;
+    if (get_ints(o_extra, &b_extra, n, "extra") < 0) goto done;
+    got = 5;
+    if (get_ints(o_out, &b_out, n, "out") < 0) goto done;
+    got = 6;
+    if (b_out.readonly) {
+        PyErr_SetString(PyExc_TypeError, "out: expected a writable buffer");
+        goto done;
+    }
+    const int *order = b_order.buf, *tgt = b_tgt.buf, *lat = b_lat.buf, *extra = b_extra.buf;
+    int *out = b_out.buf;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (order[k] < 0 || order[k] >= n) {
+            PyErr_SetString(PyExc_ValueError, "order: an op out of range");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < off[n]; k++)
+        if (tgt[k] < 0 || tgt[k] >= n) {
+            PyErr_SetString(PyExc_ValueError, "targets: an op out of range");
+            goto done;
+        }
+    if (kind == 0) {
+        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+            int i = order[k], best = extra[i];
+            for (int e = off[i]; e < off[i + 1]; e++)
+                if (out[tgt[e]] + lat[e] > best) best = out[tgt[e]] + lat[e];
+            out[i] = best;
+        }
+    } else if (kind == 1) {
+        memset(out, 0, sizeof(int) * n);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            int i = order[k], r = out[i];
+            for (int e = off[i]; e < off[i + 1]; e++)
+                if (r + lat[e] > out[tgt[e]]) out[tgt[e]] = r + lat[e];
+        }
+    } else if (kind == 2) {
+        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+            int i = order[k];
+            if (extra[i] == target) {
+                out[i] = 0;
+                continue;
+            }
+            int best = 1 << 20;
+            for (int e = off[i]; e < off[i + 1]; e++) {
+                int v = out[tgt[e]] + (lat[e] ? lat[e] : 1);
+                if (v < best) best = v;
+            }
+            out[i] = best;
+        }
+    } else {
+        PyErr_SetString(PyExc_ValueError, "kind: 0, 1 or 2");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    if (got >= 6) PyBuffer_Release(&b_out);
+    if (got >= 5) PyBuffer_Release(&b_extra);
+    if (got >= 4) PyBuffer_Release(&b_lat);
+    if (got >= 3) PyBuffer_Release(&b_tgt);
+    if (got >= 2) PyBuffer_Release(&b_off);
+    if (got >= 1) PyBuffer_Release(&b_order);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"topological", topological, METH_VARARGS,
+     "topological(n, offsets, targets, npred, out): a topological order into out; "
+     "returns the ops placed"},
+    {"walk", walk, METH_VARARGS,
+     "walk(kind, n, order, offsets, targets, lats, extra, target, out): heights (0), "
+     "releases (1) or distances to an engine (2) into out"},
     {"schedule", schedule, METH_VARARGS,
      "schedule(n, offsets, targets, lats, engine, caps, npred, order, out): each op's "
      "cycle into out"},

@@ -20,10 +20,14 @@ constant) keep those values in every later block.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
+
+import numpy as np
 
 from .. import isa
 from ..cfg import ControlFlow
@@ -162,26 +166,42 @@ class _Values:
 
     def effect(self, node: OpNode) -> dict[int, Value]:
         """The values an op writes (computed from values before its bundle)."""
-        op, slot = node.op, node.slot
-        name = op.name
-        if name == "const":
-            return {slot[1]: Const(slot[2] & isa.WORD_MASK)}
-        if op.engine == "alu" and name == "+":
-            return {slot[1]: self.add(self.get(slot[2]), self.get(slot[3]))}
-        if name == "add_imm":
-            return {slot[1]: self.add(self.get(slot[2]), Const(slot[3] & isa.WORD_MASK))}
-        if name in ("load", "load_offset"):
-            # A loaded word is a fresh root (a pointer read from memory, say).
-            return {w: Based(Root(w, node.index), 0) for w in node.writes}
-        return {w: UNKNOWN for w in node.writes}
+        return _effect(node, self.get, self.restricted)
 
-    def add(self, a: Value, b: Value) -> Value:
-        # A .restrict pointer plus anything stays in that pointer's region.
-        if type(a) is Based and type(b) is Based:
-            ra, rb = a.root.word in self.restricted, b.root.word in self.restricted
-            if ra != rb:
-                return Based((a if ra else b).root, None)
-        return _add(a, b)
+
+def _effect(node: OpNode, get, restricted: set[int]) -> dict[int, Value]:
+    """The values an op writes, `get` giving each word's value before its bundle."""
+    op, slot = node.op, node.slot
+    name = op.name
+    if name == "const":
+        return {slot[1]: Const(slot[2] & isa.WORD_MASK)}
+    if op.engine == "alu" and name == "+":
+        return {slot[1]: _add_in(get(slot[2]), get(slot[3]), restricted)}
+    if name == "add_imm":
+        return {slot[1]: _add_in(get(slot[2]), Const(slot[3] & isa.WORD_MASK), restricted)}
+    if name in ("load", "load_offset"):
+        # A loaded word is a fresh root (a pointer read from memory, say).
+        return {w: Based(Root(w, node.index), 0) for w in node.writes}
+    return {w: UNKNOWN for w in node.writes}
+
+
+def _inputs(node: OpNode) -> tuple[int, ...]:
+    """The words `_effect` reads for the value it gives."""
+    name = node.op.name
+    if node.op.engine == "alu" and name == "+":
+        return (node.slot[2], node.slot[3])
+    if name == "add_imm":
+        return (node.slot[2],)
+    return ()
+
+
+def _add_in(a: Value, b: Value, restricted: set[int]) -> Value:
+    # A .restrict pointer plus anything stays in that pointer's region.
+    if type(a) is Based and type(b) is Based:
+        ra, rb = a.root.word in restricted, b.root.word in restricted
+        if ra != rb:
+            return Based((a if ra else b).root, None)
+    return _add(a, b)
 
 
 def _add(a: Value, b: Value) -> Value:
@@ -364,6 +384,119 @@ def output_groups(nodes: Sequence[OpNode]) -> list[int]:
     return [g if g >= 0 else -1 for g in group]
 
 
+class _ScratchOrder:
+    """The writes of each scratch word in a block, in program order, found
+    with NumPy: what orders the block's ops through scratch, and which op
+    wrote the word a later bundle reads."""
+
+    def __init__(self, ops: Sequence[OpNode]) -> None:
+        n = len(ops)
+        self.n = n
+        pcs = np.fromiter((x.pc for x in ops), dtype=np.int64, count=n)
+        # Each op's bundle starts at this op (ops are in bundle order).
+        self.bundle_first = np.searchsorted(pcs, pcs, side="left")
+        self.r_node, self.r_word = _flat(ops, "reads")
+        w_node, w_word = _flat(ops, "writes")
+        order = np.argsort(w_word * (n + 1) + w_node, kind="stable")
+        self.w_node, self.w_word = w_node[order], w_word[order]
+        self._writers: dict[int, list[int]] = {}
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(from, to, latency) of every dependence through scratch, each pair
+        once at its largest latency: a read follows the last write of its word
+        in an earlier bundle (1); the first write of the word in the reader's
+        own bundle or after follows the read (0: it may share the bundle, the
+        read sees the old value); and writes of a word keep their order (1)."""
+        n, w_node, w_word = self.n, self.w_node, self.w_word
+        r_node, r_word = self.r_node, self.r_word
+        if not len(w_word):  # nothing written: nothing to order
+            return w_node, w_node, w_node
+        key = w_word * (n + 1) + w_node
+        q = np.searchsorted(key, r_word * (n + 1) + self.bundle_first[r_node], side="left")
+        prev = np.maximum(q - 1, 0)
+        true = (q > 0) & (w_word[prev] == r_word)
+        nxt = np.minimum(q, len(key) - 1)
+        anti = (q < len(key)) & (w_word[nxt] == r_word)
+        same = w_word[1:] == w_word[:-1]
+        src = np.concatenate([w_node[prev][true], r_node[anti], w_node[:-1][same]])
+        dst = np.concatenate([r_node[true], w_node[nxt][anti], w_node[1:][same]])
+        lat = np.concatenate([np.ones(int(true.sum()), np.int64),
+                              np.zeros(int(anti.sum()), np.int64),
+                              np.ones(int(same.sum()), np.int64)])
+        keep = src != dst
+        src, dst, lat = src[keep], dst[keep], lat[keep]
+        # One edge per pair, at its largest latency.
+        order = np.lexsort((lat, dst, src))
+        src, dst, lat = src[order], dst[order], lat[order]
+        last = np.ones(len(src), dtype=bool)
+        last[:-1] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        return src[last], dst[last], lat[last]
+
+    def writer(self, node: int, w: int) -> int:
+        """The op whose write of `w` the bundle of op `node` reads, or -1."""
+        writers = self._writers.get(w)
+        if writers is None:
+            lo, hi = np.searchsorted(self.w_word, [w, w + 1])
+            writers = self._writers[w] = self.w_node[lo:hi].tolist()
+        k = bisect_left(writers, int(self.bundle_first[node]))
+        return writers[k - 1] if k else -1
+
+
+def _add_edges(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarray) -> None:
+    """Edges (sorted by source, then target; each pair once) into nodes that
+    have none yet: each node's successors, and predecessors, in one go."""
+    for node, other, by, name in ((src, dst, slice(None), "succs"),
+                                  (dst, src, np.lexsort((src, dst)), "preds")):
+        node, other, lats = node[by], other[by].tolist(), lat[by].tolist()
+        cuts = (np.flatnonzero(node[1:] != node[:-1]) + 1).tolist()
+        heads = node.tolist()
+        for lo, hi in zip([0, *cuts], [*cuts, len(heads)], strict=True):
+            if lo < hi:
+                setattr(nodes[heads[lo]], name, dict(zip(other[lo:hi], lats[lo:hi], strict=True)))
+
+
+def _flat(ops: Sequence[OpNode], which: str) -> tuple[np.ndarray, np.ndarray]:
+    """(op, word) of every word the ops read (or write), op by op."""
+    lists = [getattr(x, which) for x in ops]
+    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    words = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(sizes.sum()))
+    return np.repeat(np.arange(len(lists), dtype=np.int64), sizes), words
+
+
+class _AddressValues:
+    """The abstract value of a word as an op's bundle reads it, worked out on
+    demand from the writes that lead to it (only addresses need values)."""
+
+    def __init__(self, ops: Sequence[OpNode], scratch: _ScratchOrder,
+                 known: dict[int, Value], restricted: set[int]) -> None:
+        self.ops, self.scratch = ops, scratch
+        self.known, self.restricted = known, restricted
+        self.effects: dict[int, dict[int, Value]] = {}
+
+    def read(self, node: int, w: int) -> Value:
+        p = self.scratch.writer(node, w)
+        if p < 0:
+            return self.known.get(w) or Based(Root(w, "entry"), 0)
+        return self._effect_of(p)[w]
+
+    def _effect_of(self, i: int) -> dict[int, Value]:
+        effects, ops, writer = self.effects, self.ops, self.scratch.writer
+        stack = [i]
+        while stack:  # (not recursive: a pointer bumped a thousand times is a chain)
+            j = stack[-1]
+            if j in effects:
+                stack.pop()
+                continue
+            need = [p for p in (writer(j, w) for w in _inputs(ops[j]))
+                    if p >= 0 and p not in effects]
+            if need:
+                stack.extend(need)
+                continue
+            effects[j] = _effect(ops[j], lambda w, j=j: self.read(j, w), self.restricted)
+            stack.pop()
+        return effects[i]
+
+
 def build_block(program: Sequence[dict], start: int, end: int, *,
                 known: dict[int, Value] | None = None,
                 restrict_sets: list[set[int]] | None = None) -> list[OpNode]:
@@ -371,30 +504,25 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
     nodes: list[OpNode] = []
     for pc in range(start, end):
         nodes.extend(_bundle_nodes(program, pc, len(nodes)))
-    values = _Values(known or {}, set().union(*(restrict_sets or [set()])))
-    memory = _Memory(restrict_sets or [], nodes)
-    last_writer: dict[int, int] = {}
-    readers: dict[int, list[int]] = defaultdict(list)
-    last_trace: int | None = None
+    if not nodes:
+        return nodes
     ops = list(nodes)  # sync nodes join `nodes` as they are made
+    scratch = _ScratchOrder(ops)
+    _add_edges(nodes, *scratch.edges())
+    values = _AddressValues(ops, scratch, known or {},
+                            set().union(*(restrict_sets or [set()])))
+    memory = _Memory(restrict_sets or [], nodes)
+    last_trace: int | None = None
+    ordered = [n for n in ops if n.op.memory is not None or n.op.name == "trace_write"]
     i = 0
-    while i < len(ops):
+    while i < len(ordered):
         j = i
-        while j < len(ops) and ops[j].pc == ops[i].pc:
+        while j < len(ordered) and ordered[j].pc == ordered[i].pc:
             j += 1
-        bundle = ops[i:j]
-        # Reads (scratch and memory addresses) see the state before the bundle.
-        addresses = {}
-        for n in bundle:
-            # (a vector operand's words mostly share one writer and one reader
-            # list: each edge is made once)
-            for p in {last_writer[w] for w in n.reads if w in last_writer}:
-                _edge(nodes, p, n.index, 1)
-            for w in n.reads:
-                readers[w].append(n.index)
-            if n.op.memory is not None:
-                addresses[n.index] = values.get(n.op.address_word(n.slot))
-        effects = [values.effect(n) for n in bundle]
+        bundle = ordered[i:j]
+        # Addresses are read before the bundle's writes.
+        addresses = {n.index: values.read(n.index, n.op.address_word(n.slot))
+                     for n in bundle if n.op.memory is not None}
         # Memory reads also see memory as it was before the bundle, even where
         # a store comes earlier in the bundle's own order.
         for n in bundle:
@@ -409,17 +537,6 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 memory.load_chain.fresh[region].append(n.index)
         # Then writes, in the bundle's own order (later ones win).
         for n in bundle:
-            anti: set[int] = set()
-            output: set[int] = set()
-            for w in n.writes:
-                anti.update(readers.pop(w, ()))
-                if w in last_writer:
-                    output.add(last_writer[w])
-                last_writer[w] = n.index
-            for r in anti:
-                _edge(nodes, r, n.index, 0)
-            for p in output:
-                _edge(nodes, p, n.index, 1)
             if n.op.memory == "write":
                 addr = addresses[n.index]
                 region = memory.region(addr)
@@ -438,8 +555,6 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 if last_trace is not None:
                     _edge(nodes, last_trace, n.index, 1)
                 last_trace = n.index
-        for e in effects:
-            values.val.update(e)
         i = j
     # Control flow ends the block: everything else comes first or alongside.
     for n in ops:

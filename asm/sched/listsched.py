@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -33,6 +34,7 @@ ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
 _CAPS_ARRAY = np.array(CAPS, dtype=np.int32)
 _FREE = frozenset(ENGINE_NAMES.index(e) for e in (*isa.FREE_ENGINES, SYNC))
+_ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}
 
 
 class Cyclic(Exception):
@@ -41,28 +43,57 @@ class Cyclic(Exception):
 
 
 class Graph:
-    """A block's ops and dependences as arrays, indexed by op position."""
+    """A block's ops and dependences as arrays, indexed by op position: each
+    op's successors and latencies in CSR form (`offsets`, `targets`, `lats`,
+    NumPy int32), and `engine`, each op's index into ENGINE_NAMES."""
 
-    def __init__(self, succ: list[tuple[tuple[int, int], ...]], engine: list[int],
+    def __init__(self, succ: Sequence[Sequence[tuple[int, int]]], engine: Sequence[int],
                  nodes: Sequence[OpNode] | None = None, forward: Graph | None = None) -> None:
-        self.n = len(engine)
-        self.succ = succ  # per op: ((successor, latency), ...)
-        self.engine = engine  # per op: index into ENGINE_NAMES
+        n = len(engine)
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        offsets[1:] = np.cumsum([len(e) for e in succ])
+        pairs = np.array([pair for edges in succ for pair in edges],
+                         dtype=np.int32).reshape(-1, 2)
+        self._arrays(offsets, pairs[:, 0], pairs[:, 1], engine, nodes, forward)
+        self.__dict__["succ"] = [tuple(map(tuple, e)) for e in succ]
+
+    @classmethod
+    def from_arrays(cls, offsets: np.ndarray, targets: np.ndarray, lats: np.ndarray,
+                    engine: Sequence[int], nodes: Sequence[OpNode] | None = None,
+                    forward: Graph | None = None) -> Graph:
+        g = cls.__new__(cls)
+        g._arrays(offsets, targets, lats, engine, nodes, forward)
+        return g
+
+    def _arrays(self, offsets, targets, lats, engine, nodes, forward) -> None:
+        self.n = n = len(engine)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int32)
+        self.targets = np.ascontiguousarray(targets, dtype=np.int32)
+        self.lats = np.ascontiguousarray(lats, dtype=np.int32)
+        self.engine = list(engine)
+        self.engine_array = np.asarray(self.engine, dtype=np.int32).reshape(n)
+        assert np.isin(self.lats, (0, 1)).all(), "list_schedule relies on latencies of 0 or 1"
         self._nodes = nodes  # what the graph was built from, if known
         self._forward = forward  # for a reversed graph: the graph it reverses
-        self.npred = [0] * self.n
-        for edges in succ:
-            for s, lat in edges:
-                self.npred[s] += 1
-                assert lat in (0, 1), "list_schedule relies on latencies of 0 or 1"
+        self.npred = np.bincount(self.targets, minlength=n).astype(np.int32)
         self.order = self._topological()
         # Ops that cost a slot and a cycle (debug ops and sync nodes ride free).
-        self.costly = [i for i in range(self.n) if engine[i] not in _FREE]
+        free = np.isin(self.engine_array, sorted(_FREE))
+        self.costly = np.flatnonzero(~free).tolist()
+        self._base = (~free).astype(np.int32)  # an op's own cycle, in heights
 
     @classmethod
     def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
-        return cls([tuple(x.succs.items()) for x in nodes],
-                   [ENGINE_NAMES.index(x.engine) for x in nodes], nodes)
+        sizes = np.fromiter((len(x.succs) for x in nodes), dtype=np.int64, count=len(nodes))
+        offsets = np.zeros(len(nodes) + 1, dtype=np.int32)
+        offsets[1:] = np.cumsum(sizes)
+        m = int(offsets[-1])
+        targets = np.fromiter(chain.from_iterable(x.succs for x in nodes), dtype=np.int32,
+                              count=m)
+        lats = np.fromiter(chain.from_iterable(x.succs.values() for x in nodes),
+                           dtype=np.int32, count=m)
+        index = _ENGINE_INDEX
+        return cls.from_arrays(offsets, targets, lats, [index[x.engine] for x in nodes], nodes)
 
     def __getstate__(self) -> dict:
         # (-O3's worker processes get the graph pickled: the nodes it was built
@@ -70,6 +101,13 @@ class Graph:
         state = dict(self.__dict__)
         state["_nodes"] = None
         return state
+
+    @cached_property
+    def succ(self) -> list[tuple[tuple[int, int], ...]]:
+        """Per op: ((successor, latency), ...), for the Python passes."""
+        o, t, lat = self.offsets.tolist(), self.targets.tolist(), self.lats.tolist()
+        return [tuple(zip(t[o[i]:o[i + 1]], lat[o[i]:o[i + 1]], strict=True))
+                for i in range(self.n)]
 
     @cached_property
     def groups(self) -> np.ndarray | None:
@@ -82,13 +120,21 @@ class Graph:
         return np.asarray(output_groups(self._nodes), dtype=np.int64)
 
     def _topological(self) -> list[int]:
-        waiting = list(self.npred)
+        """Kahn's order, the ready ops kept as a stack."""
+        if _native is not None:
+            out = np.empty(self.n, dtype=np.int32)
+            placed = _native.topological(self.n, self.offsets, self.targets, self.npred, out)
+            if placed != self.n:
+                raise Cyclic
+            return out.tolist()
+        waiting = self.npred.tolist()
         ready = [i for i in range(self.n) if waiting[i] == 0]
         order = []
+        succ = self.succ
         while ready:
             i = ready.pop()
             order.append(i)
-            for s, _ in self.succ[i]:
+            for s, _ in succ[i]:
                 waiting[s] -= 1
                 if waiting[s] == 0:
                     ready.append(s)
@@ -96,13 +142,25 @@ class Graph:
             raise Cyclic
         return order
 
+    def _walk(self, kind: int, extra: np.ndarray, target: int = -1) -> list[int]:
+        out = np.empty(self.n, dtype=np.int32)
+        _native.walk(kind, self.n, self.order_array, self.offsets, self.targets, self.lats,
+                     extra, target, out)
+        return out.tolist()
+
+    @cached_property
+    def order_array(self) -> np.ndarray:
+        return np.asarray(self.order, dtype=np.int32)
+
     @cached_property
     def heights(self) -> list[int]:
         """Cycles from each op's own cycle to the end of the block, at least."""
+        if _native is not None:
+            return self._walk(0, self._base)
         h = [0] * self.n
-        succ, engine = self.succ, self.engine
+        succ, base = self.succ, self._base.tolist()
         for i in reversed(self.order):
-            best = 0 if engine[i] in _FREE else 1
+            best = base[i]
             for s, lat in succ[i]:
                 v = h[s] + lat
                 if v > best:
@@ -113,6 +171,8 @@ class Graph:
     @cached_property
     def releases(self) -> list[int]:
         """The earliest cycle of each op (longest latency path from the start)."""
+        if _native is not None:
+            return self._walk(1, self._base)
         r = [0] * self.n
         succ = self.succ
         for i in self.order:
@@ -126,18 +186,12 @@ class Graph:
     def flat(self) -> tuple[np.ndarray, ...]:
         """(offsets, successors, latencies, engines, predecessor counts) as C
         int arrays, for the compiled pass and NumPy."""
-        offsets = np.zeros(self.n + 1, dtype=np.int32)
-        offsets[1:] = np.cumsum([len(e) for e in self.succ])
-        pairs = [pair for edges in self.succ for pair in edges]
-        edges = np.array(pairs, dtype=np.int32).reshape(-1, 2)
-        return (offsets, np.ascontiguousarray(edges[:, 0]), np.ascontiguousarray(edges[:, 1]),
-                np.array(self.engine, dtype=np.int32), np.array(self.npred, dtype=np.int32))
+        return self.offsets, self.targets, self.lats, self.engine_array, self.npred
 
     @cached_property
     def sources(self) -> np.ndarray:
         """The op each edge of `flat` leaves from."""
-        offsets = self.flat[0]
-        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(offsets))
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.offsets))
 
     @cached_property
     def height_array(self) -> np.ndarray:
@@ -149,12 +203,13 @@ class Graph:
 
     @cached_property
     def reverse(self) -> Graph:
-        """The same ops with every edge turned round (backward scheduling)."""
-        pred: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
-        for i, edges in enumerate(self.succ):
-            for s, lat in edges:
-                pred[s].append((i, lat))
-        return Graph([tuple(p) for p in pred], self.engine, forward=self)
+        """The same ops with every edge turned round (backward scheduling);
+        each op's edges in the order of the ops they come from."""
+        by_target = np.argsort(self.targets, kind="stable")
+        offsets = np.zeros(self.n + 1, dtype=np.int32)
+        offsets[1:] = np.cumsum(self.npred)
+        return Graph.from_arrays(offsets, self.sources[by_target], self.lats[by_target],
+                                 self.engine, forward=self)
 
     def ops_of(self, engine: str) -> list[int]:
         e = ENGINE_NAMES.index(engine)
@@ -290,6 +345,8 @@ def distance_to(g: Graph, engine: str) -> list[int]:
     """Latency steps from each op down to the nearest op of `engine`."""
     far = 1 << 20
     target = ENGINE_NAMES.index(engine)
+    if _native is not None:
+        return g._walk(2, g.engine_array, target)
     d = [far] * g.n
     succ, eng = g.succ, g.engine
     for i in reversed(g.order):
