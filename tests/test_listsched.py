@@ -55,7 +55,7 @@ def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
 
 
 @pytest.mark.skipif(listsched._native is None, reason="the compiled walks are not built")
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=150)
 @given(graphs())
 def test_compiled_graph_walks_give_the_python_walks(g):
     """Topological order, heights, releases and distances to each engine, of a
@@ -73,6 +73,16 @@ def test_compiled_graph_walks_give_the_python_walks(g):
         listsched._native = saved
     assert compiled == python
     assert g.reverse.succ == plain.reverse.succ
+
+
+@pytest.mark.skipif(listsched._native is None, reason="the compiled walks are not built")
+@settings(deadline=None, max_examples=100)
+@given(graphs(max_ops=100), st.lists(st.sampled_from([0.0, 0.25, 1 / 3, 0.5, 1.0]),
+                                     min_size=len(CAPS), max_size=len(CAPS)))
+def test_compiled_downstream_work_gives_the_python_work(g, values):
+    weights = {e: v for e, v in zip(listsched.ENGINE_NAMES, values, strict=True)}
+    assert listsched.downstream_work(g, weights) == \
+        listsched.downstream_work(g, weights, native=False)
 
 
 def test_a_cyclic_graph_is_refused():

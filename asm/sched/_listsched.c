@@ -21,11 +21,16 @@
  *   kind 1, releases: out[s] = max(out[s], out[i] + lat), out zero first
  *   kind 2, distances to engine `target` (extra: each op's engine):
  *           out[i] = 0 on it, else min(out[s] + max(lat, 1)), 1 << 20 if none
+ * work(n, order, offsets, targets, npred, engine, weights, engines, out)
+ *   out[i] (doubles): the sum over `engines` (in that order) of the engine's
+ *   weight times the count of its ops among op i's descendants, from bit sets
+ *   of each op's descendants (freed once its last predecessor has read it)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 
 typedef struct {
     int *items;
@@ -341,7 +346,157 @@ done:
     return result;
 }
 
+static PyObject *work(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_order, *o_off, *o_tgt, *o_npred, *o_eng, *o_w, *o_engines, *o_out;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_order, &o_off, &o_tgt, &o_npred, &o_eng,
+                          &o_w, &o_engines, &o_out))
+        return NULL;
+    Py_buffer b_order, b_off, b_tgt, b_npred, b_eng, b_w, b_engines, b_out;
+    int got = 0;
+    PyObject *result = NULL;
+    uint64_t **closure = NULL, **masks = NULL;
+    int *unread = NULL;
+    uint64_t *d = NULL;
+    Py_ssize_t *lo = NULL, *hi = NULL;
+    Py_ssize_t ne = 0;
+    if (get_ints(o_order, &b_order, n, "order") < 0) goto done;
+    got = 1;
+    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
+    got = 2;
+    const int *off = b_off.buf;
+    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
+    got = 3;
+    if (get_ints(o_npred, &b_npred, n, "npred") < 0) goto done;
+    got = 4;
+    if (get_ints(o_eng, &b_eng, n, "engine") < 0) goto done;
+    got = 5;
+    if (PyObject_GetBuffer(o_w, &b_w, PyBUF_CONTIG_RO | PyBUF_FORMAT) < 0) goto done;
+    got = 6;
+    if (get_ints(o_engines, &b_engines, -1, "engines") < 0) goto done;
+    got = 7;
+    if (PyObject_GetBuffer(o_out, &b_out, PyBUF_CONTIG | PyBUF_FORMAT) < 0) goto done;
+    got = 8;
+    Py_ssize_t nw = b_w.len / (Py_ssize_t)sizeof(double);
+    if (b_w.itemsize != sizeof(double) || (b_w.format && strcmp(b_w.format, "d") != 0)
+        || b_out.itemsize != sizeof(double) || (b_out.format && strcmp(b_out.format, "d") != 0)
+        || b_out.len / (Py_ssize_t)sizeof(double) < n) {
+        PyErr_SetString(PyExc_TypeError, "weights, out: expected buffers of doubles");
+        goto done;
+    }
+    const int *order = b_order.buf, *tgt = b_tgt.buf, *npred = b_npred.buf;
+    const int *eng = b_eng.buf, *engines = b_engines.buf;
+    const double *weight = b_w.buf;
+    double *out = b_out.buf;
+    ne = b_engines.len / (Py_ssize_t)sizeof(int);
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (order[k] < 0 || order[k] >= n || eng[k] < 0) {
+            PyErr_SetString(PyExc_ValueError, "order or engine out of range");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < off[n]; k++)
+        if (tgt[k] < 0 || tgt[k] >= n) {
+            PyErr_SetString(PyExc_ValueError, "targets: an op out of range");
+            goto done;
+        }
+    for (Py_ssize_t e = 0; e < ne; e++)
+        if (engines[e] < 0 || engines[e] >= nw) {
+            PyErr_SetString(PyExc_ValueError, "engines: no weight for an engine");
+            goto done;
+        }
+    Py_ssize_t words = (n + 63) / 64;
+    closure = calloc(n + 1, sizeof(uint64_t *));
+    masks = calloc(ne + 1, sizeof(uint64_t *));
+    unread = malloc(sizeof(int) * (n + 1));
+    d = malloc(sizeof(uint64_t) * (words + 1));
+    if (!closure || !masks || !unread || !d) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t e = 0; e < ne; e++) {
+        masks[e] = calloc(words + 1, sizeof(uint64_t));
+        if (!masks[e]) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (eng[i] == engines[e]) masks[e][i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    /* Each kept bit set covers only the words from its lowest to its highest
+     * set bit (lo[i], hi[i]): descendants cluster, so most sets are short. */
+    lo = malloc(sizeof(Py_ssize_t) * (n + 1));
+    hi = malloc(sizeof(Py_ssize_t) * (n + 1));
+    if (!lo || !hi) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(d, 0, sizeof(uint64_t) * words);
+    for (Py_ssize_t i = 0; i < n; i++) unread[i] = npred[i];
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        int i = order[k];
+        Py_ssize_t a = i / 64, b = i / 64 + 1;  /* d's words in use: [a, b) */
+        for (int e = off[i]; e < off[i + 1]; e++) {
+            int s = tgt[e];
+            uint64_t *c = closure[s];
+            if (c) {
+                if (lo[s] < a) a = lo[s];
+                if (hi[s] > b) b = hi[s];
+                for (Py_ssize_t w = lo[s]; w < hi[s]; w++) d[w] |= c[w - lo[s]];
+            }
+            if (--unread[s] == 0) {
+                free(closure[s]);
+                closure[s] = NULL;
+            }
+        }
+        double total = 0.0;
+        for (Py_ssize_t e = 0; e < ne; e++) {
+            long count = 0;
+            const uint64_t *m = masks[e];
+            for (Py_ssize_t w = a; w < b; w++) count += __builtin_popcountll(d[w] & m[w]);
+            total += weight[engines[e]] * (double)count;
+        }
+        out[i] = total;
+        if (unread[i] > 0) {  /* some predecessor will read it */
+            d[i / 64] |= (uint64_t)1 << (i % 64);
+            uint64_t *c = malloc(sizeof(uint64_t) * (b - a + 1));
+            if (!c) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            memcpy(c, d + a, sizeof(uint64_t) * (b - a));
+            closure[i] = c;
+            lo[i] = a;
+            hi[i] = b;
+        }
+        memset(d + a, 0, sizeof(uint64_t) * (b - a));
+    }
+    result = Py_NewRef(Py_None);
+done:
+    if (closure)
+        for (Py_ssize_t i = 0; i < n; i++) free(closure[i]);
+    free(closure);
+    if (masks)
+        for (Py_ssize_t e = 0; e < ne; e++) free(masks[e]);
+    free(masks);
+    free(unread);
+    free(d);
+    free(lo);
+    free(hi);
+    if (got >= 8) PyBuffer_Release(&b_out);
+    if (got >= 7) PyBuffer_Release(&b_engines);
+    if (got >= 6) PyBuffer_Release(&b_w);
+    if (got >= 5) PyBuffer_Release(&b_eng);
+    if (got >= 4) PyBuffer_Release(&b_npred);
+    if (got >= 3) PyBuffer_Release(&b_tgt);
+    if (got >= 2) PyBuffer_Release(&b_off);
+    if (got >= 1) PyBuffer_Release(&b_order);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"work", work, METH_VARARGS,
+     "work(n, order, offsets, targets, npred, engine, weights, engines, out): each op's "
+     "weighted count of descendants per engine into out"},
     {"topological", topological, METH_VARARGS,
      "topological(n, offsets, targets, npred, out): a topological order into out; "
      "returns the ops placed"},

@@ -397,16 +397,24 @@ def staggered(g: Graph, fraction: float, bound: int) -> np.ndarray:
     return -g.height_array + np.where(rank >= 0, rank * step, 0.0)
 
 
-def downstream_work(g: Graph, weights: dict[str, float]) -> list[float]:
+def downstream_work(g: Graph, weights: dict[str, float], *, native: bool = True
+                    ) -> list[float]:
     """For each op, the weighted count of the ops that depend on it (directly
     or not), per engine: an op that gates much work on busy engines goes
-    first. Exact (bit sets) up to a size; beyond it, the sum over successors
-    (which counts shared descendants more than once)."""
+    first. Exact (bit sets) up to a size, compiled when built (and `native`);
+    beyond it, the sum over successors (which counts shared descendants more
+    than once)."""
     n = g.n
     w = [weights.get(ENGINE_NAMES[e], 0.0) for e in range(len(ENGINE_NAMES))]
     own = [w[g.engine[i]] for i in range(n)]
-    succ = g.succ
     out = [0.0] * n
+    if n <= EXACT_WORK_LIMIT and native and _native is not None:
+        # (engines in the order of their first op, as the sum below takes them)
+        engines = list(dict.fromkeys(g.engine[i] for i in range(n) if own[i]))
+        result = np.empty(n, dtype=np.float64)
+        _native.work(n, g.order_array, g.offsets, g.targets, g.npred, g.engine_array,
+                     np.array(w, dtype=np.float64), np.array(engines, dtype=np.int32), result)
+        return result.tolist()
     if n <= EXACT_WORK_LIMIT:
         masks: dict[int, int] = {}
         for i in range(n):
@@ -416,7 +424,8 @@ def downstream_work(g: Graph, weights: dict[str, float]) -> list[float]:
         # Bit sets of each op and everything below it, dropped once the last
         # predecessor that needs one is done.
         closure: list[int] = [0] * n
-        unread = list(g.npred)
+        unread = g.npred.tolist()
+        succ = g.succ
         for i in reversed(g.order):
             d = 0
             for s, _ in succ[i]:
@@ -427,6 +436,7 @@ def downstream_work(g: Graph, weights: dict[str, float]) -> list[float]:
             out[i] = sum(x * (d & m).bit_count() for x, m in weighted)
             closure[i] = d | (1 << i)
         return out
+    succ = g.succ
     for i in reversed(g.order):
         out[i] = sum(out[s] + own[s] for s, _ in succ[i])
     return out
