@@ -13,7 +13,8 @@ best schedule's order and justifying again (iterated local search); `-O3`
 does the same for a wall-clock budget on every core.
 
 Levels:
-- `-O1`: height, forward and backward, one justification round each.
+- `-O1`: the quick starts (height, feeding each busy engine, program order),
+  forward and backward, one justification round each.
 - `-O2` (the default): every start; the best ones justified to convergence;
   then a fixed number of perturbation passes. Deterministic.
 - `-O3`: `-O2`, then perturbation rounds on every core until the budget
