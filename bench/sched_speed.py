@@ -141,6 +141,12 @@ def main() -> None:
               f"{', '.join(over[lv]) or 'none'}")
     if args.skip_programs:
         return
+    # The absolute times below depend on the machine and its load at the time.
+    t = time.perf_counter()
+    for _ in range(10_000_000):
+        pass
+    print(f"(this machine now: an empty 10M-iteration Python loop takes "
+          f"{time.perf_counter() - t:.2f} s)")
     for program in ("fast.vasm", "baseline.vasm"):
         for lv in (1, 2):
             src = f"programs/takehome/{program}"
