@@ -42,7 +42,7 @@ def test_a_10_mb_source_assembles(tmp_path):
     done, seconds, peak = _tool("asm.cli", "assemble", str(src), "-o", str(tmp_path / "k.json"))
     assert done.returncode == 0, done.stderr
     assert len(load_kernel(tmp_path / "k.json").program) == len(lines) - 3
-    assert seconds < 240 and peak < 2000, (seconds, peak)  # about 25 s and 800 MB here
+    assert seconds < 240 and peak < 2000, (seconds, peak)  # about 10 s and 800 MB here
 
 
 def test_a_million_bundle_kernel_runs(tmp_path):

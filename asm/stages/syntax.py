@@ -530,11 +530,11 @@ _ZEROS = str.maketrans("123456789", "000000000")
 
 
 class Shapes:
-    """Lines that differ only in their numbers and the digits of their names
-    (`vcompare v, [(0, 8, "idx"), ...]`, `const @391, 3550635116`,
-    `vxor tmp5, val[8 * (16 + 5)], c1`) parse alike: each number is replaced
-    by zeros of the same width, and each digit of a name by a zero; that shape
-    is parsed once by the grammar, and each line gets the shape's nodes with
+    """Lines that differ only in their numbers, the digits of their names and
+    their comments (`vcompare v, [(0, 8, "idx"), ...]`, `const @391,
+    3550635116`, `vxor tmp5, val[8 * (16 + 5)], c1  # group 5`) parse alike:
+    each number is replaced by zeros of the same width, each digit of a name
+    by a zero, and the comment dropped; that shape is parsed once by the grammar, and each line gets the shape's nodes with
     its own numbers and names put back (offsets are unchanged, since widths
     are). A line whose numbers do not all read as numbers, or whose shape does
     not parse, is left to the parser itself, so its error is the grammar's own."""
@@ -546,9 +546,14 @@ class Shapes:
         values: dict[int, int | str] = {}  # offset -> a number's value or a name
         parts: list[str] = []
         last = 0
+        comment = False
         for m in _number_tokens().finditer(raw):
             number, name = m.group(1), m.group(2)
-            if number is not None:
+            if m.group(0)[0] == "#":  # a comment: nothing of it reaches a node
+                parts.append(raw[last:m.start()])
+                last = m.end()
+                comment = True
+            elif number is not None:
                 try:
                     values[m.start(1)] = parse_int(number)
                 except ValueError:
@@ -563,7 +568,7 @@ class Shapes:
                     parts.append(raw[last:m.start(2)])
                     parts.append(shaped)
                     last = m.end(2)
-        if len(values) < 2:  # nothing much to share: the plain parse is as quick
+        if len(values) < 2 and not comment:  # little to share: the plain parse is as quick
             return None
         parts.append(raw[last:])
         shape = "".join(parts)
