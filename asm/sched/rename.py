@@ -33,9 +33,14 @@ def _touched(program) -> tuple[set[int], set[int]]:
     an offset)."""
     used: set[int] = set()
     wide: set[int] = set()
+    seen: set[tuple] = set()  # (kernels repeat slots: each distinct one once)
     for bundle in program:
         for engine, slots in bundle.items():
             for slot in slots:
+                if type(slot) is tuple:
+                    if (engine, slot) in seen:
+                        continue
+                    seen.add((engine, slot))
                 op = isa.BY_MACHINE[(engine, slot[0])]
                 off = slot[op.offset_index] if op.offset_index is not None else 0
                 for index, width, _ in op.scratch_operands:
