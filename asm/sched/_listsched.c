@@ -210,33 +210,64 @@ done:
     return result;
 }
 
+/* The buffers a function takes, got one after another and released together. */
+typedef struct {
+    Py_buffer views[8];
+    int count;
+} Bufs;
+
+static void *take(Bufs *b, PyObject *obj, Py_ssize_t itemsize, const char *format,
+                  Py_ssize_t want, const char *what, int writable) {
+    Py_buffer *v = &b->views[b->count];
+    if (PyObject_GetBuffer(obj, v, (writable ? PyBUF_CONTIG : PyBUF_CONTIG_RO) | PyBUF_FORMAT) < 0)
+        return NULL;
+    b->count++;
+    if (v->itemsize != itemsize || (v->format && strcmp(v->format, format) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a buffer of C %s", what,
+                     format[0] == 'i' ? "ints" : "doubles");
+        return NULL;
+    }
+    if (want >= 0 && v->len / itemsize < want) {
+        PyErr_Format(PyExc_ValueError, "%s: too short", what);
+        return NULL;
+    }
+    return v->buf;
+}
+
+static int *take_ints(Bufs *b, PyObject *obj, Py_ssize_t want, const char *what, int writable) {
+    return take(b, obj, sizeof(int), "i", want, what, writable);
+}
+
+static void release(Bufs *b) {
+    for (int k = 0; k < b->count; k++) PyBuffer_Release(&b->views[k]);
+    b->count = 0;
+}
+
+/* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
+static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
+    for (Py_ssize_t k = 0; k < len; k++)
+        if (a[k] < 0 || a[k] >= n) {
+            PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
+            return 0;
+        }
+    return 1;
+}
+
 static PyObject *topological(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_off, *o_tgt, *o_npred, *o_out;
     if (!PyArg_ParseTuple(args, "nOOOO", &n, &o_off, &o_tgt, &o_npred, &o_out)) return NULL;
-    Py_buffer b_off, b_tgt, b_npred, b_out;
-    int got = 0;
+    Bufs b = {.count = 0};
     PyObject *result = NULL;
-    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
-    got = 1;
-    const int *off = b_off.buf;
-    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
-    got = 2;
-    if (get_ints(o_npred, &b_npred, n, "npred") < 0) goto done;
-    got = 3;
-    if (get_ints(o_out, &b_out, n, "out") < 0) goto done;
-    got = 4;
-    if (b_out.readonly) {
-        PyErr_SetString(PyExc_TypeError, "out: expected a writable buffer");
-        goto done;
-    }
-    const int *tgt = b_tgt.buf, *npred = b_npred.buf;
-    int *out = b_out.buf;
-    int *waiting = malloc(sizeof(int) * (n + 1));
-    int *stack = malloc(sizeof(int) * (n + 1));
+    int *waiting = NULL, *stack = NULL;
+    const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *npred = tgt ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
+    int *out = npred ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!out || !ops_in_range(tgt, off[n], n, "targets")) goto done;
+    waiting = malloc(sizeof(int) * (n + 1));
+    stack = malloc(sizeof(int) * (n + 1));
     if (!waiting || !stack) {
-        free(waiting);
-        free(stack);
         PyErr_NoMemory();
         goto done;
     }
@@ -248,19 +279,14 @@ static PyObject *topological(PyObject *self, PyObject *args) {
     while (top > 0) {
         int i = stack[--top];
         out[placed++] = i;
-        for (int k = off[i]; k < off[i + 1]; k++) {
-            int s = tgt[k];
-            if (s >= 0 && s < n && --waiting[s] == 0) stack[top++] = s;
-        }
+        for (int k = off[i]; k < off[i + 1]; k++)
+            if (--waiting[tgt[k]] == 0) stack[top++] = tgt[k];
     }
-    free(waiting);
-    free(stack);
     result = PyLong_FromSsize_t(placed);
 done:
-    if (got >= 4) PyBuffer_Release(&b_out);
-    if (got >= 3) PyBuffer_Release(&b_npred);
-    if (got >= 2) PyBuffer_Release(&b_tgt);
-    if (got >= 1) PyBuffer_Release(&b_off);
+    free(waiting);
+    free(stack);
+    release(&b);
     return result;
 }
 
@@ -271,38 +297,16 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "inOOOOOiO", &kind, &n, &o_order, &o_off, &o_tgt, &o_lat,
                           &o_extra, &target, &o_out))
         return NULL;
-    Py_buffer b_order, b_off, b_tgt, b_lat, b_extra, b_out;
-    int got = 0;
+    Bufs b = {.count = 0};
     PyObject *result = NULL;
-    if (get_ints(o_order, &b_order, n, "order") < 0) goto done;
-    got = 1;
-    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
-    got = 2;
-    const int *off = b_off.buf;
-    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
-    got = 3;
-    if (get_ints(o_lat, &b_lat, off[n], "lats") < 0) goto done;
-    got = 4;
-    if (get_ints(o_extra, &b_extra, n, "extra") < 0) goto done;
-    got = 5;
-    if (get_ints(o_out, &b_out, n, "out") < 0) goto done;
-    got = 6;
-    if (b_out.readonly) {
-        PyErr_SetString(PyExc_TypeError, "out: expected a writable buffer");
+    const int *order = take_ints(&b, o_order, n, "order", 0);
+    const int *off = order ? take_ints(&b, o_off, n + 1, "offsets", 0) : NULL;
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
+    const int *extra = lat ? take_ints(&b, o_extra, n, "extra", 0) : NULL;
+    int *out = extra ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!out || !ops_in_range(order, n, n, "order") || !ops_in_range(tgt, off[n], n, "targets"))
         goto done;
-    }
-    const int *order = b_order.buf, *tgt = b_tgt.buf, *lat = b_lat.buf, *extra = b_extra.buf;
-    int *out = b_out.buf;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if (order[k] < 0 || order[k] >= n) {
-            PyErr_SetString(PyExc_ValueError, "order: an op out of range");
-            goto done;
-        }
-    for (Py_ssize_t k = 0; k < off[n]; k++)
-        if (tgt[k] < 0 || tgt[k] >= n) {
-            PyErr_SetString(PyExc_ValueError, "targets: an op out of range");
-            goto done;
-        }
     if (kind == 0) {
         for (Py_ssize_t k = n - 1; k >= 0; k--) {
             int i = order[k], best = extra[i];
@@ -337,12 +341,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    if (got >= 6) PyBuffer_Release(&b_out);
-    if (got >= 5) PyBuffer_Release(&b_extra);
-    if (got >= 4) PyBuffer_Release(&b_lat);
-    if (got >= 3) PyBuffer_Release(&b_tgt);
-    if (got >= 2) PyBuffer_Release(&b_off);
-    if (got >= 1) PyBuffer_Release(&b_order);
+    release(&b);
     return result;
 }
 
@@ -352,64 +351,32 @@ static PyObject *work(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_order, &o_off, &o_tgt, &o_npred, &o_eng,
                           &o_w, &o_engines, &o_out))
         return NULL;
-    Py_buffer b_order, b_off, b_tgt, b_npred, b_eng, b_w, b_engines, b_out;
-    int got = 0;
+    Bufs b = {.count = 0};
     PyObject *result = NULL;
-    uint64_t **closure = NULL, **masks = NULL;
+    uint64_t **closure = NULL, **masks = NULL, *d = NULL;
     int *unread = NULL;
-    uint64_t *d = NULL;
-    Py_ssize_t *lo = NULL, *hi = NULL;
-    Py_ssize_t ne = 0;
-    if (get_ints(o_order, &b_order, n, "order") < 0) goto done;
-    got = 1;
-    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
-    got = 2;
-    const int *off = b_off.buf;
-    if (get_ints(o_tgt, &b_tgt, off[n], "targets") < 0) goto done;
-    got = 3;
-    if (get_ints(o_npred, &b_npred, n, "npred") < 0) goto done;
-    got = 4;
-    if (get_ints(o_eng, &b_eng, n, "engine") < 0) goto done;
-    got = 5;
-    if (PyObject_GetBuffer(o_w, &b_w, PyBUF_CONTIG_RO | PyBUF_FORMAT) < 0) goto done;
-    got = 6;
-    if (get_ints(o_engines, &b_engines, -1, "engines") < 0) goto done;
-    got = 7;
-    if (PyObject_GetBuffer(o_out, &b_out, PyBUF_CONTIG | PyBUF_FORMAT) < 0) goto done;
-    got = 8;
-    Py_ssize_t nw = b_w.len / (Py_ssize_t)sizeof(double);
-    if (b_w.itemsize != sizeof(double) || (b_w.format && strcmp(b_w.format, "d") != 0)
-        || b_out.itemsize != sizeof(double) || (b_out.format && strcmp(b_out.format, "d") != 0)
-        || b_out.len / (Py_ssize_t)sizeof(double) < n) {
-        PyErr_SetString(PyExc_TypeError, "weights, out: expected buffers of doubles");
+    Py_ssize_t *lo = NULL, *hi = NULL, ne = 0, nw = 0;
+    const int *order = take_ints(&b, o_order, n, "order", 0);
+    const int *off = order ? take_ints(&b, o_off, n + 1, "offsets", 0) : NULL;
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *npred = tgt ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
+    const int *eng = npred ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
+    const double *weight = eng ? take(&b, o_w, sizeof(double), "d", -1, "weights", 0) : NULL;
+    const int *engines = weight ? take_ints(&b, o_engines, -1, "engines", 0) : NULL;
+    double *out = engines ? take(&b, o_out, sizeof(double), "d", n, "out", 1) : NULL;
+    if (!out || !ops_in_range(order, n, n, "order") || !ops_in_range(tgt, off[n], n, "targets"))
         goto done;
-    }
-    const int *order = b_order.buf, *tgt = b_tgt.buf, *npred = b_npred.buf;
-    const int *eng = b_eng.buf, *engines = b_engines.buf;
-    const double *weight = b_w.buf;
-    double *out = b_out.buf;
-    ne = b_engines.len / (Py_ssize_t)sizeof(int);
-    for (Py_ssize_t k = 0; k < n; k++)
-        if (order[k] < 0 || order[k] >= n || eng[k] < 0) {
-            PyErr_SetString(PyExc_ValueError, "order or engine out of range");
-            goto done;
-        }
-    for (Py_ssize_t k = 0; k < off[n]; k++)
-        if (tgt[k] < 0 || tgt[k] >= n) {
-            PyErr_SetString(PyExc_ValueError, "targets: an op out of range");
-            goto done;
-        }
-    for (Py_ssize_t e = 0; e < ne; e++)
-        if (engines[e] < 0 || engines[e] >= nw) {
-            PyErr_SetString(PyExc_ValueError, "engines: no weight for an engine");
-            goto done;
-        }
+    nw = b.views[5].len / (Py_ssize_t)sizeof(double);
+    ne = b.views[6].len / (Py_ssize_t)sizeof(int);
+    if (!ops_in_range(engines, ne, nw, "engines")) goto done;
     Py_ssize_t words = (n + 63) / 64;
     closure = calloc(n + 1, sizeof(uint64_t *));
     masks = calloc(ne + 1, sizeof(uint64_t *));
     unread = malloc(sizeof(int) * (n + 1));
-    d = malloc(sizeof(uint64_t) * (words + 1));
-    if (!closure || !masks || !unread || !d) {
+    d = calloc(words + 1, sizeof(uint64_t));
+    lo = malloc(sizeof(Py_ssize_t) * (n + 1));
+    hi = malloc(sizeof(Py_ssize_t) * (n + 1));
+    if (!closure || !masks || !unread || !d || !lo || !hi) {
         PyErr_NoMemory();
         goto done;
     }
@@ -424,23 +391,16 @@ static PyObject *work(PyObject *self, PyObject *args) {
     }
     /* Each kept bit set covers only the words from its lowest to its highest
      * set bit (lo[i], hi[i]): descendants cluster, so most sets are short. */
-    lo = malloc(sizeof(Py_ssize_t) * (n + 1));
-    hi = malloc(sizeof(Py_ssize_t) * (n + 1));
-    if (!lo || !hi) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    memset(d, 0, sizeof(uint64_t) * words);
     for (Py_ssize_t i = 0; i < n; i++) unread[i] = npred[i];
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
         int i = order[k];
-        Py_ssize_t a = i / 64, b = i / 64 + 1;  /* d's words in use: [a, b) */
+        Py_ssize_t a = i / 64, z = i / 64 + 1;  /* d's words in use: [a, z) */
         for (int e = off[i]; e < off[i + 1]; e++) {
             int s = tgt[e];
             uint64_t *c = closure[s];
             if (c) {
                 if (lo[s] < a) a = lo[s];
-                if (hi[s] > b) b = hi[s];
+                if (hi[s] > z) z = hi[s];
                 for (Py_ssize_t w = lo[s]; w < hi[s]; w++) d[w] |= c[w - lo[s]];
             }
             if (--unread[s] == 0) {
@@ -452,23 +412,23 @@ static PyObject *work(PyObject *self, PyObject *args) {
         for (Py_ssize_t e = 0; e < ne; e++) {
             long count = 0;
             const uint64_t *m = masks[e];
-            for (Py_ssize_t w = a; w < b; w++) count += __builtin_popcountll(d[w] & m[w]);
+            for (Py_ssize_t w = a; w < z; w++) count += __builtin_popcountll(d[w] & m[w]);
             total += weight[engines[e]] * (double)count;
         }
         out[i] = total;
         if (unread[i] > 0) {  /* some predecessor will read it */
             d[i / 64] |= (uint64_t)1 << (i % 64);
-            uint64_t *c = malloc(sizeof(uint64_t) * (b - a + 1));
+            uint64_t *c = malloc(sizeof(uint64_t) * (z - a + 1));
             if (!c) {
                 PyErr_NoMemory();
                 goto done;
             }
-            memcpy(c, d + a, sizeof(uint64_t) * (b - a));
+            memcpy(c, d + a, sizeof(uint64_t) * (z - a));
             closure[i] = c;
             lo[i] = a;
-            hi[i] = b;
+            hi[i] = z;
         }
-        memset(d + a, 0, sizeof(uint64_t) * (b - a));
+        memset(d + a, 0, sizeof(uint64_t) * (z - a));
     }
     result = Py_NewRef(Py_None);
 done:
@@ -482,14 +442,7 @@ done:
     free(d);
     free(lo);
     free(hi);
-    if (got >= 8) PyBuffer_Release(&b_out);
-    if (got >= 7) PyBuffer_Release(&b_engines);
-    if (got >= 6) PyBuffer_Release(&b_w);
-    if (got >= 5) PyBuffer_Release(&b_eng);
-    if (got >= 4) PyBuffer_Release(&b_npred);
-    if (got >= 3) PyBuffer_Release(&b_tgt);
-    if (got >= 2) PyBuffer_Release(&b_off);
-    if (got >= 1) PyBuffer_Release(&b_order);
+    release(&b);
     return result;
 }
 
