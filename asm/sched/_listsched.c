@@ -66,19 +66,47 @@ static int heap_pop(Heap *h) {
     return top;
 }
 
-static int get_ints(PyObject *obj, Py_buffer *view, Py_ssize_t want, const char *what) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_CONTIG_RO | PyBUF_FORMAT) < 0) return -1;
-    if (view->itemsize != sizeof(int) || (view->format && strcmp(view->format, "i") != 0)) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a buffer of C ints", what);
-        PyBuffer_Release(view);
-        return -1;
+/* The buffers a function takes, got one after another and released together. */
+typedef struct {
+    Py_buffer views[8];
+    int count;
+} Bufs;
+
+static void *take(Bufs *b, PyObject *obj, Py_ssize_t itemsize, const char *format,
+                  Py_ssize_t want, const char *what, int writable) {
+    Py_buffer *v = &b->views[b->count];
+    if (PyObject_GetBuffer(obj, v, (writable ? PyBUF_CONTIG : PyBUF_CONTIG_RO) | PyBUF_FORMAT) < 0)
+        return NULL;
+    b->count++;
+    if (v->itemsize != itemsize || (v->format && strcmp(v->format, format) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a buffer of C %s", what,
+                     format[0] == 'i' ? "ints" : "doubles");
+        return NULL;
     }
-    if (want >= 0 && view->len / (Py_ssize_t)sizeof(int) < want) {
+    if (want >= 0 && v->len / itemsize < want) {
         PyErr_Format(PyExc_ValueError, "%s: too short", what);
-        PyBuffer_Release(view);
-        return -1;
+        return NULL;
     }
-    return 0;
+    return v->buf;
+}
+
+static int *take_ints(Bufs *b, PyObject *obj, Py_ssize_t want, const char *what, int writable) {
+    return take(b, obj, sizeof(int), "i", want, what, writable);
+}
+
+static void release(Bufs *b) {
+    for (int k = 0; k < b->count; k++) PyBuffer_Release(&b->views[k]);
+    b->count = 0;
+}
+
+/* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
+static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
+    for (Py_ssize_t k = 0; k < len; k++)
+        if (a[k] < 0 || a[k] >= n) {
+            PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
+            return 0;
+        }
+    return 1;
 }
 
 static PyObject *schedule(PyObject *self, PyObject *args) {
@@ -87,40 +115,21 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_off, &o_tgt, &o_lat, &o_eng, &o_caps,
                           &o_npred, &o_order, &o_out))
         return NULL;
-    Py_buffer b_off, b_tgt, b_lat, b_eng, b_caps, b_npred, b_order, b_out;
-    int got = 0;
+    Bufs b = {.count = 0};
     PyObject *result = NULL;
-    if (get_ints(o_off, &b_off, n + 1, "offsets") < 0) goto done;
-    got = 1;
-    const int *off = b_off.buf;
-    Py_ssize_t m = off[n];
-    if (get_ints(o_tgt, &b_tgt, m, "targets") < 0) goto done;
-    got = 2;
-    if (get_ints(o_lat, &b_lat, m, "lats") < 0) goto done;
-    got = 3;
-    if (get_ints(o_eng, &b_eng, n, "engine") < 0) goto done;
-    got = 4;
-    if (get_ints(o_caps, &b_caps, -1, "caps") < 0) goto done;
-    got = 5;
-    if (get_ints(o_npred, &b_npred, n, "npred") < 0) goto done;
-    got = 6;
-    if (get_ints(o_order, &b_order, n, "order") < 0) goto done;
-    got = 7;
-    if (PyObject_GetBuffer(o_out, &b_out, PyBUF_CONTIG | PyBUF_FORMAT) < 0) goto done;
-    got = 8;
-    if (b_out.itemsize != sizeof(int) || (b_out.format && strcmp(b_out.format, "i") != 0)
-        || b_out.len / (Py_ssize_t)sizeof(int) < n) {
-        PyErr_SetString(PyExc_TypeError, "out: expected a writable buffer of n C ints");
-        goto done;
-    }
-
-    const int *tgt = b_tgt.buf, *lat = b_lat.buf, *eng = b_eng.buf, *caps = b_caps.buf;
-    const int *npred = b_npred.buf, *order = b_order.buf;
-    Py_ssize_t ne = b_caps.len / (Py_ssize_t)sizeof(int);
+    const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
+    const int *eng = lat ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
+    const int *caps = eng ? take_ints(&b, o_caps, -1, "caps", 0) : NULL;
+    const int *npred = caps ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
+    const int *order = npred ? take_ints(&b, o_order, n, "order", 0) : NULL;
+    int *cycle = order ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!cycle) goto done;
+    Py_ssize_t ne = b.views[4].len / (Py_ssize_t)sizeof(int);
     int *rank = malloc(sizeof(int) * (n + 1));
     int *waiting = malloc(sizeof(int) * (n + 1));
     long *late = malloc(sizeof(long) * (n + 1));
-    int *cycle = b_out.buf;
     int *following = malloc(sizeof(int) * (n + 1));
     int *counts = calloc(ne + 1, sizeof(int));
     int *used = calloc(ne + 1, sizeof(int));
@@ -199,58 +208,8 @@ freeall:
     free(waiting);
     free(rank);
 done:
-    if (got >= 8) PyBuffer_Release(&b_out);
-    if (got >= 7) PyBuffer_Release(&b_order);
-    if (got >= 6) PyBuffer_Release(&b_npred);
-    if (got >= 5) PyBuffer_Release(&b_caps);
-    if (got >= 4) PyBuffer_Release(&b_eng);
-    if (got >= 3) PyBuffer_Release(&b_lat);
-    if (got >= 2) PyBuffer_Release(&b_tgt);
-    if (got >= 1) PyBuffer_Release(&b_off);
+    release(&b);
     return result;
-}
-
-/* The buffers a function takes, got one after another and released together. */
-typedef struct {
-    Py_buffer views[8];
-    int count;
-} Bufs;
-
-static void *take(Bufs *b, PyObject *obj, Py_ssize_t itemsize, const char *format,
-                  Py_ssize_t want, const char *what, int writable) {
-    Py_buffer *v = &b->views[b->count];
-    if (PyObject_GetBuffer(obj, v, (writable ? PyBUF_CONTIG : PyBUF_CONTIG_RO) | PyBUF_FORMAT) < 0)
-        return NULL;
-    b->count++;
-    if (v->itemsize != itemsize || (v->format && strcmp(v->format, format) != 0)) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a buffer of C %s", what,
-                     format[0] == 'i' ? "ints" : "doubles");
-        return NULL;
-    }
-    if (want >= 0 && v->len / itemsize < want) {
-        PyErr_Format(PyExc_ValueError, "%s: too short", what);
-        return NULL;
-    }
-    return v->buf;
-}
-
-static int *take_ints(Bufs *b, PyObject *obj, Py_ssize_t want, const char *what, int writable) {
-    return take(b, obj, sizeof(int), "i", want, what, writable);
-}
-
-static void release(Bufs *b) {
-    for (int k = 0; k < b->count; k++) PyBuffer_Release(&b->views[k]);
-    b->count = 0;
-}
-
-/* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
-static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
-    for (Py_ssize_t k = 0; k < len; k++)
-        if (a[k] < 0 || a[k] >= n) {
-            PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
-            return 0;
-        }
-    return 1;
 }
 
 static PyObject *topological(PyObject *self, PyObject *args) {
