@@ -53,7 +53,8 @@ MACRO = """.macro {name} dst, src
 LINES = ["    .rept 3\n    {call} a, b\n    .endr\n", "    {call} b, a\n",
          "    const a, {n}\n", "N = {n}\n    const b, N\n", "    add a, a, a\n",
          "    .for i = 0, 2\n    {call} a, b\n    add a, a, i\n    .endfor\n",
-         "    bump a, b\n", "    {{ add a, a, b\n    sub b, b, a }}\n", "    nonsense here\n"]
+         "    bump a, b\n", "    {{ add a, a, b\n    sub b, b, a }}\n", "    nonsense here\n",
+         "    {call} a, (a, b)\n"]
 
 
 @st.composite
@@ -64,7 +65,8 @@ def versions(draw) -> list[str]:
         if draw(st.booleans()):
             text += MACRO.format(name=draw(st.sampled_from(["bump", "add2", "sub"])),
                                  extra=draw(st.sampled_from(["", "sub {src}, {src}, {dst}",
-                                                             "const {dst}, 1"])))
+                                                             "const {dst}, 1",
+                                                             "add {dst}, {dst}, a[{src}]"])))
         for line in draw(st.lists(st.sampled_from(LINES), max_size=6)):
             text += line.format(call=draw(st.sampled_from(["bump", "add2", "add"])),
                                 n=draw(st.integers(0, 3)))
@@ -78,6 +80,18 @@ def test_edits_with_a_kept_reuse_give_what_a_fresh_assembly_gives(texts):
     reuse = Reuse()
     for text in texts:
         assert outcome(text, reuse, filename="k.vasm") == outcome(text, filename="k.vasm")
+
+
+def test_a_syntax_error_made_by_substitution_is_reported_by_every_assembly():
+    # `v[{a}]` with a = `(x, x)` only goes wrong once substituted; a kept Reuse
+    # once remembered the line as nothing and the second assembly passed.
+    text = ".scratch x\n.scratch v, 4\n.macro m a\n    add x, x, v[{a}]\n.endm\n    m (x, x)\n"
+    reuse = Reuse()
+    first = outcome(text, reuse, filename="k.vasm")
+    assert first[0] is None and "unexpected ','" in first[1]
+    assert outcome(text, reuse, filename="k.vasm") == first
+    loop = text.replace("    m (x, x)\n", ".rept 2\n    m (x, x)\n.endr\n")
+    assert outcome(loop, reuse, filename="k.vasm") == outcome(loop, filename="k.vasm")
 
 
 def test_a_line_that_becomes_a_macro_call_is_expanded_again():

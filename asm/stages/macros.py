@@ -73,8 +73,9 @@ class MacroExpansion:
             self.counter += 1
             body = known[1]
         else:
+            errors = len(self.out.diagnostics)
             body = self.bind(sl, s, m)
-            if not m.unique:
+            if not m.unique and len(self.out.diagnostics) == errors:
                 calls[key] = (m, body)
         self.depth += 1
         try:
@@ -109,12 +110,16 @@ class MacroExpansion:
         if m.unique:
             bound["@"] = str(self.counter)
             return self.substitute(m.body, bound, (note, *src.chain))
-        # The same call expands to the same lines: reuse them.
+        # The same call expands to the same lines: reuse them (unless
+        # substituting them was an error, which every assembly must report).
         key = (m.key, tuple(bound.values()), note, src.chain)
         bodies = self.reuse.bodies
         body = bodies.get(key)
         if body is None:
-            body = bodies[key] = self.substitute(m.body, bound, (note, *src.chain))
+            errors = len(self.out.diagnostics)
+            body = self.substitute(m.body, bound, (note, *src.chain))
+            if len(self.out.diagnostics) == errors:
+                bodies[key] = body
         return body
 
     def substitute(self, body: list[SrcLine], bound: Mapping[str, str],
@@ -135,11 +140,11 @@ class MacroExpansion:
                     lines = self.reuse.shapes.parse(text)
                     if lines is None:
                         lines = parse_line(text, src.file, src.lineno)
-                except Diagnostic as e:
+                    self.reuse.parsed[text] = lines
+                except Diagnostic as e:  # (not kept: a later assembly reports it too)
                     col = e.location.col if e.location and e.location.col else 1
                     self.out.diagnostics.append(new_src.error(e.message, col - 1))
                     lines = []
-                self.reuse.parsed[text] = lines
             out.extend(SrcLine(ln, new_src, text) for ln in lines)
         return out
 

@@ -29,7 +29,9 @@ MAX_ENTRIES = 200_000
 class Reuse:
     def __init__(self) -> None:
         # A line's text -> its parse (node offsets count from the line's start,
-        # so the parse fits the text wherever it stands).
+        # so the parse fits the text wherever it stands). Nothing that gave a
+        # syntax error is kept, here or in `bodies` and `calls`: every
+        # assembly reports its own errors.
         self.parsed: dict[str, list[Line]] = {}
         # Lines that differ only in their numbers share one parse (the
         # substituted `val[8 * (16 + 5)]` of every group).
