@@ -534,10 +534,11 @@ class Shapes:
     their comments (`vcompare v, [(0, 8, "idx"), ...]`, `const @391,
     3550635116`, `vxor tmp5, val[8 * (16 + 5)], c1  # group 5`) parse alike:
     each number is replaced by zeros of the same width, each digit of a name
-    by a zero, and the comment dropped; that shape is parsed once by the grammar, and each line gets the shape's nodes with
-    its own numbers and names put back (offsets are unchanged, since widths
-    are). A line whose numbers do not all read as numbers, or whose shape does
-    not parse, is left to the parser itself, so its error is the grammar's own."""
+    by a zero, and the comment dropped; that shape is parsed once by the
+    grammar, and each line gets the shape's nodes with its own numbers and
+    names put back (offsets are unchanged, since widths are). A line whose
+    numbers do not all read as numbers, or whose shape does not parse, is left
+    to the parser itself, so its error is the grammar's own."""
 
     def __init__(self) -> None:
         self.parsed: dict[str, list[Line] | None] = {}
