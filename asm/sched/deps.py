@@ -405,8 +405,9 @@ class _ScratchOrder:
         self.bundle_first = np.searchsorted(pcs, pcs, side="left")
         self.r_node, self.r_word = _flat(ops, "reads")
         w_node, w_word = _flat(ops, "writes")
-        order = np.argsort(w_word * (n + 1) + w_node, kind="stable")
-        self.w_node, self.w_word = w_node[order], w_word[order]
+        key = w_word * (n + 1) + w_node  # by word, then program order
+        order = np.argsort(key, kind="stable")
+        self.w_key, self.w_node, self.w_word = key[order], w_node[order], w_word[order]
         self._writers: dict[int, list[int]] = {}
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -419,7 +420,7 @@ class _ScratchOrder:
         r_node, r_word = self.r_node, self.r_word
         if not len(w_word):  # nothing written: nothing to order
             return w_node, w_node, w_node
-        key = w_word * (n + 1) + w_node
+        key = self.w_key
         q = np.searchsorted(key, r_word * (n + 1) + self.bundle_first[r_node], side="left")
         prev = np.maximum(q - 1, 0)
         true = (q > 0) & (w_word[prev] == r_word)
