@@ -4,10 +4,10 @@
  * scheduler's search can afford many passes. Built when a C compiler is
  * there; asm/listsched.py runs its own Python version otherwise.
  *
- * schedule(n, offsets, targets, lats, engine, caps, npred, order, out)
+ * schedule(n, offsets, targets, lats, engine, caps, npred, keys, out)
  *   offsets[n+1], targets[], lats[]: each op's successors and latencies (0/1)
  *   engine[n]: each op's engine index into caps; npred[n]: predecessor counts
- *   order[n]: the ops by priority (rank r is op order[r])
+ *   keys[n] (doubles): each op's priority, lower first, ties in op order
  *   out[n]: filled with each op's cycle
  * Every sequence is a buffer of C ints (array('i'), NumPy int32). Raises
  * ValueError when the graph has a cycle.
@@ -33,23 +33,29 @@
 #include <stdint.h>
 
 typedef struct {
-    int *items;
+    int *items;  /* op indices, a binary heap by (key, index) */
     Py_ssize_t size;
 } Heap;
 
-static void heap_push(Heap *h, int v) {
+/* Whether op a goes before op b: lower key first, ties in op order (the
+ * order a stable sort of the keys gives). */
+static inline int before(const double *key, int a, int b) {
+    return key[a] < key[b] || (key[a] == key[b] && a < b);
+}
+
+static void heap_push(Heap *h, const double *key, int v) {
     Py_ssize_t i = h->size++;
     int *a = h->items;
     while (i > 0) {
         Py_ssize_t parent = (i - 1) / 2;
-        if (a[parent] <= v) break;
+        if (!before(key, v, a[parent])) break;
         a[i] = a[parent];
         i = parent;
     }
     a[i] = v;
 }
 
-static int heap_pop(Heap *h) {
+static int heap_pop(Heap *h, const double *key) {
     int *a = h->items;
     int top = a[0];
     int last = a[--h->size];
@@ -57,8 +63,8 @@ static int heap_pop(Heap *h) {
     for (;;) {
         Py_ssize_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && a[child + 1] < a[child]) child++;
-        if (a[child] >= last) break;
+        if (child + 1 < n && before(key, a[child + 1], a[child])) child++;
+        if (!before(key, a[child], last)) break;
         a[i] = a[child];
         i = child;
     }
@@ -111,9 +117,9 @@ static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *
 
 static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t n;
-    PyObject *o_off, *o_tgt, *o_lat, *o_eng, *o_caps, *o_npred, *o_order, *o_out;
+    PyObject *o_off, *o_tgt, *o_lat, *o_eng, *o_caps, *o_npred, *o_keys, *o_out;
     if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_off, &o_tgt, &o_lat, &o_eng, &o_caps,
-                          &o_npred, &o_order, &o_out))
+                          &o_npred, &o_keys, &o_out))
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
@@ -123,20 +129,19 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     const int *eng = lat ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
     const int *caps = eng ? take_ints(&b, o_caps, -1, "caps", 0) : NULL;
     const int *npred = caps ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
-    const int *order = npred ? take_ints(&b, o_order, n, "order", 0) : NULL;
-    int *cycle = order ? take_ints(&b, o_out, n, "out", 1) : NULL;
-    if (!cycle) goto done;
+    const double *key = npred ? take(&b, o_keys, sizeof(double), "d", n, "keys", 0) : NULL;
+    int *cycle = key ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!cycle || !ops_in_range(tgt, off[n], n, "targets")) goto done;
     Py_ssize_t ne = b.views[4].len / (Py_ssize_t)sizeof(int);
-    int *rank = malloc(sizeof(int) * (n + 1));
     int *waiting = malloc(sizeof(int) * (n + 1));
     long *late = malloc(sizeof(long) * (n + 1));
     int *following = malloc(sizeof(int) * (n + 1));
     int *counts = calloc(ne + 1, sizeof(int));
     int *used = calloc(ne + 1, sizeof(int));
     Heap *ready = calloc(ne + 1, sizeof(Heap));
-    int ok = rank && waiting && late && following && counts && used && ready;
+    int ok = waiting && late && following && counts && used && ready;
     for (Py_ssize_t i = 0; ok && i < n; i++) {
-        if (eng[i] < 0 || eng[i] >= ne || order[i] < 0 || order[i] >= n) ok = 0;
+        if (eng[i] < 0 || eng[i] >= ne) ok = 0;
         else counts[eng[i]]++;
     }
     for (Py_ssize_t e = 0; ok && e < ne; e++) {
@@ -147,20 +152,19 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
         goto freeall;
     }
-    for (Py_ssize_t r = 0; r < n; r++) rank[order[r]] = (int)r;
     for (Py_ssize_t i = 0; i < n; i++) {
         waiting[i] = npred[i];
         late[i] = -1;
         cycle[i] = -1;
     }
     for (Py_ssize_t i = 0; i < n; i++)
-        if (waiting[i] == 0) heap_push(&ready[eng[i]], rank[i]);
+        if (waiting[i] == 0) heap_push(&ready[eng[i]], key, (int)i);
     Py_ssize_t nfollow = 0, done = 0;
     long now = 0;
     while (done < n) {
         for (Py_ssize_t k = 0; k < nfollow; k++) {
             int i = following[k];
-            heap_push(&ready[eng[i]], rank[i]);
+            heap_push(&ready[eng[i]], key, i);
         }
         nfollow = 0;
         memset(used, 0, sizeof(int) * ne);
@@ -170,7 +174,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             for (Py_ssize_t e = 0; e < ne; e++) {
                 Heap *h = &ready[e];
                 while (h->size && used[e] < caps[e]) {
-                    int i = order[heap_pop(h)];
+                    int i = heap_pop(h, key);
                     cycle[i] = (int)now;
                     used[e]++;
                     done++;
@@ -180,7 +184,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                         if (lat[k]) late[s] = now;
                         if (--waiting[s] == 0) {
                             if (late[s] == now) following[nfollow++] = s;
-                            else heap_push(&ready[eng[s]], rank[s]);
+                            else heap_push(&ready[eng[s]], key, s);
                         }
                     }
                 }
@@ -206,7 +210,6 @@ freeall:
     free(following);
     free(late);
     free(waiting);
-    free(rank);
 done:
     release(&b);
     return result;

@@ -237,14 +237,17 @@ def list_schedule(g: Graph, priority: Sequence | np.ndarray, *, native: bool = T
     compiled pass runs when it is built (and `native`); the Python one below
     is the same algorithm, step for step."""
     n = g.n
-    order = np.argsort(np.asarray(priority), kind="stable").astype(np.int32)
+    keys = np.ascontiguousarray(priority, dtype=np.float64).reshape(n)
     if native and _native is not None:
+        # (the compiled pass keeps its ready heaps by key and op, which is the
+        # order a stable sort gives, without the sort)
         out = np.empty(n, dtype=np.int32)
         try:
-            _native.schedule(n, *g.flat[:4], _CAPS_ARRAY, g.flat[4], order, out)
+            _native.schedule(n, *g.flat[:4], _CAPS_ARRAY, g.flat[4], keys, out)
         except ValueError:
             raise Cyclic from None
         return out
+    order = np.argsort(keys, kind="stable")
     return np.array(_python_pass(g, order.tolist()), dtype=np.int32)
 
 
