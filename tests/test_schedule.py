@@ -395,3 +395,23 @@ def test_a_graph_pickles_for_the_parallel_search():
     assert copy.n == g.n and copy.succ == g.succ
     g.groups  # noqa: B018 - made before pickling, it travels
     assert list(pickle.loads(pickle.dumps(g)).groups) == list(g.groups)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60), st.integers(0, 40),
+       st.integers(1, 20), st.randoms())
+def test_a_replanned_window_reorders_only_its_own_ops(cycles, first, width, random):
+    # The perturbation's re-plan move: outside the window the schedule's
+    # cycles are the keys; inside it, the ops take the plan's order, spread
+    # over the window's cycles.
+    import numpy as np
+
+    from asm.sched.search import _replanned
+    cycle_of = np.array(cycles, dtype=np.int32)
+    plan = np.array(random.sample(range(len(cycles)), len(cycles)), dtype=np.float64)
+    key = _replanned(cycle_of, plan, first, width)
+    inside = (cycle_of >= first) & (cycle_of < first + width)
+    assert (key[~inside] == cycle_of[~inside]).all()
+    assert (key[inside] >= first).all() and (key[inside] < first + width).all()
+    ops = np.flatnonzero(inside)
+    assert (np.diff(plan[ops[np.argsort(key[ops])]]) > 0).all()

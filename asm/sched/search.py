@@ -9,14 +9,15 @@ Which priority starts best differs from kernel to kernel: critical-path
 height, "feed" priorities that keep a starving engine supplied when several
 engines are near saturation, downstream work on the busy engines, or
 program order. `-O2` then spends a fixed number of passes perturbing the
-best schedule's order and justifying again (iterated local search); `-O3`
-does the same for a wall-clock budget on every core.
+best schedule's order and justifying again (iterated local search, see
+`_perturb`); `-O3` does the same for a wall-clock budget on every core.
 
 Levels:
 - `-O1`: the quick starts (height, feeding each busy engine, program order),
   forward and backward, one justification round each.
-- `-O2` (the default): every start; the best ones justified to convergence;
-  then a fixed number of perturbation passes. Deterministic.
+- `-O2` (the default): every start; the three best after one round
+  justified to convergence; then a fixed number of perturbation passes (per
+  10,000 ops). Deterministic.
 - `-O3`: `-O2`, then perturbation rounds on every core until the budget
   (seconds) runs out. The result depends on the machine's speed.
 
@@ -63,9 +64,9 @@ class Level:
 
 LEVELS: dict[int, Level] = {
     1: Level(1, "quick", 0, 1, 0),
-    2: Level(2, "all", 99, 12, 150),
+    2: Level(2, "all", 3, 12, 300),
     # -O2's search whole, then more: -O3 never ends above -O2.
-    3: Level(3, "all", 99, 12, 150, open_ended=True),
+    3: Level(3, "all", 3, 12, 300, open_ended=True),
 }
 DEFAULT_LEVEL = 2
 DEFAULT_BUDGET = 30.0  # seconds, for -O3
@@ -179,18 +180,22 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
             cycle_of, cost = s.justify(cycle_of, cost, label, 1)
             tried.append((cost, label, cycle_of))
     tried.sort(key=lambda t: t[0])
-    for cost, label, cycle_of in tried[:level.justify_best]:
-        s.justify(cycle_of, cost, label, level.justify_rounds)
+    converged = [s.justify(cycle_of, cost, label, level.justify_rounds)
+                 for cost, label, cycle_of in tried[:level.justify_best]]
     if s.best.cycle_of is not None and not s.done:
         passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
-        _perturb(s, np.random.default_rng(seed), passes=passes, rounds=level.justify_rounds)
+        plans = plans_of(g)
+        plans += [c.astype(np.float64) for c, _ in converged if c is not s.best.cycle_of]
+        _perturb(s, np.random.default_rng(seed), passes=passes, rounds=level.justify_rounds,
+                 plans=plans)
         if level.open_ended and deadline is not None:
-            _islands(s, seed, level.justify_rounds, deadline, jobs)
+            _islands(s, seed, level.justify_rounds, plans, deadline, jobs)
     s.best.passes = s.passes
     return s.best
 
 
-def _islands(s: _Search, seed: int, rounds: int, deadline: float, jobs: int) -> None:
+def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadline: float,
+             jobs: int) -> None:
     """Perturbation search on `jobs` processes until `deadline`, in legs: each
     leg every process starts from the best schedule so far, with a seed of
     its own."""
@@ -202,7 +207,7 @@ def _islands(s: _Search, seed: int, rounds: int, deadline: float, jobs: int) -> 
         number = 0
         while not s.done and time.monotonic() < deadline - 0.05:
             until = min(deadline, time.monotonic() + leg)
-            tasks = [(s.g, s.bound, s.best, seed + 7919 * (number * jobs + k), rounds, until)
+            tasks = [(s.g, s.bound, s.best, seed + 7919 * (number * jobs + k), rounds, plans, until)
                      for k in range(jobs)]
             number += 1
             results = pool.map(_island, tasks) if pool else [_island(tasks[0])]
@@ -223,18 +228,29 @@ LEG_SECONDS = 2.0
 def _island(task: tuple) -> Found:
     """One process's leg of the -O3 search (a top-level function, so that a
     worker process can run it)."""
-    g, bound, best, seed, rounds, until = task
+    g, bound, best, seed, rounds, plans, until = task
     s = _Search(g, bound, best.cost + 1, None)
     s.best = best
-    _perturb(s, np.random.default_rng(seed), passes=None, rounds=rounds, deadline=until)
+    _perturb(s, np.random.default_rng(seed), passes=None, rounds=rounds, plans=plans,
+             deadline=until)
     return Found(s.best.cycle_of, s.best.cost, s.best.how, s.passes)
 
 
 def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds: int,
-             deadline: float | None = None) -> None:
-    """Iterated local search: the best schedule's order, with the ops blamed
-    for its idle slots (see `blame`) moved earlier, scheduled and justified;
-    kept when no worse, so that plateaus are crossed."""
+             plans: Sequence[np.ndarray], deadline: float | None = None) -> None:
+    """Iterated local search from the best schedule, by two kinds of move, each
+    scheduled and justified, and kept when no worse (so that plateaus are
+    crossed):
+    - blame: the ops blamed for the schedule's idle slots (see `blame`) move
+      earlier;
+    - re-plan: the ops of a window of the schedule (a random stretch of its
+      cycles) take the order of one of `plans`, the others keeping theirs.
+      When several engines are near saturation, list scheduling decides
+      greedily, cycle by cycle, which engine's work runs now and which waits;
+      a window re-planned under another priority (feeding another engine,
+      say) decides differently for a stretch, which blame, moving single
+      chains, does not reach. `plans` holds start priorities and the cycles
+      of other good schedules, so that a stretch of one can enter another."""
     g = s.g
     tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
@@ -247,17 +263,48 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
         if deadline is not None and time.monotonic() >= deadline:
             break
         before = s.best.cost
-        key = current - blame(g, current, busy) + NOISE * rng.random(g.n) - tie
-        cycle_of = s.forward(key)
-        cost = s.offer(cycle_of, "blamed")
-        cycle_of, cost = s.justify(cycle_of, cost, "blamed", rounds)
+        if plans and rng.random() < REPLAN:
+            plan = plans[rng.integers(len(plans))]
+            key = _replanned(current, plan, *_window(int(current.max()) + 1, rng))
+            how = "re-planned"
+        else:
+            key = current - blame(g, current, busy)
+            how = "blamed"
+        cycle_of = s.forward(key + NOISE * rng.random(g.n) - tie)
+        cost = s.offer(cycle_of, how)
+        cycle_of, cost = s.justify(cycle_of, cost, how, rounds)
         if cost <= s.best.cost:
             current = cycle_of
         stale = 0 if s.best.cost < before else stale + 1
 
 
 NOISE = 0.5  # cycles: breaks ties among ops blamed alike
-STALE = 12  # a fixed budget of passes also ends after this many tries without a gain
+STALE = 30  # a fixed budget of passes also ends after this many tries without a gain
+REPLAN = 0.6  # the share of tries that re-plan a window (the others: blame)
+WINDOW = (0.05, 0.2)  # a re-planned window's length, as shares of the schedule's
+
+
+def _replanned(cycle_of: np.ndarray, plan: np.ndarray, first: int, width: int) -> np.ndarray:
+    """A priority: the order of `cycle_of`, except in the window of cycles
+    first..first+width-1, whose ops are spread over the window in the order
+    of `plan`."""
+    inside = np.flatnonzero((cycle_of >= first) & (cycle_of < first + width))
+    key = cycle_of.astype(np.float64)
+    ranked = inside[np.argsort(plan[inside], kind="stable")]
+    key[ranked] = first + np.arange(len(ranked)) * (width / max(1, len(ranked)))
+    return key
+
+
+def _window(span: int, rng: np.random.Generator) -> tuple[int, int]:
+    """A random window of a schedule of `span` cycles: (first cycle, length)."""
+    width = max(1, int(span * rng.uniform(*WINDOW)))
+    return int(rng.integers(0, max(1, span - width))), width
+
+
+def plans_of(g: Graph) -> list[np.ndarray]:
+    """The priorities windows are re-planned by: height, downstream work, and
+    feeding each engine near saturation."""
+    return [by_height(g), by_work(g)] + [feeding(g, e) for e in bottlenecks(g)]
 
 
 def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
