@@ -58,7 +58,7 @@ def test_random_programs_compute_the_same_in_no_more_cycles(options, examples):
         assert cycles_after <= cycles_before
         assert within_limits(s.kernel.program)
         for b in s.blocks:
-            assert b.bound.simple <= b.bound.tight and b.after <= b.before
+            assert b.bound.simple <= b.bound.paths <= b.bound.tight and b.after <= b.before
             # The bounds hold for every schedule of the scheduler's own (the
             # block as written may pack writes more tightly than it models).
             assert b.kept.startswith(("as written", "pinned")) or b.bound.tight <= b.after
@@ -190,6 +190,21 @@ def test_lower_bound_is_never_above_the_schedule():
     s = schedule_kernel(k)
     for b in s.blocks:
         assert b.bound.simple <= b.bound.tight <= b.after <= b.before
+
+
+def test_stores_after_every_gather_start_no_sooner_than_the_loads_end():
+    # Loads through unknown addresses may read what the stores write, so the
+    # stores wait for all of them: 40 loads take 20 cycles of the load engine,
+    # and then 8 stores 4 of the store engine. Paths alone see the loads' 20.
+    src = (".scratch a, 48\n.scratch v, 48\n" + "".join(
+        f"load v[{i}], a[{i}]\n" for i in range(40)) + "".join(
+        f"store a[{40 + i}], v[{i}]\n" for i in range(8)))
+    k = assemble(src)
+    s = schedule_kernel(k)
+    (b,) = [b for b in s.blocks if b.ops]
+    assert b.bound.paths == 20
+    assert b.bound.tight == 20 - 1 + 4 == b.after
+    assert b.bound.engine == "store"
 
 
 def test_a_long_chain_is_bounded_in_small_memory(monkeypatch):

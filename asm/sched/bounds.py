@@ -8,51 +8,114 @@ stop.
   block's start) and leave at least `b` cycles after them (their tail: the
   longest path to the end) need `a + ceil(count / slots) + b` cycles, for
   every choice of `a` and `b`. It is never below the other two, and it is
-  the bound the report calls tight.
+  the bound the report calls tight. Releases and tails count resources too:
+  an op whose ancestors include `k` ops of an engine with `s` slots cannot
+  run before cycle ceil(k / s) - 1, and likewise for its descendants and its
+  tail. A store that must wait for every gather of a kernel (the gathers'
+  addresses are unknown, so they may read what it writes) gets the load
+  engine's whole length as its release, which paths alone never see.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from .listsched import CAPS, ENGINE_NAMES, Graph
+from .listsched import CAPS, ENGINE_NAMES, EXACT_WORK_LIMIT, Graph, downstream_work
 
 
 @dataclass(frozen=True)
 class Bounds:
     resource: int  # the busiest engine's ops / slots
     critical: int  # the longest latency chain
-    tight: int  # release-and-tail, over every engine
-    engine: str | None  # the engine that sets the tight bound (None: the critical path)
+    paths: int  # release-and-tail from latency paths alone: quick, what the search stops at
+    paths_engine: str | None  # the engine that sets it (None: the critical path)
+    graph: Graph | None = field(default=None, repr=False, compare=False)
 
     @property
     def simple(self) -> int:
         return max(self.resource, self.critical)
+
+    @property
+    def tight(self) -> int:
+        """Release-and-tail with releases and tails that count resources too
+        (worked out when first asked: the report wants it, the search does
+        not need it)."""
+        return self._crowded[0]
+
+    @property
+    def engine(self) -> str | None:
+        """The engine that sets the tight bound (None: the critical path)."""
+        return self._crowded[1]
+
+    @cached_property
+    def _crowded(self) -> tuple[int, str | None]:
+        if self.graph is None:
+            return self.paths, self.paths_engine
+        release, tail = _crowded(self.graph, _by_engine(self.graph))
+        return _best(self.graph, release, tail, self.paths, self.paths_engine)
 
 
 def bounds(g: Graph) -> Bounds:
     """Every lower bound of the block's cycles."""
     if not g.costly:
         return Bounds(0, 0, 0, None)
-    by_engine: dict[int, list[int]] = {}
-    for i in g.costly:
-        by_engine.setdefault(g.engine[i], []).append(i)
+    by_engine = _by_engine(g)
     resource = max(-(-len(ops) // CAPS[e]) for e, ops in by_engine.items())
     critical = max(g.heights, default=0)
-    tight, engine = critical, None
-    for e, ops in by_engine.items():
-        b = _release_tail(ops, g.releases, g.heights, CAPS[e])
-        if b > tight:
-            tight, engine = b, ENGINE_NAMES[e]
-    return Bounds(resource, critical, tight, engine)
+    paths, engine = _best(g, np.asarray(g.releases, dtype=np.int64), g.height_array - 1,
+                          critical, None)
+    return Bounds(resource, critical, paths, engine, g)
 
 
-def _release_tail(ops: list[int], release: list[int], height: list[int], cap: int) -> int:
+def _by_engine(g: Graph) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for i in g.costly:
+        out.setdefault(g.engine[i], []).append(i)
+    return out
+
+
+def _best(g: Graph, release: np.ndarray, tail: np.ndarray, floor: int, engine: str | None
+          ) -> tuple[int, str | None]:
+    """(the release-and-tail bound over every engine, or `floor` when none is
+    above it; the engine that sets it)."""
+    for e, ops in _by_engine(g).items():
+        b = _release_tail(ops, release, tail, CAPS[e])
+        if b > floor:
+            floor, engine = b, ENGINE_NAMES[e]
+    return floor, engine
+
+
+def _crowded(g: Graph, by_engine: dict[int, list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each op's release and tail (cycles after its own), raised by what its
+    ancestors and descendants need on the three busiest engines (at least
+    half the busiest one's load: the others cannot set the bound). Exact
+    counts only (downstream_work's bit sets), so only up to their size limit."""
+    release = np.asarray(g.releases, dtype=np.int64)
+    tail = g.height_array - 1
+    if g.n > EXACT_WORK_LIMIT:
+        return release, tail
+    need = {e: -(-len(ops) // CAPS[e]) for e, ops in by_engine.items()}
+    top = max(need.values())
+    busy = sorted((e for e, v in need.items() if 2 * v >= top), key=lambda e: -need[e])[:3]
+    # One walk each way, the three engines' counts packed in one exact double
+    # (base n + 1: at most (n + 1) ** 3, far below 2 ** 53).
+    base = g.n + 1
+    weights = {ENGINE_NAMES[e]: float(base ** k) for k, e in enumerate(busy)}
+    for graph, out in ((g.reverse, release), (g, tail)):
+        packed = np.array(downstream_work(graph, weights), dtype=np.int64)
+        for k, e in enumerate(busy):
+            count = packed // base ** k % base
+            np.maximum(out, -(-count // CAPS[e]) - 1, out=out)
+    return release, tail
+
+
+def _release_tail(ops: list[int], release: np.ndarray, tail: np.ndarray, cap: int) -> int:
     """max over a, b of a + ceil(#{op: release >= a, tail >= b} / cap) + b."""
-    r = np.fromiter((release[i] for i in ops), dtype=np.int64, count=len(ops))
-    q = np.fromiter((height[i] - 1 for i in ops), dtype=np.int64, count=len(ops))
+    r = release[ops]
+    q = tail[ops]
     # Only thresholds equal to some op's release (tail) can be the best.
     rs = _thresholds(np.unique(r))
     qs = _thresholds(np.unique(q))

@@ -89,7 +89,7 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
         return None, BlockReport(block.start, len(block.nodes), before, before, none,
                                  "as written (cyclic constraints)")
     bound = bounds(g)
-    found = search(g, bound.tight, before, level, seed=block.start, progress=progress,
+    found = search(g, bound.paths, before, level, seed=block.start, progress=progress,
                    deadline=deadline, jobs=jobs)
     bundles = None if found.cycle_of is None else _pack(block.nodes, found.cycle_of)
     return bundles, BlockReport(block.start, len(block.nodes), before, found.cost, bound,
