@@ -160,11 +160,12 @@ def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Sche
     now = time.monotonic()
     half = replace(options, deadline=now + max(0.0, options.deadline - now) / 2)
     tried = _schedule_blocks(split_kernel, restrict, pinned, half)
-    if tried.after > _resource_bound(kernel, pinned) and \
-            tried.after > _lower_bound(kernel, restrict, pinned):
-        plain = _schedule_blocks(kernel, restrict, pinned, options)
-        if plain.after <= tried.after:
-            return plain
+    if tried.after > _resource_bound(kernel, pinned):
+        found = blocks(kernel, restrict=restrict, pinned=pinned)
+        if tried.after > _lower_bound(kernel, found):
+            plain = _schedule_blocks(kernel, restrict, pinned, options, found)
+            if plain.after <= tried.after:
+                return plain
     tried.split = moved
     tried.written = sum(kernel.cycle_cost)
     return tried
@@ -178,14 +179,17 @@ class _Options:
     deadline: float  # for -O3's open-ended search
 
 
-def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule:
+def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
+                     found: list[Block] | None = None) -> Schedule:
+    """`found`: the kernel's blocks, when already made."""
     program = kernel.program
     new_program: list[dict] = []
     new_ops_source: list[list[str | None]] = []  # each new bundle's ops' sources
     new_pc: dict[int, int] = {}  # old block start -> new pc
     origin: list[int] = []  # new pc -> an old pc (for relative jumps and sources)
     reports = []
-    found = blocks(kernel, restrict=restrict, pinned=pinned)
+    if found is None:
+        found = blocks(kernel, restrict=restrict, pinned=pinned)
     ops_left = sum(len(b.nodes) for b in found)
     for i, block in enumerate(found):
         new_pc[block.start] = len(new_program)
@@ -245,12 +249,13 @@ def _resource_bound(kernel: Kernel, pinned) -> int:
     return total
 
 
-def _lower_bound(kernel: Kernel, restrict, pinned) -> int:
-    """The fewest cycles the scheduler can give the kernel: per block, its
-    tight bound, or its cycles as written where those are fewer (a block as
-    written may pack two writes of a word that the model orders)."""
+def _lower_bound(kernel: Kernel, found: list[Block]) -> int:
+    """The fewest cycles the scheduler can give the kernel (`found`: its
+    blocks): per block, its tight bound, or its cycles as written where those
+    are fewer (a block as written may pack two writes of a word that the
+    model orders)."""
     total = 0
-    for b in blocks(kernel, restrict=restrict, pinned=pinned):
+    for b in found:
         written = b.original_cycles(kernel.program)
         try:
             total += min(bounds(Graph.from_nodes(b.nodes)).tight, written) \
