@@ -7,13 +7,14 @@ stop.
   cannot start before cycle `a` (their release: the longest path from the
   block's start) and leave at least `b` cycles after them (their tail: the
   longest path to the end) need `a + ceil(count / slots) + b` cycles, for
-  every choice of `a` and `b`. It is never below the other two, and it is
-  the bound the report calls tight. Releases and tails count resources too:
-  an op whose ancestors include `k` ops of an engine with `s` slots cannot
-  run before cycle ceil(k / s) - 1, and likewise for its descendants and its
-  tail. A store that must wait for every gather of a kernel (the gathers'
-  addresses are unknown, so they may read what it writes) gets the load
-  engine's whole length as its release, which paths alone never see.
+  every choice of `a` and `b`. It is never below the other two. With
+  releases and tails from latency paths alone it is `paths` (quick: the
+  search stops at it); `tight`, the one the report shows, counts resources
+  too: an op whose ancestors include `k` ops of an engine with `s` slots
+  cannot run before cycle ceil(k / s) - 1, and likewise for its descendants
+  and its tail. A store that must wait for every gather of a kernel (the
+  gathers' addresses are unknown, so they may read what it writes) gets the
+  load engine's whole length as its release, which paths alone never see.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class Bounds:
     def _crowded(self) -> tuple[int, str | None]:
         if self.graph is None:
             return self.paths, self.paths_engine
-        release, tail = _crowded(self.graph, _by_engine(self.graph))
-        return _best(self.graph, release, tail, self.paths, self.paths_engine)
+        by_engine = _by_engine(self.graph)
+        release, tail = _crowded(self.graph, by_engine)
+        return _best(by_engine, release, tail, self.paths, self.paths_engine)
 
 
 def bounds(g: Graph) -> Bounds:
@@ -65,8 +67,8 @@ def bounds(g: Graph) -> Bounds:
     by_engine = _by_engine(g)
     resource = max(-(-len(ops) // CAPS[e]) for e, ops in by_engine.items())
     critical = max(g.heights, default=0)
-    paths, engine = _best(g, np.asarray(g.releases, dtype=np.int64), g.height_array - 1,
-                          critical, None)
+    paths, engine = _best(by_engine, np.asarray(g.releases, dtype=np.int64),
+                          g.height_array - 1, critical, None)
     return Bounds(resource, critical, paths, engine, g)
 
 
@@ -77,11 +79,11 @@ def _by_engine(g: Graph) -> dict[int, list[int]]:
     return out
 
 
-def _best(g: Graph, release: np.ndarray, tail: np.ndarray, floor: int, engine: str | None
-          ) -> tuple[int, str | None]:
-    """(the release-and-tail bound over every engine, or `floor` when none is
-    above it; the engine that sets it)."""
-    for e, ops in _by_engine(g).items():
+def _best(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray, floor: int,
+          engine: str | None) -> tuple[int, str | None]:
+    """(the release-and-tail bound over every engine (`by_engine`: each one's
+    ops), or `floor` when none is above it; the engine that sets it)."""
+    for e, ops in by_engine.items():
         b = _release_tail(ops, release, tail, CAPS[e])
         if b > floor:
             floor, engine = b, ENGINE_NAMES[e]
