@@ -164,13 +164,15 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     s = _Search(g, bound, before, progress)
     # (cost after one justification round, label, cycles) of every start
     tried: list[tuple[int, str, np.ndarray]] = []
+    forward: dict[str, np.ndarray] = {}  # each start's priority on g, kept for plans_of
     for name, priority in _starts(g, level.starts, bound):
         for direction in ("forward", "backward"):
             if s.done:
                 break
             label = f"{direction}, {name}"
             if direction == "forward":
-                cycle_of = s.forward(priority(g))
+                forward[name] = priority(g)
+                cycle_of = s.forward(forward[name])
             else:
                 cycle_of = s.backward(priority(g.reverse))
             cost = s.offer(cycle_of, label)
@@ -184,7 +186,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
                  for cost, label, cycle_of in tried[:level.justify_best]]
     if s.best.cycle_of is not None and not s.done:
         passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
-        plans = plans_of(g)
+        plans = plans_of(g, forward)
         plans += [c.astype(np.float64) for c, _ in converged if c is not s.best.cycle_of]
         _perturb(s, np.random.default_rng(seed), passes=passes, rounds=level.justify_rounds,
                  plans=plans)
@@ -301,10 +303,13 @@ def _window(span: int, rng: np.random.Generator) -> tuple[int, int]:
     return int(rng.integers(0, max(1, span - width))), width
 
 
-def plans_of(g: Graph) -> list[np.ndarray]:
+def plans_of(g: Graph, made: dict[str, np.ndarray]) -> list[np.ndarray]:
     """The priorities windows are re-planned by: height, downstream work, and
-    feeding each engine near saturation."""
-    return [by_height(g), by_work(g)] + [feeding(g, e) for e in bottlenecks(g)]
+    feeding each engine near saturation (those the starts made already, in
+    `made` by start name, are not made again)."""
+    wanted = [("height", by_height), ("work", by_work)] + [
+        (f"feed {e}", functools.partial(feeding, engine=e)) for e in bottlenecks(g)]
+    return [made[name] if name in made else priority(g) for name, priority in wanted]
 
 
 def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
