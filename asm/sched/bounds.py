@@ -44,19 +44,19 @@ class Bounds:
         """Release-and-tail with releases and tails that count resources too
         (worked out when first asked: the report wants it, the search does
         not need it)."""
-        return self._crowded[0]
+        return self._counted[0]
 
     @property
     def engine(self) -> str | None:
         """The engine that sets the tight bound (None: the critical path)."""
-        return self._crowded[1]
+        return self._counted[1]
 
     @cached_property
-    def _crowded(self) -> tuple[int, str | None]:
+    def _counted(self) -> tuple[int, str | None]:
         if self.graph is None:
             return self.paths, self.paths_engine
         by_engine = _by_engine(self.graph)
-        release, tail = _crowded(self.graph, by_engine)
+        release, tail = _counted_releases_tails(self.graph, by_engine)
         return _best(by_engine, release, tail, self.paths, self.paths_engine)
 
 
@@ -90,7 +90,8 @@ def _best(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray
     return floor, engine
 
 
-def _crowded(g: Graph, by_engine: dict[int, list[int]]) -> tuple[np.ndarray, np.ndarray]:
+def _counted_releases_tails(g: Graph, by_engine: dict[int, list[int]]
+                            ) -> tuple[np.ndarray, np.ndarray]:
     """Each op's release and tail (cycles after its own), raised by what its
     ancestors and descendants need on the three busiest engines (at least
     half the busiest one's load: the others cannot set the bound). Exact
