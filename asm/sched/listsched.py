@@ -16,6 +16,7 @@ is the same algorithm step for step.
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import chain
@@ -74,7 +75,9 @@ class Graph:
         self.engine_array = np.asarray(self.engine, dtype=np.int32).reshape(n)
         assert np.isin(self.lats, (0, 1)).all(), "list_schedule relies on latencies of 0 or 1"
         self._nodes = nodes  # what the graph was built from, if known
-        self._forward = forward  # for a reversed graph: the graph it reverses
+        # For a reversed graph: the graph it reverses, which caches it (held
+        # weakly, so that the two make no reference cycle).
+        self._forward = None if forward is None else weakref.ref(forward)
         self.npred = np.bincount(self.targets, minlength=n).astype(np.int32)
         self.order = self._topological()
         # Ops that cost a slot and a cycle (debug ops and sync nodes ride free).
@@ -100,7 +103,14 @@ class Graph:
         # from hold the ISA table's functions, and the search there needs none)
         state = dict(self.__dict__)
         state["_nodes"] = None
+        state["_forward"] = None  # (a weak reference; __setstate__ makes it again)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        reverse = state.get("reverse")
+        if reverse is not None:
+            reverse._forward = weakref.ref(self)
 
     @cached_property
     def succ(self) -> list[tuple[tuple[int, int], ...]]:
@@ -114,7 +124,8 @@ class Graph:
         """Each op's output group (deps.output_groups), -1 for none; None when
         the graph was not built from nodes. Made when a search asks for it."""
         if self._forward is not None:
-            return self._forward.groups
+            forward = self._forward()
+            return None if forward is None else forward.groups
         if self._nodes is None:
             return None
         return np.asarray(output_groups(self._nodes), dtype=np.int64)

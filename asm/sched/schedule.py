@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import isa
 from ..cfg import ControlFlow, retarget
+from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, bounds
 from .deps import Block, OpNode, blocks
@@ -130,6 +131,14 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     """
     if level not in LEVELS:
         raise ValueError(f"optimization level {level} is not one of {sorted(LEVELS)}")
+    with gc_paused():  # an op node per op, and no reference cycles (test_gcpause.py)
+        return _schedule_kernel(kernel, restrict, pinned, level, budget, jobs, rename_words,
+                                split, progress)
+
+
+def _schedule_kernel(kernel: Kernel, restrict, pinned, level: int, budget: float | None,
+                     jobs: int | None, rename_words, split: bool,
+                     progress: Progress | None) -> Schedule:
     why = ControlFlow(kernel.program).unmovable
     if why is not None:
         return Schedule(kernel, note=f"{why}; nothing moves", level=level)
