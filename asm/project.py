@@ -14,7 +14,6 @@ Options given on the command line win over the file's.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +42,8 @@ def project_options(source: str | Path | None) -> ProjectOptions:
     path = Path(source).resolve().parent / FILE
     if not path.is_file():
         return ProjectOptions()
+    import tomllib  # (here: a process without a project file never pays for it)
+
     where = Location(str(path))
     try:
         data = tomllib.loads(read_text(path))
