@@ -61,9 +61,12 @@ class Graph:
     @classmethod
     def from_arrays(cls, offsets: np.ndarray, targets: np.ndarray, lats: np.ndarray,
                     engine: Sequence[int], nodes: Sequence[OpNode] | None = None,
-                    forward: Graph | None = None) -> Graph:
+                    forward: Graph | None = None, keep: np.ndarray | None = None) -> Graph:
+        """`nodes`: the ops the graph was built from, if known; `keep`: which
+        of them it holds, when not all (asm/sched/debugops.py)."""
         g = cls.__new__(cls)
         g._arrays(offsets, targets, lats, engine, nodes, forward)
+        g._keep = keep
         return g
 
     def _arrays(self, offsets, targets, lats, engine, nodes, forward) -> None:
@@ -78,6 +81,7 @@ class Graph:
         # For a reversed graph: the graph it reverses, which caches it (held
         # weakly, so that the two make no reference cycle).
         self._forward = None if forward is None else weakref.ref(forward)
+        self._keep = None  # (from_arrays may say otherwise)
         self.npred = np.bincount(self.targets, minlength=n).astype(np.int32)
         self.order = self._topological()
         # Ops that cost a slot and a cycle (debug ops and sync nodes ride free).
@@ -128,7 +132,9 @@ class Graph:
             return None if forward is None else forward.groups
         if self._nodes is None:
             return None
-        return np.asarray(output_groups(self._nodes), dtype=np.int64)
+        # (a debug op only reads: the groups of the others are the same without it)
+        groups = np.asarray(output_groups(self._nodes), dtype=np.int64)
+        return groups if self._keep is None else groups[self._keep]
 
     def _topological(self) -> list[int]:
         """Kahn's order, the ready ops kept as a stack."""

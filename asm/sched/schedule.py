@@ -20,8 +20,9 @@ from ..cfg import ControlFlow, retarget
 from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, bounds
+from .debugops import BlockGraph
 from .deps import Block, OpNode, blocks
-from .listsched import Cyclic, Graph
+from .listsched import Cyclic
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
 from .split import SplitReport, engine_counts, resource_floor, split_lanes
 
@@ -65,9 +66,9 @@ class Schedule:
 Progress = Callable[[str], None]
 
 
-def _pack(nodes: list[OpNode], cycle_of: list[int]) -> list[list[OpNode]]:
+def _pack(nodes: list[OpNode], cycle_of: Sequence[float]) -> list[list[OpNode]]:
     """Bundles in cycle order (empty cycles dropped), ops in original order."""
-    by_cycle: dict[int, list[OpNode]] = {}
+    by_cycle: dict[float, list[OpNode]] = {}
     for x in nodes:
         if not x.is_sync:
             by_cycle.setdefault(cycle_of[x.index], []).append(x)
@@ -84,15 +85,17 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
         none = Bounds(before, before, before, None)
         return None, BlockReport(block.start, len(block.nodes), before, before, none, kept)
     try:
-        g = Graph.from_nodes(block.nodes)
+        block_graph = BlockGraph(block.nodes)
     except Cyclic:
         none = Bounds(before, before, before, None)
         return None, BlockReport(block.start, len(block.nodes), before, before, none,
                                  "as written (cyclic constraints)")
+    g = block_graph.graph
     bound = bounds(g)
     found = search(g, bound.paths, before, level, seed=block.start, progress=progress,
                    deadline=deadline, jobs=jobs)
-    bundles = None if found.cycle_of is None else _pack(block.nodes, found.cycle_of)
+    bundles = None if found.cycle_of is None else _pack(block.nodes,
+                                                         block_graph.cycles(found.cycle_of))
     return bundles, BlockReport(block.start, len(block.nodes), before, found.cost, bound,
                                 found.how, found.passes)
 
@@ -267,7 +270,7 @@ def _lower_bound(kernel: Kernel, found: list[Block]) -> int:
     for b in found:
         written = b.original_cycles(kernel.program)
         try:
-            total += min(bounds(Graph.from_nodes(b.nodes)).tight, written) \
+            total += min(bounds(BlockGraph(b.nodes).graph).tight, written) \
                 if b.nodes and not b.pinned else written
         except Cyclic:
             total += written

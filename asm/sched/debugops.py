@@ -1,0 +1,117 @@
+"""Debug ops outside the search: a block is scheduled without them, and they
+are placed afterwards.
+
+A debug op (a `compare`, a comment) costs no slot and no cycle; all that ties
+it down is its dependences: after the write of each word it reads, no later
+than the next write of it, before the block's jump. In kernels that keep their
+debug compares they can be most of a block (45,057 of pramodith's 64,350
+ops), and every pass of the list scheduler would walk them. So the graph the
+search schedules leaves them out, with each one's constraints passing through
+it as edges from its predecessors to its successors (latencies added: the
+write and the next write stay a cycle apart, the write and the jump too).
+Afterwards each takes the earliest cycle its predecessors allow that has a
+debug slot free, which its successors then allow too: the schedule has the
+same cycles, and no constraint of the block is lost.
+
+A debug op is left in the graph when a path through it would add up to a
+latency the scheduler does not model (more than 1), or when it is tied to
+another debug op (chains of them stay whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import isa
+from .deps import OpNode
+from .listsched import ENGINE_NAMES, Graph
+
+DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the checker warns past it
+
+
+class BlockGraph:
+    """The graph a block's search schedules (`graph`), and the way back from its
+    cycles to a cycle for every op of the block (`cycles`)."""
+
+    def __init__(self, nodes: Sequence[OpNode]) -> None:
+        self.nodes = nodes
+        aside = [_rides_free(x, nodes) for x in nodes]
+        self.aside = [x for x, out in zip(nodes, aside, strict=True) if out]
+        if not self.aside:
+            self.keep = None
+            self.graph = Graph.from_nodes(nodes)
+            return
+        keep = [x.index for x, out in zip(nodes, aside, strict=True) if not out]
+        self.keep = np.asarray(keep, dtype=np.int64)
+        new = {old: i for i, old in enumerate(keep)}
+        offsets = [0]
+        targets: list[int] = []
+        lats: list[int] = []
+        for old in keep:
+            out: dict[int, int] = {}
+            for s, lat in nodes[old].succs.items():
+                if aside[s]:
+                    for v, more in nodes[s].succs.items():
+                        t = new[v]
+                        if out.get(t, -1) < lat + more:
+                            out[t] = lat + more
+                else:
+                    t = new[s]
+                    if out.get(t, -1) < lat:
+                        out[t] = lat
+            targets.extend(out)
+            lats.extend(out.values())
+            offsets.append(len(targets))
+        engines = [nodes[old].engine for old in keep]
+        self.graph = Graph.from_arrays(
+            np.asarray(offsets, dtype=np.int32), np.asarray(targets, dtype=np.int32),
+            np.asarray(lats, dtype=np.int32), [_ENGINE_INDEX[e] for e in engines],
+            nodes, keep=self.keep)
+
+    def cycles(self, cycle_of: np.ndarray) -> np.ndarray:
+        """A cycle for every op of the block, from the cycles of `graph`'s (a
+        fraction: a bundle of debug ops between two cycles, which costs none)."""
+        if self.keep is None:
+            return cycle_of
+        full = np.full(len(self.nodes), -1, dtype=np.int64)
+        full[self.keep] = cycle_of
+        used: dict[int, int] = {}  # debug ops per cycle (those the search placed first)
+        for i in self.keep.tolist():
+            if self.nodes[i].engine == "debug":
+                used[int(full[i])] = used.get(int(full[i]), 0) + 1
+        extra: dict[int, int] = {}  # ops in bundles of their own before each cycle's
+        out = full.astype(np.float64)
+        for x in self.aside:
+            first = max((int(full[p]) + lat for p, lat in x.preds.items()), default=0)
+            last = min((int(full[s]) - lat for s, lat in x.succs.items()), default=first)
+            at = first
+            while used.get(at, 0) >= DEBUG_SLOTS and at < last:
+                at += 1
+            if used.get(at, 0) < DEBUG_SLOTS:
+                used[at] = used.get(at, 0) + 1
+                out[x.index] = at
+            else:
+                # Every cycle it may take is full: a bundle of debug ops of its
+                # own just before cycle `first`'s reads what that one reads,
+                # and costs no cycle.
+                k = extra.get(first, 0)
+                extra[first] = k + 1
+                out[x.index] = first - 1 / (k // DEBUG_SLOTS + 2)
+        return out
+
+
+def _rides_free(x: OpNode, nodes: Sequence[OpNode]) -> bool:
+    """Whether debug op `x` can leave the graph (see the module's docstring)."""
+    if x.engine != "debug":
+        return False
+    if any(nodes[p].engine == "debug" for p in x.preds) or \
+            any(nodes[s].engine == "debug" for s in x.succs):
+        return False
+    longest_in = max(x.preds.values(), default=0)
+    longest_out = max(x.succs.values(), default=0)
+    return longest_in + longest_out <= 1
+
+
+_ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}
