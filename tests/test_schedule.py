@@ -3,6 +3,7 @@ cycles, and never breaks a slot limit."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -397,6 +398,21 @@ def test_staggered_start_delays_each_group_by_a_step():
     for rank, group in enumerate(groups):
         assert set(delay[g.groups == group].tolist()) == {10.0 * rank}
     assert set(delay[g.groups == -1].tolist()) == {0.0}
+
+
+def test_windows_are_re_planned_by_the_staggered_starts_too():
+    from asm.sched.search import plans_of
+    program = [{"load": [("const", 1, 5)]}]
+    for k in range(4):
+        program += [{"load": [("const", 10 + k, k)]}, {"load": [("load", 2, 10 + k)]},
+                    {"alu": [("+", 2, 2, 1)]}, {"store": [("store", 10 + k, 2)]}]
+    g = Graph.from_nodes(build_block(program, 0, len(program)))
+    made = {"height": -g.height_array, "stagger 0.33": np.arange(g.n) * 1.0,
+            "order": np.arange(g.n) * 2.0}
+    plans = plans_of(g, made)
+    assert any(p is made["stagger 0.33"] for p in plans)
+    assert any(p is made["height"] for p in plans)
+    assert not any(p is made["order"] for p in plans)  # program order is no plan
 
 
 def test_a_graph_pickles_for_the_parallel_search():

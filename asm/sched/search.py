@@ -304,12 +304,18 @@ def _window(span: int, rng: np.random.Generator) -> tuple[int, int]:
 
 
 def plans_of(g: Graph, made: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """The priorities windows are re-planned by: height, downstream work, and
-    feeding each engine near saturation (those the starts made already, in
-    `made` by start name, are not made again)."""
+    """The priorities windows are re-planned by: height, downstream work,
+    feeding each engine near saturation, and the staggered starts' (those the
+    starts made already, in `made` by start name, are not made again).
+
+    A staggered window sets some groups ahead of others for a stretch: where
+    a kernel turns from one busy engine to another (lianghongkey's vector ALU
+    early, its loads late), the groups that lead can then feed the second
+    engine while the others still need the first."""
     wanted = [("height", by_height), ("work", by_work)] + [
         (f"feed {e}", functools.partial(feeding, engine=e)) for e in bottlenecks(g)]
-    return [made[name] if name in made else priority(g) for name, priority in wanted]
+    plans = [made[name] if name in made else priority(g) for name, priority in wanted]
+    return plans + [priority for name, priority in made.items() if name.startswith("stagger")]
 
 
 def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
