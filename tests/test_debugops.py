@@ -42,7 +42,7 @@ def assert_placed(nodes, cycle_of) -> None:
     assert max(debug_per_bundle.values(), default=0) <= DEBUG_SLOTS
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=60)
 @given(programs(max_bundles=14), st.randoms(use_true_random=False))
 def test_debug_ops_placed_after_any_schedule_keep_every_dependence(program, rng):
     for block in blocks(Kernel(program)):
