@@ -108,6 +108,9 @@ class BlockExpansion:
         count = self.constant(sl.src, s.args[0], "the count of '.rept'")
         if count < 0:
             raise self.fail(sl.src, f"'.rept' count {count} is negative", s.args[0])
+        if not body:  # nothing to repeat: only the count is spent, at once
+            self.spend(sl, s, count)
+            return
         self.loops.append((sl, s))
         try:
             for _ in range(count):
@@ -116,10 +119,10 @@ class BlockExpansion:
         finally:
             self.loops.pop()
 
-    def spend(self, sl: SrcLine, s: Stmt) -> None:
-        """One more loop iteration: a runaway count stops here, with an error,
-        before the expansion eats the machine's memory or time."""
-        self.iterations += 1
+    def spend(self, sl: SrcLine, s: Stmt, iterations: int = 1) -> None:
+        """One more loop iteration (or several): a runaway count stops here,
+        with an error, before the expansion eats the machine's memory or time."""
+        self.iterations += iterations
         if self.iterations > limits.MAX_ITERATIONS or len(self.out.items) > limits.MAX_ITEMS:
             raise self.runaway(sl, s)
 
