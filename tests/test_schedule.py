@@ -384,13 +384,18 @@ def test_grouped_programs_compute_the_same_with_staggered_starts(program, mem):
     assert within_limits(s.kernel.program)
 
 
-def test_staggered_start_delays_each_group_by_a_step():
-    from asm.sched.listsched import group_count, staggered
+def _four_groups() -> Graph:
+    """Four groups, each a load, an add and a store of its own."""
     program = [{"load": [("const", 1, 5)]}]
     for k in range(4):
         program += [{"load": [("const", 10 + k, k)]}, {"load": [("load", 2, 10 + k)]},
                     {"alu": [("+", 2, 2, 1)]}, {"store": [("store", 10 + k, 2)]}]
-    g = Graph.from_nodes(build_block(program, 0, len(program)))
+    return Graph.from_nodes(build_block(program, 0, len(program)))
+
+
+def test_staggered_start_delays_each_group_by_a_step():
+    from asm.sched.listsched import group_count, staggered
+    g = _four_groups()
     assert group_count(g) == 4
     bound = max(g.heights) + 30  # 30 cycles of slack, 10 per step between 4 groups
     delay = staggered(g, 1.0, bound) + g.height_array
@@ -402,11 +407,7 @@ def test_staggered_start_delays_each_group_by_a_step():
 
 def test_windows_are_re_planned_by_the_staggered_starts_too():
     from asm.sched.search import plans_of
-    program = [{"load": [("const", 1, 5)]}]
-    for k in range(4):
-        program += [{"load": [("const", 10 + k, k)]}, {"load": [("load", 2, 10 + k)]},
-                    {"alu": [("+", 2, 2, 1)]}, {"store": [("store", 10 + k, 2)]}]
-    g = Graph.from_nodes(build_block(program, 0, len(program)))
+    g = _four_groups()
     made = {"height": -g.height_array, "stagger 0.33": np.arange(g.n) * 1.0,
             "order": np.arange(g.n) * 2.0}
     plans = plans_of(g, made)
