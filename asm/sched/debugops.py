@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import isa
 from .deps import OpNode
-from .listsched import ENGINE_NAMES, Graph
+from .listsched import ENGINE_INDEX, Graph
 
 DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the checker warns past it
 
@@ -67,7 +67,7 @@ class BlockGraph:
         engines = [nodes[old].engine for old in keep]
         self.graph = Graph.from_arrays(
             np.asarray(offsets, dtype=np.int32), np.asarray(targets, dtype=np.int32),
-            np.asarray(lats, dtype=np.int32), [_ENGINE_INDEX[e] for e in engines],
+            np.asarray(lats, dtype=np.int32), [ENGINE_INDEX[e] for e in engines],
             nodes, keep=self.keep)
 
     def cycles(self, cycle_of: np.ndarray) -> np.ndarray:
@@ -113,5 +113,3 @@ def _rides_free(x: OpNode, nodes: Sequence[OpNode]) -> bool:
     longest_out = max(x.succs.values(), default=0)
     return longest_in + longest_out <= 1
 
-
-_ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}

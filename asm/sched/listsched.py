@@ -35,7 +35,7 @@ ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
 _CAPS_ARRAY = np.array(CAPS, dtype=np.int32)
 _FREE = frozenset(ENGINE_NAMES.index(e) for e in (*isa.FREE_ENGINES, SYNC))
-_ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}
+ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}  # engine name -> index
 
 
 class Cyclic(Exception):
@@ -99,7 +99,7 @@ class Graph:
                               count=m)
         lats = np.fromiter(chain.from_iterable(x.succs.values() for x in nodes),
                            dtype=np.int32, count=m)
-        index = _ENGINE_INDEX
+        index = ENGINE_INDEX
         return cls.from_arrays(offsets, targets, lats, [index[x.engine] for x in nodes], nodes)
 
     def __getstate__(self) -> dict:
