@@ -59,17 +59,17 @@ def test_debug_ops_placed_after_any_schedule_keep_every_dependence(program, rng)
 def test_more_debug_ops_than_a_bundle_takes_get_bundles_of_their_own():
     # 70 compares of a word that the next op overwrites: all of them must read
     # it between the two writes, a window of one cycle.
-    src = (".scratch a\nconst a, 1\n" + "compare a, (0, 0)\n" * 70 + "const a, 2\n"
-           "trace_write a\n")
+    src = (".scratch a\n.scratch b\nconst a, 1\n" + "compare a, (0, 0)\n" * 70 +
+           "const a, 2\nconst b, 5\ntrace_write a\n")
     kernel = assemble(src)
     [block] = [b for b in blocks(kernel) if b.nodes]
     bg = BlockGraph(block.nodes)
     cycle_of = bg.cycles(list_schedule(bg.graph, np.zeros(bg.graph.n)))
     assert_placed(block.nodes, cycle_of)
-    s = schedule_kernel(kernel, level=1)
-    debug_only = [b for b in s.kernel.program if set(b) == {"debug"}]
-    assert debug_only and all(len(b["debug"]) <= DEBUG_SLOTS for b in s.kernel.program
-                              if "debug" in b)
+    s = schedule_kernel(kernel, level=1)  # (`const b` joins `const a, 1`: 4 cycles -> 3)
+    assert s.after == 3 and s.before == 4
+    debug = [len(b["debug"]) for b in s.kernel.program if "debug" in b]
+    assert sum(debug) == 70 and len(debug) == 2 and max(debug) <= DEBUG_SLOTS
     r = emu.run(s.kernel, [0] * 16, debug=True, value_trace={(0, 0): 1})
     assert r.trace_buffer == [2] and r.cycles == 3
 
