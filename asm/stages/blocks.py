@@ -153,6 +153,9 @@ class BlockExpansion:
         if var in self.loop_vars:
             raise self.fail(sl.src, f"loop variable '{var}' is already in use by an outer loop",
                             s.args[0].name)
+        if not body:  # nothing to repeat: only the count is spent, at once
+            self.spend(sl, s, len(range(start, stop, step)))
+            return
         env = self.out.env
         saved = env.get(var)
         uses_text = any(PLACEHOLDER.search(b.text) for b in body)
