@@ -33,38 +33,44 @@
 #include <stdint.h>
 
 typedef struct {
-    int *items;  /* op indices, a binary heap by (key, index) */
+    double key;
+    int op;
+} Entry;
+
+typedef struct {
+    Entry *items;  /* a binary heap by (key, op), the key beside its op so
+                    * that a comparison reads no other memory */
     Py_ssize_t size;
 } Heap;
 
-/* Whether op a goes before op b: lower key first, ties in op order (the
- * order a stable sort of the keys gives). */
-static inline int before(const double *key, int a, int b) {
-    return key[a] < key[b] || (key[a] == key[b] && a < b);
+/* Whether entry a goes before entry b: lower key first, ties in op order
+ * (the order a stable sort of the keys gives). */
+static inline int before(Entry a, Entry b) {
+    return a.key < b.key || (a.key == b.key && a.op < b.op);
 }
 
 static void heap_push(Heap *h, const double *key, int v) {
     Py_ssize_t i = h->size++;
-    int *a = h->items;
+    Entry *a = h->items, e = {key[v], v};
     while (i > 0) {
         Py_ssize_t parent = (i - 1) / 2;
-        if (!before(key, v, a[parent])) break;
+        if (!before(e, a[parent])) break;
         a[i] = a[parent];
         i = parent;
     }
-    a[i] = v;
+    a[i] = e;
 }
 
-static int heap_pop(Heap *h, const double *key) {
-    int *a = h->items;
-    int top = a[0];
-    int last = a[--h->size];
+static int heap_pop(Heap *h) {
+    Entry *a = h->items;
+    int top = a[0].op;
+    Entry last = a[--h->size];
     Py_ssize_t i = 0, n = h->size;
     for (;;) {
         Py_ssize_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && before(key, a[child + 1], a[child])) child++;
-        if (!before(key, a[child], last)) break;
+        if (child + 1 < n && before(a[child + 1], a[child])) child++;
+        if (!before(a[child], last)) break;
         a[i] = a[child];
         i = child;
     }
@@ -145,7 +151,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         else counts[eng[i]]++;
     }
     for (Py_ssize_t e = 0; ok && e < ne; e++) {
-        ready[e].items = malloc(sizeof(int) * (counts[e] + 1));
+        ready[e].items = malloc(sizeof(Entry) * (counts[e] + 1));
         if (!ready[e].items) ok = 0;
     }
     if (!ok) {
@@ -174,7 +180,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             for (Py_ssize_t e = 0; e < ne; e++) {
                 Heap *h = &ready[e];
                 while (h->size && used[e] < caps[e]) {
-                    int i = heap_pop(h, key);
+                    int i = heap_pop(h);
                     cycle[i] = (int)now;
                     used[e]++;
                     done++;
