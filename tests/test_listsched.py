@@ -45,6 +45,35 @@ def test_compiled_pass_gives_the_python_pass_cycles(g, values):
     assert list_schedule(g, priority).tolist() == list_schedule(g, priority, native=False).tolist()
 
 
+supplies = st.builds(listsched.Supply, st.sampled_from(listsched.ENGINE_NAMES),
+                     st.integers(0, 4), st.integers(0, 6))
+
+
+@pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
+@settings(deadline=None, max_examples=300)
+@given(graphs(), st.lists(st.integers(-50, 50), max_size=60), supplies)
+def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, values, supply):
+    priority = _priority(values, g.n)
+    compiled = list_schedule(g, priority, supply=supply)
+    assert compiled.tolist() == list_schedule(g, priority, native=False, supply=supply).tolist()
+    assert respects(g, compiled.tolist())
+
+
+def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():
+    """Two ready vector ops, one slot's worth a cycle: by priority the one far
+    from any load goes first; kept supplied, the load engine gets its load a
+    cycle sooner."""
+    valu, load = (listsched.ENGINE_INDEX[e] for e in ("valu", "load"))
+    # 0..5: valu ops (six fill the engine's slots for a cycle), 6: valu -> 7: load
+    succ = [()] * 6 + [((7, 1),), ()]
+    g = Graph(succ, [valu] * 7 + [load])
+    priority = [0] * 6 + [1, 1]
+    plain = list_schedule(g, priority)
+    fed = list_schedule(g, priority, supply=listsched.Supply("load", horizon=1, reach=2))
+    assert plain[6] == 1 and plain[7] == 2
+    assert fed[6] == 0 and fed[7] == 1
+
+
 @settings(deadline=None, max_examples=300)
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
 def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):

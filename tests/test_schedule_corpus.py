@@ -15,18 +15,9 @@ from asm.sched.schedule import schedule_kernel
 from emu.checking import run_checked
 from emu.problem import Params, make_image
 
-# Packed by their authors within 1-2% of the tight bound, with every engine
-# near saturation; -O2 does not reach their counts yet (the closing notes of
-# the scheduler issue have the figures). Strict: a pass means the note is stale.
-SHORT_OF_AUTHORS = {
-    "lianghongkey+original_performance_takehome",
-}
-
 
 @pytest.mark.slow
-def test_corpus_kernels_reschedule_correctly(corpus_entry, request):
-    if request.node.callspec.id in SHORT_OF_AUTHORS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="-O2 is above the authors"))
+def test_corpus_kernels_reschedule_correctly(corpus_entry):
     k = kernel_from_json(corpus_entry)
     p = corpus_entry["params"]
     mem = make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), 5)

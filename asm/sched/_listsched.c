@@ -9,6 +9,11 @@
  *   engine[n]: each op's engine index into caps; npred[n]: predecessor counts
  *   keys[n] (doubles): each op's priority, lower first, ties in op order
  *   out[n]: filled with each op's cycle
+ * schedule(..., out, dist, target, horizon, reach) keeps engine `target`
+ *   supplied (listsched.Supply): dist[n], each op's steps down to its nearest
+ *   op of `target`; in a cycle that starts with fewer of target's ops ready
+ *   than caps[target] * horizon, each other engine first takes its ready ops
+ *   with dist <= reach, nearest first, then by key.
  * Every sequence is a buffer of C ints (array('i'), NumPy int32). Raises
  * ValueError when the graph has a cycle.
  *
@@ -35,6 +40,7 @@
 typedef struct {
     double key;
     int op;
+    int dist;  /* in a supply heap: steps to the supplied engine's nearest op */
 } Entry;
 
 typedef struct {
@@ -43,15 +49,16 @@ typedef struct {
     Py_ssize_t size;
 } Heap;
 
-/* Whether entry a goes before entry b: lower key first, ties in op order
- * (the order a stable sort of the keys gives). */
+/* Whether entry a goes before entry b: nearer first (in a supply heap; 0
+ * in a ready heap), then lower key, ties in op order (the order a stable
+ * sort of the keys gives). */
 static inline int before(Entry a, Entry b) {
-    return a.key < b.key || (a.key == b.key && a.op < b.op);
+    return a.dist < b.dist || (a.dist == b.dist && (a.key < b.key || (a.key == b.key && a.op < b.op)));
 }
 
-static void heap_push(Heap *h, const double *key, int v) {
+static void heap_push(Heap *h, const double *key, int v, int dist) {
     Py_ssize_t i = h->size++;
-    Entry *a = h->items, e = {key[v], v};
+    Entry *a = h->items, e = {key[v], v, dist};
     while (i > 0) {
         Py_ssize_t parent = (i - 1) / 2;
         if (!before(e, a[parent])) break;
@@ -78,9 +85,19 @@ static int heap_pop(Heap *h) {
     return top;
 }
 
+/* The first op of a heap not placed yet (a supply heap and a ready heap
+ * hold the same op; the one that places it leaves it in the other), or -1. */
+static int heap_pop_unplaced(Heap *h, const int *cycle) {
+    while (h->size) {
+        int i = heap_pop(h);
+        if (cycle[i] < 0) return i;
+    }
+    return -1;
+}
+
 /* The buffers a function takes, got one after another and released together. */
 typedef struct {
-    Py_buffer views[8];
+    Py_buffer views[10];
     int count;
 } Bufs;
 
@@ -124,8 +141,10 @@ static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *
 static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_off, *o_tgt, *o_lat, *o_eng, *o_caps, *o_npred, *o_keys, *o_out;
-    if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_off, &o_tgt, &o_lat, &o_eng, &o_caps,
-                          &o_npred, &o_keys, &o_out))
+    PyObject *o_dist = Py_None;
+    int target = -1, horizon = 0, reach = 0;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOO|Oiii", &n, &o_off, &o_tgt, &o_lat, &o_eng, &o_caps,
+                          &o_npred, &o_keys, &o_out, &o_dist, &target, &horizon, &reach))
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
@@ -139,20 +158,32 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     int *cycle = key ? take_ints(&b, o_out, n, "out", 1) : NULL;
     if (!cycle || !ops_in_range(tgt, off[n], n, "targets")) goto done;
     Py_ssize_t ne = b.views[4].len / (Py_ssize_t)sizeof(int);
+    const int *dist = NULL;  /* supplying engine `target` (see listsched.Supply) */
+    if (o_dist != Py_None) {
+        dist = take_ints(&b, o_dist, n, "dist", 0);
+        if (!dist) goto done;
+        if (target < 0 || target >= ne) {
+            PyErr_SetString(PyExc_ValueError, "the supplied engine is out of range");
+            goto done;
+        }
+    }
     int *waiting = malloc(sizeof(int) * (n + 1));
     long *late = malloc(sizeof(long) * (n + 1));
     int *following = malloc(sizeof(int) * (n + 1));
     int *counts = calloc(ne + 1, sizeof(int));
     int *used = calloc(ne + 1, sizeof(int));
+    Py_ssize_t *unplaced = calloc(ne + 1, sizeof(Py_ssize_t));  /* ready, per engine */
     Heap *ready = calloc(ne + 1, sizeof(Heap));
-    int ok = waiting && late && following && counts && used && ready;
+    Heap *near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
+    int ok = waiting && late && following && counts && used && unplaced && ready && near;
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         if (eng[i] < 0 || eng[i] >= ne) ok = 0;
         else counts[eng[i]]++;
     }
     for (Py_ssize_t e = 0; ok && e < ne; e++) {
         ready[e].items = malloc(sizeof(Entry) * (counts[e] + 1));
-        if (!ready[e].items) ok = 0;
+        near[e].items = dist ? malloc(sizeof(Entry) * (counts[e] + 1)) : NULL;
+        if (!ready[e].items || (dist && !near[e].items)) ok = 0;
     }
     if (!ok) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
@@ -163,26 +194,34 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         late[i] = -1;
         cycle[i] = -1;
     }
+#define MAKE_READY(i) do { \
+        int e_ = eng[i]; \
+        heap_push(&ready[e_], key, (i), 0); \
+        unplaced[e_]++; \
+        if (dist && e_ != target && dist[i] <= reach) heap_push(&near[e_], key, (i), dist[i]); \
+    } while (0)
     for (Py_ssize_t i = 0; i < n; i++)
-        if (waiting[i] == 0) heap_push(&ready[eng[i]], key, (int)i);
+        if (waiting[i] == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
     long now = 0;
     while (done < n) {
-        for (Py_ssize_t k = 0; k < nfollow; k++) {
-            int i = following[k];
-            heap_push(&ready[eng[i]], key, i);
-        }
+        for (Py_ssize_t k = 0; k < nfollow; k++) MAKE_READY(following[k]);
         nfollow = 0;
         memset(used, 0, sizeof(int) * ne);
+        /* Fewer of the supplied engine's ops ready than `horizon` cycles'
+         * worth: this cycle the other engines take the ops nearest to one. */
+        int short_of = dist && unplaced[target] < (Py_ssize_t)caps[target] * horizon;
         int progressed = 1;
         while (progressed) {
             progressed = 0;
             for (Py_ssize_t e = 0; e < ne; e++) {
-                Heap *h = &ready[e];
-                while (h->size && used[e] < caps[e]) {
-                    int i = heap_pop(h);
+                while (used[e] < caps[e]) {
+                    int i = short_of && e != target ? heap_pop_unplaced(&near[e], cycle) : -1;
+                    if (i < 0) i = heap_pop_unplaced(&ready[e], cycle);
+                    if (i < 0) break;
                     cycle[i] = (int)now;
                     used[e]++;
+                    unplaced[e]--;
                     done++;
                     progressed = 1;
                     for (int k = off[i]; k < off[i + 1]; k++) {
@@ -190,15 +229,16 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                         if (lat[k]) late[s] = now;
                         if (--waiting[s] == 0) {
                             if (late[s] == now) following[nfollow++] = s;
-                            else heap_push(&ready[eng[s]], key, s);
+                            else MAKE_READY(s);
                         }
                     }
                 }
             }
         }
+#undef MAKE_READY
         if (done < n) {
             int any = nfollow > 0;
-            for (Py_ssize_t e = 0; !any && e < ne; e++) any = ready[e].size > 0;
+            for (Py_ssize_t e = 0; !any && e < ne; e++) any = unplaced[e] > 0;
             if (!any) {
                 PyErr_SetString(PyExc_ValueError, "the graph has a cycle");
                 goto freeall;
@@ -210,7 +250,11 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
 freeall:
     if (ready)
         for (Py_ssize_t e = 0; e < ne; e++) free(ready[e].items);
+    if (near)
+        for (Py_ssize_t e = 0; e < ne; e++) free(near[e].items);
+    free(near);
     free(ready);
+    free(unplaced);
     free(used);
     free(counts);
     free(following);
@@ -425,8 +469,8 @@ static PyMethodDef methods[] = {
      "walk(kind, n, order, offsets, targets, lats, extra, target, out): heights (0), "
      "releases (1) or distances to an engine (2) into out"},
     {"schedule", schedule, METH_VARARGS,
-     "schedule(n, offsets, targets, lats, engine, caps, npred, order, out): each op's "
-     "cycle into out"},
+     "schedule(n, offsets, targets, lats, engine, caps, npred, keys, out[, dist, target, "
+     "horizon, reach]): each op's cycle into out"},
     {NULL, NULL, 0, NULL},
 };
 

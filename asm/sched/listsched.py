@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 
@@ -246,29 +247,52 @@ class Graph:
         return int(np.count_nonzero(np.bincount(cycle_of[self.costly_array])))
 
 
-def list_schedule(g: Graph, priority: Sequence | np.ndarray, *, native: bool = True
-                  ) -> np.ndarray:
+@dataclass(frozen=True)
+class Supply:
+    """A rule a pass can follow besides its priority: keep `engine` supplied.
+    In a cycle that starts with fewer of its ops ready than `horizon` cycles'
+    worth (its slots times `horizon`), every other engine first takes its
+    ready ops that lead to one of `engine`'s within `reach` latency steps,
+    nearest first (then by priority).
+
+    A priority is fixed before the pass; it cannot see that a busy engine is
+    about to run dry because the others spent the last cycles on work that
+    leads elsewhere (on lianghongkey the vector ALU hashing groups whose next
+    gathers are far off while the load engine waits). The rule decides that
+    cycle by cycle, from the ready ops actually there."""
+
+    engine: str
+    horizon: int = 16
+    reach: int = 16
+
+
+def list_schedule(g: Graph, priority: Sequence | np.ndarray, *, native: bool = True,
+                  supply: Supply | None = None) -> np.ndarray:
     """The cycle of each op: each cycle, every engine takes its ready ops of
-    lowest priority value (ties in op order) up to its slot limit; an op
-    joined by a zero-latency edge may share its predecessor's cycle. The
-    compiled pass runs when it is built (and `native`); the Python one below
-    is the same algorithm, step for step."""
+    lowest priority value (ties in op order) up to its slot limit, those
+    `supply` puts first (if given) before the others; an op joined by a
+    zero-latency edge may share its predecessor's cycle. The compiled pass
+    runs when it is built (and `native`); the Python one below is the same
+    algorithm, step for step."""
     n = g.n
     keys = np.ascontiguousarray(priority, dtype=np.float64).reshape(n)
     if native and _native is not None:
         # (the compiled pass keeps its ready heaps by key and op, which is the
         # order a stable sort gives, without the sort)
         out = np.empty(n, dtype=np.int32)
+        extra = () if supply is None else (
+            np.asarray(distance_to(g, supply.engine), dtype=np.int32),
+            ENGINE_INDEX[supply.engine], supply.horizon, supply.reach)
         try:
-            _native.schedule(n, *g.flat[:4], _CAPS_ARRAY, g.flat[4], keys, out)
+            _native.schedule(n, *g.flat[:4], _CAPS_ARRAY, g.flat[4], keys, out, *extra)
         except ValueError:
             raise Cyclic from None
         return out
     order = np.argsort(keys, kind="stable")
-    return np.array(_python_pass(g, order.tolist()), dtype=np.int32)
+    return np.array(_python_pass(g, order.tolist(), supply), dtype=np.int32)
 
 
-def _python_pass(g: Graph, order: list[int]) -> list[int]:
+def _python_pass(g: Graph, order: list[int], supply: Supply | None = None) -> list[int]:
     n = g.n
     rank = [0] * n
     for r, i in enumerate(order):
@@ -279,35 +303,60 @@ def _python_pass(g: Graph, order: list[int]) -> list[int]:
     # now, or next cycle if some predecessor joined by latency 1 runs now.
     late = [-1] * n  # the cycle in which a latency-1 predecessor last ran
     cycle_of = [-1] * n
-    ready: list[list[int]] = [[] for _ in CAPS]  # ranks, a heap per engine
+    ready: list[list] = [[] for _ in CAPS]  # ranks, a heap per engine
+    # With a supply rule: per engine, (steps, rank) of its ready ops near the
+    # supplied engine's; an op placed from one heap stays in the other.
+    near: list[list] = [[] for _ in CAPS]
+    unplaced = [0] * len(CAPS)  # ready ops per engine
+    target, dist, reach = -1, [], 0
+    if supply is not None:
+        target, reach = ENGINE_INDEX[supply.engine], supply.reach
+        dist = distance_to(g, supply.engine)
+    push, pop = heapq.heappush, heapq.heappop
+
+    def make_ready(i: int) -> None:
+        e = engine[i]
+        push(ready[e], rank[i])
+        unplaced[e] += 1
+        if target >= 0 and e != target and dist[i] <= reach:
+            push(near[e], (dist[i], rank[i]))
+
     for i in range(n):
         if waiting[i] == 0:
-            ready[engine[i]].append(rank[i])
-    for heap in ready:
-        heapq.heapify(heap)
-    push, pop = heapq.heappush, heapq.heappop
+            make_ready(i)
     engines = range(len(CAPS))
     following: list[int] = []  # ready from the next cycle on
     done = 0
     now = 0
     while done < n:
         for i in following:
-            push(ready[engine[i]], rank[i])
+            make_ready(i)
         following = []
         used = [0] * len(CAPS)
+        short_of = target >= 0 and unplaced[target] < CAPS[target] * supply.horizon
         progressed = True
         while progressed:
             progressed = False
             for e in engines:
                 heap = ready[e]
-                if not heap:
-                    continue
                 cap = CAPS[e]
-                u = used[e]
-                while heap and u < cap:
-                    i = order[pop(heap)]
+                while used[e] < cap:
+                    i = -1
+                    if short_of and e != target:
+                        nearby = near[e]
+                        while nearby and i < 0:
+                            j = order[pop(nearby)[1]]
+                            if cycle_of[j] < 0:
+                                i = j
+                    while heap and i < 0:
+                        j = order[pop(heap)]
+                        if cycle_of[j] < 0:
+                            i = j
+                    if i < 0:
+                        break
                     cycle_of[i] = now
-                    u += 1
+                    used[e] += 1
+                    unplaced[e] -= 1
                     done += 1
                     progressed = True
                     for s, lat in succ[i]:
@@ -319,10 +368,9 @@ def _python_pass(g: Graph, order: list[int]) -> list[int]:
                             if late[s] == now:
                                 following.append(s)
                             else:
-                                push(ready[engine[s]], rank[s])
-                used[e] = u
+                                make_ready(s)
         if done < n:
-            if not following and not any(ready):
+            if not following and not any(unplaced):
                 raise Cyclic
             now += 1
     return cycle_of
@@ -466,16 +514,29 @@ EXACT_WORK_LIMIT = 30_000
 WORK_WITHIN = 0.5  # engines counted in by_work: at least this share of the busiest's load
 
 
-def by_work(g: Graph, power: float = 1.0) -> np.ndarray:
+def by_work(g: Graph) -> np.ndarray:
     """Downstream work weighted by how busy each engine is (its load relative
-    to the busiest engine's, to `power`), per slot; then height."""
+    to the busiest engine's), per slot; then height. Made once per graph
+    (several starts build on it), so read-only."""
+    made = g.__dict__.get("_by_work")
+    if made is not None:
+        return made
     load = g.load()
     top = max(load.values(), default=1.0)
     # (light engines would add little but the cost of counting them)
-    weights = {e: (v / top) ** power / isa.SLOT_LIMITS[e] for e, v in load.items()
+    weights = {e: (v / top) / isa.SLOT_LIMITS[e] for e, v in load.items()
                if v >= WORK_WITHIN * top}
     work = np.array(downstream_work(g, weights))
-    return -work - g.height_array / (g.n + 1)
+    made = g.__dict__["_by_work"] = -work - g.height_array / (g.n + 1)
+    made.setflags(write=False)
+    return made
+
+
+def supplying(g: Graph, engine: str) -> np.ndarray:
+    """The order of a pass by downstream work (by_work) that keeps `engine`
+    supplied (Supply), as a priority: where several engines are near
+    saturation, a start that hands work from one to another as it runs."""
+    return following(g, list_schedule(g, by_work(g), supply=Supply(engine)), backward=False)
 
 
 def bottlenecks(g: Graph, within: float = 0.8) -> list[str]:

@@ -8,13 +8,16 @@ gains nothing (forward-backward improvement, as in project scheduling).
 Which priority starts best differs from kernel to kernel: critical-path
 height, "feed" priorities that keep a starving engine supplied when several
 engines are near saturation, downstream work on the busy engines, or
-program order. `-O2` then spends a fixed number of passes perturbing the
+program order. The "supply" starts are passes by downstream work that also
+keep one busy engine supplied cycle by cycle (listsched.Supply): when its
+ready ops run short, the other engines work towards it. `-O2` then spends a fixed number of passes perturbing the
 best schedule's order and justifying again (iterated local search, see
 `_perturb`); `-O3` does the same for a wall-clock budget on every core.
 
 Levels:
 - `-O1`: the quick starts (height, feeding each busy engine, program order),
-  forward and backward, one justification round each.
+  forward and backward, and supplying each busy engine, forward; one
+  justification round each.
 - `-O2` (the default): every start; the three best after one round
   justified to convergence; then a fixed number of perturbation passes (per
   10,000 ops). Deterministic.
@@ -49,6 +52,7 @@ from .listsched import (
     in_order,
     list_schedule,
     staggered,
+    supplying,
 )
 
 
@@ -133,24 +137,35 @@ STAGGER = (1 / 3, 2 / 3, 4 / 3)  # steps, as fractions of each group's slack
 STAGGER_GROUPS = 4  # output groups a block needs for staggered starts
 
 
-def _starts(g: Graph, which: str, bound: int) -> list[tuple[str, Callable[[Graph], Sequence]]]:
+@dataclass(frozen=True)
+class Start:
+    name: str
+    priority: Callable[[Graph], Sequence]  # of the graph it schedules
+    backward: bool = True  # also a backward pass (on the reversed graph)
+
+
+def _starts(g: Graph, which: str, bound: int) -> list[Start]:
     """Start priorities, as functions of the graph they schedule (a backward
     pass schedules the reversed graph, where heights are depths). "quick"
-    leaves out downstream work, the one that costs more than a pass."""
-    out: list[tuple[str, Callable[[Graph], Sequence]]] = [("height", by_height)]
+    leaves out what costs more than a pass (downstream work), but for the
+    supply starts forward, which gain most where engines hand work over."""
+    out = [Start("height", by_height)]
     # Feeding an engine that is busy only in some phases (the flow engine's
     # vselects in a kernel's first rounds, say) can matter as much as feeding
     # the busiest one, so every engine with half the busiest one's load gets
     # a start of its own.
     busy = bottlenecks(g, within=FEED_WITHIN)
     if len(busy) > 1:
-        out += [(f"feed {e}", functools.partial(feeding, engine=e)) for e in busy]
+        out += [Start(f"feed {e}", functools.partial(feeding, engine=e)) for e in busy]
+        out += [Start(f"supply {e}", functools.partial(supplying, engine=e),
+                      backward=which == "all") for e in busy]
     if which == "all":
-        out.append(("work", by_work))
+        out.append(Start("work", by_work))
         if group_count(g) >= STAGGER_GROUPS:
-            out += [(f"stagger {f:.2f}", functools.partial(staggered, fraction=f, bound=bound))
+            out += [Start(f"stagger {f:.2f}", functools.partial(staggered, fraction=f,
+                                                                 bound=bound))
                     for f in STAGGER]
-    out.append(("order", in_order))
+    out.append(Start("order", in_order))
     return out
 
 
@@ -165,16 +180,16 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     # (cost after one justification round, label, cycles) of every start
     tried: list[tuple[int, str, np.ndarray]] = []
     forward: dict[str, np.ndarray] = {}  # each start's priority on g, kept for plans_of
-    for name, priority in _starts(g, level.starts, bound):
-        for direction in ("forward", "backward"):
+    for start in _starts(g, level.starts, bound):
+        for direction in ("forward", "backward") if start.backward else ("forward",):
             if s.done:
                 break
-            label = f"{direction}, {name}"
+            label = f"{direction}, {start.name}"
             if direction == "forward":
-                forward[name] = priority(g)
-                cycle_of = s.forward(forward[name])
+                forward[start.name] = start.priority(g)
+                cycle_of = s.forward(forward[start.name])
             else:
-                cycle_of = s.backward(priority(g.reverse))
+                cycle_of = s.backward(start.priority(g.reverse))
             cost = s.offer(cycle_of, label)
             # Where a start leads after one round matters more than its own
             # length (on prateek's kernel the longest start leads to the
