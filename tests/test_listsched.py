@@ -112,6 +112,14 @@ def test_compiled_downstream_work_gives_the_python_work(g, values):
     weights = {e: v for e, v in zip(listsched.ENGINE_NAMES, values, strict=True)}
     assert listsched.downstream_work(g, weights) == \
         listsched.downstream_work(g, weights, native=False)
+    # and past the size for bit sets, the sums over successors
+    limit = listsched.EXACT_WORK_LIMIT
+    listsched.EXACT_WORK_LIMIT = 0
+    try:
+        assert listsched.downstream_work(g, weights) == \
+            listsched.downstream_work(g, weights, native=False)
+    finally:
+        listsched.EXACT_WORK_LIMIT = limit
 
 
 def test_a_cyclic_graph_is_refused():

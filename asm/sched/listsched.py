@@ -504,9 +504,17 @@ def downstream_work(g: Graph, weights: dict[str, float], *, native: bool = True
             out[i] = sum(x * (d & m).bit_count() for x, m in weighted)
             closure[i] = d | (1 << i)
         return out
+    if native and _native is not None:
+        result = np.empty(n, dtype=np.float64)
+        _native.summed(n, g.order_array, g.offsets, g.targets, g.engine_array,
+                       np.array(w, dtype=np.float64), result)
+        return result.tolist()
     succ = g.succ
     for i in reversed(g.order):
-        out[i] = sum(out[s] + own[s] for s, _ in succ[i])
+        total = 0.0  # (added one by one, in edge order, as the compiled sum does)
+        for s, _ in succ[i]:
+            total += out[s] + own[s]
+        out[i] = total
     return out
 
 
