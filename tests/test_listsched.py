@@ -50,7 +50,7 @@ supplies = st.builds(listsched.Supply, st.sampled_from(listsched.ENGINE_NAMES),
 
 
 @pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=150)
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60), supplies)
 def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, values, supply):
     priority = _priority(values, g.n)
