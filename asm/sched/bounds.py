@@ -115,13 +115,22 @@ def _counted_releases_tails(g: Graph, by_engine: dict[int, list[int]]
     return release, tail
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """np.unique of a 1-d array (which, in NumPy 2, imports numpy.ma to ask
+    whether the array is masked: 10 ms of every schedule's start)."""
+    s = np.sort(a)
+    keep = np.ones(len(s), dtype=bool)
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
+
+
 def _release_tail(ops: list[int], release: np.ndarray, tail: np.ndarray, cap: int) -> int:
     """max over a, b of a + ceil(#{op: release >= a, tail >= b} / cap) + b."""
     r = release[ops]
     q = tail[ops]
     # Only thresholds equal to some op's release (tail) can be the best.
-    rs = _thresholds(np.unique(r))
-    qs = _thresholds(np.unique(q))
+    rs = _thresholds(_distinct(r))
+    qs = _thresholds(_distinct(q))
     # Each op counts at the largest thresholds it reaches.
     r_at = np.searchsorted(rs, r, side="right") - 1
     q_at = np.searchsorted(qs, q, side="right") - 1

@@ -30,7 +30,6 @@ The search stops early when a schedule meets the block's lower bound.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -199,7 +198,8 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     tried.sort(key=lambda t: t[0])
     converged = [s.justify(cycle_of, cost, label, level.justify_rounds)
                  for cost, label, cycle_of in tried[:level.justify_best]]
-    if s.best.cycle_of is not None and not s.done:
+    if s.best.cycle_of is not None and not s.done and (level.perturb_passes
+                                                        or level.open_ended):
         passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
         plans = plans_of(g, forward)
         plans += [c.astype(np.float64) for c, _ in converged if c is not s.best.cycle_of]
@@ -216,6 +216,8 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
     """Perturbation search on `jobs` processes until `deadline`, in legs: each
     leg every process starts from the best schedule so far, with a seed of
     its own."""
+    import multiprocessing  # (here: -O3 alone needs it, and it costs 10 ms to import)
+
     leg = max(LEG_SECONDS, (deadline - time.monotonic()) / 8)
     if multiprocessing.current_process().daemon:
         jobs = 1  # a pool's own worker cannot start processes
