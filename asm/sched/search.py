@@ -10,9 +10,10 @@ height, "feed" priorities that keep a starving engine supplied when several
 engines are near saturation, downstream work on the busy engines, or
 program order. The "supply" starts are passes by downstream work that also
 keep one busy engine supplied cycle by cycle (listsched.Supply): when its
-ready ops run short, the other engines work towards it. `-O2` then spends a fixed number of passes perturbing the
-best schedule's order and justifying again (iterated local search, see
-`_perturb`); `-O3` does the same for a wall-clock budget on every core.
+ready ops run short, the other engines work towards it. `-O2` then spends a
+fixed number of passes perturbing the best schedule's order and justifying
+again (iterated local search, see `_perturb`); `-O3` does the same for a
+wall-clock budget on every core.
 
 Levels:
 - `-O1`: the quick starts (height, feeding each busy engine, program order),
