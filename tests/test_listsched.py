@@ -38,7 +38,7 @@ def respects(g: Graph, cycle_of: list[int]) -> bool:
 
 
 @pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=150)
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
 def test_compiled_pass_gives_the_python_pass_cycles(g, values):
     priority = _priority(values, g.n)
@@ -74,7 +74,7 @@ def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():
     assert fed[6] == 0 and fed[7] == 1
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=150)
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
 def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
     priority = _priority(values, g.n)
