@@ -306,6 +306,18 @@ done:
     return result;
 }
 
+/* The buffers every walk over the graph starts with: a topological order
+ * and the successors in CSR form, each checked to name ops in range. 0 (with
+ * the error set) when one is missing or wrong. */
+static int take_walk(Bufs *b, Py_ssize_t n, PyObject *o_order, PyObject *o_off, PyObject *o_tgt,
+                     const int **order, const int **off, const int **tgt) {
+    *order = take_ints(b, o_order, n, "order", 0);
+    *off = *order ? take_ints(b, o_off, n + 1, "offsets", 0) : NULL;
+    *tgt = *off ? take_ints(b, o_tgt, (*off)[n], "targets", 0) : NULL;
+    return *tgt && ops_in_range(*order, n, n, "order") &&
+           ops_in_range(*tgt, (*off)[n], n, "targets");
+}
+
 static PyObject *walk(PyObject *self, PyObject *args) {
     int kind, target;
     Py_ssize_t n;
@@ -315,14 +327,12 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
-    const int *order = take_ints(&b, o_order, n, "order", 0);
-    const int *off = order ? take_ints(&b, o_off, n + 1, "offsets", 0) : NULL;
-    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
-    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
+    const int *order, *off, *tgt;
+    int ok = take_walk(&b, n, o_order, o_off, o_tgt, &order, &off, &tgt);
+    const int *lat = ok ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
     const int *extra = lat ? take_ints(&b, o_extra, n, "extra", 0) : NULL;
     int *out = extra ? take_ints(&b, o_out, n, "out", 1) : NULL;
-    if (!out || !ops_in_range(order, n, n, "order") || !ops_in_range(tgt, off[n], n, "targets"))
-        goto done;
+    if (!out) goto done;
     if (kind == 0) {
         for (Py_ssize_t k = n - 1; k >= 0; k--) {
             int i = order[k], best = extra[i];
@@ -368,14 +378,12 @@ static PyObject *summed(PyObject *self, PyObject *args) {
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
-    const int *order = take_ints(&b, o_order, n, "order", 0);
-    const int *off = order ? take_ints(&b, o_off, n + 1, "offsets", 0) : NULL;
-    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
-    const int *eng = tgt ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
+    const int *order, *off, *tgt;
+    int ok = take_walk(&b, n, o_order, o_off, o_tgt, &order, &off, &tgt);
+    const int *eng = ok ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
     const double *weight = eng ? take(&b, o_w, sizeof(double), "d", -1, "weights", 0) : NULL;
     double *out = weight ? take(&b, o_out, sizeof(double), "d", n, "out", 1) : NULL;
-    if (!out || !ops_in_range(order, n, n, "order") || !ops_in_range(tgt, off[n], n, "targets"))
-        goto done;
+    if (!out) goto done;
     Py_ssize_t nw = b.views[4].len / (Py_ssize_t)sizeof(double);
     if (!ops_in_range(eng, n, nw, "engine")) goto done;
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
@@ -411,16 +419,14 @@ static PyObject *work(PyObject *self, PyObject *args) {
     uint64_t **closure = NULL, **masks = NULL, *d = NULL;
     int *unread = NULL;
     Py_ssize_t *lo = NULL, *hi = NULL, ne = 0, nw = 0;
-    const int *order = take_ints(&b, o_order, n, "order", 0);
-    const int *off = order ? take_ints(&b, o_off, n + 1, "offsets", 0) : NULL;
-    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
-    const int *npred = tgt ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
+    const int *order, *off, *tgt;
+    int ok = take_walk(&b, n, o_order, o_off, o_tgt, &order, &off, &tgt);
+    const int *npred = ok ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
     const int *eng = npred ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
     const double *weight = eng ? take(&b, o_w, sizeof(double), "d", -1, "weights", 0) : NULL;
     const int *engines = weight ? take_ints(&b, o_engines, -1, "engines", 0) : NULL;
     double *out = engines ? take(&b, o_out, sizeof(double), "d", n, "out", 1) : NULL;
-    if (!out || !ops_in_range(order, n, n, "order") || !ops_in_range(tgt, off[n], n, "targets"))
-        goto done;
+    if (!out) goto done;
     nw = b.views[5].len / (Py_ssize_t)sizeof(double);
     ne = b.views[6].len / (Py_ssize_t)sizeof(int);
     if (!ops_in_range(engines, ne, nw, "engines")) goto done;
