@@ -18,8 +18,10 @@ from .options import (
     EXIT_BAD_INPUT,
     assemble_options,
     assemble_or_exit,
+    files_read,
     parse_defines,
     project_or_exit,
+    refuse_clobbering,
 )
 from .progress import progress_line
 
@@ -106,10 +108,11 @@ def _write(path: str, text: str) -> None:
         _fail(e)
 
 
-def load_any(path: str, defines=(), include_paths=()) -> Kernel:
-    """A kernel from an image or a `.vasm` source."""
+def load_any(path: str, defines=(), include_paths=(), outputs=()) -> Kernel:
+    """A kernel from an image or a `.vasm` source (`outputs`: what the command
+    will write, refused when the assembly read it)."""
     if path.endswith(".vasm"):
-        return assemble_or_exit(path, defines, include_paths).kernel
+        return assemble_or_exit(path, defines, include_paths, outputs=outputs).kernel
     try:
         return load_kernel(path)
     except ToolchainError as e:
@@ -157,19 +160,24 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
         if output is not None and len(sources) > 1:
             raise click.UsageError("-o names one object; with several SRCs leave it out "
                                    "(each SRC.vasm gives SRC.vo)")
-        for src, obj in zip(sources, _modules(sources, defines, include_paths, max_errors,
-                                               werror), strict=True):
+        objects = [output or _stem(src) + ".vo" for src in sources]
+        refuse_clobbering(objects, sources)
+        for obj_path, obj in zip(objects, _modules(sources, defines, include_paths, max_errors,
+                                                   werror, objects), strict=True):
             from .linking.objects import dumps_object
-            _write(output or _stem(src) + ".vo", dumps_object(obj))
+            _write(obj_path, dumps_object(obj))
         return
     out = output or _stem(sources[0]) + ".vk.json"
+    outputs = (out, listing, map_file)
+    refuse_clobbering(outputs, sources)
     if len(sources) > 1 or map_file is not None:
-        _link_and_write(_modules(sources, defines, include_paths, max_errors, werror), out,
-                        map_file=map_file, listing=listing, sched=sched,
+        _link_and_write(_modules(sources, defines, include_paths, max_errors, werror, outputs),
+                        out, map_file=map_file, listing=listing, sched=sched,
                         max_errors=max_errors, werror=werror)
         return
     result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
-                              werror=werror, keep_ir=listing is not None or do_schedule)
+                              werror=werror, keep_ir=listing is not None or do_schedule,
+                              outputs=outputs)
     _finish(result, out, listing=listing, sched=sched)
 
 
@@ -189,13 +197,15 @@ def _finish(result: Assembly, out: str, *, listing: str | None,
 
 
 def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tuple[str, ...],
-             max_errors: int | None, werror: bool) -> list:
+             max_errors: int | None, werror: bool, outputs=()) -> list:
     """Each path as a module to link: `.vo` objects are read (and `.json` files,
     so a kernel image given by mistake is named as one), anything else is
-    assembled with -c. Every module's diagnostics are shown before exiting."""
+    assembled with -c. Every module's diagnostics are shown before exiting;
+    an output that is a file some module included ends the run."""
     from .linking.objects import ObjectModule, load_object
     from .stages.assembler import assemble_module
     out = []
+    read: list[str] = []
     failed = False
     parsed = parse_defines(defines)
     for path in paths:
@@ -215,9 +225,11 @@ def _modules(paths: tuple[str, ...], defines: tuple[str, ...], include_paths: tu
         if result.module is None or result.errors or (werror and result.warnings):
             failed = True
             continue
+        read.extend(files_read(result))
         out.append(ObjectModule(Path(path).stem, result.module, path))
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+    refuse_clobbering(outputs, read)
     return out
 
 
@@ -258,7 +270,9 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
     command-line order into one kernel image."""
     werror = warn == "error"
     sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
-    _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror), output,
+    outputs = (output, map_file, listing)
+    refuse_clobbering(outputs, inputs)
+    _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror, outputs), output,
                     map_file=map_file, listing=listing, sched=sched,
                     max_errors=max_errors, werror=werror)
 
@@ -280,8 +294,9 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
     dependences allow; the result computes the same in no more cycles."""
     from .views.disasm import disassemble
     options = {"rename_words": "all"} if rename else {}
+    refuse_clobbering([output], [src])
     if src.endswith(".vasm"):
-        source = assemble_or_exit(src, defines, include_paths, keep_ir=True)
+        source = assemble_or_exit(src, defines, include_paths, keep_ir=True, outputs=[output])
     else:
         source = load_any(src)
     s = ScheduleSettings(level, budget, jobs, quiet, report, no_split).run(source, **options)
@@ -314,10 +329,13 @@ def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...]
 @click.argument("kernel", type=click.Path(dir_okay=False))
 @click.option("-o", "output", default="-", show_default=True, metavar="OUT",
               help="Where to write the .vasm text.")
-def disasm_cmd(kernel: str, output: str) -> None:
-    """Disassemble a kernel image into canonical .vasm."""
+@assemble_options
+def disasm_cmd(kernel: str, output: str, defines: tuple[str, ...],
+               include_paths: tuple[str, ...]) -> None:
+    """Disassemble a kernel image (or a .vasm source, assembled) into canonical .vasm."""
     from .views.disasm import disassemble
-    _write(output, disassemble(load_any(kernel)))
+    refuse_clobbering([output], [kernel])
+    _write(output, disassemble(load_any(kernel, defines, include_paths, outputs=[output])))
 
 
 @main.command("fmt")
@@ -386,10 +404,13 @@ def import_cmd(src: str, output: str, params: str) -> None:
     except ValueError:
         raise click.BadParameter("expected four integers H,N_NODES,BATCH,ROUNDS",
                                  param_hint="--params") from None
+    refuse_clobbering([output], [src])
+    read: list[str] = []
     try:
-        kernel = import_kernel(src, params=values)
+        kernel = import_kernel(src, params=values, files_read=read)
     except ToolchainError as e:
         _fail(e)
+    refuse_clobbering([output], read)
     _write(output, disassemble(kernel) if output.endswith(".vasm") else dumps_kernel(kernel))
 
 
@@ -398,10 +419,14 @@ def import_cmd(src: str, output: str, params: str) -> None:
 @click.argument("b", type=click.Path(dir_okay=False, exists=True))
 @click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0),
               help="Unchanged bundles shown around each change.")
-def diff_cmd(a: str, b: str, context: int) -> None:
+@assemble_options
+def diff_cmd(a: str, b: str, context: int, defines: tuple[str, ...],
+             include_paths: tuple[str, ...]) -> None:
     """Show the change between two kernels (images or sources) as .vasm, bundle by bundle."""
     from .views.diff import diff_kernels
-    text, changed = diff_kernels(load_any(a), load_any(b), names=(a, b), context=context)
+    text, changed = diff_kernels(load_any(a, defines, include_paths),
+                                 load_any(b, defines, include_paths), names=(a, b),
+                                 context=context)
     click.echo(text, nl=False)
     sys.exit(1 if changed else 0)
 

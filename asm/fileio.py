@@ -7,7 +7,9 @@ nothing that is not a regular file is ever replaced.
   target's own folder, and the link stays a link;
 - an existing path that is not a regular file (`/dev/null`, a terminal, a
   FIFO) is opened and written in place, as a shell redirection would;
-- `-` is standard output (`write_output`).
+- `-` is standard output (`write_output`);
+- an output that is one of the command's inputs is refused before anything
+  is written (`output_clash`): same path, or the same file through a link.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -38,6 +41,51 @@ def read_text(path: str | os.PathLike) -> str:
         if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not f.isatty():
             raise _DeviceInput(errno.EINVAL, "a device, not a file")
         return f.read()
+
+
+def _identity(path: str | os.PathLike) -> tuple | None:
+    """What names one file: its device and inode when it exists (links
+    followed, so a symlink or hard link to it compares equal), its resolved
+    path when it does not yet. None for what writing cannot destroy: `-`,
+    devices, FIFOs and sockets (written in place, never replaced)."""
+    if os.fspath(path) == "-":
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ("file", st.st_dev, st.st_ino)
+
+
+class OutputClash(OutputError):
+    """An output that would replace one of the command's inputs (or another of
+    its outputs)."""
+
+
+def check_outputs(outputs: Iterable[str | os.PathLike | None],
+                  inputs: Iterable[str | os.PathLike]) -> None:
+    """Raise OutputClash when an output names the same file as an input, or as
+    an earlier output (the later one would replace it). Call it before
+    writing anything; None outputs are options not given."""
+    read: dict[tuple, str] = {}
+    for path in inputs:
+        ident = _identity(path)
+        if ident is not None:
+            read.setdefault(ident, os.fspath(path))
+    written: dict[tuple, str] = {}
+    for path in outputs:
+        ident = None if path is None else _identity(path)
+        if ident is None:
+            continue
+        out = os.fspath(path)
+        if ident in read:
+            raise OutputClash(f"{out} is also an input ({read[ident]}); choose another output")
+        if ident in written:
+            raise OutputClash(f"{out} is also another output ({written[ident]}); choose "
+                              "another output")
+        written[ident] = out
 
 
 def write_output(path: str | os.PathLike, text: str, *, stdout: TextIO | None = None) -> None:

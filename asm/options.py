@@ -4,7 +4,9 @@ diagnostics printed and the exit status chosen."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,12 +14,33 @@ import click
 
 from .diagnostics import render, render_all
 from .errors import ToolchainError
+from .fileio import OutputClash, check_outputs
 from .project import ProjectOptions, project_options
 
 if TYPE_CHECKING:
     from .stages.assembler import Assembly
 
 EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+Outputs = Iterable[str | None]
+
+
+def refuse_clobbering(outputs: Outputs, inputs: Iterable[str | os.PathLike],
+                      program: str = "vasm") -> None:
+    """End the run (exit 2) when an output would replace one of the inputs
+    or another output (asm/fileio.py check_outputs). Every command that
+    writes calls it before writing, with every file it reads."""
+    try:
+        check_outputs(outputs, inputs)
+    except OutputClash as e:
+        click.echo(render(e, program=program), err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def files_read(result: Assembly) -> list[str]:
+    """Every file an assembly read: its source and what it included."""
+    return [name for name in result.sources.texts if name != "<input>"]
 
 
 def parse_defines(values: tuple[str, ...]) -> dict[str, int]:
@@ -46,8 +69,10 @@ def assemble_options(f):
 def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...], *,
                      max_errors: int | None = None, werror: bool = False,
                      program: str = "vasm", exit_code: int = EXIT_BAD_INPUT,
-                     keep_ir: bool = False) -> Assembly:
-    """Assemble a file, print its diagnostics, exit with `exit_code` on errors."""
+                     keep_ir: bool = False, outputs: Outputs = ()) -> Assembly:
+    """Assemble a file, print its diagnostics, exit with `exit_code` on errors.
+    `outputs` are the files the command will write: one that is a file the
+    assembly read (an included one too) ends the run (`refuse_clobbering`)."""
     # Imported here: `vemu` shares these options, and running a kernel image
     # should not load the assembler (and Lark).
     from .stages.assembler import assemble_full
@@ -61,6 +86,8 @@ def assemble_or_exit(src: str, defines: tuple[str, ...], include_paths: tuple[st
                               program=program), err=True)
     if failed:
         sys.exit(exit_code)
+    extra = [project.path] if project.path is not None else []
+    refuse_clobbering(outputs, [*files_read(result), *extra], program)
     return result
 
 

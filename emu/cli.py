@@ -19,7 +19,7 @@ from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
 
 # The CLI, not the emulator, reaches for the assembler (loaded only for .vasm).
-from asm.options import assemble_options, assemble_or_exit
+from asm.options import assemble_options, assemble_or_exit, refuse_clobbering
 from asm.source import Sources
 
 from .checking import CheckedRun, checked, run_checked
@@ -46,10 +46,13 @@ def _fail(err: ToolchainError | InputError, code: int) -> None:
     sys.exit(code)
 
 
-def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...]) -> Kernel:
+def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...],
+          outputs: tuple[str | None, ...] = ()) -> Kernel:
+    """The kernel to run: an image, or a source assembled (`outputs`: what the
+    command will write, refused when the assembly read it)."""
     if path.endswith(".vasm"):
         return assemble_or_exit(path, defines, include_paths, program="vemu",
-                                exit_code=EXIT_INPUT).kernel
+                                exit_code=EXIT_INPUT, outputs=outputs).kernel
     return load_kernel(path)
 
 
@@ -219,8 +222,10 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
     if trace_file is not None and ((seeds or 1) > 1 or pause or debug):
         raise click.UsageError("--trace traces a single run, without --seeds, --pause or "
                                "--debug")
+    outputs = (dump_mem, trace_file)
+    refuse_clobbering(outputs, [p for p in (kernel, mem_file, expect_file) if p], "vemu")
     try:
-        k = _load(kernel, defines, include_paths)
+        k = _load(kernel, defines, include_paths, outputs)
         expected = _read_image(expect_file, "expected memory") if expect_file else None
         if mem_file is not None:
             images = [(None, _read_image(mem_file))]
@@ -346,8 +351,9 @@ def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: i
     """Per-engine slot use of KERNEL: ops, utilization, resource bound, critical
     path, idle runs, and the same per region between labels."""
     from .stats import compute, html_page, report
+    refuse_clobbering([html_file], [p for p in (kernel, mem_file) if p], "vemu")
     try:
-        k = _load(kernel, defines, include_paths)
+        k = _load(kernel, defines, include_paths, (html_file,))
         mem = None
         if do_run:
             mem = (_read_image(mem_file) if mem_file is not None

@@ -29,7 +29,7 @@ BEGIN, END = "<!-- index: begin -->", "<!-- index: end -->"
 
 # Calls whose first string argument is a message a user can see.
 REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError", "ObjectError",
-             "EmuError", "InputError", "OutputError", "ExprError", "ToolchainError",
+             "EmuError", "InputError", "OutputError", "OutputClash", "ExprError", "ToolchainError",
              "DebugError", "BadToken", "_Fault", "_Fail"}
 # What each module reports, in the order a kernel goes through the tools.
 STAGES = [

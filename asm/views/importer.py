@@ -20,17 +20,23 @@ from ..kernel import Kernel, load_kernel
 DEFAULT_PARAMS = (10, 2047, 256, 16)  # forest height, n_nodes, batch size, rounds
 
 
-def import_kernel(path: str | os.PathLike, *, params: tuple[int, int, int, int] = DEFAULT_PARAMS
-                  ) -> Kernel:
+def import_kernel(path: str | os.PathLike, *, params: tuple[int, int, int, int] = DEFAULT_PARAMS,
+                  files_read: list[str] | None = None) -> Kernel:
+    """The kernel a file holds or builds. `files_read`, when given, gets every
+    file read: the file itself, and the modules a builder imported."""
     name = os.fspath(path)
+    if files_read is not None:
+        files_read.append(name)
     if name.endswith(".py"):
-        return _from_builder(name, params)
+        return _from_builder(name, params, files_read)
     return load_kernel(name)
 
 
-def _from_builder(path: str, params: tuple[int, int, int, int]) -> Kernel:
+def _from_builder(path: str, params: tuple[int, int, int, int],
+                  files_read: list[str] | None) -> Kernel:
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)  # the builder imports its sibling problem.py
+    before = set(sys.modules)
     try:
         namespace = runpy.run_path(path, run_name="vasm_import")
         builder_class = namespace.get("KernelBuilder")
@@ -45,6 +51,13 @@ def _from_builder(path: str, params: tuple[int, int, int, int]) -> Kernel:
                              f"{type(e).__name__}: {e}", location=Location(path)) from None
     finally:
         sys.path.remove(folder)
+        if files_read is not None:  # named as the builder is (its siblings beside it)
+            for m in set(sys.modules) - before:
+                f = getattr(sys.modules[m], "__file__", None)
+                if isinstance(f, str):
+                    inside = os.path.dirname(f) == folder
+                    files_read.append(os.path.join(os.path.dirname(path), os.path.basename(f))
+                                      if inside else f)
     instrs = getattr(kb, "instrs", None)
     if not isinstance(instrs, list):
         raise ToolchainError("KernelBuilder has no 'instrs' list after build_kernel",
