@@ -24,6 +24,7 @@ from .options import (
     refuse_clobbering,
 )
 from .progress import progress_line
+from .project import ProjectOptions
 
 if TYPE_CHECKING:
     from .stages.assembler import Assembly
@@ -36,11 +37,13 @@ def _fail(err: ToolchainError) -> None:
 
 
 def schedule_options(f):
-    """-O, --budget, -j, -q and --report, shared by every command that schedules."""
+    """-O, --budget, -j, -q, --report, --no-split and --rename: every command
+    that schedules takes them all (`schedule_settings` reads them)."""
     for option in reversed([
         click.option("-O", "level", type=click.IntRange(1, 3), default=2, show_default=True,
                      metavar="LEVEL", help="Optimization level: -O1 one quick pass, -O2 "
-                     "a fixed search (deterministic), -O3 a longer search on every core."),
+                     "a fixed search (deterministic), -O3 a longer search on every core. "
+                     "Given, it implies --schedule."),
         click.option("--budget", type=click.FloatRange(0), metavar="SECONDS",
                      help="With -O3: how long scheduling may take (default 30)."),
         click.option("-j", "--jobs", type=click.IntRange(1), metavar="N",
@@ -54,6 +57,9 @@ def schedule_options(f):
         click.option("--no-split", "no_split", is_flag=True,
                      help="Never run a vector ALU op as 8 scalar ALU ops (by default "
                           "the scheduler does where that balances the ALUs)."),
+        click.option("--rename", is_flag=True,
+                     help="Move any definition whose value dies inside its block to a free "
+                          "word (not only .temp ones), breaking false dependences."),
     ]):
         f = option(f)
     return f
@@ -66,7 +72,7 @@ def build_options(schedule_help: str):
             click.option("--max-errors", type=click.IntRange(1), metavar="N",
                          help="Show at most N errors."),
             click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
-                         help="-W error: treat warnings as errors."),
+                         help="Treat warnings as errors."),
             click.option("--schedule", "do_schedule", is_flag=True, help=schedule_help),
         ]):
             f = option(f)
@@ -74,23 +80,56 @@ def build_options(schedule_help: str):
     return decorate
 
 
+def _given(name: str) -> bool:
+    """Whether the option was given on the command line (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs: int | None,
+                      quiet: bool, report: bool, no_split: bool, rename: bool,
+                      project: ProjectOptions | None = None) -> ScheduleSettings | None:
+    """What the scheduling options ask for (None: no scheduling). -O given
+    implies --schedule (so does the project's `schedule = true`); an option
+    that means nothing as given is a usage error naming what it needs."""
+    if project is not None:
+        if project.level is not None and not _given("level"):
+            level = project.level
+        do_schedule = do_schedule or project.schedule
+        no_split = no_split or not project.split
+    do_schedule = do_schedule or _given("level")
+    if not do_schedule:
+        for flag, name in ((report, "--report"), (no_split, "--no-split"), (rename, "--rename"),
+                           (budget is not None, "--budget"), (jobs is not None, "-j")):
+            if flag:
+                raise click.UsageError(f"{name} needs --schedule (or -O LEVEL)")
+        return None
+    for flag, name in ((budget is not None, "--budget"), (jobs is not None, "-j")):
+        if flag and level != 3:
+            raise click.UsageError(f"{name} applies to -O3's search; at -O{level} it would do "
+                                   "nothing (add -O3)")
+    return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename)
+
+
 class ScheduleSettings:
     """What the scheduling options ask for, and the progress line they show."""
 
     def __init__(self, level: int, budget: float | None, jobs: int | None, quiet: bool,
-                 report: bool, no_split: bool = False) -> None:
-        self.options = {"level": level, "budget": budget, "jobs": jobs}
+                 report: bool, no_split: bool = False, rename: bool = False) -> None:
+        self.options: dict = {"level": level, "budget": budget, "jobs": jobs}
         if no_split:
             self.options["split"] = False
+        if rename:
+            self.options["rename_words"] = "all"
         self.report = report
         self.line = progress_line("scheduling", quiet)
 
-    def run(self, source, **more):
+    def run(self, source):
         """Schedule `source` (see asm.sched.schedule), then print the report if asked."""
         from .sched.schedule import report as report_text
         from .sched.schedule import schedule
         try:
-            s = schedule(source, progress=self.line, **self.options, **more)
+            s = schedule(source, progress=self.line, **self.options)
         finally:
             if self.line is not None:
                 self.line.clear()
@@ -145,18 +184,17 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
                  listing: str | None, map_file: str | None, max_errors: int | None,
                  warn: str | None, do_schedule: bool, level: int, budget: float | None,
-                 jobs: int | None, quiet: bool, report: bool, no_split: bool) -> None:
+                 jobs: int | None, quiet: bool, report: bool, no_split: bool,
+                 rename: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does."""
     werror = warn == "error"
-    project = project_or_exit(sources[0])
-    if project.level is not None and \
-            click.get_current_context().get_parameter_source("level").name == "DEFAULT":
-        level = project.level
-    do_schedule = do_schedule or project.schedule
-    no_split = no_split or not project.split
-    sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
+    sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
+                              project_or_exit(sources[0]))
     if compile_only:
+        if do_schedule or _given("level"):  # (a vasm.toml's `schedule` is for whole builds)
+            raise click.UsageError("-c writes objects, which are scheduled when linked: "
+                                   "give --schedule to 'vasm link'")
         if output is not None and len(sources) > 1:
             raise click.UsageError("-o names one object; with several SRCs leave it out "
                                    "(each SRC.vasm gives SRC.vo)")
@@ -176,7 +214,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                         max_errors=max_errors, werror=werror)
         return
     result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
-                              werror=werror, keep_ir=listing is not None or do_schedule,
+                              werror=werror, keep_ir=listing is not None or sched is not None,
                               outputs=outputs)
     _finish(result, out, listing=listing, sched=sched)
 
@@ -265,11 +303,11 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
              max_errors: int | None, warn: str | None, do_schedule: bool, level: int,
              budget: float | None, jobs: int | None, quiet: bool, report: bool,
-             no_split: bool) -> None:
+             no_split: bool, rename: bool) -> None:
     """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
     command-line order into one kernel image."""
     werror = warn == "error"
-    sched = ScheduleSettings(level, budget, jobs, quiet, report, no_split) if do_schedule else None
+    sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename)
     outputs = (output, map_file, listing)
     refuse_clobbering(outputs, inputs)
     _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror, outputs), output,
@@ -284,22 +322,20 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
                    "source to stdout when SRC is source, else an image.")
 @assemble_options
 @schedule_options
-@click.option("--rename", is_flag=True,
-              help="Move any definition whose value dies inside its block to a free word "
-                   "(not only .temp ones), breaking false dependences.")
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
                  include_paths: tuple[str, ...], level: int, budget: float | None,
                  jobs: int | None, quiet: bool, report: bool, no_split: bool, rename: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .views.disasm import disassemble
-    options = {"rename_words": "all"} if rename else {}
+    settings = schedule_settings(True, level, budget, jobs, quiet, report, no_split, rename,
+                                 project_or_exit(src) if src.endswith(".vasm") else None)
     refuse_clobbering([output], [src])
     if src.endswith(".vasm"):
         source = assemble_or_exit(src, defines, include_paths, keep_ir=True, outputs=[output])
     else:
         source = load_any(src)
-    s = ScheduleSettings(level, budget, jobs, quiet, report, no_split).run(source, **options)
+    s = settings.run(source)
     as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     _write(output, disassemble(s.kernel) if as_source else dumps_kernel(s.kernel))
 

@@ -259,3 +259,54 @@ def test_a_scheduled_listing_gives_each_op_its_own_line(tmp_path):
     rows = [line for line in lst.read_text().splitlines() if '["const"' in line]
     assert len(rows) == 4
     assert [row.split("k.vasm:")[1].split()[0] for row in rows] == ["2", "3", "4", "5"]
+
+
+# Scheduling options: honoured or refused, never silently ignored.
+FLAT = ".scratch a\n.scratch b\nconst a, 5\nadd b, a, a\nconst a, 6\nadd b, b, a\n"
+
+
+def test_an_optimization_level_alone_schedules(tmp_path):
+    src = tmp_path / "f.vasm"
+    src.write_text(FLAT)
+    r = run(vasm, "assemble", src, "-O1", "--report", "-o", tmp_path / "f.vk.json")
+    assert r.exit_code == 0, r.output
+    assert "scheduled at -O1" in r.output
+    assert load_kernel(tmp_path / "f.vk.json").scheduled == 1
+
+
+@pytest.mark.parametrize("option", [["--report"], ["--no-split"], ["--rename"],
+                                    ["--budget", "3"], ["-j", "2"]])
+def test_a_scheduling_option_without_scheduling_is_a_usage_error(tmp_path, option):
+    src = tmp_path / "f.vasm"
+    src.write_text(FLAT)
+    r = run(vasm, "assemble", src, *option, "-o", tmp_path / "f.vk.json")
+    assert r.exit_code == 2
+    assert f"{option[0]} needs --schedule (or -O LEVEL)" in r.output
+    assert not (tmp_path / "f.vk.json").exists()
+
+
+@pytest.mark.parametrize("command", [["assemble", "--schedule"], ["schedule"]])
+def test_budget_and_jobs_below_o3_are_usage_errors(tmp_path, command):
+    src = tmp_path / "f.vasm"
+    src.write_text(FLAT)
+    r = run(vasm, *command, src, "--budget", "2", "-o", tmp_path / "f.vk.json")
+    assert r.exit_code == 2
+    assert "--budget applies to -O3's search; at -O2 it would do nothing (add -O3)" in r.output
+
+
+def test_both_scheduling_commands_take_the_same_options():
+    from asm.cli import assemble_cmd, link_cmd, schedule_cmd
+    names = [{o for p in c.params for o in p.opts} for c in (assemble_cmd, link_cmd,
+                                                             schedule_cmd)]
+    scheduling = {"-O", "--budget", "-j", "-q", "--report", "--no-split", "--rename"}
+    assert all(scheduling <= n for n in names)
+
+
+def test_rename_is_honoured_by_assemble_schedule(tmp_path):
+    src = tmp_path / "f.vasm"
+    src.write_text(FLAT)
+    plain = run(vasm, "assemble", src, "--schedule", "-o", tmp_path / "a.vk.json")
+    renamed = run(vasm, "assemble", src, "--schedule", "--rename", "-o", tmp_path / "b.vk.json")
+    assert plain.exit_code == renamed.exit_code == 0
+    assert load_kernel(tmp_path / "b.vk.json").renamed
+    assert not load_kernel(tmp_path / "a.vk.json").renamed
