@@ -69,7 +69,7 @@ class ToolchainError(Exception):
 
     def __str__(self) -> str:
         head = f"{self.location}: {self.message}" if self.location else self.message
-        return "\n".join([head, *(n if isinstance(n, Note) else f"note: {n}" for n in self.notes)])
+        return "\n".join([head, *(str(n) if isinstance(n, Note) else f"note: {n}" for n in self.notes)])
 
 
 class Diagnostic(ToolchainError):

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from asm.cli import main as vasm
+from asm.kernel import Kernel
 from asm.sched.check import check
 from asm.stages.assembler import assemble
 
@@ -41,6 +42,41 @@ def test_reads_never_written_and_unreachable_code():
     assert "warning: bundle 2: bundles 2..4 can never run: nothing jumps there and the code " \
            "before ends in a jump or halt" in got
     assert not any("bundle 5" in m for m in got)  # done: is a jump target
+
+
+def test_a_read_before_the_first_write_names_the_later_write():
+    k = assemble(".scratch a\n.scratch b\nadd b, a, a\nconst a, 5\n", filename="k.vasm")
+    found = check(k)
+    assert [d.severity for d in found] == ["warning"]
+    assert str(found[0].location) == "k.vasm:3"
+    assert ("bundle 0, alu slot 0: reads scratch 0 ('a') before anything writes it (scratch "
+            "starts at zero); the first write comes later, in bundle 1") in found[0].message
+    assert [str(n.location) for n in found[0].notes] == ["k.vasm:4"]
+
+
+def test_a_loop_that_writes_before_the_jump_back_and_before_entry_is_clean():
+    k = assemble(".scratch a\n.scratch b\n.scratch i\nconst i, 3\nconst a, 1\nloop:\n"
+                 "add b, a, a\nconst a, 5\nsub i, i, a\ncond_jump i, loop\nhalt\n")
+    assert check(k) == []
+
+
+def test_a_write_on_another_path_does_not_count():
+    # The write sits on the branch that does not jump to the read.
+    k = assemble(".scratch a\n.scratch c\n.scratch b\nload c, c\ncond_jump c, skip\n"
+                 "const a, 5\nhalt\nskip:\nadd b, a, a\nhalt\n")
+    got = messages(check(k))
+    assert any("bundle 4, alu slot 0: reads scratch 0 ('a') before anything writes it" in m and
+               "bundle 2 writes it, but on no path that leads here" in m for m in got)
+
+
+def test_a_read_in_the_bundle_of_the_first_write_is_one_warning():
+    k = assemble(".scratch a\n.scratch b\n{ add b, a, a ; const a, 5 }\n")
+    [warning] = check(k)
+    assert "reads the old value" in warning.message
+    packed = Kernel(k.program, scratch=k.scratch, scheduled=2)  # the scheduler meant it
+    [warning] = check(packed)
+    assert "the first write is in this bundle, whose reads see the old values" in \
+        warning.message
 
 
 def test_vector_straddling_a_symbol():

@@ -88,6 +88,8 @@ def templates(path: Path) -> list[str]:
             name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
             if name in REPORTERS:
                 any(add(arg) for arg in node.args[:2])  # error(src, message) or Error(message)
+            elif name == "report" and len(node.args) > 1:  # the checker's (severity, message)
+                add(node.args[1])
         elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id in ("msg", "message") for t in node.targets):
             add(node.value)  # a message built first, reported below

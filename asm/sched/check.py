@@ -4,8 +4,8 @@ Errors: slot limits, unknown ops, malformed slots, operands outside scratch,
 jump targets outside the program. Warnings (legal, but usually a bug): two
 slots of a bundle writing one word (and which wins), a slot reading a word
 another slot of its bundle writes (it reads the old value), a vector operand
-straddling its symbol, words read but never written (scratch starts at zero),
-and unreachable bundles. Every diagnostic names the bundle, engine and slot,
+straddling its symbol, words read before anything writes them on any path
+(scratch starts at zero), and unreachable bundles. Every diagnostic names the bundle, engine and slot,
 and the source line when the kernel has a source map.
 """
 
@@ -157,27 +157,104 @@ class _Checker:
                                         f"{a + width - 1}) straddles '{name}' "
                                         f"(words {lo}..{hi - 1})", pc, engine, i)
 
-    def never_written(self, bundles) -> None:
-        written: set[int] = set()
-        first_read: dict[int, tuple[int, str, int]] = {}
-        for pc, slots in enumerate(bundles):
-            for engine, i, s, op in slots:
-                reads, writes = self.words(op, s)
-                written.update(writes)
+    def read_before_written(self, bundles, flow: ControlFlow) -> None:
+        """Reads of a word that nothing has written on any path to them (scratch
+        starts at zero): words nothing writes at all, and words first written
+        later. A word counts as written at a read when some path from the
+        start to it writes the word (in an earlier bundle: a bundle's reads
+        see the values before its own writes), so a loop whose body reads what
+        its end writes is not flagged once the word is written before the
+        loop too, or anywhere on the way round."""
+        rw = [[self.words(op, s) for _, _, s, op in slots] for slots in bundles]
+        first_write: dict[int, int] = {}
+        for pc, pairs in enumerate(rw):
+            for _, writes in pairs:
+                for w in writes:
+                    first_write.setdefault(w, pc)
+        early: dict[int, tuple[int, str, int]] = {}  # word -> its first unwritten read
+        for pc, written in self._written_before(rw, flow):
+            for (engine, i, _, _), (reads, _) in zip(bundles[pc], rw[pc], strict=True):
                 for w in reads:
-                    first_read.setdefault(w, (pc, engine, i))
-        by_place: dict[tuple[int, str, int], list[int]] = {}
-        for w in sorted(first_read):
-            if w not in written:
-                by_place.setdefault(first_read[w], []).append(w)
-        for (pc, engine, i), words in list(by_place.items())[:20]:
+                    if not written >> w & 1 and w not in early:
+                        early[w] = (pc, engine, i)
+        by_place: dict[tuple[tuple[int, str, int], int | None], list[int]] = {}
+        for w in sorted(early):
+            by_place.setdefault((early[w], first_write.get(w)), []).append(w)
+        shown = sorted(by_place.items(), key=lambda kv: kv[0][0])
+        for ((pc, engine, i), later), words in shown[:20]:
             what = (self.name(words[0]) if len(words) == 1
                     else f"{self.name(words[0])} .. {self.name(words[-1])}")
-            self.report("warning", f"reads scratch {what}, which nothing writes "
-                        "(scratch starts at zero)", pc, engine, i)
-        if len(by_place) > 20:
-            self.report("warning", f"... and {len(by_place) - 20} more slots read words "
-                        "nothing writes")
+            if later is None:
+                self.report("warning", f"reads scratch {what}, which nothing writes "
+                            "(scratch starts at zero)", pc, engine, i)
+                continue
+            if later == pc and self.scheduled is None:
+                continue  # same_bundle says it reads the old value
+            if later > pc:
+                then = f"the first write comes later, in bundle {later}"
+            elif later == pc:
+                then = "the first write is in this bundle, whose reads see the old values"
+            else:
+                then = f"bundle {later} writes it, but on no path that leads here"
+            where = self.where(later, None, None)
+            self.report("warning", f"reads scratch {what} before anything writes it (scratch "
+                        f"starts at zero); {then}", pc, engine, i,
+                        notes=[Note("the first write is here", where)] if where else ())
+        if len(shown) > 20:
+            self.report("warning", f"... and {len(shown) - 20} more slots read words "
+                        "nothing has written yet")
+
+    @staticmethod
+    def _written_before(rw, flow: ControlFlow):
+        """(pc, words some path writes before bundle pc runs, as a bit set) for
+        every reachable pc. With indirect or negative jumps, where the paths
+        are data, a word counts once any bundle before it writes it."""
+        n = len(rw)
+        gen = [0] * n
+        for pc, pairs in enumerate(rw):
+            for _, writes in pairs:
+                for w in writes:
+                    gen[pc] |= 1 << w
+        if flow.unmovable:
+            written = 0
+            for pc in range(n):
+                yield pc, written
+                written |= gen[pc]
+            return
+        ranges = flow.blocks()
+        index = {b.start: k for k, b in enumerate(ranges)}
+        succ: list[list[int]] = [[] for _ in ranges]
+        for k, b in enumerate(ranges):
+            if b.end - 1 not in flow.stops and k + 1 < len(ranges):
+                succ[k].append(k + 1)
+        starts = [b.start for b in ranges]
+        for j in flow.jumps:
+            if j.target in index:
+                succ[bisect.bisect_right(starts, j.pc) - 1].append(index[j.target])
+        out_of = []
+        for b in ranges:
+            block_gen = 0
+            for pc in range(b.start, b.end):
+                block_gen |= gen[pc]
+            out_of.append(block_gen)
+        into: list[int | None] = [None] * len(ranges)
+        if ranges:
+            into[0] = 0
+        work = [0] if ranges else []
+        while work:
+            k = work.pop()
+            leaving = into[k] | out_of[k]
+            for t in succ[k]:
+                if into[t] is None or leaving & ~into[t]:
+                    into[t] = leaving if into[t] is None else into[t] | leaving
+                    work.append(t)
+        for k, b in enumerate(ranges):
+            if into[k] is None:
+                continue  # unreachable (reported as such)
+            written = into[k]
+            for pc in range(b.start, b.end):
+                yield pc, written
+                written |= gen[pc]
 
     def unreachable(self, flow: ControlFlow) -> None:
         reachable = flow.reachable()
@@ -210,7 +287,7 @@ class _Checker:
         self.targets(flow, bundles)
         self.same_bundle(bundles)
         self.straddles(bundles)
-        self.never_written(bundles)
+        self.read_before_written(bundles, flow)
         self.unreachable(flow)
         return self.out
 
