@@ -1,12 +1,12 @@
 """`vemu stats`: where a kernel's slots go.
 
-Per engine: ops, slots used over slots available, utilization, and the
-resource lower bound (the cycles that engine alone needs); the critical path
-(the longest chain of true dependences through scratch words, and through
-memory addresses when the kernel is run); idle runs (the longest stretch of
-cycles in which an engine does nothing); the same per source region (the
-code between labels). Static by default (every bundle once, as written);
-with an image, over the bundles a run executes.
+Per engine: ops, slots used over slots available, utilization, and its floor
+(the cycles that engine alone needs); the program's bounds, as every view
+names them (asm/sched/bounds.py: tight bound, resource floor, critical path);
+idle runs (the longest stretch of cycles in which an engine does nothing);
+the same per source region (the code between labels). Static by default
+(every bundle once, as written); with an image, over the bundles a run
+executes (each block's bounds counted as often as it runs).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from asm import isa
+from asm.cfg import ControlFlow
 from asm.kernel import Kernel, bundle_cost
+from asm.sched.bounds import ProgramBounds, program_bounds
 
 from .reference import ReferenceEngine
 from .state import State, Status
@@ -30,7 +32,7 @@ class EngineStats:
     ops: int = 0
     slots: int = 0  # available: limit x cycles
     utilization: float = 0.0
-    bound: int = 0  # ceil(ops / limit): cycles this engine alone needs
+    floor: int = 0  # ceil(ops / limit): cycles this engine alone needs
     idle_cycles: int = 0
     longest_idle: int = 0  # cycles
     longest_idle_at: int | None = None  # pc where that run starts
@@ -56,8 +58,7 @@ class Stats:
     bundles: int
     cycles: int
     engines: dict[str, EngineStats]
-    lower_bound: int  # max of the engines' bounds and the critical path
-    critical_path: int
+    bounds: ProgramBounds
     regions: list[Region]
     # cycle-by-engine occupancy, bucketed: (first cycle, cycles, {engine: slots used})
     timeline: list[tuple[int, int, dict[str, int]]]
@@ -65,13 +66,9 @@ class Stats:
     kinds: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
-    def binding(self) -> str | None:
-        """The engine whose own bound is the lower bound (None: the critical
-        path is)."""
-        top = max(self.engines.items(), key=lambda kv: kv[1].bound, default=None)
-        if top is None or top[1].bound < self.critical_path or not top[1].bound:
-            return None
-        return top[0]
+    def busiest(self) -> str | None:
+        """The engine with the most ops for its slots (it sets the resource floor)."""
+        return self.bounds.resource_engine
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -82,66 +79,26 @@ class Stats:
 
 
 def executed_pcs(kernel: Kernel, mem: Sequence[int], *, max_cycles: int | None = None
-                 ) -> tuple[list[int], list[list[int]]]:
-    """The pcs a run executes, in order, and for each the memory addresses its
-    slots read and write (for memory dependences)."""
+                 ) -> list[int]:
+    """The pcs a run executes, in order."""
     engine = ReferenceEngine(kernel, max_cycles=max_cycles)
     state = State.fresh(list(mem))
     pcs: list[int] = []
-    addresses: list[list[int]] = []
     program = kernel.program
     while state.pc < len(program) and state.status is Status.READY:
-        pc = state.pc
-        addresses.append(_memory_words(program[pc], state.scratch))
-        pcs.append(pc)
+        pcs.append(state.pc)
         engine.step(state)
-    return pcs, addresses
+    return pcs
 
 
-def _memory_words(bundle: dict, scratch: list[int]) -> list[int]:
-    words = []
-    for e in ("load", "store"):
-        for slot in bundle.get(e, ()):
-            op = isa.BY_MACHINE[(e, slot[0])]
-            if op.memory is None:
-                continue
-            base = scratch[op.address_word(slot)]
-            words.extend(range(base, base + op.mem_width))
-    return words
-
-
-def _critical_path(program: list[dict], pcs: Iterable[int],
-                   addresses: list[list[int]] | None) -> int:
-    """Longest chain of true dependences (one cycle each) over the executed
-    bundles: through scratch words, and memory words when known."""
-    ready = [0] * isa.SCRATCH_SIZE  # cycle from which each word's value is available
-    mem_ready: dict[int, int] = {}
-    longest = 0
-    for n, pc in enumerate(pcs):
-        bundle = program[pc]
-        if not bundle_cost(bundle):
-            continue
-        mem_words = addresses[n] if addresses is not None else ()
-        writes = []
-        for e, slots in bundle.items():
-            if e in isa.FREE_ENGINES:
-                continue
-            for slot in slots:
-                op = isa.BY_MACHINE[(e, slot[0])]
-                reads, wrote = op.scratch_words(slot)
-                start = max((ready[w] for w in reads), default=0)
-                if op.memory == "read" and mem_words:
-                    start = max(start, max((mem_ready.get(w, 0) for w in mem_words), default=0))
-                done = start + 1
-                longest = max(longest, done)
-                writes.append((wrote, done, op.memory == "write"))
-        for wrote, done, stores in writes:  # reads before writes within a bundle
-            for w in wrote:
-                ready[w] = done
-            if stores:
-                for w in mem_words:
-                    mem_ready[w] = done
-    return longest
+def _block_runs(program: list[dict], pcs: Iterable[int]) -> dict[int, int]:
+    """How often each block (by its first pc) runs, from the pcs executed."""
+    starts = {b.start for b in ControlFlow(program).blocks()}
+    runs: dict[int, int] = {}
+    for pc in pcs:
+        if pc in starts:
+            runs[pc] = runs.get(pc, 0) + 1
+    return runs
 
 
 def _regions(kernel: Kernel) -> list[tuple[str, int, int]]:
@@ -165,11 +122,8 @@ def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
             max_cycles: int | None = None, columns: int = 600) -> Stats:
     """Static statistics (mem None), or those of a run on `mem`."""
     program = kernel.program
-    if mem is None:
-        pcs: Sequence[int] = range(len(program))
-        addresses = None
-    else:
-        pcs, addresses = executed_pcs(kernel, mem, max_cycles=max_cycles)
+    pcs: Sequence[int] = (range(len(program)) if mem is None
+                          else executed_pcs(kernel, mem, max_cycles=max_cycles))
     regions = [Region(name, a, b) for name, a, b in _regions(kernel)]
     region_of = [0] * len(program)
     for i, r in enumerate(regions):
@@ -202,7 +156,7 @@ def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
         limit = isa.SLOT_LIMITS[e]
         s.slots = limit * cycles
         s.utilization = s.ops / s.slots if s.slots else 0.0
-        s.bound = math.ceil(s.ops / limit)
+        s.floor = math.ceil(s.ops / limit)
         run = 0
         for i, used in enumerate(per_cycle):
             if used[e]:
@@ -212,30 +166,32 @@ def compute(kernel: Kernel, mem: Sequence[int] | None = None, *,
             run += 1
             if run > s.longest_idle:
                 s.longest_idle, s.longest_idle_at = run, first_pc[i - run + 1]
-    critical = _critical_path(program, pcs, addresses)
+    bounds = program_bounds(kernel, None if mem is None else _block_runs(program, pcs))
     width = max(1, math.ceil(cycles / columns)) if cycles else 1
     timeline = []
     for c in range(0, cycles, width):
         chunk = per_cycle[c:c + width]
         timeline.append((c, len(chunk), {e: sum(u[e] for u in chunk) for e in ENGINES}))
     kinds = {e: dict(sorted(k.items(), key=lambda kv: -kv[1])) for e, k in kinds.items()}
-    return Stats("static" if mem is None else "run", len(program), cycles, engines,
-                 max([critical, *(s.bound for s in engines.values())]), critical,
+    return Stats("static" if mem is None else "run", len(program), cycles, engines, bounds,
                  [r for r in regions if r.cycles], timeline, kinds)
 
 
+def _what(s: Stats) -> str:
+    return "as written, each bundle once" if s.mode == "static" else "over the run"
+
+
 def report(s: Stats) -> str:
-    what = "as written, each bundle once" if s.mode == "static" else "over the run"
-    lines = [f"{s.cycles} cycles ({what}); lower bound {s.lower_bound} "
-             f"(critical path {s.critical_path}"
-             + (", scratch dependences only" if s.mode == "static" else "") + ")",
-             f"{'engine':<8}{'ops':>9}{'slots':>11}{'used':>8}{'bound':>9}"
+    lines = [f"{s.cycles} cycles ({_what(s)})",
+             f"bounds ({_what(s)}): {s.bounds.describe()}",
+             f"{'engine':<8}{'ops':>9}{'slots':>11}{'used':>8}{'floor':>9}"
              f"{'idle':>9}  longest idle run"]
     for e, x in s.engines.items():
         where = f"{x.longest_idle} cycles from pc {x.longest_idle_at}" if x.longest_idle else "-"
-        mark = "  (binding)" if e == s.binding else ""
-        lines.append(f"{e:<8}{x.ops:>9}{x.slots:>11}{x.utilization:>8.1%}{x.bound:>9}"
+        mark = "  (busiest)" if e == s.busiest else ""
+        lines.append(f"{e:<8}{x.ops:>9}{x.slots:>11}{x.utilization:>8.1%}{x.floor:>9}"
                      f"{x.idle_cycles:>9}  {where}{mark}")
+    lines.append("(floor: the cycles an engine's ops need at its slots a cycle)")
     if s.kinds:
         lines.append("ops by kind:")
         for e, per in s.kinds.items():
@@ -273,7 +229,7 @@ def _ticks(cycles: int) -> list[int]:
 
 def html_page(s: Stats, title: str) -> str:
     """A self-contained page (no scripts, no external assets): the summary,
-    with the engine that binds the lower bound marked; ops by kind; and a
+    with the busiest engine marked; ops by kind; and a
     cycle-by-engine picture in SVG that spans the page's width, with a cycle
     axis. Each engine has a band as tall as its slots; the filled part of
     each column is the share of slots used."""
@@ -283,15 +239,15 @@ def html_page(s: Stats, title: str) -> str:
     x_of = lambda cycle: left + PLOT_WIDTH * cycle / max(1, s.cycles)  # noqa: E731
     y = 10
     parts = []
-    binding = s.binding
+    busiest = s.busiest
     for e in ENGINES:
         limit = isa.SLOT_LIMITS[e]
         h = 12 + 4 * limit
-        cls = "l b" if e == binding else "l"
-        label = f"{e} *" if e == binding else e
+        cls = "l b" if e == busiest else "l"
+        label = f"{e} *" if e == busiest else e
         parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="{cls}">{label}'
-                     f'<title>{e}: {s.engines[e].ops} ops, bound {s.engines[e].bound}'
-                     f'{" (binding)" if e == binding else ""}</title></text>')
+                     f'<title>{e}: {s.engines[e].ops} ops, floor {s.engines[e].floor} cycles'
+                     f'{" (busiest)" if e == busiest else ""}</title></text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{PLOT_WIDTH}" height="{h}" '
                      f'fill="#eee" class="band" data-engine="{e}"/>')
         for i, (c, span, used) in enumerate(s.timeline):
@@ -328,9 +284,9 @@ def html_page(s: Stats, title: str) -> str:
            '<style>.l{font:12px sans-serif}.b{font-weight:bold}'
            '.r{font:10px sans-serif;fill:#555}</style>' + "".join(parts) + "</svg>")
     rows = "".join(
-        f'<tr{" class=binding" if e == binding else ""}><td>{e}'
-        f'{" (binding)" if e == binding else ""}</td><td>{x.ops}</td><td>{x.slots}</td>'
-        f"<td>{x.utilization:.1%}</td><td>{x.bound}</td><td>{x.idle_cycles}</td>"
+        f'<tr{" class=busiest" if e == busiest else ""}><td>{e}'
+        f'{" (busiest)" if e == busiest else ""}</td><td>{x.ops}</td><td>{x.slots}</td>'
+        f"<td>{x.utilization:.1%}</td><td>{x.floor}</td><td>{x.idle_cycles}</td>"
         f"<td>{x.longest_idle}</td></tr>"
         for e, x in s.engines.items())
     kinds = "".join(
@@ -342,22 +298,21 @@ def html_page(s: Stats, title: str) -> str:
         f"<tr><td>{html.escape(r.name)}</td><td>{r.start}..{r.end - 1}</td><td>{r.cycles}</td>"
         + "".join(f"<td>{r.utilization(e):.1%}</td>" for e in ENGINES) + "</tr>"
         for r in s.regions)
-    bound_by = (f"the {binding} engine's ops set it" if binding
-                else "the critical path sets it")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font:14px sans-serif;margin:20px}}table{{border-collapse:collapse;margin:10px 0}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child{{text-align:left}}
-td.kinds,th.kinds{{text-align:left}}tr.binding td{{font-weight:bold;background:#fff3cd}}
+td.kinds,th.kinds{{text-align:left}}tr.busiest td{{font-weight:bold;background:#fff3cd}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>{s.cycles} cycles ({"each bundle once, as written" if s.mode == "static" else "over the run"});
-lower bound {s.lower_bound} ({bound_by}); critical path {s.critical_path}.</p>
-<table><tr><th>engine</th><th>ops</th><th>slots</th><th>used</th><th>bound</th>
+<p>{s.cycles} cycles ({_what(s)}).</p>
+<p>Bounds ({_what(s)}): {html.escape(s.bounds.describe())}.</p>
+<table><tr><th>engine</th><th>ops</th><th>slots</th><th>used</th>
+<th>floor (cycles its ops need)</th>
 <th>idle cycles</th><th>longest idle run</th></tr>{rows}</table>
 <h2>Slots used, cycle by cycle</h2>
 <p>Each band is an engine, as tall as its slots; the coloured part of a column is the
-share of that engine's slots used in those cycles (hover for numbers). The binding
+share of that engine's slots used in those cycles (hover for numbers). The busiest
 engine is marked *. The boxes under the cycle axis are the source regions (code
 between labels).</p>
 {svg}

@@ -206,8 +206,8 @@ def test_vscode_extension_packages_without_warnings(vscode_package):
 
 
 @pytest.mark.parametrize("settings,lens", [
-    ({"defines": {"N": 3}}, ["1 bundle; busiest engine load: 1 ops in 2 slots a cycle, "
-                             "so at least 1 cycle"]),
+    ({"defines": {"N": 3}}, ["as written: 1 cycle; tight bound 1 (the longest dependence "
+                             "chain), resource floor 1 (load), critical path 1"]),
     ({}, []),  # N undefined: an error, so no code lens
 ])
 def test_vscode_extension_starts_the_language_server(vscode_package, tmp_path, settings, lens):

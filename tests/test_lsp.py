@@ -266,8 +266,9 @@ async def test_checker_warnings_the_code_lens_and_quick_typing(client: LanguageC
     assert {d.range.start.line for d in found} == {2, 3}
     lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
         text_document=lsp.TextDocumentIdentifier(uri=URI)))
-    assert lens[0].command.title == ("1 bundle; busiest engine alu: 2 ops in 12 slots a "
-                                     "cycle, so at least 1 cycle")
+    assert lens[0].command.title == ("as written: 1 cycle; tight bound 1 (the longest "
+                                     "dependence chain), resource floor 1 (alu), critical "
+                                     "path 1")
     # Changes in quick succession are checked once, as the last one stands.
     for version, text in enumerate(["    frob\n", "    frob a\n", "    const\n"], 2):
         change(client, text, version)
@@ -345,7 +346,8 @@ async def test_under_a_schedule_hints_show_the_scheduled_cycles(client: Language
     assert [h.label for h in hints] == ["  cycle 0", "  cycle 0", "  cycle 1", "  cycle 1"]
     lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
-    assert "scheduled (-O1): 2 cycles, lower bound 2" in lens[0].command.title
+    assert lens[0].command.title.startswith("scheduled (-O1): 2 cycles; tight bound 2 (4 load "
+                                            "ops at 2 a cycle), resource floor 2 (load)")
 
 
 def test_hover_prose_is_escaped_for_markdown():

@@ -246,7 +246,7 @@ def test_a_scalar_alu_bound_block_merges_lanes_into_vector_ops():
         for _ in range(6) for i in range(4) for lane in range(8)])
     s = schedule(text)
     lines = report(s).splitlines()
-    assert lines[1] == ("lane merging: 18 groups of 8 scalar ALU ops run as one vector op "
+    assert lines[2] == ("lane merging: 18 groups of 8 scalar ALU ops run as one vector op "
                         "each (alu 192 -> 48 ops, valu 0 -> 18)")
     assert s.after < schedule(text, split=False).after
 

@@ -34,9 +34,9 @@ def test_static_counts_bounds_and_idle_runs():
     s = compute(Kernel(program, labels={"tail": 4}))
     assert s.cycles == 4 and s.bundles == 5
     assert s.engines["alu"].ops == 3 and s.engines["alu"].slots == 48
-    assert s.engines["alu"].bound == 1 and s.engines["load"].bound == 1
-    assert s.critical_path == 4  # const -> add -> add -> store
-    assert s.lower_bound == 4
+    assert s.engines["alu"].floor == 1 and s.engines["load"].floor == 1
+    assert s.bounds.critical == 4  # const -> add -> add -> store
+    assert s.bounds.tight == 4 and s.bounds.resource == 1
     assert s.engines["valu"].idle_cycles == 4
     assert (s.engines["store"].longest_idle, s.engines["store"].longest_idle_at) == (3, 0)
     assert [(r.name, r.cycles) for r in s.regions] == [("(start)", 3), ("tail", 1)]
@@ -55,8 +55,10 @@ def test_a_run_counts_executed_bundles_and_memory_dependences():
     s = compute(Kernel(program), [0] * 4)
     assert s.mode == "run" and s.cycles == 1 + 4 * 3
     assert s.engines["store"].ops == 3
-    # const, then store -> load -> sub per iteration (the jump is not data), last jump
-    assert s.critical_path == 1 + 3 * 3 + 1
+    # Each block's bounds as often as it runs: the consts once, then store -> load ->
+    # sub -> jump (the store and load share an address) three times.
+    assert s.bounds.critical == 1 + 4 * 3
+    assert s.bounds.resource == 1 + 1 * 3
 
 
 def test_vemu_stats_json_html_and_regions(tmp_path):
@@ -130,13 +132,13 @@ def _png_pixels(data: bytes) -> tuple[int, int, int, list[bytes]]:
 
 def test_html_page_in_headless_chromium_matches_its_structure(tmp_path):
     """The page, rendered: a short kernel's picture spans the window's width,
-    the binding engine's row is highlighted, the cycle axis is drawn, and the
+    the busiest engine's row is highlighted, the cycle axis is drawn, and the
     tables are there."""
     chromium = _chromium()
     kernel = Kernel([{"alu": [("+", 0, 0, 0)] * 12, "valu": [("+", 8, 8, 8)] * 6},
                      {"valu": [("+", 8, 8, 8)] * 6}] * 30)
     stats = compute(kernel)
-    assert stats.binding == "valu"
+    assert stats.busiest == "valu"
     page = tmp_path / "s.html"
     page.write_text(html_page(stats, "test"))
     shot = tmp_path / "s.png"
@@ -155,12 +157,31 @@ def test_html_page_in_headless_chromium_matches_its_structure(tmp_path):
     valu = columns_of((0xf2, 0x8e, 0x2b))
     assert alu and valu
     assert valu[-1] - valu[0] > 0.75 * width, "the picture does not use the page's width"
-    assert columns_of((0xff, 0xf3, 0xcd)), "the binding engine's row is not highlighted"
+    assert columns_of((0xff, 0xf3, 0xcd)), "the busiest engine's row is not highlighted"
     axis = columns_of((0x33, 0x33, 0x33))
     assert axis and axis[-1] - axis[0] > 0.75 * width, "no cycle axis across the picture"
     r = subprocess.run([chromium, *_FLAGS, f"--user-data-dir={tmp_path / 'u2'}",
                         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     dom = r.stdout
-    for text in ("Slots used, cycle by cycle", "Ops by kind", "valu (binding)",
+    for text in ("Slots used, cycle by cycle", "Ops by kind", "valu (busiest)",
                  ">cycle</text>", ">60</text>", "+ 360 (100%)"):
         assert text in dom, text
+
+
+def test_report_and_stats_name_the_same_bounds_with_the_same_numbers(tmp_path):
+    """One vocabulary: `vasm assemble --schedule --report` and `vemu stats` on
+    the image it wrote print the same bounds line for the same program."""
+    from asm.cli import main as vasm
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a, 8\n.scratch b, 8\n" + "".join(
+        f"const a[{i}], {i}\nadd b[{i}], a[{i}], a[{i}]\nstore a[{i}], b[{i}]\n"
+        for i in range(8)))
+    image = tmp_path / "k.vk.json"
+    r = CliRunner().invoke(vasm, ["assemble", str(src), "-O1", "--report", "-o", str(image)])
+    assert r.exit_code == 0, r.output
+    [scheduled] = [line for line in r.output.splitlines() if line.startswith("bounds")]
+    shown = scheduled.removeprefix("bounds of the scheduled program: ")
+    assert shown.startswith("tight bound ") and "resource floor" in shown
+    r = CliRunner().invoke(vemu, ["stats", str(image)])
+    assert r.exit_code == 0, r.output
+    assert f"bounds (as written, each bundle once): {shown}" in r.output.splitlines()

@@ -17,7 +17,6 @@ redoes only what changed. Nothing is written to disk.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -642,27 +641,21 @@ def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.Signa
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
-    """At the top of the file: its bundles, and the engine that bounds it (its
-    ops over its slots a cycle), the floor no schedule goes under."""
+    """At the top of the file: its cycles and bounds, as `--report` and `vemu
+    stats` name them (asm/sched/bounds.py), of the program as the scheduler
+    packs it when it is scheduled, else as written; the lens says which."""
+    from ..sched.bounds import program_bounds
     state = ls.documents.get(params.text_document.uri)
     kernel = state.assembly.kernel if state and state.assembly else None
     if kernel is None or not kernel.program:
         return []
-    ops = {e: 0 for e in isa.ENGINES if e not in isa.UNENFORCED_LIMITS}
-    for bundle in kernel.program:
-        for engine, slots in bundle.items():
-            if engine in ops:
-                ops[engine] += len(slots)
-    floor = {e: math.ceil(n / isa.SLOT_LIMITS[e]) for e, n in ops.items()}
-    busiest = max(floor, key=floor.get)
-    n = len(kernel.program)
-    text = (f"{plural(n, 'bundle')}; busiest engine {busiest}: {ops[busiest]} ops in "
-            f"{isa.SLOT_LIMITS[busiest]} slots a cycle, so at least "
-            f"{plural(floor[busiest], 'cycle')}")
     packed = scheduled(state)
     if packed is not None:
-        text += (f"; scheduled (-O{packed.level}): {packed.after} cycles, lower bound "
-                 f"{packed.bound}")
+        text = (f"scheduled (-O{packed.level}): {plural(packed.after, 'cycle')}; "
+                f"{packed.bounds.describe()}")
+    else:
+        cycles = sum(kernel.cycle_cost)
+        text = f"as written: {plural(cycles, 'cycle')}; {program_bounds(kernel).describe()}"
     r = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
     return [lsp.CodeLens(range=r, command=lsp.Command(title=text, command=""))]
 

@@ -24,6 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .. import isa
 from .listsched import CAPS, ENGINE_NAMES, EXACT_WORK_LIMIT, Graph, downstream_work
 
 
@@ -51,13 +52,19 @@ class Bounds:
         """The engine that sets the tight bound (None: the critical path)."""
         return self._counted[1]
 
+    @property
+    def why(self) -> str:
+        """The tight bound in one phrase: what sets it."""
+        return self._counted[2]
+
     @cached_property
-    def _counted(self) -> tuple[int, str | None]:
+    def _counted(self) -> tuple[int, str | None, str]:
         if self.graph is None:
-            return self.paths, self.paths_engine
+            return self.paths, self.paths_engine, _because(self.paths_engine, None)
         by_engine = _by_engine(self.graph)
         release, tail = _counted_releases_tails(self.graph, by_engine)
-        return _best(by_engine, release, tail, self.paths, self.paths_engine)
+        value, engine, witness = _best_witness(by_engine, release, tail, self.critical, None)
+        return value, engine, _because(engine, witness)
 
 
 def bounds(g: Graph) -> Bounds:
@@ -83,11 +90,38 @@ def _best(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray
           engine: str | None) -> tuple[int, str | None]:
     """(the release-and-tail bound over every engine (`by_engine`: each one's
     ops), or `floor` when none is above it; the engine that sets it)."""
+    return _best_witness(by_engine, release, tail, floor, engine)[:2]
+
+
+def _best_witness(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray,
+                  floor: int, engine: str | None
+                  ) -> tuple[int, str | None, tuple[int, int, int, int] | None]:
+    """`_best`, with the (a, count, b, slots) that give the bound (None: `floor`)."""
+    witness = None
     for e, ops in by_engine.items():
-        b = _release_tail(ops, release, tail, CAPS[e])
+        b, a, count, tail_b = _release_tail_witness(ops, release, tail, CAPS[e])
         if b > floor:
-            floor, engine = b, ENGINE_NAMES[e]
-    return floor, engine
+            floor, engine, witness = b, ENGINE_NAMES[e], (a, count, tail_b, CAPS[e])
+    return floor, engine, witness
+
+
+def _because(engine: str | None, witness: tuple[int, int, int, int] | None) -> str:
+    """What sets a tight bound, in one phrase."""
+    if engine is None:
+        return "the longest dependence chain"
+    if witness is None:
+        return f"the {engine} ops"
+    a, count, b, slots = witness
+    need = -(-count // slots)
+    if not a and not b:
+        return f"{count} {engine} ops at {slots} a cycle"
+    parts = [f"{count} {engine} ops"]
+    if a:
+        parts.append(f"none before cycle {a}")
+    parts.append(f"{need} cycles at {slots} a cycle")
+    if b:
+        parts.append(f"then a chain of {b}")
+    return ": ".join(parts[:1]) + ", " + ", ".join(parts[1:])
 
 
 def _counted_releases_tails(g: Graph, by_engine: dict[int, list[int]]
@@ -126,6 +160,12 @@ def _distinct(a: np.ndarray) -> np.ndarray:
 
 def _release_tail(ops: list[int], release: np.ndarray, tail: np.ndarray, cap: int) -> int:
     """max over a, b of a + ceil(#{op: release >= a, tail >= b} / cap) + b."""
+    return _release_tail_witness(ops, release, tail, cap)[0]
+
+
+def _release_tail_witness(ops: list[int], release: np.ndarray, tail: np.ndarray,
+                          cap: int) -> tuple[int, int, int, int]:
+    """(the release-and-tail bound, and the a, count and b that give it)."""
     r = release[ops]
     q = tail[ops]
     # Only thresholds equal to some op's release (tail) can be the best.
@@ -138,8 +178,9 @@ def _release_tail(ops: list[int], release: np.ndarray, tail: np.ndarray, cap: in
     np.add.at(grid, (r_at, q_at), 1)
     # count[i, j]: ops with release >= rs[i] and tail >= qs[j]
     count = grid[::-1, ::-1].cumsum(0).cumsum(1)[::-1, ::-1]
-    value = rs[:, None] + (count + cap - 1) // cap + qs[None, :]
-    return int(np.where(count > 0, value, 0).max())
+    value = np.where(count > 0, rs[:, None] + (count + cap - 1) // cap + qs[None, :], 0)
+    i, j = np.unravel_index(int(value.argmax()), value.shape)
+    return int(value[i, j]), int(rs[i]), int(count[i, j]), int(qs[j])
 
 
 # Thresholds per axis at most: every pair (a, b) gives a true bound, so a block
@@ -153,3 +194,114 @@ def _thresholds(values: np.ndarray) -> np.ndarray:
     if len(values) <= MAX_THRESHOLDS:
         return values
     return values[np.linspace(0, len(values) - 1, MAX_THRESHOLDS).astype(np.int64)]
+
+
+@dataclass(frozen=True)
+class ProgramBounds:
+    """A program's lower bounds, the one set every view shows (`vasm
+    schedule --report`, `vemu stats`, the editor's code lens), summed over
+    its blocks, each block counted as often as it runs (once, as written):
+
+    - resource floor: per block, its busiest engine's ops over that engine's
+      slots;
+    - critical path: per block, its longest latency chain;
+    - tight bound: per block, the release-and-tail bound with resources
+      counted (module docstring), never below the other two.
+    """
+
+    resource: int
+    resource_engine: str | None  # the busiest engine over the whole program
+    critical: int | None  # None: not worked out (over BOUNDS_OP_LIMIT; `why` says)
+    tight: int | None
+    why: str  # what sets the tight bound, in one phrase
+
+    def describe(self) -> str:
+        """The bounds as every view words them."""
+        engine = f" ({self.resource_engine})" if self.resource_engine else ""
+        floor = f"resource floor {self.resource}{engine}"
+        if self.tight is None:
+            return f"{floor}; tight bound and critical path {self.why}"
+        return f"tight bound {self.tight} ({self.why}), {floor}, critical path {self.critical}"
+
+
+def engine_counts(program, start: int, end: int) -> dict[str, int]:
+    """Ops per engine in bundles start..end-1."""
+    counts: dict[str, int] = {}
+    for pc in range(start, end):
+        for engine, slots in program[pc].items():
+            counts[engine] = counts.get(engine, 0) + len(slots)
+    return counts
+
+
+def resource_floor(counts: dict[str, int]) -> int:
+    """The busiest engine's ops over its slots, in cycles (free engines aside)."""
+    return max((-(-n // isa.SLOT_LIMITS[e]) for e, n in counts.items()
+                if e not in isa.FREE_ENGINES), default=0)
+
+
+# Above this many ops the dependence graph behind the critical path and the
+# tight bound takes seconds to build (baseline.vasm's 150,000 ops: about 5 s),
+# so the views that are not scheduling anyway (`vemu stats`, the editor) show
+# the resource floor alone and say why; the scheduler builds the graph anyway
+# and its report always has all three.
+BOUNDS_OP_LIMIT = 50_000
+
+
+def summed(parts: list[tuple[Bounds, int]], engine_ops: dict[str, int]) -> ProgramBounds:
+    """ProgramBounds from (a block's bounds, how often it runs) pairs;
+    `engine_ops`: each engine's ops over the program (names the busiest)."""
+    busiest = _busiest(engine_ops)
+    costly = [(b, n) for b, n in parts if n and b.tight]
+    if len(costly) == 1:
+        why = costly[0][0].why
+    else:
+        top = max(costly, key=lambda p: p[0].tight * p[1], default=None)
+        why = (f"summed over {len(costly)} blocks; the largest: {top[0].why}" if top
+               else "nothing to run")
+    return ProgramBounds(sum(b.resource * n for b, n in parts), busiest,
+                         sum(b.critical * n for b, n in parts),
+                         sum(b.tight * n for b, n in parts), why)
+
+
+def _busiest(engine_ops: dict[str, int]) -> str | None:
+    costly = {e: n for e, n in engine_ops.items() if n and e not in isa.FREE_ENGINES}
+    return max(costly, key=lambda e: costly[e] / isa.SLOT_LIMITS[e], default=None)
+
+
+def program_bounds(kernel, runs: dict[int, int] | None = None, *,
+                   limit: int | None = BOUNDS_OP_LIMIT) -> ProgramBounds:
+    """The lower bounds of a Kernel's cycles, every block once as written, or
+    as often as `runs` (block start pc -> times run) says. Over `limit` ops
+    (None: no limit) only the resource floor is worked out."""
+    from ..cfg import ControlFlow
+    from ..kernel import bundle_cost
+    program = kernel.program
+    ranges = ControlFlow(program).blocks()
+    engine_ops: dict[str, int] = {}
+    floors = []
+    for r in ranges:
+        n = 1 if runs is None else runs.get(r.start, 0)
+        counts = engine_counts(program, r.start, r.end)
+        for e, c in counts.items():
+            engine_ops[e] = engine_ops.get(e, 0) + c * n
+        floors.append(resource_floor(counts) * n)
+    ops = sum(c for e, c in engine_ops.items() if e not in isa.FREE_ENGINES)
+    if limit is not None and ops > limit:
+        return ProgramBounds(sum(floors), _busiest(engine_ops), None, None,
+                             f"not worked out over {limit:,} ops; 'vasm schedule --report' "
+                             "works it out")
+    from .debugops import BlockGraph
+    from .deps import blocks
+    from .listsched import Cyclic
+    parts = []
+    for block in blocks(kernel):
+        n = 1 if runs is None else runs.get(block.start, 0)
+        written = sum(bundle_cost(b) for b in program[block.start:block.end])
+        if block.pinned or not block.nodes:
+            parts.append((Bounds(written, written, written, None), n))
+            continue
+        try:
+            parts.append((bounds(BlockGraph(block.nodes).graph), n))
+        except Cyclic:  # constraints no order meets: the block as written is all we know
+            parts.append((Bounds(written, written, written, None), n))
+    return summed(parts, engine_ops)

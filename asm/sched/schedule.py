@@ -19,12 +19,12 @@ from .. import isa
 from ..cfg import ControlFlow, retarget
 from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
-from .bounds import Bounds, bounds
+from .bounds import Bounds, ProgramBounds, bounds, engine_counts, resource_floor, summed
 from .debugops import BlockGraph
 from .deps import Block, OpNode, blocks
 from .listsched import Cyclic
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
-from .split import SplitReport, engine_counts, resource_floor, split_lanes
+from .split import SplitReport, split_lanes
 
 
 @dataclass
@@ -61,6 +61,13 @@ class Schedule:
     def bound(self) -> int:
         """The tight lower bound, summed over blocks."""
         return sum(b.bound.tight for b in self.blocks)
+
+    @property
+    def bounds(self) -> ProgramBounds:
+        """The scheduled program's bounds, as every view names them."""
+        program = self.kernel.program
+        return summed([(b.bound, 1) for b in self.blocks],
+                      engine_counts(program, 0, len(program)))
 
 
 Progress = Callable[[str], None]
@@ -314,13 +321,14 @@ def schedule(source, **options) -> Schedule:
 
 
 def report(s: Schedule) -> str:
-    """Cycles before and after, per-engine utilization, and per block the
-    lower bounds (asm/sched/bounds.py) and how far the schedule is from them."""
+    """Cycles before and after, the bounds (asm/sched/bounds.py), per-engine
+    utilization, and the blocks farthest from their tight bound."""
     program = s.kernel.program
     cycles = sum(s.kernel.cycle_cost)
-    gap = f", {s.after / s.bound:.3f}x of it" if s.bound else ""
-    lines = [f"cycles: {s.before} as written, {s.after} scheduled at -O{s.level} "
-             f"(lower bound {s.bound}{gap})"]
+    b = s.bounds
+    gap = f"; {s.after / b.tight:.3f}x the tight bound" if b.tight else ""
+    lines = [f"cycles: {s.before} as written, {s.after} scheduled at -O{s.level}{gap}",
+             f"bounds of the scheduled program: {b.describe()}"]
     if s.note:
         lines.append(f"note: {s.note}")
     if s.split is not None:
@@ -333,29 +341,45 @@ def report(s: Schedule) -> str:
         if moved.merged:
             lines.append(f"lane merging: {moved.merged} groups of {isa.VLEN} scalar ALU ops "
                          f"run as one vector op each {loads}")
-    lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'utilization':>13}")
+    lines.append(f"{'engine':<8}{'ops':>9}{'slots':>7}{'used':>8}{'floor':>8}")
     for e in isa.ENGINES:
         if e in isa.FREE_ENGINES:
             continue
-        n = sum(len(b.get(e, ())) for b in program)
+        n = sum(len(bundle.get(e, ())) for bundle in program)
         if n:
             use = n / (isa.SLOT_LIMITS[e] * cycles) if cycles else 0.0
-            lines.append(f"{e:<8}{n:>9}{isa.SLOT_LIMITS[e]:>7}{use:>12.1%}")
-    shown = sorted((b for b in s.blocks if b.after), key=lambda b: (b.bound.tight - b.after,
-                                                                   -b.after))[:REPORT_BLOCKS]
+            lines.append(f"{e:<8}{n:>9}{isa.SLOT_LIMITS[e]:>7}{use:>8.1%}"
+                         f"{-(-n // isa.SLOT_LIMITS[e]):>8}")
+    shown = sorted((r for r in s.blocks if r.after), key=lambda r: (r.bound.tight - r.after,
+                                                                   -r.after))[:REPORT_BLOCKS]
     if shown:
-        which = (f" (the {len(shown)} farthest from their bound)"
+        which = (f" (the {len(shown)} farthest from their tight bound)"
                  if len(shown) < len(s.blocks) else "")
         lines.append(f"blocks{which}:")
-        lines.append(f"  {'pc':>6} {'ops':>7} {'before':>7} {'after':>7} {'resource':>9} "
-                     f"{'critical':>9} {'tight':>7}  {'gap':>5}  kept")
-        for b in sorted(shown, key=lambda b: b.start):
-            bd = b.bound
-            why = f" ({bd.engine})" if bd.engine else " (path)"
-            lines.append(f"  {b.start:>6} {b.ops:>7} {b.before:>7} {b.after:>7} "
-                         f"{bd.resource:>9} {bd.critical:>9} {bd.tight:>7}{why:<8}"
-                         f"{b.after - bd.tight:>4}  {b.kept}")
+        lines.append(f"  {'from pc':>7} {'ops':>7} {'written':>8} {'now':>7} {'resource':>9} "
+                     f"{'critical':>9} {'tight':>7}  {'over':>4}  best found by")
+        lines.append(f"  {'':>7} {'':>7} {'cycles':>8} {'cycles':>7} {'floor':>9} "
+                     f"{'path':>9} {'bound':>7}  {'it':>4}")
+        for r in sorted(shown, key=lambda r: r.start):
+            bd = r.bound
+            lines.append(f"  {r.start:>7} {r.ops:>7} {r.before:>8} {r.after:>7} "
+                         f"{bd.resource:>9} {bd.critical:>9} {bd.tight:>7}  "
+                         f"{r.after - bd.tight:>4}  {_found_by(r.kept)}")
+        lines.append("  (tight bound: what each engine's ops need once the cycles before "
+                     "and after them that their dependences force are counted)")
     return "\n".join(lines)
+
+
+def _found_by(how: str) -> str:
+    """The search step that gave a block its schedule, in words (its steps:
+    asm/sched/search.py)."""
+    words = {"as written": "nothing beat the code as written", "pinned": ".pin: kept as written",
+             "blamed": "moving the ops the schedule blamed", "re-planned": "re-planning",
+             "blamed (-O3)": "moving blamed ops, on every core (-O3)",
+             "justified": "justifying (packing toward both ends)"}
+    parts = how.split(" + ")
+    return ", then ".join(words.get(p, f"a list pass from '{p}'" if i == 0 else p)
+                          for i, p in enumerate(parts))
 
 
 REPORT_BLOCKS = 8

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from .. import isa
 from ..cfg import ControlFlow, retarget
 from ..kernel import Kernel
+from .bounds import engine_counts, resource_floor
 
 VLEN = isa.VLEN
 TEMP_SETS = 8  # sets of VLEN free words for multiply_add products, used in turn
@@ -123,21 +124,6 @@ def _movable(bundle: dict, k: int) -> bool:
 
 
 MIN_GAIN = 0.01  # of the floor: a split that lowers it less is not tried
-
-
-def engine_counts(program, start: int, end: int) -> dict[str, int]:
-    """Ops per engine in bundles start..end-1."""
-    counts: dict[str, int] = {}
-    for pc in range(start, end):
-        for engine, slots in program[pc].items():
-            counts[engine] = counts.get(engine, 0) + len(slots)
-    return counts
-
-
-def resource_floor(counts: dict[str, int]) -> int:
-    """The busiest engine's ops over its slots, in cycles (free engines aside)."""
-    return max((-(-n // isa.SLOT_LIMITS[e]) for e, n in counts.items()
-                if e not in isa.FREE_ENGINES), default=0)
 
 
 def _moves(counts: dict[str, int], extra: int = 0) -> int:
