@@ -12,7 +12,7 @@ import click
 
 from .diagnostics import render, render_all
 from .errors import ToolchainError
-from .fileio import read_text, write_output
+from .fileio import TextForm, read_text_form, safe_streams, write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
 from .options import (
     EXIT_BAD_INPUT,
@@ -163,6 +163,7 @@ def load_any(path: str, defines=(), include_paths=(), outputs=()) -> Kernel:
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
     """Assembler toolchain for the take-home's VLIW SIMD machine."""
+    safe_streams()
 
 
 @main.command("assemble")
@@ -389,7 +390,7 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool
     bad = False
     for name in files:
         try:
-            text = read_text(name)
+            text, form = read_text_form(name)
             new = format_source(text, filename=name)
         except (OSError, UnicodeDecodeError) as e:
             click.echo(f"vasm: error: cannot read {name}: {e}", err=True)
@@ -409,15 +410,15 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool
                     click.echo("".join(difflib.unified_diff(
                         text.splitlines(keepends=True), new.splitlines(keepends=True),
                         f"{name}", f"{name} (formatted)")), nl=False)
-        elif in_place:
+        elif in_place:  # the file keeps its line endings and byte-order mark
             if new != text:
                 try:
-                    write_output(name, new)
+                    write_output(name, form.apply(new))
                 except ToolchainError as e:
                     click.echo(render(e), err=True)
                     bad = True
         else:
-            click.echo(new, nl=False)
+            click.echo(TextForm(newline=form.newline).apply(new), nl=False)
     sys.exit(EXIT_BAD_INPUT if bad else 0)
 
 

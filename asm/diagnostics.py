@@ -10,6 +10,7 @@ Library code raises or collects `ToolchainError`s; only front ends render.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .errors import Note, ToolchainError
@@ -26,9 +27,28 @@ def _caret_line(text: str, col: int, width: int) -> str:
 # Characters a terminal would act on rather than show (a line separator would
 # break the quoted line): each shows as one replacement character, so the
 # caret still lines up.
-_UNSHOWN = {c: "\ufffd" for c in [*range(0x20), 0x7f, 0x85, 0x2028, 0x2029] if c != 0x09}
+_UNSHOWN = {c: "\ufffd" for c in [*range(0x20), *range(0x7f, 0xa0), 0x2028, 0x2029]
+            if c != 0x09}
 
 _SHOWN = 120  # columns of a long source line shown around the caret
+
+# What a terminal would act on, or cannot be encoded: control characters
+# (C0 but tab and newline, DEL, C1), line and paragraph separators, and lone
+# surrogates (JSON can hold them; UTF-8 cannot).
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with what a terminal would act on (an escape sequence, a NUL)
+    or could not be written (a lone surrogate) shown as escapes: for names
+    and messages that come from the input (a kernel's source map, its
+    scratch names, file names)."""
+    return UNSAFE.sub(_escape, text) if UNSAFE.search(text) else text
 
 
 def _window(text: str, col: int | None) -> tuple[str, int | None]:
@@ -49,7 +69,9 @@ def render(diag: ToolchainError, sources: Sources | None = None, *,
            program: str = "vasm") -> str:
     loc = diag.location
     severity = getattr(diag, "severity", "error")
-    head = f"{loc}: {severity}: {diag.message}" if loc else f"{program}: {severity}: {diag.message}"
+    message = printable(diag.message)
+    head = (f"{printable(str(loc))}: {severity}: {message}" if loc
+            else f"{program}: {severity}: {message}")
     out = [head]
     if loc is not None and loc.line is not None and sources is not None:
         text = sources.line(loc.file, loc.line)
@@ -60,7 +82,7 @@ def render(diag: ToolchainError, sources: Sources | None = None, *,
             if col is not None:
                 out.append(f" {' ' * gutter} | {_caret_line(text, col, diag.width)}")
     for note in diag.notes:
-        out.append(str(note) if isinstance(note, Note) else f"note: {note}")
+        out.append(printable(str(note) if isinstance(note, Note) else f"note: {note}"))
     return "\n".join(out)
 
 

@@ -21,6 +21,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -32,15 +33,50 @@ class _DeviceInput(OSError):
         return self.strerror
 
 
+BOM = "\ufeff"
+
+
+def strip_bom(text: str) -> str:
+    """Text without the byte-order mark some editors put first."""
+    return text[1:] if text.startswith(BOM) else text
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """How a text file was written: a byte-order mark first, and its line
+    endings. `apply` gives text read as `read_text` reads it the same form."""
+
+    bom: bool = False
+    newline: str = "\n"
+
+    def apply(self, text: str) -> str:
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)
+        return BOM + text if self.bom else text
+
+
 def read_text(path: str | os.PathLike) -> str:
-    """The text of an input file (UTF-8). A regular file, a pipe or a terminal
-    is read; any other device is refused (`/dev/zero` would never end).
+    """The text of an input file (UTF-8, a byte-order mark dropped, line
+    endings as "\\n"). A regular file, a pipe or a terminal is read; any
+    other device is refused (`/dev/zero` would never end).
     Raises OSError or UnicodeDecodeError."""
-    with open(path, encoding="utf-8") as f:
+    return read_text_form(path)[0]
+
+
+def read_text_form(path: str | os.PathLike) -> tuple[str, TextForm]:
+    """`read_text`, and the form the file had (to write it back alike)."""
+    with open(path, encoding="utf-8", newline="") as f:
         mode = os.fstat(f.fileno()).st_mode
         if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not f.isatty():
             raise _DeviceInput(errno.EINVAL, "a device, not a file")
-        return f.read()
+        raw = f.read()
+    text = strip_bom(raw)
+    crlf = text.count("\r\n")
+    form = TextForm(len(text) != len(raw), "\r\n" if crlf and crlf >= text.count("\n") - crlf
+                    else "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, form
 
 
 def _identity(path: str | os.PathLike) -> tuple | None:
@@ -88,6 +124,22 @@ def check_outputs(outputs: Iterable[str | os.PathLike | None],
         written[ident] = out
 
 
+# What UTF-8 cannot hold (a lone surrogate, which JSON input can carry) is
+# written as a backslash escape rather than ending the run: every writer
+# escapes what it knows of, and this is the net under them.
+UNWRITABLE = "backslashreplace"
+
+
+def safe_streams() -> None:
+    """Standard output and error write what UTF-8 cannot hold as escapes too
+    (the command-line front ends call it first)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors=UNWRITABLE)
+
+
 def write_output(path: str | os.PathLike, text: str, *, stdout: TextIO | None = None) -> None:
     """Write `text` where an output option points: `-` is standard output,
     anything else goes through `write_text_atomic`."""
@@ -121,7 +173,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 def _write_in_place(target: Path, text: str, shown: Path) -> None:
     """A device or FIFO: open it and write (renaming over it would replace it)."""
     try:
-        with open(target, "w", encoding="utf-8", newline="\n") as out:
+        with open(target, "w", encoding="utf-8", newline="\n", errors=UNWRITABLE) as out:
             out.write(text)
     except OSError as e:
         raise _cannot_write(shown, e) from None
@@ -134,7 +186,7 @@ def _replace(target: Path, text: str, shown: Path) -> None:
     except OSError as e:
         raise _cannot_write(shown, e) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", errors=UNWRITABLE) as out:
             out.write(text)
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)

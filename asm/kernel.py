@@ -20,7 +20,7 @@ from . import isa
 from .errors import KernelError, Location
 from .fileio import read_text, write_text_atomic
 from .gcpause import gc_paused
-from .jsonread import decode, describe
+from .jsonread import decode, describe, to_json
 
 FORMAT = "vliw-kernel"
 VERSION = 1
@@ -594,7 +594,7 @@ def load_kernel(path: str | os.PathLike) -> Kernel:
 
 
 def _dumps_bundle(bundle: Bundle) -> str:
-    return json.dumps(bundle, ensure_ascii=False)
+    return to_json(bundle)
 
 
 def _lines(items: Iterable[str]) -> str:
@@ -605,11 +605,11 @@ def _lines(items: Iterable[str]) -> str:
 def dumps_kernel(kernel: Kernel) -> str:
     """Kernel image JSON, one bundle per line so that line diffs mean something."""
     scratch = ",\n".join(
-        f"    {json.dumps(str(a))}: {json.dumps([n, ln], ensure_ascii=False)}"
+        f"    {json.dumps(str(a))}: {to_json([n, ln])}"
         for a, (n, ln) in sorted(kernel.scratch.items())
     )
     labels = ",\n".join(
-        f"    {json.dumps(n, ensure_ascii=False)}: {pc}" for n, pc in kernel.labels.items()
+        f"    {to_json(n)}: {pc}" for n, pc in kernel.labels.items()
     )
     parts = [
         f'  "format": {json.dumps(FORMAT)}',

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from asm.diagnostics import render
+from asm.diagnostics import printable, render
 from asm.errors import ToolchainError
-from asm.fileio import read_text, write_output
+from asm.fileio import read_text, safe_streams, strip_bom, write_output
 from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
 
@@ -58,7 +58,7 @@ def _load(path: str, defines: tuple[str, ...], include_paths: tuple[str, ...],
 
 def _read_image(source: str, what: str = "memory image") -> list[int]:
     try:
-        text = sys.stdin.read() if source == "-" else read_text(source)
+        text = strip_bom(sys.stdin.read()) if source == "-" else read_text(source)
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read {what} {source}: {e}") from None
     try:
@@ -165,6 +165,7 @@ def image_options(f):
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
     """Cycle-exact emulator for the VLIW SIMD machine of the performance take-home."""
+    safe_streams()
 
 
 @main.command()
@@ -369,7 +370,7 @@ def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: i
     if as_json:
         click.echo(json.dumps(result.to_json()), err=to_stderr)
     else:
-        click.echo(report(result), err=to_stderr)
+        click.echo(printable(report(result)), err=to_stderr)
     if html_file is not None:
         try:
             write_output(html_file, html_page(result, f"vemu stats {Path(kernel).name}"))

@@ -20,7 +20,7 @@ from .. import isa
 from ..errors import Location, ObjectError, ToolchainError
 from ..fileio import read_text, write_text_atomic
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
-from ..jsonread import decode, describe
+from ..jsonread import decode, describe, to_json
 from ..source import Src
 from ..stages.expr import unparse
 from ..stages.syntax import Bin, Name, Node, Num, Un
@@ -82,7 +82,7 @@ def _bundle_json(b: IRBundle) -> str:
     for e, group in by_engine.items():
         out[e] = [[o.op.name, *(_operand(x.kind, a) for x, a in zip(o.op.operands, o.args, strict=True))]
                   for o in group]
-    return json.dumps(out, ensure_ascii=False)
+    return to_json(out)
 
 
 def _lines(items: list[str], opener: str = "[", closer: str = "]") -> str:
@@ -107,22 +107,22 @@ def dumps_object(obj: ObjectModule) -> str:
         if s.const is not None:
             entry["const"] = s.const
         entry["at"] = _at(s.src, s.pos)
-        return d(entry, ensure_ascii=False)
+        return to_json(entry)
 
-    labels = [f"{d(n, ensure_ascii=False)}: {d({'pc': pc, 'at': _at(src, pos)})}"
+    labels = [f"{to_json(n)}: {d({'pc': pc, 'at': _at(src, pos)})}"
               for n, (pc, src, pos) in m.labels.items()]
 
     def names(table: dict[str, tuple[Src, int]]) -> list[str]:
-        return [f"{d(n, ensure_ascii=False)}: {d(_at(src, pos))}"
+        return [f"{to_json(n)}: {d(_at(src, pos))}"
                 for n, (src, pos) in table.items()]
 
-    restrict = [d({"names": names_, "at": src.where}, ensure_ascii=False)
+    restrict = [to_json({"names": names_, "at": src.where})
                 for names_, src in m.restricts]
     parts = [
         f'  "format": {d(FORMAT)}',
         f'  "version": {VERSION}',
-        f'  "module": {d(obj.name, ensure_ascii=False)}',
-        f'  "file": {d(obj.path, ensure_ascii=False)}',
+        f'  "module": {to_json(obj.name)}',
+        f'  "file": {to_json(obj.path)}',
         f'  "symbols": {_lines([symbol(s) for s in m.symbols.values()])}',
         f'  "labels": {_lines(labels, "{", "}")}',
         f'  "globals": {_lines(names(m.globals), "{", "}")}',

@@ -10,11 +10,11 @@ overlaps) are turned into valid, unique symbols or left out with a comment.
 
 from __future__ import annotations
 
-import json
 import re
 
 from .. import isa
 from ..cfg import ControlFlow
+from ..jsonread import to_json
 from ..kernel import Kernel
 
 INDENT = "    "
@@ -54,7 +54,10 @@ def key_text(key) -> str:
 
 
 def string_text(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+    """`s` as a .vasm string literal: printable characters as they are, the
+    rest (controls, separators, lone surrogates) as escapes that read back
+    to the same string."""
+    return to_json(s)
 
 
 class Disassembler:

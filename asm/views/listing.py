@@ -3,16 +3,17 @@ line of each op, and the macro calls and includes that produced it."""
 
 from __future__ import annotations
 
-import json
-
+from ..diagnostics import printable
 from ..errors import Location, Note
+from ..hints import plural
+from ..jsonread import to_json
 from ..stages.assembler import Assembly
 
 
 def make_listing(result: Assembly) -> str:
     kernel, module, sources = result.kernel, result.module, result.sources
     assert kernel is not None
-    out = [f"# vasm listing: {len(kernel.program)} bundles",
+    out = [f"# vasm listing: {plural(len(kernel.program), 'bundle')}",
            f"# {'pc':>6}  {'engine':<6} {'slot':<34} source"]
     if module is None or len(module.bundles) != len(kernel.program):
         return _scheduled(result, out)
@@ -27,7 +28,7 @@ def make_listing(result: Assembly) -> str:
             text = src.text if src.text is not None else sources.line(src.file, src.lineno)
             where = f"{src.where:<20} {(text or '').strip()}"
             chain = "".join(f"  [{_short(n)}]" for n in src.chain)
-            encoded = json.dumps(list(slot), ensure_ascii=False)
+            encoded = to_json(list(slot))
             out.append(f"{pc if first else '':>8}  {engine:<6} {encoded:<34} {where}{chain}")
             first = False
         for engine, slots in bundle.items():
@@ -37,7 +38,7 @@ def make_listing(result: Assembly) -> str:
                 first = False
         if first:
             out.append(f"{pc:>8}  {'':<6} {'{}':<34} {b.src.where}")
-    return "\n".join(out) + "\n"
+    return printable("\n".join(out)) + "\n"
 
 
 def _scheduled(result: Assembly, out: list[str]) -> str:
@@ -60,13 +61,13 @@ def _scheduled(result: Assembly, out: list[str]) -> str:
                 if slot is None:
                     encoded, shown = "(no slots)", line_of(kernel.source_of(pc))
                 else:
-                    encoded = json.dumps(list(slot), ensure_ascii=False)
+                    encoded = to_json(list(slot))
                     shown = line_of(next(ops))
                 out.append(f"{pc if first else '':>8}  {engine:<6} {encoded:<34} {shown}")
                 first = False
         if first:
             out.append(f"{pc:>8}  {'':<6} {'{}':<34} {kernel.source_of(pc) or ''}")
-    return "\n".join(out) + "\n"
+    return printable("\n".join(out)) + "\n"
 
 
 def _short(note: Note) -> str:

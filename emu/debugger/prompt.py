@@ -16,6 +16,7 @@ import re
 import sys
 from typing import TextIO
 
+from asm.diagnostics import printable
 from asm.hints import plural
 from asm.kernel import Kernel
 
@@ -111,7 +112,8 @@ class Debugger(cmd.Cmd):
     # ------------------------------------------------------------ the loop
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        # Names and positions come from the kernel image: never raw to the terminal.
+        self.stdout.write(printable(text) + "\n")
 
     def read_line(self) -> str | None:
         if self.use_rawinput:
