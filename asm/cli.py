@@ -12,7 +12,7 @@ import click
 
 from .diagnostics import render, render_all
 from .errors import ToolchainError
-from .fileio import TextForm, read_text_form, safe_streams, write_output
+from .fileio import TextForm, read_problem, read_text_form, safe_streams, write_output
 from .kernel import Kernel, dumps_kernel, load_kernel
 from .options import (
     EXIT_BAD_INPUT,
@@ -393,7 +393,7 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, in_place: bool
             text, form = read_text_form(name)
             new = format_source(text, filename=name)
         except (OSError, UnicodeDecodeError) as e:
-            click.echo(f"vasm: error: cannot read {name}: {e}", err=True)
+            click.echo(f"{name}: error: {read_problem(e)}", err=True)
             bad = True
             continue
         except ToolchainError as e:

@@ -36,6 +36,19 @@ class _DeviceInput(OSError):
 BOM = "\ufeff"
 
 
+def read_problem(e: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, as every reader says it: "not a text
+    file", "is a directory", "no such file", or "cannot read: ..."."""
+    if isinstance(e, UnicodeDecodeError):
+        return "not a text file"
+    if isinstance(e, IsADirectoryError):
+        return "is a directory"
+    if isinstance(e, FileNotFoundError):
+        return "no such file"
+    reason = e.strerror or str(e)
+    return f"cannot read: {reason[:1].lower()}{reason[1:]}"
+
+
 def strip_bom(text: str) -> str:
     """Text without the byte-order mark some editors put first."""
     return text[1:] if text.startswith(BOM) else text

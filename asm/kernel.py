@@ -18,7 +18,7 @@ from typing import Any
 
 from . import isa
 from .errors import KernelError, Location
-from .fileio import read_text, write_text_atomic
+from .fileio import read_problem, read_text, write_text_atomic
 from .gcpause import gc_paused
 from .jsonread import decode, describe, to_json
 
@@ -488,6 +488,10 @@ def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
         if not ok or not 0 <= a < isa.SCRATCH_SIZE:
             raise KernelError(f"scratch map entry {a}: expected [name, length] inside scratch, "
                               f"got {describe(entry)}")
+        if a + entry[1] > isa.SCRATCH_SIZE:
+            raise KernelError(f"scratch map entry {a}: {describe(entry[0])} is {entry[1]:,} "
+                              f"words long, past the end of scratch ({isa.SCRATCH_SIZE} words "
+                              f"from 0; it could be at most {isa.SCRATCH_SIZE - a})")
         out[a] = (entry[0], entry[1])
     return dict(sorted(out.items()))
 
@@ -561,10 +565,8 @@ def _decode(text: str, filename: str | None) -> Any:
 def _read(name: str) -> str:
     try:
         return read_text(name)
-    except OSError as e:
-        raise KernelError(f"cannot read kernel: {e.strerror}", location=Location(name)) from None
-    except UnicodeDecodeError:
-        raise KernelError("not a text file", location=Location(name)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise KernelError(read_problem(e), location=Location(name)) from None
 
 
 def read_kernel_data(path: str | os.PathLike) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Location, ToolchainError
-from .fileio import read_text
+from .fileio import read_problem, read_text
 
 FILE = "vasm.toml"
 KEYS = ("defines", "include", "schedule", "level", "split")
@@ -48,7 +48,7 @@ def project_options(source: str | Path | None) -> ProjectOptions:
     try:
         data = tomllib.loads(read_text(path))
     except (OSError, UnicodeDecodeError) as e:
-        raise ToolchainError(f"cannot read {FILE}: {e}", location=where) from None
+        raise ToolchainError(read_problem(e), location=where) from None
     except tomllib.TOMLDecodeError as e:
         raise ToolchainError(f"{FILE} is not valid TOML: {e}", location=where) from None
     unknown = sorted(set(data) - set(KEYS))

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from asm.diagnostics import printable, render
-from asm.errors import ToolchainError
-from asm.fileio import read_text, safe_streams, strip_bom, write_output
+from asm.errors import Location, ToolchainError
+from asm.fileio import read_problem, read_text, safe_streams, strip_bom, write_output
 from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
 
@@ -60,7 +60,7 @@ def _read_image(source: str, what: str = "memory image") -> list[int]:
     try:
         text = strip_bom(sys.stdin.read()) if source == "-" else read_text(source)
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read {what} {source}: {e}") from None
+        raise ToolchainError(read_problem(e), location=Location(source)) from None
     try:
         data = decode(text, source, ToolchainError, what)
     except ToolchainError as e:

@@ -130,8 +130,7 @@ def _handler(op: isa.Op) -> Handler:
             if "store" in fn:
                 addr = fn["address"](*values, i, pc, mem)
                 if not 0 <= addr < len(st.mem):
-                    raise _Fault(f"memory write at {addr}, outside the image "
-                                 f"(0..{len(st.mem) - 1})")
+                    raise _Fault(outside("write", addr, len(st.mem)))
                 fx.mem[addr] = fn["store"](*values, i, pc, mem)
             if "trace" in fn:
                 fx.trace.append(fn["trace"](*values, i, pc, mem))
@@ -177,8 +176,16 @@ class _Memory:
 
     def __call__(self, addr: int) -> int:
         if not 0 <= addr < len(self.mem):
-            raise _Fault(f"memory read at {addr}, outside the image (0..{len(self.mem) - 1})")
+            raise _Fault(outside("read", addr, len(self.mem)))
         return self.mem[addr]
+
+
+def outside(access: str, addr: int, size: int) -> str:
+    """The fault of a memory `access` ("read" or "write") at `addr` of an image
+    of `size` words."""
+    if not size:
+        return f"memory {access} at {addr}, but the memory image is empty"
+    return f"memory {access} at {addr}, outside the image (0..{size - 1})"
 
 
 def _jump_to(eng, target: int) -> int:

@@ -73,7 +73,7 @@ def test_mem_from_stdin_and_dump_mem(tmp_path, correct_kernel):
     [
         ("kernel", ["--mem", "-"], 2, "memory image is not valid JSON"),
         ("kernel", ["--mem", "-", "--seeds", "2"], 2, "exclude each other"),
-        ("missing", [], 2, "cannot read kernel"),
+        ("missing", [], 2, "error: no such file"),
         ("vasm", [], 2, "no such file"),
         ("divzero", [], 1, "pc 0, alu slot 0 (// 0 0 0): division by zero"),
         ("loop", ["--max-cycles", "10"], 1, "cycle limit of 10 exceeded"),

@@ -106,3 +106,71 @@ def _mem(tmp_path: Path) -> Path:
     mem = tmp_path / "m.json"
     mem.write_text("[1, 2]")
     return mem
+
+
+# Kernel and memory images.
+
+def test_an_empty_memory_image_is_called_empty(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\nload a, a\n")
+    empty = tmp_path / "e.json"
+    empty.write_text("[]")
+    r = invoke(vemu, "run", src, "--mem", empty)
+    assert r.exit_code == 1
+    assert "memory read at 0, but the memory image is empty" in r.output
+    assert "0..-1" not in r.output
+
+
+def test_a_scratch_map_entry_longer_than_scratch_is_refused(tmp_path):
+    image = tmp_path / "k.json"
+    image.write_text(json.dumps({"instrs": [{"alu": [["+", 0, 0, 0]]}],
+                                 "scratch_map": {"10": ["x", 1099511627776]}}))
+    r = invoke(vasm, "disasm", image)
+    assert r.exit_code == 1
+    assert ('scratch map entry 10: "x" is 1,099,511,627,776 words long, past the end of '
+            "scratch (1536 words from 0; it could be at most 1526)") in r.output
+
+
+def test_a_key_given_twice_in_a_json_object_is_an_error_naming_it(tmp_path):
+    image = tmp_path / "k.json"
+    image.write_text('[{"alu": [["+", 0, 0, 0]],\n  "alu": [["+", 1, 1, 1]]}]')
+    for cli, args in ((vasm, ["disasm", image]), (vemu, ["run", image]),
+                      (vasm, ["check", image])):
+        r = invoke(cli, *args)
+        assert r.exit_code != 0
+        assert 'k.json:2:3: error: the key "alu" appears twice in one object' in r.output
+
+
+def test_a_duplicate_key_in_a_memory_image_object_is_refused_too(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\nconst a, 1\n")
+    mem = tmp_path / "m.json"
+    mem.write_text('{"a": 1, "a": 2}')
+    r = invoke(vemu, "run", src, "--mem", mem)
+    assert r.exit_code == 2 and 'the key "a" appears twice' in r.output
+
+
+def test_constants_wider_than_a_word_round_trip_through_the_disassembler(tmp_path):
+    for value in (2**64, -(2**40), 2**100, -1, 2**32 - 1):
+        image = tmp_path / "k.json"
+        program = [{"load": [["const", 1, value]]}, {"flow": [["add_imm", 2, 1, value]]}]
+        image.write_text(json.dumps(program))
+        text = tmp_path / "k.vasm"
+        assert invoke(vasm, "disasm", image, "-o", text).exit_code == 0
+        r = invoke(vasm, "assemble", text, "-o", tmp_path / "back.vk.json")
+        assert r.exit_code == 0, r.output
+        back = json.loads((tmp_path / "back.vk.json").read_text())["program"]
+        assert back == program, value
+
+
+def test_a_binary_or_directory_memory_image_is_named_as_a_kernel_would_be(tmp_path):
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\nconst a, 1\n")
+    binary = tmp_path / "b.json"
+    binary.write_bytes(b"\x00\xd0\xff\xfe" * 8)
+    r = invoke(vemu, "run", src, "--mem", binary)
+    assert r.exit_code == 2 and f"{binary}: error: not a text file" in r.output
+    r = invoke(vemu, "run", binary)
+    assert r.exit_code == 2 and f"{binary}: error: not a text file" in r.output
+    r = invoke(vemu, "run", src, "--mem", tmp_path)
+    assert r.exit_code == 2 and f"{tmp_path}: error: is a directory" in r.output

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import isa
 from ..errors import Location, ObjectError, ToolchainError
-from ..fileio import read_text, write_text_atomic
+from ..fileio import read_problem, read_text, write_text_atomic
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..jsonread import decode, describe, to_json
 from ..source import Src
@@ -389,8 +389,6 @@ def load_object(path: str | os.PathLike) -> ObjectModule:
     name = os.fspath(path)
     try:
         text = read_text(name)
-    except OSError as e:
-        raise ObjectError(f"cannot read object: {e.strerror}", location=Location(name)) from None
-    except UnicodeDecodeError:
-        raise ObjectError("not a text file", location=Location(name)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ObjectError(read_problem(e), location=Location(name)) from None
     return loads_object(text, filename=name)

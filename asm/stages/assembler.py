@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import AssemblyError, Diagnostic, Location, Note, ToolchainError
+from ..fileio import read_problem
 from ..gcpause import gc_paused
 from ..hints import kernel_image_instead, with_comment_notes
 from ..ir import Module
@@ -52,10 +53,8 @@ def _read_source(source: str | os.PathLike, filename: str | None,
         path = os.fspath(source)
         try:
             text = sources.read(path)
-        except FileNotFoundError:
-            raise AssemblyError([Diagnostic(f"cannot read {path}: no such file")]) from None
         except (OSError, UnicodeDecodeError) as e:
-            raise AssemblyError([Diagnostic(f"cannot read {path}: {e}")]) from None
+            raise AssemblyError([Diagnostic(read_problem(e), location=Location(path))]) from None
         name = path
     else:
         name = filename or "<input>"

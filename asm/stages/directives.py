@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from ..errors import Diagnostic, Note
+from ..fileio import read_problem
 from ..source import Src
 from .expansion import BUILTINS, INCLUDED_FROM, MAX_DEPTH, ExpandError, SrcLine, file_lines
 from .expr import ExprError, fold, names
@@ -96,8 +97,8 @@ class DirectiveExpansion:
         try:
             text = self.sources.read(path)
         except (OSError, UnicodeDecodeError) as e:
-            raise self.fail(sl.src, f"cannot read include file '{name}': {e}", s.args[0]) \
-                from None
+            raise self.fail(sl.src, f"cannot read include file '{name}': {read_problem(e)}",
+                            s.args[0]) from None
         self.depth += 1
         try:
             self.run(file_lines(text, path, chain, self.out.diagnostics))
