@@ -161,6 +161,14 @@ def image_options(f):
     return f
 
 
+def max_cycles_option(what: str):
+    """--max-cycles N, one meaning for run, debug and stats: 0 is no limit."""
+    return click.option("--max-cycles", type=click.IntRange(0), metavar="N",
+                        default=DEFAULT_MAX_CYCLES, show_default=True,
+                        callback=lambda ctx, param, value: value or None,
+                        help=f"{what}; 0: no limit.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
@@ -188,10 +196,8 @@ def main() -> None:
               help="Write the final memory as a JSON array ('-': stdout).")
 @click.option("--engine", type=click.Choice(sorted(ENGINES)), default="fast", show_default=True,
               help="Emulator engine: 'reference' follows the spec line by line.")
-@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
-              default=DEFAULT_MAX_CYCLES, show_default=True,
-              help="Stop with an error once a taken jump finds more than N cycles spent "
-                   "(a kernel that loops forever).")
+@max_cycles_option("Stop with an error once a taken jump finds more than N cycles spent "
+                   "(a kernel that loops forever)")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE", help="Write a Perfetto / Chrome trace of the run (one image; "
               "runs on the reference engine; '-': stdout).")
@@ -299,13 +305,11 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
               help="Memory image (default: the take-home image from --height/--batch/"
                    "--rounds/--seed).")
 @image_options
-@click.option("--max-cycles", type=click.IntRange(0), metavar="N",
-              default=DEFAULT_MAX_CYCLES, show_default=True,
-              help="Stop a run at cycle N, as 'vemu run' would (0: never); "
-                   "'set max-cycles N' at the prompt changes it.")
+@max_cycles_option("Stop a run at cycle N, as 'vemu run' would; 'set max-cycles N' at the "
+                   "prompt changes it")
 @assemble_options
 def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds: int,
-              seed: int, max_cycles: int, defines: tuple[str, ...],
+              seed: int, max_cycles: int | None, defines: tuple[str, ...],
               include_paths: tuple[str, ...]) -> None:
     """Step through KERNEL bundle by bundle, with gdb's commands: breakpoints on
     source lines, labels, macros and pcs, watches, print/x/display, finish,
@@ -327,7 +331,7 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
         _fail(e, EXIT_INPUT)
     interactive = sys.stdin.isatty()
     debug(k, mem, stdin=None if interactive else sys.stdin, stdout=sys.stdout,
-          max_cycles=max_cycles or None, locations=locations)
+          max_cycles=max_cycles, locations=locations)
 
 
 @main.command()
@@ -338,9 +342,7 @@ def debug_cmd(kernel: str, mem_file: str | None, height: int, batch: int, rounds
 @click.option("--mem", "mem_file", metavar="FILE|-", help="With --run: the memory image "
               "(default: the take-home image from --height/--batch/--rounds/--seed).")
 @image_options
-@click.option("--max-cycles", type=click.IntRange(1), metavar="N",
-              default=DEFAULT_MAX_CYCLES, show_default=True,
-              help="With --run: stop with an error past N cycles (at a taken jump).")
+@max_cycles_option("With --run: stop with an error past N cycles (at a taken jump)")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, allow_dash=True),
               metavar="FILE", help="Also write a self-contained HTML page with the occupancy "
               "picture ('-': stdout, the report going to stderr).")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 from asm import isa
+from asm.fileio import read_text
 from asm.kernel import Kernel, bundle_cost
 
 from .reference import ReferenceEngine
@@ -72,15 +72,19 @@ class SourceLines:
         if not where:
             return None
         file, _, line = where.rpartition(":")
-        if file not in self.files:
-            try:
-                self.files[file] = Path(file).read_text(encoding="utf-8").split("\n")
-            except (OSError, UnicodeDecodeError, ValueError):
-                self.files[file] = None
-        lines = self.files[file]
+        lines = self.of(file)
         if lines is None or not line.isdigit() or not 0 < int(line) <= len(lines):
             return None
         return lines[int(line) - 1].strip()
+
+    def of(self, file: str) -> list[str] | None:
+        """Every line of `file` (None when it cannot be read)."""
+        if file not in self.files:
+            try:
+                self.files[file] = read_text(file).split("\n")
+            except (OSError, UnicodeDecodeError, ValueError):
+                self.files[file] = None
+        return self.files[file]
 
 
 def _tids() -> dict[tuple[str, int], int]:

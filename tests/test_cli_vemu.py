@@ -158,3 +158,25 @@ def test_a_kernel_that_reads_no_header_is_told_which_image_it_ran_on(tmp_path):
     r = CliRunner().invoke(main, ["run", str(baseline), "-D", "ROUNDS=1", "-D", "BATCH=8",
                                   "--height", "2", "--batch", "8", "--rounds", "1"])
     assert r.exit_code == 0 and "header" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "stats --run", "debug"])
+def test_max_cycles_zero_means_no_limit_everywhere(tmp_path, command):
+    # 40 trips round a loop: past a limit of 10, well inside none.
+    src = tmp_path / "loop.vasm"
+    src.write_text(".scratch n\n.scratch one\nconst n, 40\nconst one, 1\nloop:\n"
+                   "sub n, n, one\ncond_jump n, loop\nhalt\n")
+    name, *rest = command.split()
+    mem = tmp_path / "m.json"
+    mem.write_text("[0]")
+    args = [name, str(src), "--mem", str(mem), *rest]
+    stdin = "continue\nquit\n" if name == "debug" else None
+    limited = CliRunner().invoke(main, [*args, "--max-cycles", "10"], input=stdin)
+    unlimited = CliRunner().invoke(main, [*args, "--max-cycles", "0"], input=stdin)
+    assert unlimited.exit_code == 0, unlimited.output
+    assert "cycle limit" not in unlimited.output
+    if name == "debug":
+        assert "stopped at the cycle limit of 10 cycles" in limited.output
+        assert "the program halted after 83 cycles" in unlimited.output
+    else:
+        assert limited.exit_code == 1 and "cycle limit" in limited.output

@@ -161,7 +161,9 @@ def test_tbreak_stops_once():
 
 
 def test_finish_says_whether_it_ended_a_block_or_a_loop_iteration():
-    text = source_session(LOOP, "finish\nstep 2\nfinish\nfinish\nfinish\nfinish\nq\n")
+    # (step 2 moves past the macro call at the loop's head: finish there leaves
+    # the expansion, test_finish_inside_a_macro_stops_after_the_expansion)
+    text = source_session(LOOP, "finish\nstep 2\nfinish\nstep 2\nfinish\nstep 2\nfinish\nq\n")
     assert "run to the end of this block: pc 0..2" in text
     assert "finish: end of the block pc 0..2\npc 3 (loop), cycle 3" in text
     assert "run to the end of this loop iteration: loop (pc 3..7)" in text
@@ -238,8 +240,8 @@ def test_display_shows_at_every_stop():
     assert text.count("2: count =") == 5
 
 
-def test_info_registers_sums_up_the_last_bundle():
-    text = source_session(LOOP, "info registers\nuntil 20\nstep\ninfo r\nq\n")
+def test_info_bundle_sums_up_the_last_bundle():
+    text = source_session(LOOP, "info bundle\nuntil 20\nstep\ninfo bu\nq\n")
     assert "no bundle has run yet" in text
     assert re.search(r"last bundle: pc 6, cycle 6  loop.vasm:20\n"
                      r"  store   1 of 2   store ptr, total\n"
@@ -292,16 +294,55 @@ def test_backtrace_names_the_macro_calls():
     assert "#0  pc 0: a scheduled bundle, its ops from 2 source lines" in text
 
 
+def test_info_registers_lists_named_words_with_their_values():
+    text = source_session(LOOP, "info registers\nstep 3\ninfo registers\ninfo r count\nq\n")
+    before, _, after = text.split("(vemu) ")[1:4]
+    assert re.search(r"  count\s+@0\s+0\n  one\s+@1\s+0\n", before)
+    assert re.search(r"  count\s+@0\s+3\n  one\s+@1\s+1\n  total\s+@2\s+0\n  ptr\s+@3\s+4\n"
+                     r"  v\s+@4\s+0 0 0 0 0 0 0 0\n", after)
+    assert "count = 3" in text
+
+
 def test_delete_and_list():
-    text = source_session(LOOP, "b loop\nwatch total\ndelete 1\ninfo b\ndelete\ninfo b\n"
-                                "list 20\nlist *8\nq\n")
+    text = source_session(LOOP, "b loop\nwatch total\ndelete 1\ninfo b\ndelete\ninfo b\nq\n")
     assert re.search(r"2  watch       total \(1 word\)\n\(vemu\)", text)
     assert "all breakpoints and watches deleted\n(vemu) no breakpoints or watches" in text
-    assert "pc 6  loop.vasm:20: store ptr, total\n    store  store ptr, total" in text
-    assert "pc 8  loop.vasm:25: const count, 0" in text
-    listed = session(KERNEL, [0] * 4, "list tail\n\nq\n", interactive=True)
-    assert "pc 3 (tail)\n    valu   vbroadcast v, count" in listed
-    assert "pc 4\n    alu    div @2, one, count" in listed
+    listed = session(KERNEL, [0] * 4, "list tail\nq\n", interactive=True)
+    assert "(no source map: the bundle's ops)\npc 3 (tail)\n    valu   vbroadcast v, count" \
+        in listed
+
+
+def test_list_shows_source_lines_around_the_running_line_and_goes_on():
+    text = source_session(LOOP, "list\nlist\nstep 3\nlist\nlist 20\nq\n")
+    first, second, third, fourth = text.split("(vemu) ")[1:5]
+    # The first bundle comes from line 13: lines 8..17, 13 marked.
+    assert first.splitlines()[0] == "       8  .macro bump dst, by"
+    assert "=>    13      const count, 3" in first and len(first.splitlines()) == 10
+    assert second.splitlines()[0] == "      18      bump total, one"  # goes on after 17
+    # In front of the macro's first bundle: its body line, as gdb shows an inlined body.
+    assert third.splitlines()[0] == "pc 3 (loop), cycle 3  loop.vasm:9"
+    assert "=>     9      add {dst}, {dst}, {by}" in fourth
+    fifth = text.split("(vemu) ")[5]
+    assert fifth.splitlines()[0] == "      15      const ptr, 4"  # around line 20
+
+
+def test_finish_inside_a_macro_stops_after_the_expansion():
+    text = source_session(LOOP, "until 9\nfinish\nq\n")
+    assert ("run to the end of this macro expansion: macro 'bump' called at loop.vasm:18 "
+            "(pc 3..4)") in text
+    assert "finish: out of the expansion of macro 'bump' called at loop.vasm:18 (pc 3..4), " \
+        "back in its caller" in text
+    assert re.search(r"back in its caller\npc 5, cycle \d+  loop.vasm:19", text)
+
+
+def test_a_watch_and_a_temporary_breakpoint_at_once_are_both_reported():
+    # `sub count` (pc 4) changes count just before pc 5, line 19, runs.
+    text = source_session(LOOP, "watch count\nstep\ntbreak 19\ncontinue\ninfo b\nq\n")
+    assert re.search(r"watch 1 \(count\): 0 -> 3\n", text)
+    text = source_session(LOOP, "step 3\nwatch count\ntbreak 19\ncontinue\ninfo b\nq\n")
+    assert re.search(r"watch 1 \(count\): 3 -> 2\ntemporary breakpoint 2 \(\S*loop.vasm:19\), "
+                     r"deleted\npc 5, cycle 5", text)
+    assert "temporary breakpoint 2" not in text.split("(vemu) ")[-2]  # gone from info b
 
 
 # ------------------------------------------------------------ any input

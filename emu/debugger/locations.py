@@ -33,11 +33,15 @@ class Where:
     note: str | None = None
 
 
+MACRO_NOTE = "in expansion of macro "  # how the assembler's notes name a macro call
+
+
 @dataclass(frozen=True)
 class Region:
-    """What `finish` runs to the end of: a loop iteration or a basic block."""
+    """What `finish` runs to the end of: a macro expansion, a loop iteration or
+    a basic block."""
 
-    kind: str  # "loop iteration" or "block"
+    kind: str  # "macro expansion", "loop iteration" or "block"
     first: int
     last: int
     name: str
@@ -185,17 +189,41 @@ class Locations:
     # ------------------------------------------------------------ finish
 
     def region(self, pc: int) -> Region:
-        """The innermost loop (a backward jump and its target) around `pc`, else
-        its basic block."""
+        """The innermost of the macro expansion and the loop (a backward jump
+        and its target) around `pc`, else its basic block."""
+        found = []
         loops = [(j.pc - j.target, j.target, j.pc) for j in self.flow.jumps
                  if 0 <= j.target <= pc <= j.pc]
         if loops:
             _, first, last = min(loops)
-            return Region("loop iteration", first, last, self._name(first, last))
+            found.append(Region("loop iteration", first, last, self._name(first, last)))
+        expansion = self.expansion(pc)
+        if expansion is not None:
+            found.append(expansion)
+        if found:
+            return min(found, key=lambda r: r.last - r.first)
         for b in self.flow.blocks():
             if b.start <= pc < b.end:
                 return Region("block", b.start, b.end - 1, self._name(b.start, b.end - 1))
         return Region("block", pc, pc, self._name(pc, pc))
+
+    def expansion(self, pc: int) -> Region | None:
+        """The bundles of the innermost macro expansion `pc` is part of (the
+        run of bundles around it made by that same call), or None."""
+        chains = self.chains or {}
+        call = next((n for n in chains.get(pc, ()) if n.message.startswith(MACRO_NOTE)), None)
+        if call is None:
+            return None
+        first = last = pc
+        while first - 1 in chains and call in chains[first - 1]:
+            first -= 1
+        while last + 1 in chains and call in chains[last + 1]:
+            last += 1
+        macro = call.message.removeprefix(MACRO_NOTE)
+        where = f"{os.path.basename(call.location.file or '<input>')}:{call.location.line}" \
+            if call.location else "?"
+        return Region("macro expansion", first, last,
+                      f"macro {macro} called at {where} (pc {first}..{last})")
 
     def _name(self, first: int, last: int) -> str:
         label = self.label_at.get(first)

@@ -31,6 +31,7 @@ from .views import (
     last_bundle_lines,
     memory_lines,
     pcs_text,
+    register_lines,
     stop_lines,
     words_text,
 )
@@ -45,8 +46,8 @@ HELP: list[tuple[str, list[tuple[str, str]]]] = [
         ("continue (c)", "run to a breakpoint, a watch, a fault, Ctrl-C, the cycle limit "
                          "or the end"),
         ("until WHERE (u, advance)", "run to WHERE (once; breakpoints still stop)"),
-        ("finish (fin)", "run to the end of this loop iteration, or of this block when "
-                         "no loop is around it"),
+        ("finish (fin)", "run out of this macro expansion or loop iteration "
+                         "(the innermost), or to the end of this block"),
     ]),
     ("Stopping", [
         ("break WHERE (b)", "stop in front of WHERE"),
@@ -60,11 +61,13 @@ HELP: list[tuple[str, list[tuple[str, str]]]] = [
         ("undisplay [N ...]", "stop displaying (all of them without N)"),
         ("x[/N][F] ADDR", "N memory words (default 8) from ADDR: a number, or a scratch "
                           "word holding the address"),
-        ("list [WHERE] (l)", "a bundle's ops with their source lines (Enter: the next)"),
+        ("list [WHERE] (l)", "source lines around the line running (or WHERE); again: "
+                             "the next ones"),
         ("backtrace (bt, where)", "the source line and the macro calls and includes that "
                                   "made the bundle in front of you"),
-        ("info WHAT (i)", "breakpoints, display, registers (the last bundle run), "
-                          "program, symbols, labels, macros"),
+        ("info WHAT (i)", "breakpoints, display, registers (named scratch words and "
+                          "their values), bundle (the last bundle run), program, symbols, "
+                          "labels, macros"),
     ]),
     ("Changing", [
         ("set var WHAT = VALUE", "write a scratch or memory word ({v0, v1, ...}: several)"),
@@ -83,6 +86,7 @@ F      x hex, d signed, u unsigned (the default), t binary, o octal"""
 
 # Enter repeats these (gdb repeats running and looking; not breaking or setting).
 REPEATS = {"step", "continue", "until", "finish", "x", "list"}
+LIST_LINES = 10  # source lines `list` shows, as gdb's
 _ASSIGN = re.compile(r"(?P<what>[^=]+?)\s*=\s*(?P<value>.+)$")
 
 
@@ -102,7 +106,7 @@ class Debugger(cmd.Cmd):
         self.names = SlotNames(kernel)
         self.lines = SourceLines()
         self.next_x: tuple[int, int, str] | None = None  # where Enter after `x` goes on
-        self.next_list: int | None = None
+        self.next_list: tuple[str, int] | None = None  # where `list` goes on
         self.repeating = False  # the command runs again for an empty line
 
     @property
@@ -196,6 +200,7 @@ class Debugger(cmd.Cmd):
             self.say(line)
 
     def stopped(self, messages: list[str]) -> None:
+        self.next_list = None  # `list` starts again around where the run stopped
         for m in messages:
             self.say(m)
         if not self.session.done:
@@ -242,9 +247,10 @@ class Debugger(cmd.Cmd):
     do_u = do_advance = do_until
 
     def do_finish(self, arg: str) -> None:
-        """finish: run to the end of the innermost loop iteration around this bundle
-        (back at the loop's head, or out of it), or, outside loops, to the end of
-        its block. It says which."""
+        """finish: run out of the innermost macro expansion or loop iteration around
+        this bundle (to the first bundle after the expansion; back at the loop's
+        head, or out of it), or, outside both, to the end of its block. It says
+        which."""
         if self.session.done:
             raise DebugError(self.session.ending())
         region = self.locations.region(self.state.pc)
@@ -401,16 +407,56 @@ class Debugger(cmd.Cmd):
         self.memory_words(int(parts[0]), int(parts[1]) if len(parts) > 1 else 8, "u")
 
     def do_list(self, arg: str) -> None:
-        """list [WHERE]: a bundle's ops with their source lines (default: the next
-        to run). Enter lists the bundle after it."""
-        if self.repeating and self.next_list is not None:
-            pc = self.next_list
+        """list [WHERE]: ten source lines around the line the next bundle comes from
+        (or around WHERE); list again, or Enter, shows the ten after them. Without
+        a source map, the bundle's ops."""
+        if not arg.strip() and self.next_list is not None:
+            file, first = self.next_list
         else:
-            pc = self.state.pc if not arg.strip() else min(self.locations.resolve(arg).pcs)
-        self.show_bundle(pc)
-        self.next_list = pc + 1 if pc + 1 < len(self.kernel.program) else None
+            found = self.source_at(arg)
+            if found is None:
+                pc = self.state.pc if not arg.strip() else min(self.locations.resolve(arg).pcs)
+                self.say("(no source map: the bundle's ops)")
+                self.show_bundle(pc)
+                return
+            file, line = found
+            first = max(1, line - LIST_LINES // 2)
+        lines = self.lines.of(file)
+        if lines is None:
+            raise DebugError(f"cannot read {file}")
+        if lines and lines[-1] == "":
+            lines = lines[:-1]
+        if first > len(lines):
+            raise DebugError(f"line {first} is past the end of {file} ({len(lines)} lines)")
+        last = min(len(lines), first + LIST_LINES - 1)
+        here = self.source_at("")
+        for n in range(first, last + 1):
+            mark = "=>" if here == (file, n) else "  "
+            self.say(f"{mark}{n:>6}  {lines[n - 1]}")
+        self.next_list = (file, last + 1) if last < len(lines) else None
 
     do_l = do_list
+
+    def source_at(self, arg: str) -> tuple[str, int] | None:
+        """(file, line) of WHERE, or of the bundle that runs next; None without
+        a source map."""
+        if arg.strip():
+            where = self.locations.resolve(arg)
+            file, _, line = where.text.rpartition(":")
+            if line.isdigit() and not where.text.startswith(("label ", "macro ", "pc ")):
+                return file, int(line)
+            pcs = where.pcs
+        else:
+            pcs = frozenset({self.state.pc})
+        pc = min(pcs)
+        if not 0 <= pc < len(self.kernel.program):
+            return None
+        where_text = next((w for w in self.kernel.op_sources(pc) if w),
+                          self.kernel.source_of(pc))
+        if not where_text:
+            return None
+        file, _, line = where_text.rpartition(":")
+        return (file, int(line)) if line.isdigit() else None
 
     def do_backtrace(self, arg: str) -> None:
         """backtrace: how the bundle in front of you came to be: its source line,
@@ -440,9 +486,11 @@ class Debugger(cmd.Cmd):
         the breakpoints."""
         topics = {"breakpoints": self.info_breakpoints, "watchpoints": self.info_breakpoints,
                   "display": self.info_display, "registers": self.info_registers,
-                  "program": self.info_program, "symbols": self.info_symbols,
-                  "labels": self.info_labels, "macros": self.info_macros}
-        word = arg.strip().split()[0] if arg.strip() else ""
+                  "bundle": self.info_bundle, "program": self.info_program,
+                  "symbols": self.info_symbols, "labels": self.info_labels,
+                  "macros": self.info_macros}
+        words = arg.strip().split()
+        word = words[0] if words else ""
         if not word:
             self.info_program()
             self.info_breakpoints()
@@ -452,6 +500,9 @@ class Debugger(cmd.Cmd):
             found = ["breakpoints" if word == "b" else "registers"]
         if len(found) != 1:
             raise DebugError(f"info takes one of {', '.join(topics)}, not {word!r}")
+        if found[0] == "registers":
+            self.info_registers(words[1:])
+            return
         topics[found[0]]()
 
     do_i = do_info
@@ -472,8 +523,21 @@ class Debugger(cmd.Cmd):
         for d in self.session.displays.values():
             self.say(f"  {d.number:>3}  {'/' + d.fmt + ' ' if d.fmt != 'u' else ''}{d.text}")
 
-    def info_registers(self) -> None:
-        """The engines' last bundle: slots per engine and every word it wrote."""
+    def info_registers(self, names: list[str] | None = None) -> None:
+        """The named scratch words (the scratch map's symbols) with their values,
+        as gdb lists registers; with NAMEs, those."""
+        if names:
+            for name in names:
+                self.say(self.printed(self.session.place(name), "u"))
+            return
+        if not self.kernel.scratch:
+            self.say("the kernel has no scratch map: 'print @N' reads word N")
+            return
+        for line in register_lines(self.kernel, self.state.scratch):
+            self.say(line)
+
+    def info_bundle(self) -> None:
+        """The last bundle run: slots per engine and every word it wrote."""
         last = self.session.last
         if last is None:
             self.say("no bundle has run yet")

@@ -190,8 +190,8 @@ class Session:
                 n += 1
                 if watching:
                     changed = self._watched()
-                    if changed:
-                        return changed
+                    if changed:  # a breakpoint in front of which it stops hits too
+                        return changed + (self._hit(st.pc) if st.pc in stops else [])
 
     def _hit(self, pc: int) -> list[str]:
         out = []
@@ -218,6 +218,8 @@ class Session:
         return out
 
     def _finished(self, region: Region, pc: int) -> str:
+        if region.kind == "macro expansion":
+            return f"finish: out of the expansion of {region.name}, back in its caller"
         if region.kind == "loop iteration":
             if pc == region.first:
                 return (f"finish: end of an iteration of the loop {region.name}; "

@@ -13,7 +13,8 @@ from ..trace import SlotNames, SourceLines
 from .session import LastBundle, Session
 from .values import Place, show
 
-MAX_WRITES = 24  # words `info registers` lists before it sums up the rest
+MAX_WRITES = 24  # words `info bundle` lists before it sums up the rest
+REGISTER_WORDS = 16  # words of one symbol `info registers` shows (print shows all)
 
 
 def short(where: str | None) -> str:
@@ -81,8 +82,23 @@ def memory_lines(mem: list[int], start: int, count: int, fmt: str) -> list[str]:
     return out
 
 
+def register_lines(kernel: Kernel, scratch: list[int]) -> list[str]:
+    """`info registers`: each named scratch word (the scratch map's symbols)
+    with its value, as gdb lists registers: a vector's lanes in a row, a long
+    array's first words."""
+    width = max(len(name) for name, _ in kernel.scratch.values())
+    out = []
+    for addr, (name, length) in sorted(kernel.scratch.items()):
+        values = scratch[addr:addr + min(length, REGISTER_WORDS)]
+        text = " ".join(map(str, values))
+        if length > REGISTER_WORDS:
+            text += f" ... ({length} words; 'print {name}' shows all)"
+        out.append(f"  {name:<{width}}  @{addr:<5} {text}")
+    return out
+
+
 def last_bundle_lines(kernel: Kernel, names: SlotNames, last: LastBundle) -> list[str]:
-    """`info registers`: each busy engine's slots (used of its limit), the idle
+    """`info bundle`: each busy engine's slots (used of its limit), the idle
     ones, every word the bundle wrote (before -> after), its jump or stop."""
     bundle = kernel.program[last.pc]
     source = short(kernel.source_of(last.pc))
