@@ -22,6 +22,7 @@ from .options import (
     parse_defines,
     project_or_exit,
     refuse_clobbering,
+    warn_extension,
 )
 from .progress import progress_line
 from .project import ProjectOptions
@@ -29,6 +30,9 @@ from .project import ProjectOptions
 if TYPE_CHECKING:
     from .stages.assembler import Assembly
 
+
+
+FORMAT_BY_NAME = "a name ending in .vasm gets .vasm source, any other a kernel image"
 
 
 def _fail(err: ToolchainError) -> None:
@@ -201,6 +205,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                                    "(each SRC.vasm gives SRC.vo)")
         objects = [output or _stem(src) + ".vo" for src in sources]
         refuse_clobbering(objects, sources)
+        warn_extension(output, "object")
         for obj_path, obj in zip(objects, _modules(sources, defines, include_paths, max_errors,
                                                    werror, objects), strict=True):
             from .linking.objects import dumps_object
@@ -209,6 +214,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
     out = output or _stem(sources[0]) + ".vk.json"
     outputs = (out, listing, map_file)
     refuse_clobbering(outputs, sources)
+    warn_extension(out, "image")
     if len(sources) > 1 or map_file is not None:
         _link_and_write(_modules(sources, defines, include_paths, max_errors, werror, outputs),
                         out, map_file=map_file, listing=listing, sched=sched,
@@ -311,6 +317,7 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
     sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename)
     outputs = (output, map_file, listing)
     refuse_clobbering(outputs, inputs)
+    warn_extension(output, "image")
     _link_and_write(_modules(inputs, defines, include_paths, max_errors, werror, outputs), output,
                     map_file=map_file, listing=listing, sched=sched,
                     max_errors=max_errors, werror=werror)
@@ -332,12 +339,13 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
     settings = schedule_settings(True, level, budget, jobs, quiet, report, no_split, rename,
                                  project_or_exit(src) if src.endswith(".vasm") else None)
     refuse_clobbering([output], [src])
+    as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
+    warn_extension(output, "source" if as_source else "image", hint=FORMAT_BY_NAME)
     if src.endswith(".vasm"):
         source = assemble_or_exit(src, defines, include_paths, keep_ir=True, outputs=[output])
     else:
         source = load_any(src)
     s = settings.run(source)
-    as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     _write(output, disassemble(s.kernel) if as_source else dumps_kernel(s.kernel))
 
 
@@ -345,7 +353,7 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
 @click.argument("src", type=click.Path(dir_okay=False))
 @assemble_options
 @click.option("-W", "warn", type=click.Choice(["error"]), metavar="error",
-              help="-W error: treat warnings as errors.")
+              help="Treat warnings as errors.")
 def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...],
               warn: str | None) -> None:
     """Report errors and likely mistakes in SRC (a .vasm source or a kernel image,
@@ -372,6 +380,7 @@ def disasm_cmd(kernel: str, output: str, defines: tuple[str, ...],
     """Disassemble a kernel image (or a .vasm source, assembled) into canonical .vasm."""
     from .views.disasm import disassemble
     refuse_clobbering([output], [kernel])
+    warn_extension(output, "source")
     _write(output, disassemble(load_any(kernel, defines, include_paths, outputs=[output])))
 
 
@@ -442,6 +451,8 @@ def import_cmd(src: str, output: str, params: str) -> None:
         raise click.BadParameter("expected four integers H,N_NODES,BATCH,ROUNDS",
                                  param_hint="--params") from None
     refuse_clobbering([output], [src])
+    warn_extension(output, "source" if output.endswith(".vasm") else "image",
+                   hint=FORMAT_BY_NAME)
     read: list[str] = []
     try:
         kernel = import_kernel(src, params=values, files_read=read)

@@ -38,6 +38,31 @@ def refuse_clobbering(outputs: Outputs, inputs: Iterable[str | os.PathLike],
         sys.exit(EXIT_USAGE)
 
 
+# What each kind of output is, and the endings its names have.
+OUTPUT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "image": ("a kernel image (JSON)", (".json",)),
+    "source": (".vasm source", (".vasm", ".s", ".asm", ".txt")),
+    "object": ("an object (JSON)", (".vo", ".json")),
+    "json": ("JSON", (".json",)),
+    "html": ("an HTML page", (".html", ".htm")),
+}
+
+
+def warn_extension(path: str | None, kind: str, program: str = "vasm",
+                   hint: str | None = None) -> None:
+    """A warning when an output's name says another format than the one
+    written (`vasm import -o mine.txt` writes JSON): the file is written
+    anyway. `-`, devices and FIFOs are not named for a format."""
+    if path is None or path == "-" or (os.path.exists(path) and not os.path.isfile(path)):
+        return
+    what, endings = OUTPUT_KINDS[kind]
+    if path.lower().endswith(endings):
+        return
+    note = f" ({hint})" if hint else ""
+    click.echo(f"{program}: warning: {path}: writing {what}, but the name does not end in "
+               f"{' or '.join(endings[:2])}{note}", err=True)
+
+
 def files_read(result: Assembly) -> list[str]:
     """Every file an assembly read: its source and what it included."""
     return [name for name in result.sources.texts if name != "<input>"]

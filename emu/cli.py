@@ -19,7 +19,7 @@ from asm.jsonread import decode
 from asm.kernel import Kernel, load_kernel
 
 # The CLI, not the emulator, reaches for the assembler (loaded only for .vasm).
-from asm.options import assemble_options, assemble_or_exit, refuse_clobbering
+from asm.options import assemble_options, assemble_or_exit, refuse_clobbering, warn_extension
 from asm.source import Sources
 
 from .checking import CheckedRun, checked, run_checked
@@ -155,7 +155,8 @@ def image_options(f):
         click.option("--rounds", default=16, show_default=True,
                      type=click.IntRange(0, 1 << 16), help="Rounds of the take-home image."),
         click.option("--seed", default=123, show_default=True, type=int,
-                     help="Random seed of the take-home image (123 is test_kernel_cycles')."),
+                     help="Random seed of the take-home image (123: the one the take-home's "
+                          "test_kernel_cycles uses)."),
     ]):
         f = option(f)
     return f
@@ -231,6 +232,8 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
                                "--debug")
     outputs = (dump_mem, trace_file)
     refuse_clobbering(outputs, [p for p in (kernel, mem_file, expect_file) if p], "vemu")
+    for path in outputs:
+        warn_extension(path, "json", "vemu")
     try:
         k = _load(kernel, defines, include_paths, outputs)
         expected = _read_image(expect_file, "expected memory") if expect_file else None
@@ -267,10 +270,17 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
 
     # With data on stdout ('-'), the summary goes to stderr.
     to_stderr = "-" in (dump_mem, trace_file)
+    mismatch = None
+    if expected is not None:  # (a single run: --expect refuses --seeds)
+        mismatch = _compare_memory(runs[0][1].result.mem, expected, region)
     for s, r in runs:
         label = f"seed {s}: " if len(runs) > 1 else ""
         status = "" if r.result.status.value == "finished" else f", {r.result.status.value}"
-        click.echo(f"{label}{r.result.cycles} cycles{status}, {_describe(r)}", err=to_stderr)
+        verdicts = [] if r.correct is None and expected is not None else [_describe(r)]
+        if expected is not None:
+            verdicts.append(f"memory {'as expected' if mismatch is None else mismatch}")
+        click.echo(f"{label}{r.result.cycles} cycles{status}, {'; '.join(verdicts)}",
+                   err=to_stderr)
     if len(runs) == 1 and runs[0][1].result.trace_buffer:
         click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}", err=to_stderr)
     if dump_mem is not None:
@@ -280,8 +290,6 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
             _fail(e, EXIT_INPUT)
     correct = [r.correct for _, r in runs]
     if expected is not None:
-        mismatch = _compare_memory(runs[0][1].result.mem, expected, region)
-        click.echo(f"memory {'as expected' if mismatch is None else mismatch}", err=to_stderr)
         correct.append(mismatch is None)
     if as_json:
         cycles = [r.result.cycles for _, r in runs]
@@ -355,6 +363,7 @@ def stats(kernel: str, do_run: bool, mem_file: str | None, height: int, batch: i
     path, idle runs, and the same per region between labels."""
     from .stats import compute, html_page, report
     refuse_clobbering([html_file], [p for p in (kernel, mem_file) if p], "vemu")
+    warn_extension(html_file, "html", "vemu")
     try:
         k = _load(kernel, defines, include_paths, (html_file,))
         mem = None

@@ -4,12 +4,14 @@ scheduler without."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import bundles, memories, structured_programs
 from test_schedule import outcome, within_limits
 
 from asm import isa
+from asm.errors import KernelError
 from asm.kernel import Kernel
 from asm.sched.schedule import report, schedule, schedule_kernel
 from asm.sched.split import _movable, lane_steps, lanes_of, needs_temp, split_lanes, split_slots
@@ -154,10 +156,12 @@ def test_a_multiply_add_whose_destination_is_its_addend_uses_free_words():
     assert needs_temp(op, k.program[0]["valu"][0])
 
 
-def test_a_scratch_map_claiming_words_past_the_end_costs_nothing():
+def test_a_scratch_map_claiming_words_past_the_end_is_refused():
     """(A map entry of 2**32 words once made the free-word search build a set
-    of them all.)"""
-    k = Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("huge", 2**32)}, {}, None)
+    of them all; now no Kernel holds one.)"""
+    with pytest.raises(KernelError, match="past the end of scratch"):
+        Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("huge", 2**32)}, {}, None)
+    k = Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("big", 1520)}, {}, None)
     from asm.sched.rename import free_words
     assert free_words(k) == list(range(8, 16))
     assert schedule_kernel(k, rename_words="all").after <= 7

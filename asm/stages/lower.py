@@ -169,7 +169,8 @@ class Lowerer:
             n = 1 + sum(1 for x in b.ops if x.op.engine == engine)
             if n > limit:
                 raise self.fail(src, f"too many {engine} ops in one bundle: this is number "
-                                f"{n}, the machine has {limit} {engine} slots", s.pos)
+                                f"{n}, the machine has {plural(limit, engine + ' slot')}",
+                                s.pos)
         if engine not in b.order:
             b.order.append(engine)
         b.ops.append(o)
