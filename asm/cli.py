@@ -467,14 +467,27 @@ def import_cmd(src: str, output: str, params: str) -> None:
 @click.argument("b", type=click.Path(dir_okay=False, exists=True))
 @click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0),
               help="Unchanged bundles shown around each change.")
+@click.option("--engines", "by_engine", is_flag=True,
+              help="Compare two schedules of one program engine by engine: slots used per "
+                   "window of cycles, and where B loses its cycles (head, steady state, tail).")
+@click.option("--window", type=click.IntRange(1), default=100, show_default=True,
+              metavar="CYCLES", help="With --engines: the cycles in each window.")
 @assemble_options
-def diff_cmd(a: str, b: str, context: int, defines: tuple[str, ...],
-             include_paths: tuple[str, ...]) -> None:
-    """Show the change between two kernels (images or sources) as .vasm, bundle by bundle."""
+def diff_cmd(a: str, b: str, context: int, by_engine: bool, window: int,
+             defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
+    """Show the change between two kernels (images or sources) as .vasm, bundle by
+    bundle; with --engines, how two schedules of one program use each engine."""
     from .views.diff import diff_kernels
-    text, changed = diff_kernels(load_any(a, defines, include_paths),
-                                 load_any(b, defines, include_paths), names=(a, b),
-                                 context=context)
+    if _given("window") and not by_engine:
+        raise click.UsageError("--window needs --engines")
+    ka, kb = load_any(a, defines, include_paths), load_any(b, defines, include_paths)
+    if by_engine:
+        from .views.engines import compare_engines
+        short = (Path(a).name, Path(b).name)
+        click.echo(compare_engines(ka, kb, names=short if short[0] != short[1] else (a, b),
+                                   window=window), nl=False)
+        return
+    text, changed = diff_kernels(ka, kb, names=(a, b), context=context)
     click.echo(text, nl=False)
     sys.exit(1 if changed else 0)
 

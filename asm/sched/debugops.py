@@ -70,6 +70,13 @@ class BlockGraph:
             np.asarray(lats, dtype=np.int32), [ENGINE_INDEX[e] for e in engines],
             nodes, keep=self.keep)
 
+    @property
+    def graph_nodes(self) -> Sequence[OpNode]:
+        """The nodes of `graph`'s ops, in its order."""
+        if self.keep is None:
+            return self.nodes
+        return [self.nodes[i] for i in self.keep.tolist()]
+
     def cycles(self, cycle_of: np.ndarray) -> np.ndarray:
         """A cycle for every op of the block, from the cycles of `graph`'s (a
         fraction: a bundle of debug ops between two cycles, which costs none)."""

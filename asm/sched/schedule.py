@@ -21,6 +21,7 @@ from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, ProgramBounds, bounds, engine_counts, resource_floor, summed
 from .debugops import BlockGraph
+from .gap import GAP_SHOWN, explain, longest_chain
 from .deps import Block, OpNode, blocks
 from .listsched import Cyclic
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
@@ -36,6 +37,16 @@ class BlockReport:
     bound: Bounds  # lower bounds of the block's cycles
     kept: str  # which packing won
     passes: int = 0  # list-scheduling passes the search spent
+    # (the graph's nodes and the schedule found, for `why_over`)
+    found: tuple | None = field(default=None, repr=False, compare=False)
+
+    def why_over(self) -> str | None:
+        """Why the schedule is more than GAP_SHOWN over its tight bound, in
+        words (asm/sched/gap.py), or None."""
+        if self.found is None or self.after <= self.bound.tight * (1 + GAP_SHOWN):
+            return None
+        nodes, cycle_of = self.found
+        return explain(longest_chain(self.bound.graph, nodes, cycle_of))
 
 
 @dataclass
@@ -103,8 +114,10 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                    deadline=deadline, jobs=jobs)
     bundles = None if found.cycle_of is None else _pack(block.nodes,
                                                          block_graph.cycles(found.cycle_of))
+    kept = (None if found.cycle_of is None
+            else (block_graph.graph_nodes, found.cycle_of))
     return bundles, BlockReport(block.start, len(block.nodes), before, found.cost, bound,
-                                found.how, found.passes)
+                                found.how, found.passes, kept)
 
 
 def _in_slot_order(nodes: list[OpNode]) -> list[OpNode]:
@@ -367,6 +380,11 @@ def report(s: Schedule) -> str:
                          f"{r.after - bd.tight:>4}  {_found_by(r.kept)}")
         lines.append("  (tight bound: what each engine's ops need once the cycles before "
                      "and after them that their dependences force are counted)")
+        for r in sorted(shown, key=lambda r: r.start):
+            why = r.why_over()
+            if why is not None:
+                lines.append(f"block at pc {r.start} is {r.after / r.bound.tight - 1:.1%} over "
+                             f"its tight bound: {why}")
     return "\n".join(lines)
 
 
