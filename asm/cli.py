@@ -41,8 +41,8 @@ def _fail(err: ToolchainError) -> None:
 
 
 def schedule_options(f):
-    """-O, --budget, -j, -q, --report, --no-split and --rename: every command
-    that schedules takes them all (`schedule_settings` reads them)."""
+    """-O, --budget, -j, -q, --report, --no-split, --rename and --seed: every
+    command that schedules takes them all (`schedule_settings` reads them)."""
     for option in reversed([
         click.option("-O", "level", type=click.IntRange(1, 3), default=2, show_default=True,
                      metavar="LEVEL", help="Optimization level: -O1 one quick pass, -O2 "
@@ -64,6 +64,9 @@ def schedule_options(f):
         click.option("--rename", is_flag=True,
                      help="Move any definition whose value dies inside its block to a free "
                           "word (not only .temp ones), breaking false dependences."),
+        click.option("--seed", type=click.IntRange(0), metavar="N",
+                     help="The search's seed (-O2, -O3; default 0): another seed, another "
+                          "schedule as good on average ('vasm tune' can choose it)."),
     ]):
         f = option(f)
     return f
@@ -92,7 +95,8 @@ def _given(name: str) -> bool:
 
 def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs: int | None,
                       quiet: bool, report: bool, no_split: bool, rename: bool,
-                      project: ProjectOptions | None = None) -> ScheduleSettings | None:
+                      seed: int | None, project: ProjectOptions | None = None
+                      ) -> ScheduleSettings | None:
     """What the scheduling options ask for (None: no scheduling). -O given
     implies --schedule (so does the project's `schedule = true`); an option
     that means nothing as given is a usage error naming what it needs."""
@@ -104,7 +108,8 @@ def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs:
     do_schedule = do_schedule or _given("level")
     if not do_schedule:
         for flag, name in ((report, "--report"), (no_split, "--no-split"), (rename, "--rename"),
-                           (budget is not None, "--budget"), (jobs is not None, "-j")):
+                           (budget is not None, "--budget"), (jobs is not None, "-j"),
+                           (seed is not None, "--seed")):
             if flag:
                 raise click.UsageError(f"{name} needs --schedule (or -O LEVEL)")
         return None
@@ -112,15 +117,18 @@ def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs:
         if flag and level != 3:
             raise click.UsageError(f"{name} applies to -O3's search; at -O{level} it would do "
                                    "nothing (add -O3)")
-    return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename)
+    if seed is not None and level == 1:
+        raise click.UsageError("--seed chooses among -O2's and -O3's searches; -O1 has one")
+    return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename, seed or 0)
 
 
 class ScheduleSettings:
     """What the scheduling options ask for, and the progress line they show."""
 
     def __init__(self, level: int, budget: float | None, jobs: int | None, quiet: bool,
-                 report: bool, no_split: bool = False, rename: bool = False) -> None:
-        self.options: dict = {"level": level, "budget": budget, "jobs": jobs}
+                 report: bool, no_split: bool = False, rename: bool = False,
+                 seed: int = 0) -> None:
+        self.options: dict = {"level": level, "budget": budget, "jobs": jobs, "seed": seed}
         if no_split:
             self.options["split"] = False
         if rename:
@@ -163,7 +171,33 @@ def load_any(path: str, defines=(), include_paths=(), outputs=()) -> Kernel:
         raise  # unreachable
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+PLUGINS = "vasm.commands"  # entry points: commands other packages add to `vasm`
+
+
+class Commands(click.Group):
+    """`vasm`'s commands: its own, and those other packages of the toolchain
+    register under the entry point group PLUGINS (`vasm tune` comes from the
+    `tune` package, which runs kernels on the emulator: `asm` itself never
+    imports `emu`). Plugins are looked up only for a name that is not one of
+    ours, or to list them all."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        found = super().get_command(ctx, name)
+        if found is None:
+            plugin = _plugins().get(name)
+            found = plugin.load() if plugin is not None else None
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugins()})
+
+
+def _plugins() -> dict:
+    from importlib.metadata import entry_points
+    return {e.name: e for e in entry_points(group=PLUGINS)}
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vliw-toolchain")
 def main() -> None:
     """Assembler toolchain for the take-home's VLIW SIMD machine."""
@@ -190,12 +224,12 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                  listing: str | None, map_file: str | None, max_errors: int | None,
                  warn: str | None, do_schedule: bool, level: int, budget: float | None,
                  jobs: int | None, quiet: bool, report: bool, no_split: bool,
-                 rename: bool) -> None:
+                 rename: bool, seed: int | None) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does."""
     werror = warn == "error"
     sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
-                              project_or_exit(sources[0]))
+                              seed, project_or_exit(sources[0]))
     if compile_only:
         if do_schedule or _given("level"):  # (a vasm.toml's `schedule` is for whole builds)
             raise click.UsageError("-c writes objects, which are scheduled when linked: "
@@ -310,11 +344,12 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
              max_errors: int | None, warn: str | None, do_schedule: bool, level: int,
              budget: float | None, jobs: int | None, quiet: bool, report: bool,
-             no_split: bool, rename: bool) -> None:
+             no_split: bool, rename: bool, seed: int | None) -> None:
     """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
     command-line order into one kernel image."""
     werror = warn == "error"
-    sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename)
+    sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
+                              seed)
     outputs = (output, map_file, listing)
     refuse_clobbering(outputs, inputs)
     warn_extension(output, "image")
@@ -332,12 +367,13 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
 @schedule_options
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
                  include_paths: tuple[str, ...], level: int, budget: float | None,
-                 jobs: int | None, quiet: bool, report: bool, no_split: bool, rename: bool) -> None:
+                 jobs: int | None, quiet: bool, report: bool, no_split: bool, rename: bool,
+                 seed: int | None) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .views.disasm import disassemble
     settings = schedule_settings(True, level, budget, jobs, quiet, report, no_split, rename,
-                                 project_or_exit(src) if src.endswith(".vasm") else None)
+                                 seed, project_or_exit(src) if src.endswith(".vasm") else None)
     refuse_clobbering([output], [src])
     as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     warn_extension(output, "source" if as_source else "image", hint=FORMAT_BY_NAME)

@@ -1,6 +1,7 @@
 """The shape the code promises (see the README's architecture): `asm` never
-imports `emu`, `emu` never imports a command-line module of `asm`, no module
-reaches for another's private names, and the imports form no cycle."""
+imports `emu`, `emu` never imports a command-line module of `asm`, neither
+imports `tune` (which drives both), no module reaches for another's private
+names, and the imports form no cycle."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("asm", "emu")
+PACKAGES = ("asm", "emu", "tune")
 
 
 def _module_name(path: Path) -> str:
@@ -61,6 +62,12 @@ def _imports(module: str, *, top_level_only: bool) -> list[tuple[str, str | None
 def test_asm_never_imports_emu():
     bad = [(m, t, line) for m in MODULES if m.startswith("asm")
            for t, _, line in _imports(m, top_level_only=False) if t.startswith("emu")]
+    assert not bad
+
+
+def test_asm_and_emu_never_import_the_tuner():
+    bad = [(m, t, line) for m in MODULES if m.startswith(("asm", "emu"))
+           for t, _, line in _imports(m, top_level_only=False) if t.startswith("tune")]
     assert not bad
 
 

@@ -298,7 +298,7 @@ def test_both_scheduling_commands_take_the_same_options():
     from asm.cli import assemble_cmd, link_cmd, schedule_cmd
     names = [{o for p in c.params for o in p.opts} for c in (assemble_cmd, link_cmd,
                                                              schedule_cmd)]
-    scheduling = {"-O", "--budget", "-j", "-q", "--report", "--no-split", "--rename"}
+    scheduling = {"-O", "--budget", "-j", "-q", "--report", "--no-split", "--rename", "--seed"}
     assert all(scheduling <= n for n in names)
 
 

@@ -21,8 +21,8 @@ from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, ProgramBounds, bounds, engine_counts, resource_floor, summed
 from .debugops import BlockGraph
-from .gap import GAP_SHOWN, explain, longest_chain
 from .deps import Block, OpNode, blocks
+from .gap import GAP_SHOWN, explain, longest_chain
 from .listsched import Cyclic
 from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
 from .split import SplitReport, split_lanes
@@ -95,7 +95,7 @@ def _pack(nodes: list[OpNode], cycle_of: Sequence[float]) -> list[list[OpNode]]:
 
 def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                    progress: Progress | None = None, deadline: float | None = None,
-                   jobs: int = 1) -> tuple[list | None, BlockReport]:
+                   jobs: int = 1, seed: int = 0) -> tuple[list | None, BlockReport]:
     """(the block's new bundles as node lists, or None to keep it as written; report)."""
     before = block.original_cycles(program)
     if block.pinned or not block.nodes:
@@ -110,7 +110,8 @@ def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                                  "as written (cyclic constraints)")
     g = block_graph.graph
     bound = bounds(g)
-    found = search(g, bound.paths, before, level, seed=block.start, progress=progress,
+    found = search(g, bound.paths, before, level, seed=block.start + SEED_STRIDE * seed,
+                   progress=progress,
                    deadline=deadline, jobs=jobs)
     bundles = None if found.cycle_of is None else _pack(block.nodes,
                                                          block_graph.cycles(found.cycle_of))
@@ -138,7 +139,7 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
                     pinned: Iterable[int] = (), level: int = DEFAULT_LEVEL,
                     budget: float | None = None, jobs: int | None = None,
                     rename_words: Iterable[int] | str | None = None,
-                    split: bool = True,
+                    split: bool = True, seed: int = 0,
                     progress: Progress | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
@@ -149,25 +150,27 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     the words whose definitions may move to free scratch words first (the
     `.temp` ones), or "all" for any word (see asm/sched/rename.py). `split`:
     let vector ALU ops run as scalar lanes where that balances the ALUs
-    (asm/sched/split.py). `progress` is
-    called with a line of text as the search improves.
+    (asm/sched/split.py). `seed`: the search's random choices (-O2 and -O3
+    perturb the schedule): another seed, another schedule as good on average;
+    the same seed, the same schedule at -O1 and -O2. `progress` is called with
+    a line of text as the search improves.
     """
     if level not in LEVELS:
         raise ValueError(f"optimization level {level} is not one of {sorted(LEVELS)}")
     with gc_paused():  # an op node per op, and no reference cycles (test_gcpause.py)
         return _schedule_kernel(kernel, restrict, pinned, level, budget, jobs, rename_words,
-                                split, progress)
+                                split, seed, progress)
 
 
 def _schedule_kernel(kernel: Kernel, restrict, pinned, level: int, budget: float | None,
-                     jobs: int | None, rename_words, split: bool,
+                     jobs: int | None, rename_words, split: bool, seed: int,
                      progress: Progress | None) -> Schedule:
     why = ControlFlow(kernel.program).unmovable
     if why is not None:
         return Schedule(kernel, note=f"{why}; nothing moves", level=level)
     started = time.monotonic()
     options = _Options(LEVELS[level], progress, jobs or workers(),
-                       started + (DEFAULT_BUDGET if budget is None else budget))
+                       started + (DEFAULT_BUDGET if budget is None else budget), seed)
     original = kernel
     if rename_words is not None:
         from .rename import rename
@@ -209,6 +212,10 @@ class _Options:
     progress: Progress | None
     jobs: int
     deadline: float  # for -O3's open-ended search
+    seed: int = 0
+
+
+SEED_STRIDE = 104_729  # one seed's search seeds from the next's (a block's start pc adds)
 
 
 def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
@@ -236,7 +243,8 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
         now = time.monotonic()
         deadline = now + max(0.0, options.deadline - now) * share
         bundles, report = schedule_block(block, program, options.level, progress=tell,
-                                         deadline=deadline, jobs=options.jobs)
+                                         deadline=deadline, jobs=options.jobs,
+                                         seed=options.seed)
         reports.append(report)
         if bundles is None:
             for pc in range(block.start, block.end):
