@@ -30,7 +30,7 @@ BEGIN, END = "<!-- index: begin -->", "<!-- index: end -->"
 # Calls whose first string argument is a message a user can see.
 REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError", "ObjectError",
              "EmuError", "InputError", "OutputError", "OutputClash", "ExprError", "ToolchainError",
-             "DebugError", "BadToken", "_Fault", "_Fail"}
+             "DebugError", "BadToken", "_Fault", "_Fail", "_fail", "SpecError", "TuneError", "UsageError"}
 # What each module reports, in the order a kernel goes through the tools.
 STAGES = [
     ("asm/stages/syntax.py", "Reading source text"),
@@ -57,6 +57,7 @@ STAGES = [
     ("emu/cli.py", "vemu options"),
     ("emu/debugger/locations.py emu/debugger/prompt.py emu/debugger/session.py "
      "emu/debugger/values.py", "The debugger"),
+    ("tune/space.py tune/search.py tune/cli.py", "Tuning (vasm tune)"),
 ]
 
 
@@ -120,7 +121,8 @@ def _md(message: str) -> str:
 
 
 def test_every_module_that_reports_is_in_a_stage():
-    reporting = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("asm/*.py"), *ROOT.glob("emu/*.py")]
+    reporting = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("asm/*.py"), *ROOT.glob("emu/*.py"),
+                                                     *ROOT.glob("tune/*.py")]
                  if templates(p)}
     assert reporting <= {m for modules, _ in STAGES for m in modules.split()}
 
