@@ -18,19 +18,19 @@ ROOT = Path(__file__).parent.parent
 TAKEHOME = ROOT / "programs" / "takehome"
 
 # program -> cycles after `vasm assemble --schedule` (fast_lanes.vasm: with
-# --no-split, the hand-split version that fast.vasm, plain vector code left to
-# the scheduler's lane splitting, must match to within 1%)
+# --no-split, a hand-split version of the previous fast.vasm, which plain
+# vector code left to the scheduler's lane splitting matched to within 1%)
 PINNED = {
     "vector.vasm": 2141,
-    "fast.vasm": 1139,
+    "fast.vasm": 1063,
     "fast_lanes.vasm": 1143,
 }
 NO_SPLIT = {"fast_lanes.vasm"}
 
 
 def test_plain_vector_code_schedules_as_well_as_hand_split_lanes():
-    # (the two searches are on different programs: a cycle either way is the
-    # search's luck, not the split's)
+    # (the previous fast.vasm, split by the scheduler, took 1,139 against the
+    # hand split's 1,143; today's is another kernel, far under both)
     assert PINNED["fast.vasm"] <= PINNED["fast_lanes.vasm"] * 1.01
     # (its one lane loop is the gather: load_offset, a lane at a time by nature)
     text = (TAKEHOME / "fast.vasm").read_text()
