@@ -570,7 +570,7 @@ def lsp_cmd(stdio: bool) -> None:
     diagnostics as you type, hover, completion, navigation, cycles as inlay
     hints (editors/README.md)."""
     from .editor.lsp import serve
-    serve()
+    sys.exit(serve())
 
 
 if __name__ == "__main__":  # pragma: no cover

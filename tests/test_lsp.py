@@ -156,9 +156,21 @@ async def test_nonsense_and_half_typed_lines_never_silence_the_server(client: La
     assert "const" in hover.contents.value
 
 
-def test_neovim_shows_a_diagnostic_at_its_line(tmp_path):
-    """A real editor's client: Debian's Neovim, headless, with `vasm lsp` started
-    as its users would (.ci/run installs neovim when it is missing)."""
+EDITORS = Path(__file__).parent.parent / "editors"
+
+
+def _readme_block(language: str, after: str) -> str:
+    """The first ```LANGUAGE block of editors/README.md after the text `after`."""
+    text = (EDITORS / "README.md").read_text()
+    rest = text[text.index(after):]
+    start = rest.index(f"```{language}\n") + len(language) + 4
+    return rest[start:rest.index("```", start)]
+
+
+def test_the_readmes_neovim_setup_shows_a_diagnostic(tmp_path):
+    """Debian's Neovim (0.7; .ci/run installs it), headless, set up with the
+    README's own lines (editors/vim on the runtimepath, then its snippet),
+    opening a file with an error."""
     import os
     import shutil
     import subprocess
@@ -167,11 +179,47 @@ def test_neovim_shows_a_diagnostic_at_its_line(tmp_path):
         pytest.skip("needs nvim (Debian's neovim) and the installed vasm command")
     src = tmp_path / "k.vasm"
     src.write_text(".scratch a\n    const a, 1\n    frob a\n")
-    done = subprocess.run([nvim, "--headless", "--clean", "-c",
-                           f"luafile {HERE / 'nvim_diagnostics.lua'}"],
-                          env={**os.environ, "VASM_FILE": str(src), "HOME": str(tmp_path)},
+    init = tmp_path / "init.lua"
+    init.write_text(f"vim.opt.runtimepath:append({str(EDITORS / 'vim')!r})\n"
+                    + _readme_block("lua", "Neovim ("))
+    done = subprocess.run([nvim, "--headless", "-u", str(init), "-c",
+                           f"luafile {HERE / 'nvim_diagnostics.lua'}", str(src)],
+                          env={**os.environ, "HOME": str(tmp_path)},
                           capture_output=True, text=True, timeout=120)
-    assert "3:5: unknown op 'frob'" in done.stdout + done.stderr
+    assert "3:5: unknown op 'frob'" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_the_readmes_emacs_eglot_setup_shows_a_diagnostic(tmp_path):
+    """Debian's Emacs in batch mode, set up with the README's own lines
+    (vasm-mode on the load path, then its eglot snippet), opening a file with
+    an error; eglot's diagnostics arrive through flymake."""
+    import os
+    import shutil
+    import subprocess
+    emacs, vasm = shutil.which("emacs"), shutil.which("vasm")
+    if emacs is None or vasm is None:
+        pytest.skip("needs emacs (Debian's emacs-nox) and the installed vasm command")
+    probe = subprocess.run([emacs, "--batch", "--eval", "(require 'eglot)"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode:
+        pytest.skip("this Emacs has no eglot (Emacs 29 has it; Debian's 28: elpa-eglot, "
+                    "which .ci/run installs)")
+    src = tmp_path / "k.vasm"
+    src.write_text(".scratch a\n    const a, 1\n    frob a\n")
+    init = tmp_path / "init.el"
+    init.write_text(f"(add-to-list 'load-path {json_string(str(EDITORS / 'emacs'))})\n"
+                    "(require 'vasm-mode)\n" + _readme_block("elisp", "Emacs (eglot"))
+    done = subprocess.run([emacs, "--batch", "-l", str(init), "-l",
+                           str(HERE / "emacs_diagnostics.el")],
+                          env={**os.environ, "HOME": str(tmp_path), "VASM_FILE": str(src)},
+                          capture_output=True, text=True, timeout=120)
+    assert "3: vasm: unknown op 'frob'" in done.stdout + done.stderr, \
+        done.stdout + done.stderr
+
+
+def json_string(text: str) -> str:
+    import json
+    return json.dumps(text)
 
 
 @pytest.mark.asyncio
@@ -190,7 +238,10 @@ async def test_folding_formatting_completion_and_inlay_hints(client: LanguageCli
         text_document=where, position=lsp.Position(line=14, character=4)))
     labels = {i.label: i for i in items.items}
     assert {"vbroadcast", ".rept", "count", "top", "bump", "one"} <= set(labels)
-    assert labels["vmuladd"].insert_text.startswith("vmuladd ${1:")
+    # (this client declares no snippet support: plain text, each item once)
+    assert labels["vmuladd"].insert_text == "vmuladd "
+    assert labels["vmuladd"].insert_text_format == lsp.InsertTextFormat.PlainText
+    assert [i.label for i in items.items].count("vmuladd") == 1
     hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
         text_document=where, range=lsp.Range(start=lsp.Position(line=0, character=0),
                                              end=lsp.Position(line=20, character=0))))
@@ -354,3 +405,57 @@ def test_hover_prose_is_escaped_for_markdown():
     from asm.editor.lsp import hover_text
     text = hover_text(None, "vmuladd")
     assert "(mod 2\\*\\*32)" in text and text.startswith("**vmuladd** d, a, b, c")
+
+
+# ------------------------------------------------------------------ what real clients showed
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=[sys.executable, "-c", "from asm.cli import main; main(['lsp'])"]))
+async def snippet_client(lsp_client: LanguageClient):
+    caps = lsp.ClientCapabilities(text_document=lsp.TextDocumentClientCapabilities(
+        completion=lsp.CompletionClientCapabilities(
+            completion_item=lsp.ClientCompletionItemOptions(
+                snippet_support=True))))
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=caps, root_uri=HERE.resolve().as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_snippets_go_only_to_clients_that_take_them(snippet_client: LanguageClient):
+    open_text(snippet_client, MAIN.read_text())
+    await diagnostics(snippet_client)
+    items = await snippet_client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI), position=lsp.Position(line=14,
+                                                                                character=4)))
+    [vmuladd] = [i for i in items.items if i.label == "vmuladd"]
+    assert vmuladd.insert_text.startswith("vmuladd ${1:")
+    assert vmuladd.insert_text_format == lsp.InsertTextFormat.Snippet
+
+
+@pytest.mark.asyncio
+async def test_hover_on_a_macro_parameter_and_on_an_argument(client: LanguageClient):
+    open_text(client, MAIN.read_text())
+    await diagnostics(client)
+    where = lsp.TextDocumentIdentifier(uri=URI)
+    # `{dst}` in the body of `bump` (line 7, "    add {dst}, {dst}, one")
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=where, position=lsp.Position(line=6, character=10)))
+    assert hover.contents.value.startswith("**dst**: parameter 1 of macro **bump**")
+    assert "given `count` (main.vasm:12)" in hover.contents.value
+    # `count` as the argument of `bump count` (line 12)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=where, position=lsp.Position(line=11, character=10)))
+    assert hover.contents.value == ("`count`: the argument for parameter **dst** of macro "
+                                    "**bump**")
+
+
+@pytest.mark.asyncio
+async def test_the_first_code_lens_request_has_the_lens(client: LanguageClient):
+    # No waiting for diagnostics first: the lens is asked for at once, as
+    # VS Code does on opening a file.
+    open_text(client, MAIN.read_text())
+    lens = await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=URI)))
+    assert len(lens) == 1 and lens[0].command.title.startswith("as written: ")

@@ -7,11 +7,18 @@ mnemonics (the ISA table), scratch symbols, labels and macros, go to
 definition, references and rename (across the open file, its
 includes and the open files that include it), an outline (document
 symbols), completion, signature help, folding, formatting (`vasm fmt`),
-inlay hints with the bundle each op lands in, a code lens with the busiest
-engine's floor, and links from `.include` lines. Options come from the
-client's initialization options and a vasm.toml beside the file. Each document keeps a
-`Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
+inlay hints with the bundle each op lands in, a code lens with the cycles
+and bounds, and links from `.include` lines. Options come from the client's
+initialization options and a vasm.toml beside the file. Each document keeps
+a `Reuse` (asm/stages/reuse.py) between edits, so re-checking a large kernel
 redoes only what changed. Nothing is written to disk.
+
+Nothing long runs on the request loop: a document is assembled and checked
+in a thread (a newer version's check replaces an older one's before it
+starts), and scheduled, for the views that show the schedule, in a worker
+process (asm/editor/background.py); the views answer from what is ready and
+the client is asked to refresh them when more is. asm/editor/wire.py makes
+every request get exactly one response.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from dataclasses import dataclass
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from .. import isa, keywords
@@ -31,8 +41,16 @@ from ..hints import plural
 from ..project import project_options
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
+from .background import Jobs, Views, compute_views
+from .wire import GuardedInput, GuardedProtocol
 
 DEBOUNCE = 0.15  # seconds of quiet before a changed document is checked
+# A view that needs what a check or a schedule will bring waits this long for
+# it, then answers with what there is (and the client is asked to refresh).
+VIEW_WAIT = 1.5  # seconds, at most, for a document's first check and then its views
+# Documents with more ops than this are scheduled for their views at the
+# quick level (-O1); settable as the initialization option "scheduleOpLimit".
+SCHEDULE_OP_LIMIT = 50_000
 _WORD = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
 # Lines that open and close a block, and {NAME} substitutions (not braces).
 _BLOCK_OPEN = re.compile(r"^\s*(?:[A-Za-z_.$][\w.$]*:\s*)?(\.macro|\.rept|\.for|\.if\w*|\.pin)\b")
@@ -45,24 +63,34 @@ _SUBSTITUTION = re.compile(r"\{(?:@|[A-Za-z_.$][\w.$]*)\}")
 @dataclass
 class Document:
     """What the server knows of one open file: its last assembly, its Reuse,
-    whether it is scheduled (and at which level), and the last schedule."""
+    whether it is scheduled (and at which level), and the views of the last
+    assembly the background job finished."""
 
     reuse: Reuse
     assembly: Assembly | None = None
     level: int | None = None  # schedule at this level (vasm.toml, client options)
-    schedule: object = None  # the Schedule of `assembly`, made when first asked
     split: bool = True  # lane splitting in that schedule (vasm.toml)
+    views: Views | None = None  # of `views_for`
+    views_for: Assembly | None = None
+    views_note: str | None = None  # why the views are at another level, or off
+    checked: asyncio.Event = field(default_factory=asyncio.Event)  # a first check is done
+    viewed: asyncio.Event = field(default_factory=asyncio.Event)  # the views are current
+    checking: int | None = None  # the version a check is under way for
 
 
 class VasmServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("vasm", "0.1")
+        super().__init__("vasm", "0.1", protocol_cls=GuardedProtocol)
         self.documents: dict[str, Document] = {}
         # From the client's initialization options: {"defines": {NAME: int},
         # "include": [folder, ...]}; a vasm.toml beside a file adds to them.
         self.defines: dict[str, int] = {}
         self.include: tuple[str, ...] = ()
         self.level: int | None = None  # "schedule": true (and "level")
+        self.schedule_limit = SCHEDULE_OP_LIMIT
+        self.snippets = False  # the client takes snippets in completions
+        self.assembler = ThreadPoolExecutor(1, thread_name_prefix="vasm-check")
+        self.jobs = Jobs()
 
 
 server = VasmServer()
@@ -120,50 +148,179 @@ def _uri(path: str) -> str:
     return Path(os.path.abspath(path)).as_uri()  # (quotes spaces and the like)
 
 
-def check(ls: VasmServer, uri: str) -> None:
-    """Assemble the document as it stands and publish what the assembler says."""
+@dataclass
+class _Checked:
+    """A check's outcome, made in the assembler's thread."""
+
+    version: int
+    assembly: Assembly | None
+    diagnostics: list[lsp.Diagnostic]
+    level: int | None
+    split: bool
+
+
+async def check(ls: VasmServer, uri: str) -> None:
+    """Assemble the document as it stands (in the assembler's thread) and
+    publish what the assembler and `vasm check` say; then start the
+    background job for its views. A check for a version the editor has
+    already moved past is dropped (the newer one follows)."""
     doc = ls.workspace.get_text_document(uri)
     state = ls.documents.setdefault(uri, Document(Reuse()))
-    path = doc.path
+    version = doc.version
+    state.checking = version
+    loop = asyncio.get_running_loop()
+    done = await loop.run_in_executor(ls.assembler, _check, ls, uri, state, version)
+    if done is None or ls.documents.get(uri) is not state:
+        return  # stale, or closed meanwhile
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+        uri=uri, version=done.version, diagnostics=done.diagnostics))
+    if done.assembly is None:  # (a bad vasm.toml: nothing assembled)
+        state.checked.set()
+        return
+    state.assembly, state.level, state.split = done.assembly, done.level, done.split
+    state.checked.set()
+    start_views(ls, uri, state)
+
+
+def _check(ls: VasmServer, uri: str, state: Document, version: int) -> _Checked | None:
+    """In the assembler's thread: assemble and check the document's text of
+    `version`, or nothing if it is no longer the latest."""
+    doc = ls.workspace.get_text_document(uri)
+    if doc.version != version or state.checking != version:
+        return None
+    path, source = doc.path, doc.source
     try:
         project = project_options(path)
     except ToolchainError as e:  # the vasm.toml beside the file is wrong: say so here
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=doc.version, diagnostics=[lsp.Diagnostic(
-                range=_range(Location(path, 1, 1)), source="vasm",
-                message=f"{e.location}: {e.message}" if e.location else e.message)]))
-        return
+        return _Checked(version, None, [lsp.Diagnostic(
+            range=_range(Location(path, 1, 1)), source="vasm",
+            message=f"{e.location}: {e.message}" if e.location else e.message)], None, True)
     try:
-        assembly = assemble_full(doc.source, filename=path, reuse=state.reuse,
+        assembly = assemble_full(source, filename=path, reuse=state.reuse,
                                  defines={**ls.defines, **project.defines},
                                  include_paths=(os.path.dirname(path), *ls.include,
                                                 *project.include_paths))
     except Exception as e:  # noqa: BLE001 - a server that dies helps nobody; say so instead
         state.reuse = Reuse()
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=doc.version, diagnostics=[lsp.Diagnostic(
-                range=_range(Location(path, 1, 1)), source="vasm",
-                message=f"internal error in the assembler: {e!r}")]))
-        return
-    state.assembly, state.schedule = assembly, None
-    state.level = (project.level or 2) if project.schedule else ls.level
-    state.split = project.split
+        return _Checked(version, None, [lsp.Diagnostic(
+            range=_range(Location(path, 1, 1)), source="vasm",
+            message=f"internal error in the assembler: {e!r}")], None, True)
     said = list(assembly.diagnostics)
     if assembly.kernel is not None:  # and what `vasm check` says of the kernel
         from ..sched.check import check as check_kernel
         said += check_kernel(assembly.kernel)
     found = [to_lsp(d, path) for d in said]
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-        uri=uri, version=doc.version, diagnostics=[d for d in found if d is not None]))
+    level = (project.level or 2) if project.schedule else ls.level
+    return _Checked(version, assembly, [d for d in found if d is not None], level,
+                    project.split)
+
+
+def start_views(ls: VasmServer, uri: str, state: Document) -> None:
+    """The background job for the views of the document's assembly: its
+    schedule when it is scheduled (at -O1 past the server's op limit), else
+    its bounds as written. When it ends the client is asked to refresh."""
+    assembly = state.assembly
+    kernel = assembly.kernel if assembly is not None else None
+    state.viewed.clear()
+    state.views_note = None
+    if kernel is None:
+        ls.jobs.cancel(uri)
+        return
+    level = state.level
+    ops = sum(len(s) for bundle in kernel.program for e, s in bundle.items()
+              if e not in isa.FREE_ENGINES)
+    if level is not None and level > 1 and ops > ls.schedule_limit:
+        state.views_note = (f"at -O1: {ops:,} ops is over the server's scheduleOpLimit "
+                            f"({ls.schedule_limit:,})")
+        level = 1
+    hints = None
+    if level is not None:
+        from ..sched.schedule import hints as schedule_hints
+        hints = schedule_hints(assembly)
+    loop = asyncio.get_running_loop()
+
+    def done(status: str, value) -> None:  # (in the job's waiting thread)
+        loop.call_soon_threadsafe(_views_done, ls, uri, state, assembly, status, value)
+
+    ls.jobs.start(uri, compute_views, (kernel, hints, level, state.split), done)
+
+
+def _views_done(ls: VasmServer, uri: str, state: Document, assembly: Assembly,
+                status: str, value) -> None:
+    if status == "cancelled" or ls.documents.get(uri) is not state \
+            or state.assembly is not assembly:
+        return
+    if status == "error":
+        ls.window_log_message(lsp.LogMessageParams(
+            type=lsp.MessageType.Error, message=f"vasm lsp: scheduling {uri} failed: {value}"))
+        state.views_note = f"scheduling failed: {value}"
+        value = None
+    state.views, state.views_for = value, assembly
+    state.viewed.set()
+    _refresh(ls)
+
+
+def release_memory() -> None:
+    """After a document is closed: collect what it held and give the freed
+    memory back to the system (a large file's assembly is hundreds of
+    megabytes of small objects, which the allocator would otherwise keep)."""
+    import gc
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory stays for reuse
+        pass
+
+
+def _refresh(ls: VasmServer) -> None:
+    """Ask the client to ask again for its inlay hints and code lenses, where
+    it says it can be asked."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None:
+        return
+    if workspace.inlay_hint is not None and workspace.inlay_hint.refresh_support:
+        ls.workspace_inlay_hint_refresh(None)
+    if workspace.code_lens is not None and workspace.code_lens.refresh_support:
+        ls.workspace_code_lens_refresh(None)
+
+
+async def settled(ls: VasmServer, uri: str, views: bool = False) -> Document | None:
+    """The document's state once its first check is done, and with `views`,
+    once its views are current, waiting VIEW_WAIT at most in all: a view
+    then answers with what there is (and the client is asked to refresh it
+    when more is ready)."""
+    state = ls.documents.get(uri)
+    if state is None:
+        return None
+    deadline = asyncio.get_running_loop().time() + VIEW_WAIT
+    waits = [state.checked] + ([state.viewed] if views else [])
+    for event in waits:
+        left = deadline - asyncio.get_running_loop().time()
+        if event.is_set():
+            continue
+        try:
+            await asyncio.wait_for(event.wait(), max(0.0, left))
+        except TimeoutError:
+            break
+    return state
 
 
 @server.feature(lsp.INITIALIZE)
 def initialize(ls: VasmServer, params: lsp.InitializeParams) -> None:
     """Take the client's options; ones of the wrong shape are left out (and
     said in the log), never a failed start."""
+    ls.jobs.warm()  # (the first schedule then starts at once)
+    text = params.capabilities.text_document
+    completion_caps = text.completion if text is not None else None
+    item = completion_caps.completion_item if completion_caps is not None else None
+    ls.snippets = bool(item is not None and item.snippet_support)
     options = params.initialization_options
     if not isinstance(options, dict):
         return
+    limit = options.get("scheduleOpLimit")
+    if type(limit) is int and limit >= 0:
+        ls.schedule_limit = limit
     defines = options.get("defines", {})
     if isinstance(defines, dict):
         ls.defines = {k: v for k, v in defines.items()
@@ -178,12 +335,13 @@ def initialize(ls: VasmServer, params: lsp.InitializeParams) -> None:
         ls.window_log_message(lsp.LogMessageParams(
             type=lsp.MessageType.Warning,
             message="vasm lsp: initializationOptions are {\"defines\": {NAME: integer}, "
-                    "\"include\": [folder, ...]}; the rest was left out"))
+                    "\"include\": [folder, ...], \"schedule\": true, \"level\": 1-3, "
+                    "\"scheduleOpLimit\": ops}; the rest was left out"))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: VasmServer, params: lsp.DidOpenTextDocumentParams) -> None:
-    check(ls, params.text_document.uri)
+async def did_open(ls: VasmServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    await check(ls, params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -193,17 +351,19 @@ async def did_change(ls: VasmServer, params: lsp.DidChangeTextDocumentParams) ->
     uri, version = params.text_document.uri, params.text_document.version
     await asyncio.sleep(DEBOUNCE)
     if ls.workspace.get_text_document(uri).version == version:
-        check(ls, uri)
+        await check(ls, uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: VasmServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    check(ls, params.text_document.uri)  # an included file may have changed on disk
+async def did_save(ls: VasmServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    await check(ls, params.text_document.uri)  # an included file may have changed on disk
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: VasmServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.documents.pop(params.text_document.uri, None)
+    ls.jobs.cancel(params.text_document.uri)
+    ls.assembler.submit(release_memory)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
         uri=params.text_document.uri, diagnostics=[]))
 
@@ -243,10 +403,10 @@ def definition_of(assembly: Assembly | None, name: str) -> tuple[str, Location] 
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-def definition(ls: VasmServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+async def definition(ls: VasmServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     uri = params.text_document.uri
     name = word_at(ls, uri, params.position)
-    state = ls.documents.get(uri)
+    state = await settled(ls, uri)
     found = definition_of(state.assembly if state else None, name) if name else None
     if found is None:
         return None
@@ -323,29 +483,100 @@ def hover_text(assembly: Assembly | None, name: str,
     return f"**{_md(name)}**: {kind} ({_md(str(loc))})"
 
 
+def parameter_text(assembly: Assembly | None, path: str, lines: list[str],
+                   position: lsp.Position, name: str) -> str | None:
+    """A hover on a macro's parameter in its body (`{G}`): which parameter it
+    is, and the arguments its calls gave it; on an argument at a call: which
+    parameter it is given to."""
+    if assembly is None or assembly.expansion is None:
+        return None
+    macros = assembly.expansion.macros
+    m = _macro_around(assembly, path, position.line)
+    if m is not None and name in m.params:
+        i = m.params.index(name)
+        text = f"**{_md(name)}**: parameter {i + 1} of macro **{_md(m.name)}**"
+        given = _arguments_given(assembly, m.name, i)
+        if given:
+            text += "\n\ngiven " + ", ".join(f"`{a}` ({_md(w)})" for w, a in given[:3])
+            if len(given) > 3:
+                text += f" and at {len(given) - 3} more calls"
+        return text
+    call = _call_at(lines[position.line], position.character, macros)
+    if call is not None:
+        macro, index, argument = call
+        params = macros[macro].params
+        if index < len(params):
+            return (f"`{argument}`: the argument for parameter **{_md(params[index])}** of "
+                    f"macro **{_md(macro)}**")
+    return None
+
+
+_ARGUMENT_SPLIT = re.compile(r",(?![^()\[\]]*[)\]])")  # commas outside parentheses
+
+
+def _call_at(line: str, character: int, macros) -> tuple[str, int, str] | None:
+    """(macro, argument index, argument text) when `character` of `line` is in
+    the arguments of a call of one of `macros`."""
+    code = _code(line)
+    m = re.match(r"\s*(?:[A-Za-z_.$][\w.$]*:\s*)?([A-Za-z_.$][\w.$]*)\s+", code)
+    if m is None or m.group(1) not in macros or character < m.end():
+        return None
+    start = m.end()
+    for index, part in enumerate(_ARGUMENT_SPLIT.split(code[start:])):
+        end = start + len(part)
+        if start <= character <= end:
+            return m.group(1), index, part.strip()
+        start = end + 1
+    return None
+
+
+def _arguments_given(assembly: Assembly, macro: str, index: int) -> list[tuple[str, str]]:
+    """('file:line', argument) of each call of `macro`, for parameter `index`."""
+    out, seen = [], set()
+    note = f"in expansion of macro '{macro}'"
+    for bundle in assembly.module.bundles if assembly.module is not None else ():
+        for o in bundle.ops:
+            for n in o.src.chain:
+                loc = n.location
+                if n.message != note or loc is None or (loc.file, loc.line) in seen:
+                    continue
+                seen.add((loc.file, loc.line))
+                code = _code(assembly.sources.line(loc.file, loc.line) or "")
+                after = code[(loc.col or 1) - 1 + len(macro):]
+                parts = _ARGUMENT_SPLIT.split(after)
+                if index < len(parts) and after.strip():
+                    where = f"{os.path.basename(loc.file or '<input>')}:{loc.line}"
+                    out.append((where, parts[index].strip()))
+    return out
+
+
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: VasmServer, params: lsp.HoverParams) -> lsp.Hover | None:
+async def hover(ls: VasmServer, params: lsp.HoverParams) -> lsp.Hover | None:
     uri = params.text_document.uri
     name = word_at(ls, uri, params.position)
-    state = ls.documents.get(uri)
-    path = ls.workspace.get_text_document(uri).path
-    text = hover_text(state.assembly if state else None, name,
-                      (path, params.position.line + 1)) if name else None
+    state = await settled(ls, uri)
+    doc = ls.workspace.get_text_document(uri)
+    path = doc.path
+    assembly = state.assembly if state else None
+    text = None
+    if name:
+        text = parameter_text(assembly, path, doc.lines, params.position, name) \
+            or hover_text(assembly, name, (path, params.position.line + 1))
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
-                     ) -> list[lsp.DocumentSymbol]:
+async def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
+                           ) -> list[lsp.DocumentSymbol]:
     """The outline: `# ---- section` comments, each holding the macros,
     labels, scratch declarations and assembly-time names of this file that
     follow it."""
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
     path = doc.path
-    state = ls.documents.get(uri)
+    state = await settled(ls, uri)
     assembly = state.assembly if state else None
     out: list[tuple[lsp.Position, lsp.DocumentSymbol]] = []
 
@@ -423,19 +654,19 @@ def folding(ls: VasmServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingR
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                 lsp.CompletionOptions(trigger_characters=[".", "{"]))
-def completion(ls: VasmServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-    """Mnemonics (by engine, with their operands as a snippet), directives, and
-    the scratch symbols, labels, macros and `.equ` names of the last assembly."""
+async def completion(ls: VasmServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    """Mnemonics (by engine, with their operands as a snippet for a client
+    that takes snippets; the mnemonic alone for one that does not),
+    directives, and the scratch symbols, labels, macros and `.equ` names of
+    the last assembly. Each once."""
+    ops = {op.mnemonic: op for op in isa.OPS}  # (a mnemonic's alias is not another item)
     items = [lsp.CompletionItem(
         label=op.mnemonic, kind=lsp.CompletionItemKind.Function,
         detail=f"{op.engine}: {', '.join(o.name for o in op.operands)}",
-        documentation=op.summary, insert_text_format=lsp.InsertTextFormat.Snippet,
-        insert_text=op.mnemonic + (" " + ", ".join(
-            f"${{{i}:{o.name}}}" for i, o in enumerate(op.operands, 1)) if op.operands else ""))
-        for op in isa.BY_MNEMONIC.values()]
+        documentation=op.summary, **_insert(op, ls.snippets)) for op in ops.values()]
     items += [lsp.CompletionItem(label=d, kind=lsp.CompletionItemKind.Keyword)
               for d in keywords.DIRECTIVES]
-    state = ls.documents.get(params.text_document.uri)
+    state = await settled(ls, params.text_document.uri)
     a = state.assembly if state else None
     if a is not None and a.module is not None:
         items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Variable,
@@ -449,33 +680,47 @@ def completion(ls: VasmServer, params: lsp.CompletionParams) -> lsp.CompletionLi
                   for n, m in a.expansion.macros.items()]
         items += [lsp.CompletionItem(label=n, kind=lsp.CompletionItemKind.Constant,
                                      detail=".equ") for n in a.expansion.equ_sites]
-    return lsp.CompletionList(is_incomplete=False, items=items)
+    unique = {}
+    for item in items:
+        unique.setdefault(item.label, item)
+    return lsp.CompletionList(is_incomplete=False, items=list(unique.values()))
 
 
-def scheduled(state: Document | None):
-    """The document's kernel as the scheduler packs it, when it is scheduled
-    (made once per assembly, when first asked)."""
-    if state is None or state.level is None or state.assembly is None \
-            or state.assembly.kernel is None:
+def _insert(op: isa.Op, snippets: bool) -> dict:
+    """How completing `op` inserts it: its operands as snippet placeholders,
+    or plain text (its name and a space) for a client without snippets."""
+    if not snippets:
+        return {"insert_text_format": lsp.InsertTextFormat.PlainText,
+                "insert_text": op.mnemonic + (" " if op.operands else "")}
+    return {"insert_text_format": lsp.InsertTextFormat.Snippet,
+            "insert_text": op.mnemonic + (" " + ", ".join(
+                f"${{{i}:{o.name}}}" for i, o in enumerate(op.operands, 1))
+                if op.operands else "")}
+
+
+def current_views(state: Document | None) -> Views | None:
+    """The views of the document's last assembly, when its job has finished."""
+    if state is None or state.views_for is None or state.views_for is not state.assembly:
         return None
-    if state.schedule is None:
-        from ..sched.schedule import schedule
-        state.schedule = schedule(state.assembly, level=state.level, split=state.split)
-    return state.schedule
+    return state.views
 
 
 @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
-def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
+async def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
     """At the end of each line with code, the bundles (cycles, in straight-line
-    code) its ops land in; under a schedule, the cycles the scheduler gave them."""
+    code) its ops land in; under a schedule, the cycles the scheduler gave
+    them (while it works: the bundles as written, marked so)."""
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
-    state = ls.documents.get(uri)
+    state = await settled(ls, uri, views=True)
     kernel = state.assembly.kernel if state and state.assembly else None
-    packed = scheduled(state)
-    word = "bundle"
-    if packed is not None:
-        kernel, word = packed.kernel, "cycle"
+    word, mark = "bundle", ""
+    if kernel is not None and state.level is not None:
+        views = current_views(state)
+        if views is not None and views.kernel is not None:
+            kernel, word = views.kernel, "cycle"
+        else:
+            mark = " (as written)"
     if kernel is None:
         return []
     first, last = params.range.start.line + 1, params.range.end.line + 1
@@ -491,7 +736,7 @@ def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHi
         shown = ", ".join(map(str, found[:4])) + (f", ... ({len(found)} bundles)"
                                                    if len(found) > 4 else "")
         out.append(lsp.InlayHint(position=lsp.Position(line=line - 1, character=len(text)),
-                                 label=f"  {word} {shown}", kind=lsp.InlayHintKind.Type,
+                                 label=f"  {word} {shown}{mark}", kind=lsp.InlayHintKind.Type,
                                  padding_left=True))
     return out
 
@@ -589,15 +834,17 @@ def occurrences(ls: VasmServer, uri: str, position: lsp.Position
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
-def references(ls: VasmServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+async def references(ls: VasmServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    await settled(ls, params.text_document.uri)
     found = occurrences(ls, params.text_document.uri, params.position)[1]
     return [lsp.Location(uri=u, range=r) for u, ranges in found.items() for r in ranges]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
-def rename(ls: VasmServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+async def rename(ls: VasmServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
     if not re.fullmatch(r"[A-Za-z_][\w$]*", params.new_name):
-        raise ValueError(f"'{params.new_name}' is not a name")
+        raise JsonRpcInvalidParams(f"'{params.new_name}' is not a name")
+    await settled(ls, params.text_document.uri)
     found = occurrences(ls, params.text_document.uri, params.position)[1]
     if not found:
         return None
@@ -607,7 +854,8 @@ def rename(ls: VasmServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None
 
 @server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
                 lsp.SignatureHelpOptions(trigger_characters=[" ", ","]))
-def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.SignatureHelp | None:
+async def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams
+                         ) -> lsp.SignatureHelp | None:
     """The operands of the op (or the parameters of the macro) being written,
     the one under the cursor active."""
     uri = params.text_document.uri
@@ -621,7 +869,7 @@ def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.Signa
     if m is None:
         return None
     op = isa.BY_MNEMONIC.get(m.group(1))
-    state = ls.documents.get(uri)
+    state = await settled(ls, uri)
     a = state.assembly if state else None
     if op is not None:
         label = f"{op.mnemonic} {', '.join(o.name for o in op.operands)}"
@@ -640,22 +888,28 @@ def signature_help(ls: VasmServer, params: lsp.SignatureHelpParams) -> lsp.Signa
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
-def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+async def code_lens(ls: VasmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     """At the top of the file: its cycles and bounds, as `--report` and `vemu
     stats` name them (asm/sched/bounds.py), of the program as the scheduler
-    packs it when it is scheduled, else as written; the lens says which."""
-    from ..sched.bounds import program_bounds
-    state = ls.documents.get(params.text_document.uri)
+    packs it when it is scheduled, else as written; the lens says which, and
+    while the background job works, that it does."""
+    state = await settled(ls, params.text_document.uri, views=True)
     kernel = state.assembly.kernel if state and state.assembly else None
     if kernel is None or not kernel.program:
         return []
-    packed = scheduled(state)
-    if packed is not None:
-        text = (f"scheduled (-O{packed.level}): {plural(packed.after, 'cycle')}; "
-                f"{packed.bounds.describe()}")
+    views = current_views(state)
+    written = f"as written: {plural(sum(kernel.cycle_cost), 'cycle')}"
+    if views is not None and views.level is not None:
+        text = f"scheduled (-O{views.level}): {plural(views.cycles, 'cycle')}; " \
+               f"{views.bounds.describe()}"
+    elif views is not None:
+        text = f"{written}; {views.bounds.describe()}"
+    elif state.level is not None:
+        text = f"{written}; scheduling (-O{state.level})..."
     else:
-        cycles = sum(kernel.cycle_cost)
-        text = f"as written: {plural(cycles, 'cycle')}; {program_bounds(kernel).describe()}"
+        text = f"{written}; working out the bounds..."
+    if state.views_note:
+        text += f" ({state.views_note})"
     r = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
     return [lsp.CodeLens(range=r, command=lsp.Command(title=text, command=""))]
 
@@ -664,11 +918,12 @@ _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]*)"')
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_LINK)
-def document_links(ls: VasmServer, params: lsp.DocumentLinkParams) -> list[lsp.DocumentLink]:
+async def document_links(ls: VasmServer, params: lsp.DocumentLinkParams
+                         ) -> list[lsp.DocumentLink]:
     """`.include "file"` opens the file it names, found as the assembler finds it."""
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
-    state = ls.documents.get(uri)
+    state = await settled(ls, uri)
     read = state.assembly.sources if state and state.assembly else None
     out = []
     for i, line in enumerate(doc.lines):
@@ -689,6 +944,14 @@ def document_links(ls: VasmServer, params: lsp.DocumentLinkParams) -> list[lsp.D
     return out
 
 
-def serve() -> None:
-    """Serve over stdin and stdout until the client says exit."""
-    server.start_io()
+def serve() -> int:
+    """Serve over stdin and stdout until the client says exit (or input
+    ends); the exit status: 0, or 2 when a message over the size limit
+    ended the stream (asm/editor/wire.py)."""
+    stdin = GuardedInput(sys.stdin.buffer)
+    try:
+        server.start_io(stdin=stdin)
+    finally:
+        server.jobs.close()
+        server.assembler.shutdown(wait=False, cancel_futures=True)
+    return 2 if stdin.refused is not None else 0

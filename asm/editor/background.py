@@ -1,0 +1,137 @@
+"""Long work off the language server's request loop.
+
+Scheduling a document (for its inlay hints and code lens) can take minutes
+on a large file, so it runs in a worker process, one job per document: a
+newer version's job kills the older one (the process is the cancel flag
+that always works), and when it ends the server asks the client to refresh
+its views. The job also works out the bounds the code lens shows, which on a
+large program take seconds too. Worker processes come from a fork server
+that has the scheduler loaded already, so a job starts in milliseconds and
+never inherits the server's threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..kernel import Kernel
+from ..sched.bounds import ProgramBounds
+
+
+@dataclass(frozen=True)
+class Views:
+    """What the scheduled views show of one assembly: the kernel as the
+    scheduler packs it (None: as written), its cycles and its bounds."""
+
+    level: int | None  # the level scheduled at; None: the program as written
+    kernel: Kernel | None
+    cycles: int
+    bounds: ProgramBounds
+
+
+def compute_views(kernel: Kernel, hints: tuple | None, level: int | None,
+                  split: bool) -> Views:
+    """In the worker: schedule `kernel` at `level` (None: only its bounds as
+    written). `hints`: (restrict sets, pinned pcs, .temp words) of its source."""
+    if level is None:
+        from ..sched.bounds import program_bounds
+        return Views(None, None, sum(kernel.cycle_cost), program_bounds(kernel))
+    from ..sched.schedule import schedule_kernel
+    restrict, pinned, temps = hints or ((), (), ())
+    s = schedule_kernel(kernel, restrict=restrict, pinned=pinned, level=level, split=split,
+                        jobs=1, rename_words=temps or None)
+    return Views(level, s.kernel, s.after, s.bounds)
+
+
+def _child(conn: Any, fn: Callable, args: tuple) -> None:
+    try:
+        conn.send(("ok", fn(*args)))
+    except Exception as e:  # noqa: BLE001 - the server reports it; a worker never dies silently
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+class Jobs:
+    """One job per key (a document's URI), each in a process of its own."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, multiprocessing.process.BaseProcess] = {}
+        self._lock = threading.Lock()
+        self._context = None
+
+    @property
+    def context(self):
+        if self._context is None:
+            try:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["asm.editor.background", "asm.sched.schedule",
+                                                "asm.sched.bounds"])
+            except ValueError:  # no fork server on this platform
+                context = multiprocessing.get_context("spawn")
+            self._context = context
+        return self._context
+
+    def warm(self) -> None:
+        """Bring up the fork server in the background, before the first job."""
+        def up() -> None:
+            if self.context.get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+                forkserver.ensure_running()
+        threading.Thread(target=up, daemon=True, name="job server").start()
+
+    def start(self, key: str, fn: Callable, args: tuple,
+              done: Callable[[str, Any], None]) -> None:
+        """Run fn(*args) in a process; `done(status, value)` is called (in a
+        thread of its own) with ("ok", result) or ("error", message), or
+        ("cancelled", None) when a newer job for `key` replaced it."""
+        self.cancel(key)
+        receive, send = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_child, args=(send, fn, args), daemon=True)
+        with self._lock:
+            self._running[key] = process
+
+        def wait() -> None:
+            # (started here, not on the caller's thread: the first start brings
+            # up the fork server, a quarter of a second)
+            with self._lock:
+                if self._running.get(key) is not process:
+                    done("cancelled", None)
+                    return
+                process.start()
+            send.close()
+            try:
+                status, value = receive.recv()
+            except (EOFError, OSError):
+                status, value = "cancelled", None
+            finally:
+                receive.close()
+            process.join()
+            with self._lock:
+                if self._running.get(key) is process:
+                    del self._running[key]
+            done(status, value)
+
+        threading.Thread(target=wait, daemon=True, name=f"job {key}").start()
+
+    def cancel(self, key: str) -> None:
+        with self._lock:
+            process = self._running.pop(key, None)
+        if process is not None and process.pid is not None and process.is_alive():
+            process.kill()
+
+    def running(self, key: str) -> bool:
+        with self._lock:
+            return key in self._running
+
+    def close(self) -> None:
+        with self._lock:
+            processes = list(self._running.values())
+            self._running.clear()
+        for p in processes:
+            if p.pid is not None and p.is_alive():
+                p.kill()
