@@ -13,7 +13,7 @@ import click
 from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import TextForm, read_problem, read_text_form, safe_streams, write_output
-from .kernel import Kernel, dumps_kernel, load_kernel
+from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel
 from .options import (
     EXIT_BAD_INPUT,
     assemble_options,
@@ -41,8 +41,9 @@ def _fail(err: ToolchainError) -> None:
 
 
 def schedule_options(f):
-    """-O, --budget, -j, -q, --report, --no-split, --rename and --seed: every
-    command that schedules takes them all (`schedule_settings` reads them)."""
+    """-O, --budget, -j, -q, --report, --no-split, --rename, --seed and
+    --no-cache: every command that schedules takes them all
+    (`schedule_settings` reads them)."""
     for option in reversed([
         click.option("-O", "level", type=click.IntRange(1, 3), default=2, show_default=True,
                      metavar="LEVEL", help="Optimization level: -O1 one quick pass, -O2 "
@@ -67,6 +68,9 @@ def schedule_options(f):
         click.option("--seed", type=click.IntRange(0), metavar="N",
                      help="The search's seed (-O2, -O3; default 0): another seed, another "
                           "schedule as good on average ('vasm tune' can choose it)."),
+        click.option("--no-cache", "no_cache", is_flag=True,
+                     help="Neither use nor keep results in the build cache (kept in "
+                          "$VASM_CACHE_DIR or ~/.cache/vliw-toolchain; docs/assembler.md)."),
     ]):
         f = option(f)
     return f
@@ -95,8 +99,8 @@ def _given(name: str) -> bool:
 
 def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs: int | None,
                       quiet: bool, report: bool, no_split: bool, rename: bool,
-                      seed: int | None, project: ProjectOptions | None = None
-                      ) -> ScheduleSettings | None:
+                      seed: int | None, project: ProjectOptions | None = None,
+                      no_cache: bool = False) -> ScheduleSettings | None:
     """What the scheduling options ask for (None: no scheduling). -O given
     implies --schedule (so does the project's `schedule = true`); an option
     that means nothing as given is a usage error naming what it needs."""
@@ -119,7 +123,8 @@ def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs:
                                    "nothing (add -O3)")
     if seed is not None and level == 1:
         raise click.UsageError("--seed chooses among -O2's and -O3's searches; -O1 has one")
-    return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename, seed or 0)
+    return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename, seed or 0,
+                            no_cache)
 
 
 class ScheduleSettings:
@@ -127,26 +132,37 @@ class ScheduleSettings:
 
     def __init__(self, level: int, budget: float | None, jobs: int | None, quiet: bool,
                  report: bool, no_split: bool = False, rename: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0, no_cache: bool = False) -> None:
         self.options: dict = {"level": level, "budget": budget, "jobs": jobs, "seed": seed}
         if no_split:
             self.options["split"] = False
         if rename:
             self.options["rename_words"] = "all"
         self.report = report
+        self.no_cache = no_cache
         self.line = progress_line("scheduling", quiet)
+        self.report_text: str | None = None  # the last run's report, when asked for
+
+    @property
+    def key(self) -> dict:
+        """What a build's result depends on of these settings (its cache key)."""
+        return {k: v for k, v in self.options.items() if k != "jobs"}
 
     def run(self, source):
-        """Schedule `source` (see asm.sched.schedule), then print the report if asked."""
+        """Schedule `source` (see asm.sched.schedule), then print the report if
+        asked. Blocks scheduled before come from the cache (asm/buildcache.py)."""
+        from .buildcache import DiskCache
         from .sched.schedule import report as report_text
         from .sched.schedule import schedule
+        memo = None if self.no_cache else DiskCache.default("blocks")
         try:
-            s = schedule(source, progress=self.line, **self.options)
+            s = schedule(source, progress=self.line, memo=memo, **self.options)
         finally:
             if self.line is not None:
                 self.line.clear()
         if self.report:
-            click.echo(report_text(s), err=True)
+            self.report_text = report_text(s)
+            click.echo(self.report_text, err=True)
         return s
 
 
@@ -224,12 +240,15 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                  listing: str | None, map_file: str | None, max_errors: int | None,
                  warn: str | None, do_schedule: bool, level: int, budget: float | None,
                  jobs: int | None, quiet: bool, report: bool, no_split: bool,
-                 rename: bool, seed: int | None) -> None:
+                 rename: bool, seed: int | None, no_cache: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
-    assembled as modules and linked in order, as 'vasm link' does."""
+    assembled as modules and linked in order, as 'vasm link' does. A build
+    done before, from the same files and options, comes from the build cache
+    (--no-cache: not)."""
     werror = warn == "error"
+    project = project_or_exit(sources[0])
     sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
-                              seed, project_or_exit(sources[0]))
+                              seed, project, no_cache)
     if compile_only:
         if do_schedule or _given("level"):  # (a vasm.toml's `schedule` is for whole builds)
             raise click.UsageError("-c writes objects, which are scheduled when linked: "
@@ -254,10 +273,72 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
                         out, map_file=map_file, listing=listing, sched=sched,
                         max_errors=max_errors, werror=werror)
         return
+    build = None
+    if listing is None and not no_cache and (sched is None or sched.options["level"] < 3):
+        build = _Build.start(sources[0], defines, include_paths, project, sched, werror)
+        if build is not None and build.hit(outputs, out):
+            return
     result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
                               werror=werror, keep_ir=listing is not None or sched is not None,
                               outputs=outputs)
     _finish(result, out, listing=listing, sched=sched)
+    if build is not None:
+        build.keep(result)
+
+
+class _Build:
+    """A single source's build through the build cache (asm/buildcache.py):
+    looked up before assembling; kept after."""
+
+    def __init__(self, cache, key: str, src: str, sched: ScheduleSettings | None,
+                 werror: bool) -> None:
+        self.cache, self.key, self.src, self.sched = cache, key, src, sched
+        self.werror = werror
+        self.image: str | None = None
+
+    @classmethod
+    def start(cls, src: str, defines, include_paths, project: ProjectOptions,
+              sched: ScheduleSettings | None, werror: bool) -> _Build | None:
+        from .buildcache import DiskCache, build_key
+        cache = DiskCache.default("builds")
+        if cache is None:
+            return None
+        try:
+            text = read_text_form(src)[0]
+        except (OSError, UnicodeDecodeError):
+            return None  # (the assembler says why)
+        options = {"defines": {**project.defines, **parse_defines(defines)},
+                   "include": [*include_paths, *project.include_paths],
+                   "schedule": None if sched is None else sched.key, "werror": werror}
+        return cls(cache, build_key(src, text, options), src, sched, werror)
+
+    def hit(self, outputs, out: str) -> bool:
+        """Write the stored build, if there is one still true to its files."""
+        from .buildcache import lookup_build
+        entry = lookup_build(self.cache, self.key)
+        if entry is None:
+            return False
+        try:
+            loads_kernel(entry["image"])  # checked, as any image read is
+        except ToolchainError:
+            return False
+        refuse_clobbering(outputs, [self.src, *entry["files"]])
+        if entry.get("said"):
+            click.echo(entry["said"], err=True)
+        if self.sched is not None and self.sched.report and entry.get("report"):
+            click.echo(entry["report"], err=True)
+        elif self.sched is not None and self.sched.report:
+            return False  # (kept without its report: build it again to have one)
+        _write(out, entry["image"])
+        return True
+
+    def keep(self, result: Assembly) -> None:
+        from .buildcache import store_build
+        files = {p: t for p, t in result.sources.texts.items()
+                 if p != "<input>" and p != self.src}
+        said = render_all(result.diagnostics, result.sources) if result.diagnostics else ""
+        report = self.sched.report_text if self.sched is not None else None
+        store_build(self.cache, self.key, files, dumps_kernel(result.kernel), said, report)
 
 
 def _stem(path: str) -> str:
@@ -344,12 +425,12 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
              defines: tuple[str, ...], include_paths: tuple[str, ...], listing: str | None,
              max_errors: int | None, warn: str | None, do_schedule: bool, level: int,
              budget: float | None, jobs: int | None, quiet: bool, report: bool,
-             no_split: bool, rename: bool, seed: int | None) -> None:
+             no_split: bool, rename: bool, seed: int | None, no_cache: bool) -> None:
     """Link objects (.vo from 'vasm assemble -c'; a .vasm is assembled first) in
     command-line order into one kernel image."""
     werror = warn == "error"
     sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
-                              seed)
+                              seed, no_cache=no_cache)
     outputs = (output, map_file, listing)
     refuse_clobbering(outputs, inputs)
     warn_extension(output, "image")
@@ -368,12 +449,13 @@ def link_cmd(inputs: tuple[str, ...], output: str, map_file: str | None,
 def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
                  include_paths: tuple[str, ...], level: int, budget: float | None,
                  jobs: int | None, quiet: bool, report: bool, no_split: bool, rename: bool,
-                 seed: int | None) -> None:
+                 seed: int | None, no_cache: bool) -> None:
     """Pack SRC (a .vasm source or a kernel image) into as few bundles as its
     dependences allow; the result computes the same in no more cycles."""
     from .views.disasm import disassemble
     settings = schedule_settings(True, level, budget, jobs, quiet, report, no_split, rename,
-                                 seed, project_or_exit(src) if src.endswith(".vasm") else None)
+                                 seed, project_or_exit(src) if src.endswith(".vasm") else None,
+                                 no_cache)
     refuse_clobbering([output], [src])
     as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     warn_extension(output, "source" if as_source else "image", hint=FORMAT_BY_NAME)

@@ -8,6 +8,10 @@ from hypothesis import HealthCheck, settings
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.json.gz"))
 
+# The build cache (asm/buildcache.py) is off for the tests, which schedule and
+# assemble for real; tests/test_buildcache.py turns it on in folders of its own.
+os.environ["VASM_CACHE"] = "off"
+
 settings.register_profile(
     "ci", max_examples=200, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],

@@ -35,6 +35,9 @@ class Bounds:
     paths: int  # release-and-tail from latency paths alone: quick, what the search stops at
     paths_engine: str | None  # the engine that sets it (None: the critical path)
     graph: Graph | None = field(default=None, repr=False, compare=False)
+    # (the tight bound, its engine and why, when known without the graph: a
+    # block whose schedule came from a memo)
+    counted: tuple[int, str | None, str] | None = field(default=None, compare=False)
 
     @property
     def simple(self) -> int:
@@ -59,6 +62,8 @@ class Bounds:
 
     @cached_property
     def _counted(self) -> tuple[int, str | None, str]:
+        if self.counted is not None:
+            return self.counted
         if self.graph is None:
             return self.paths, self.paths_engine, _because(self.paths_engine, None)
         by_engine = _by_engine(self.graph)

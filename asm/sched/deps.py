@@ -76,6 +76,9 @@ class Block:
     end: int  # one past the last original pc
     nodes: list[OpNode]
     pinned: bool = False  # emitted exactly as written
+    # What the dependences depend on besides the bundles: the words known at
+    # entry (constant addresses) and the .restrict sets, as text (a memo's key).
+    context: str = ""
 
     def original_cycles(self, program: Sequence[dict]) -> int:
         return sum(map(bundle_cost, program[self.start:self.end]))
@@ -585,9 +588,11 @@ def blocks(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     known = global_constants(program, entry_end) if entry_end < len(program) else {}
     restrict_sets = [set(s) for s in restrict]
     out = []
+    sets = repr(sorted(sorted(s) for s in restrict_sets))
     for r in flow.blocks(pinned):
         block_known = known if r.start >= entry_end else {}
         nodes = [] if r.pinned else build_block(program, r.start, r.end, known=block_known,
                                                 restrict_sets=restrict_sets)
-        out.append(Block(r.start, r.end, nodes, r.pinned))
+        out.append(Block(r.start, r.end, nodes, r.pinned,
+                         f"{sorted(block_known.items())!r} {sets}"))
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from .. import isa
 from ..cfg import ControlFlow, retarget
@@ -93,9 +94,118 @@ def _pack(nodes: list[OpNode], cycle_of: Sequence[float]) -> list[list[OpNode]]:
     return [sorted(by_cycle[c], key=lambda x: x.index) for c in sorted(by_cycle)]
 
 
+class BlockMemo(Protocol):
+    """Where block schedules are kept between runs (asm/buildcache.py keeps
+    them on disk): get(key) -> stored value or None; put(key, value)."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+
 def schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                    progress: Progress | None = None, deadline: float | None = None,
-                   jobs: int = 1, seed: int = 0) -> tuple[list | None, BlockReport]:
+                   jobs: int = 1, seed: int = 0, memo: BlockMemo | None = None
+                   ) -> tuple[list | None, BlockReport]:
+    """(the block's new bundles as node lists, or None to keep it as written;
+    report). With a `memo`, a block scheduled before with the same ops,
+    context, level and seed takes that schedule (checked first) instead of
+    searching; -O3, which stops on the clock, always searches."""
+    key = None
+    if memo is not None and not level.open_ended and block.nodes and not block.pinned:
+        key = _memo_key(block, program, level, seed)
+        found = _from_memo(memo.get(key), block, program)
+        if found is not None:
+            return found
+    bundles, report = _schedule_block(block, program, level, progress=progress,
+                                      deadline=deadline, jobs=jobs, seed=seed)
+    if key is not None:
+        memo.put(key, _to_memo(bundles, report))
+    return bundles, report
+
+
+def _memo_key(block: Block, program: Sequence[dict], level: Level, seed: int) -> str:
+    from ..buildcache import digest
+    return digest("block", [program[pc] for pc in range(block.start, block.end)],
+                  block.start, block.context, level.number, seed)
+
+
+def _to_memo(bundles: list | None, report: BlockReport) -> dict:
+    b = report.bound
+    return {"bundles": None if bundles is None else [[x.index for x in bundle]
+                                                      for bundle in bundles],
+            "after": report.after, "kept": report.kept, "passes": report.passes,
+            "bound": [b.resource, b.critical, b.paths, b.paths_engine, b.tight, b.engine,
+                      b.why]}
+
+
+def _from_memo(value, block: Block, program: Sequence[dict]
+               ) -> tuple[list | None, BlockReport] | None:
+    """A memo's schedule of `block`, if it is one: every op placed once, its
+    dependences and the slot limits kept (else None: schedule afresh)."""
+    try:
+        resource, critical, paths, paths_engine, tight, engine, why = value["bound"]
+        bound = Bounds(int(resource), int(critical), int(paths), paths_engine,
+                       counted=(int(tight), engine, str(why)))
+        before = block.original_cycles(program)
+        report = BlockReport(block.start, len(block.nodes), before, int(value["after"]),
+                             bound, str(value["kept"]), int(value["passes"]))
+        if value["bundles"] is None:
+            return None, report
+        nodes = block.nodes
+        bundles = [[nodes[i] for i in bundle] for bundle in value["bundles"]]
+    except (TypeError, ValueError, KeyError, IndexError):
+        return None
+    if not _valid_placement(block, bundles) or report.after != sum(
+            1 for b in bundles if any(not x.is_debug for x in b)):
+        return None
+    return bundles, report
+
+
+def _valid_placement(block: Block, bundles: list[list[OpNode]]) -> bool:
+    cycle = {}
+    for c, bundle in enumerate(bundles):
+        counts: dict[str, int] = {}
+        for x in bundle:
+            if x.index in cycle or x.is_sync:
+                return False
+            cycle[x.index] = c
+            counts[x.engine] = counts.get(x.engine, 0) + 1
+        if any(n > isa.SLOT_LIMITS[e] for e, n in counts.items()):
+            return False
+    placed = [x for x in block.nodes if not x.is_sync]
+    if len(cycle) != len(placed):
+        return False
+    # Sync nodes stand between their neighbours: an edge through one holds as
+    # the edges around it do, so checking ops' own edges (through sync nodes
+    # followed to the ops beyond) is checking every constraint.
+    for x in placed:
+        for y, lat in _op_successors(block, x):
+            if cycle[x.index] + lat > cycle[y.index]:
+                return False
+    return True
+
+
+def _op_successors(block: Block, x: OpNode):
+    """(op, latency) of each op after `x` through its edges, sync nodes passed."""
+    nodes = block.nodes
+    todo = [(s, lat) for s, lat in x.succs.items()]
+    seen: dict[int, int] = {}
+    while todo:
+        s, lat = todo.pop()
+        if seen.get(s, -1) >= lat:
+            continue
+        seen[s] = lat
+        node = nodes[s]
+        if node.is_sync:
+            todo.extend((t, lat + more) for t, more in node.succs.items())
+        else:
+            yield node, lat
+
+
+def _schedule_block(block: Block, program: Sequence[dict], level: Level, *,
+                    progress: Progress | None = None, deadline: float | None = None,
+                    jobs: int = 1, seed: int = 0) -> tuple[list | None, BlockReport]:
     """(the block's new bundles as node lists, or None to keep it as written; report)."""
     before = block.original_cycles(program)
     if block.pinned or not block.nodes:
@@ -140,7 +250,8 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
                     budget: float | None = None, jobs: int | None = None,
                     rename_words: Iterable[int] | str | None = None,
                     split: bool = True, seed: int = 0,
-                    progress: Progress | None = None) -> Schedule:
+                    progress: Progress | None = None,
+                    memo: BlockMemo | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
     and trace buffer in no more cycles.
 
@@ -153,24 +264,25 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     (asm/sched/split.py). `seed`: the search's random choices (-O2 and -O3
     perturb the schedule): another seed, another schedule as good on average;
     the same seed, the same schedule at -O1 and -O2. `progress` is called with
-    a line of text as the search improves.
+    a line of text as the search improves. `memo`: where block schedules
+    are kept between runs (see schedule_block).
     """
     if level not in LEVELS:
         raise ValueError(f"optimization level {level} is not one of {sorted(LEVELS)}")
     with gc_paused():  # an op node per op, and no reference cycles (test_gcpause.py)
         return _schedule_kernel(kernel, restrict, pinned, level, budget, jobs, rename_words,
-                                split, seed, progress)
+                                split, seed, progress, memo)
 
 
 def _schedule_kernel(kernel: Kernel, restrict, pinned, level: int, budget: float | None,
                      jobs: int | None, rename_words, split: bool, seed: int,
-                     progress: Progress | None) -> Schedule:
+                     progress: Progress | None, memo: BlockMemo | None) -> Schedule:
     why = ControlFlow(kernel.program).unmovable
     if why is not None:
         return Schedule(kernel, note=f"{why}; nothing moves", level=level)
     started = time.monotonic()
     options = _Options(LEVELS[level], progress, jobs or workers(),
-                       started + (DEFAULT_BUDGET if budget is None else budget), seed)
+                       started + (DEFAULT_BUDGET if budget is None else budget), seed, memo)
     original = kernel
     if rename_words is not None:
         from .rename import rename
@@ -213,6 +325,7 @@ class _Options:
     jobs: int
     deadline: float  # for -O3's open-ended search
     seed: int = 0
+    memo: BlockMemo | None = None
 
 
 SEED_STRIDE = 104_729  # one seed's search seeds from the next's (a block's start pc adds)
@@ -244,7 +357,7 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
         deadline = now + max(0.0, options.deadline - now) * share
         bundles, report = schedule_block(block, program, options.level, progress=tell,
                                          deadline=deadline, jobs=options.jobs,
-                                         seed=options.seed)
+                                         seed=options.seed, memo=options.memo)
         reports.append(report)
         if bundles is None:
             for pc in range(block.start, block.end):
