@@ -13,6 +13,7 @@ import click
 from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import TextForm, read_problem, read_text_form, safe_streams, write_output
+from .hints import plural
 from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel
 from .options import (
     EXIT_BAD_INPUT,
@@ -235,12 +236,15 @@ def main() -> None:
               metavar="FILE", help="Link (even one SRC) and write the link map to FILE "
               "('-': stdout).")
 @build_options("Pack the ops into bundles with the scheduler (see 'vasm schedule').")
+@click.option("--watch", is_flag=True,
+              help="Assemble again on every save of SRC or a file it includes, printing "
+                   "what was written or the first error; Ctrl-C stops.")
 def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: bool,
                  defines: tuple[str, ...], include_paths: tuple[str, ...],
                  listing: str | None, map_file: str | None, max_errors: int | None,
                  warn: str | None, do_schedule: bool, level: int, budget: float | None,
                  jobs: int | None, quiet: bool, report: bool, no_split: bool,
-                 rename: bool, seed: int | None, no_cache: bool) -> None:
+                 rename: bool, seed: int | None, no_cache: bool, watch: bool) -> None:
     """Assemble SRC (.vasm) into a kernel image (.vk.json). Several SRCs are
     assembled as modules and linked in order, as 'vasm link' does. A build
     done before, from the same files and options, comes from the build cache
@@ -249,6 +253,14 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
     project = project_or_exit(sources[0])
     sched = schedule_settings(do_schedule, level, budget, jobs, quiet, report, no_split, rename,
                               seed, project, no_cache)
+    if watch:
+        if len(sources) > 1 or compile_only or map_file is not None or listing is not None:
+            raise click.UsageError("--watch assembles one SRC into an image (no -c, --map or "
+                                   "--listing)")
+        out = output or _stem(sources[0]) + ".vk.json"
+        refuse_clobbering([out], sources)
+        _watch_assemble(sources[0], out, defines, include_paths, sched, werror)
+        return
     if compile_only:
         if do_schedule or _given("level"):  # (a vasm.toml's `schedule` is for whole builds)
             raise click.UsageError("-c writes objects, which are scheduled when linked: "
@@ -284,6 +296,47 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
     _finish(result, out, listing=listing, sched=sched)
     if build is not None:
         build.keep(result)
+
+
+def _watch_assemble(src: str, out: str, defines, include_paths,
+                    sched: ScheduleSettings | None, werror: bool) -> None:
+    """`vasm assemble --watch`: build on every save of the source or a file it
+    includes, the assembler's reuse layer and the schedule cache kept warm."""
+    import time
+
+    from .diagnostics import first_error
+    from .stages.assembler import assemble_full
+    from .stages.reuse import Reuse
+    from .watching import watch
+    reuse = Reuse()
+
+    def work() -> list[str]:
+        started = time.perf_counter()
+        project = project_or_exit(src)
+        result = assemble_full(src, defines={**project.defines, **parse_defines(defines)},
+                               include_paths=(*include_paths, *project.include_paths),
+                               reuse=reuse, keep_ir=sched is not None)
+        read = [f for f in result.sources.texts if f != "<input>"] or [src]
+        if project.path is not None:
+            read.append(str(project.path))
+        if result.kernel is None or result.errors or (werror and result.warnings):
+            click.echo(first_error(result), err=True)
+            return read
+        refuse_clobbering([out], read)
+        kernel = result.kernel
+        if sched is not None:
+            kernel = sched.run(result).kernel
+        try:
+            write_output(out, dumps_kernel(kernel))
+        except ToolchainError as e:
+            click.echo(render(e), err=True)
+            return read
+        cycles = f", {sum(kernel.cycle_cost)} cycles" if sched is not None else ""
+        click.echo(f"wrote {out}: {plural(len(kernel.program), 'bundle')}{cycles} "
+                   f"({time.perf_counter() - started:.2f} s)", err=True)
+        return read
+
+    watch(work, say=lambda text: click.echo(text, err=True))
 
 
 class _Build:

@@ -109,3 +109,13 @@ def render_all(diagnostics: Iterable[ToolchainError], sources: Sources | None = 
     if counts:
         shown.append(", ".join(counts) + ".")
     return "\n".join(shown)
+
+
+def first_error(result, program: str = "vasm") -> str:
+    """An assembly's first error (with its source line), and how many more:
+    what watch mode shows after a save."""
+    errors = [d for d in result.diagnostics if getattr(d, "severity", "error") == "error"]
+    if not errors:
+        return f"{program}: error: the source does not assemble"
+    more = f"\n(and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+    return render(errors[0], result.sources, program=program) + more

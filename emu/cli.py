@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from asm.diagnostics import printable, render
+from asm.diagnostics import first_error, printable, render
 from asm.errors import Location, ToolchainError
 from asm.fileio import read_problem, read_text, safe_streams, strip_bom, write_output
 from asm.jsonread import decode
@@ -209,15 +210,18 @@ def main() -> None:
               "words (all of memory, or the region --expect-region names); exit 1 if not.")
 @click.option("--expect-region", metavar="START:END",
               help="With --expect: only memory words START..END-1 are compared.")
+@click.option("--watch", is_flag=True,
+              help="Assemble and run again on every save of KERNEL (a .vasm source) or a "
+                   "file it includes, printing the cycles or the first error; Ctrl-C stops.")
 @assemble_options
 @click.pass_context
 def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batch: int,
         rounds: int, seed: int, seeds: int | None, check: bool, debug: bool, pause: bool,
         dump_mem: str | None, engine: str, max_cycles: int | None, trace_file: str | None,
-        as_json: bool, expect_file: str | None, expect_region: str | None,
+        as_json: bool, expect_file: str | None, expect_region: str | None, watch: bool,
         defines: tuple[str, ...], include_paths: tuple[str, ...]) -> None:
     """Run KERNEL (a .vk.json image, a JSON bundle list, or a .vasm source, assembled
-    first) and report its cycles."""
+    first) and report its cycles. With --watch, again on every save of the source."""
     if mem_file is not None and seeds is not None:
         raise click.UsageError("--mem and --seeds exclude each other")
     if expect_region is not None and expect_file is None:
@@ -230,81 +234,162 @@ def run(ctx: click.Context, kernel: str, mem_file: str | None, height: int, batc
     if trace_file is not None and ((seeds or 1) > 1 or pause or debug):
         raise click.UsageError("--trace traces a single run, without --seeds, --pause or "
                                "--debug")
+    if watch and not kernel.endswith(".vasm"):
+        raise click.UsageError("--watch re-assembles a .vasm source on every save; give one")
     outputs = (dump_mem, trace_file)
     refuse_clobbering(outputs, [p for p in (kernel, mem_file, expect_file) if p], "vemu")
     for path in outputs:
         warn_extension(path, "json", "vemu")
+    given_seed = ctx.get_parameter_source("seed") is click.core.ParameterSource.COMMANDLINE
+    settings = _RunSettings(kernel, mem_file, Params(height, batch, rounds), seed, seeds,
+                            given_seed, check, debug, pause, dump_mem, engine, max_cycles,
+                            trace_file, as_json, expect_file, region)
+    if watch:
+        _watch_run(settings, defines, include_paths)
+        return
     try:
         k = _load(kernel, defines, include_paths, outputs)
-        expected = _read_image(expect_file, "expected memory") if expect_file else None
-        if mem_file is not None:
-            images = [(None, _read_image(mem_file))]
-        else:
-            if not reads_header(k):
-                click.echo(f"note: {kernel} reads no word of the take-home image's header, so "
-                           f"it may not be a take-home kernel; it runs on the take-home image "
-                           f"(height {height}, batch {batch}, rounds {rounds}, seed "
-                           f"{seed if seeds is None else 'per run'}): --mem gives your own",
-                           err=True)
-            if seeds is None:
-                seed_list = [seed]
-            elif ctx.get_parameter_source("seed") is click.core.ParameterSource.COMMANDLINE:
-                seed_list = [seed + i for i in range(seeds)]
-            else:
-                seed_list = [random.SystemRandom().randrange(2**32) for _ in range(seeds)]
-            params = Params(height, batch, rounds)
-            images = [(s, make_image(params, s)) for s in seed_list]
-        if trace_file is not None:
-            runs = [(images[0][0], _run_traced(k, images[0][1], trace_file, check=check,
-                                               max_cycles=max_cycles))]
-        elif len(images) > 1 and engine == "fast" and not (pause or debug):
-            runs = _run_batched(k, images, check=check, max_cycles=max_cycles)
-        else:
-            runs = [(s, run_checked(k, mem, check=check or pause, pause=pause, debug=debug,
-                                    engine=engine, max_cycles=max_cycles))
-                    for s, mem in images]
+        runs, expected = settings.execute(k)
     except EmuError as e:
         _fail(e, EXIT_WRONG)
     except (ToolchainError, InputError) as e:
         _fail(e, EXIT_INPUT)
+    try:
+        code = settings.report(runs, expected)
+    except ToolchainError as e:
+        _fail(e, EXIT_INPUT)
+    if code:
+        sys.exit(code)
 
-    # With data on stdout ('-'), the summary goes to stderr.
-    to_stderr = "-" in (dump_mem, trace_file)
-    mismatch = None
-    if expected is not None:  # (a single run: --expect refuses --seeds)
-        mismatch = _compare_memory(runs[0][1].result.mem, expected, region)
-    for s, r in runs:
-        label = f"seed {s}: " if len(runs) > 1 else ""
-        status = "" if r.result.status.value == "finished" else f", {r.result.status.value}"
-        verdicts = [] if r.correct is None and expected is not None else [_describe(r)]
+
+@dataclass
+class _RunSettings:
+    """What `vemu run` was asked: where the images come from, how to run and
+    check them, what to print and write."""
+
+    kernel: str
+    mem_file: str | None
+    params: Params
+    seed: int
+    seeds: int | None
+    given_seed: bool  # --seed on the command line: --seeds counts from it
+    check: bool
+    debug: bool
+    pause: bool
+    dump_mem: str | None
+    engine: str
+    max_cycles: int | None
+    trace_file: str | None
+    as_json: bool
+    expect_file: str | None
+    region: tuple[int, int] | None
+
+    def images(self, k: Kernel) -> list[tuple[int | None, list[int]]]:
+        """(seed or None, memory image) of each run."""
+        if self.mem_file is not None:
+            return [(None, _read_image(self.mem_file))]
+        if not reads_header(k):
+            p = self.params
+            click.echo(f"note: {self.kernel} reads no word of the take-home image's header, "
+                       f"so it may not be a take-home kernel; it runs on the take-home image "
+                       f"(height {p.height}, batch {p.batch_size}, rounds {p.rounds}, seed "
+                       f"{self.seed if self.seeds is None else 'per run'}): --mem gives your "
+                       "own", err=True)
+        if self.seeds is None:
+            seed_list = [self.seed]
+        elif self.given_seed:
+            seed_list = [self.seed + i for i in range(self.seeds)]
+        else:
+            seed_list = [random.SystemRandom().randrange(2**32) for _ in range(self.seeds)]
+        return [(s, make_image(self.params, s)) for s in seed_list]
+
+    def execute(self, k: Kernel) -> tuple[list[tuple], list[int] | None]:
+        """Every run (seed, CheckedRun), and the expected memory (--expect).
+        Raises EmuError, ToolchainError or InputError."""
+        expected = _read_image(self.expect_file, "expected memory") if self.expect_file \
+            else None
+        images = self.images(k)
+        if self.trace_file is not None:
+            return [(images[0][0], _run_traced(k, images[0][1], self.trace_file,
+                                               check=self.check,
+                                               max_cycles=self.max_cycles))], expected
+        if len(images) > 1 and self.engine == "fast" and not (self.pause or self.debug):
+            return _run_batched(k, images, check=self.check,
+                                max_cycles=self.max_cycles), expected
+        return [(s, run_checked(k, mem, check=self.check or self.pause, pause=self.pause,
+                                debug=self.debug, engine=self.engine,
+                                max_cycles=self.max_cycles))
+                for s, mem in images], expected
+
+    def report(self, runs: list[tuple], expected: list[int] | None) -> int:
+        """Print the runs (and write --dump-mem); the exit status. Raises
+        ToolchainError when --dump-mem cannot be written."""
+        # With data on stdout ('-'), the summary goes to stderr.
+        to_stderr = "-" in (self.dump_mem, self.trace_file)
+        mismatch = None
+        if expected is not None:  # (a single run: --expect refuses --seeds)
+            mismatch = _compare_memory(runs[0][1].result.mem, expected, self.region)
+        for s, r in runs:
+            label = f"seed {s}: " if len(runs) > 1 else ""
+            status = "" if r.result.status.value == "finished" else f", {r.result.status.value}"
+            verdicts = [] if r.correct is None and expected is not None else [_describe(r)]
+            if expected is not None:
+                verdicts.append(f"memory {'as expected' if mismatch is None else mismatch}")
+            click.echo(f"{label}{r.result.cycles} cycles{status}, {'; '.join(verdicts)}",
+                       err=to_stderr)
+        if len(runs) == 1 and runs[0][1].result.trace_buffer:
+            click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}", err=to_stderr)
+        if self.dump_mem is not None:
+            write_output(self.dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
+        correct = [r.correct for _, r in runs]
         if expected is not None:
-            verdicts.append(f"memory {'as expected' if mismatch is None else mismatch}")
-        click.echo(f"{label}{r.result.cycles} cycles{status}, {'; '.join(verdicts)}",
-                   err=to_stderr)
-    if len(runs) == 1 and runs[0][1].result.trace_buffer:
-        click.echo(f"trace buffer: {runs[0][1].result.trace_buffer}", err=to_stderr)
-    if dump_mem is not None:
+            correct.append(mismatch is None)
+        if self.as_json:
+            cycles = [r.result.cycles for _, r in runs]
+            summary = {
+                "cycles": max(cycles),
+                "correct": None if None in correct else all(correct),
+                "trace_buffer": runs[0][1].result.trace_buffer,
+                "status": runs[0][1].result.status.value,
+                "engine": self.engine,
+                "runs": [{"seed": s, "cycles": r.result.cycles, "correct": r.correct}
+                         for s, r in runs],
+            }
+            click.echo(json.dumps(summary), err=to_stderr)
+        return EXIT_WRONG if False in correct else 0
+
+
+def _watch_run(settings: _RunSettings, defines: tuple[str, ...],
+               include_paths: tuple[str, ...]) -> None:
+    """`vemu run --watch`: assemble and run on every save of the source or a
+    file it includes, printing the cycles or the first error; the
+    assembler's reuse layer and the schedule cache stay warm between saves."""
+    from asm.options import parse_defines, project_or_exit
+    from asm.stages.assembler import assemble_full
+    from asm.stages.reuse import Reuse
+    from asm.watching import watch
+    reuse = Reuse()
+    source = settings.kernel
+
+    def work() -> list[str]:
+        project = project_or_exit(source, "vemu")
+        result = assemble_full(source, defines={**project.defines, **parse_defines(defines)},
+                               include_paths=(*include_paths, *project.include_paths),
+                               reuse=reuse, keep_ir=False)
+        read = [f for f in result.sources.texts if f != "<input>"] or [source]
+        if project.path is not None:
+            read.append(str(project.path))
+        if result.kernel is None or result.errors:
+            click.echo(first_error(result, "vemu"), err=True)
+            return read
         try:
-            write_output(dump_mem, json.dumps(runs[0][1].result.mem) + "\n")
-        except ToolchainError as e:
-            _fail(e, EXIT_INPUT)
-    correct = [r.correct for _, r in runs]
-    if expected is not None:
-        correct.append(mismatch is None)
-    if as_json:
-        cycles = [r.result.cycles for _, r in runs]
-        summary = {
-            "cycles": max(cycles),
-            "correct": None if None in correct else all(correct),
-            "trace_buffer": runs[0][1].result.trace_buffer,
-            "status": runs[0][1].result.status.value,
-            "engine": engine,
-            "runs": [{"seed": s, "cycles": r.result.cycles, "correct": r.correct}
-                     for s, r in runs],
-        }
-        click.echo(json.dumps(summary), err=to_stderr)
-    if False in correct:
-        sys.exit(EXIT_WRONG)
+            settings.report(*settings.execute(result.kernel))
+        except (ToolchainError, InputError) as e:
+            click.echo(render(e, Sources(), program="vemu") if isinstance(e, ToolchainError)
+                       else f"vemu: error: {e}", err=True)
+        return read
+
+    watch(work, say=lambda text: click.echo(text, err=True))
 
 
 @main.command("debug")
