@@ -2,7 +2,9 @@
 
 `asm.assemble`, `asm.assemble_full`, `asm.disassemble` and `asm.format_source`
 load the assembler (and Lark) on first use, so tools that only read kernel
-images (the emulator) do not pay for it.
+images (the emulator) do not pay for it. `asm.schedule` takes a Kernel, an
+assembly or `.vasm` source; the scheduler itself (asm/sched/) only ever sees
+Kernels.
 """
 
 from __future__ import annotations
@@ -11,21 +13,21 @@ import importlib
 from typing import Any
 
 from .errors import AssemblyError, ImageError, KernelError, Location, ToolchainError
-from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel, save_kernel
+from .kernel import Hints, Kernel, dumps_kernel, load_kernel, loads_kernel, save_kernel
 
 _LAZY = {
     "assemble": "asm.stages.assembler",
     "assemble_full": "asm.stages.assembler",
     "assemble_module": "asm.stages.assembler",
     "link": "asm.linking.link",
-    "check": "asm.sched.check",
+    "lint": "asm.views.lint",
     "disassemble": "asm.views.disasm",
     "format_source": "asm.views.fmt",
-    "schedule": "asm.sched.schedule",
 }
 
 __all__ = [
     "AssemblyError",
+    "Hints",
     "ImageError",
     "Kernel",
     "KernelError",
@@ -34,11 +36,11 @@ __all__ = [
     "assemble",
     "assemble_full",
     "assemble_module",
-    "check",
     "disassemble",
     "dumps_kernel",
     "format_source",
     "link",
+    "lint",
     "load_kernel",
     "loads_kernel",
     "save_kernel",
@@ -51,3 +53,18 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'asm' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
+
+
+def schedule(source: Any, **options: Any) -> Any:
+    """Schedule a Kernel, an `asm.assemble_full` result, or `.vasm` source (a
+    path or text, assembled first); `options` as asm.sched.schedule.schedule_kernel.
+    Returns its Schedule. Raises AssemblyError when the source does not assemble."""
+    from .sched.schedule import schedule_kernel
+    if not isinstance(source, Kernel):
+        if not hasattr(source, "kernel"):
+            from .stages.assembler import assemble_full
+            source = assemble_full(source)
+        if source.kernel is None:
+            raise AssemblyError(source.diagnostics)
+        source = source.kernel
+    return schedule_kernel(source, **options)

@@ -2,7 +2,7 @@
 blocks and entry block, and how jumps follow blocks that move.
 
 One object answers every control-flow question the tools ask (the scheduler,
-the dependence analysis, flattening, the checker, the disassembler, traces),
+the dependence analysis, flattening, the linter, the disassembler, traces),
 from the ISA table's operand kinds: a `TARGET` operand is an absolute bundle
 index, an `OFFSET` operand counts from the bundle after its own.
 """

@@ -149,15 +149,15 @@ class ScheduleSettings:
         """What a build's result depends on of these settings (its cache key)."""
         return {k: v for k, v in self.options.items() if k != "jobs"}
 
-    def run(self, source):
-        """Schedule `source` (see asm.sched.schedule), then print the report if
+    def run(self, kernel: Kernel):
+        """Schedule `kernel` (asm/sched/schedule.py), then print the report if
         asked. Blocks scheduled before come from the cache (asm/buildcache.py)."""
         from .buildcache import DiskCache
         from .sched.schedule import report as report_text
-        from .sched.schedule import schedule
+        from .sched.schedule import schedule_kernel
         memo = None if self.no_cache else DiskCache.default("blocks")
         try:
-            s = schedule(source, progress=self.line, memo=memo, **self.options)
+            s = schedule_kernel(kernel, progress=self.line, memo=memo, **self.options)
         finally:
             if self.line is not None:
                 self.line.clear()
@@ -291,7 +291,7 @@ def assemble_cmd(sources: tuple[str, ...], output: str | None, compile_only: boo
         if build is not None and build.hit(outputs, out):
             return
     result = assemble_or_exit(sources[0], defines, include_paths, max_errors=max_errors,
-                              werror=werror, keep_ir=listing is not None or sched is not None,
+                              werror=werror, keep_ir=listing is not None,
                               outputs=outputs)
     _finish(result, out, listing=listing, sched=sched)
     if build is not None:
@@ -315,7 +315,7 @@ def _watch_assemble(src: str, out: str, defines, include_paths,
         project = project_or_exit(src)
         result = assemble_full(src, defines={**project.defines, **parse_defines(defines)},
                                include_paths=(*include_paths, *project.include_paths),
-                               reuse=reuse, keep_ir=sched is not None)
+                               reuse=reuse)
         read = [f for f in result.sources.texts if f != "<input>"] or [src]
         if project.path is not None:
             read.append(str(project.path))
@@ -325,7 +325,7 @@ def _watch_assemble(src: str, out: str, defines, include_paths,
         refuse_clobbering([out], read)
         kernel = result.kernel
         if sched is not None:
-            kernel = sched.run(result).kernel
+            kernel = sched.run(kernel).kernel
         try:
             write_output(out, dumps_kernel(kernel))
         except ToolchainError as e:
@@ -402,7 +402,7 @@ def _finish(result: Assembly, out: str, *, listing: str | None,
             sched: ScheduleSettings | None) -> None:
     """Schedule if asked, then write the kernel and the listing."""
     if sched is not None:
-        result.kernel = sched.run(result).kernel
+        result.kernel = sched.run(result.kernel).kernel
     _write(out, dumps_kernel(result.kernel))
     if listing:
         from .views.listing import make_listing
@@ -513,10 +513,10 @@ def schedule_cmd(src: str, output: str, defines: tuple[str, ...],
     as_source = output.endswith(".vasm") or (output == "-" and src.endswith(".vasm"))
     warn_extension(output, "source" if as_source else "image", hint=FORMAT_BY_NAME)
     if src.endswith(".vasm"):
-        source = assemble_or_exit(src, defines, include_paths, keep_ir=True, outputs=[output])
+        kernel = assemble_or_exit(src, defines, include_paths, outputs=[output]).kernel
     else:
-        source = load_any(src)
-    s = settings.run(source)
+        kernel = load_any(src)
+    s = settings.run(kernel)
     _write(output, disassemble(s.kernel) if as_source else dumps_kernel(s.kernel))
 
 
@@ -529,12 +529,12 @@ def check_cmd(src: str, defines: tuple[str, ...], include_paths: tuple[str, ...]
               warn: str | None) -> None:
     """Report errors and likely mistakes in SRC (a .vasm source or a kernel image,
     which need not be valid: every problem is listed)."""
-    from .sched.check import check, check_file
+    from .views.lint import lint, lint_file
     if src.endswith(".vasm"):
         result = assemble_or_exit(src, defines, include_paths)
-        found, sources = check(result.kernel), result.sources
+        found, sources = lint(result.kernel), result.sources
     else:
-        found, sources = check_file(src), None
+        found, sources = lint_file(src), None
     if found:
         click.echo(render_all(found, sources), err=True)
     failed = any(d.severity == "error" or warn == "error" for d in found)

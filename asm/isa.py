@@ -1,7 +1,7 @@
 """THE ISA table: every op of the machine once, as frozen data.
 
 Everything else is a view of this table: the assembler's operand checks, the
-disassembler, the checker's slot limits, the scheduler's read/write sets, the
+disassembler, the linter's slot limits, the scheduler's read/write sets, the
 emulators' dispatch and the highlighters' keyword lists. Adding an op means
 adding one row here. The table checks itself on import.
 
@@ -12,7 +12,7 @@ class `Machine`); see the project's docs/isa.md.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 VLEN = 8
@@ -33,7 +33,7 @@ SLOT_LIMITS: dict[str, int] = {
 ENGINES: tuple[str, ...] = tuple(SLOT_LIMITS)
 # A bundle whose only engines are these costs no cycle.
 FREE_ENGINES = frozenset({"debug"})
-# The reference simulator does not enforce these limits (our checker warns).
+# The reference simulator does not enforce these limits (our linter, `vasm check`, warns).
 UNENFORCED_LIMITS = frozenset({"debug"})
 
 
@@ -93,28 +93,6 @@ class Operand:
 
 
 @dataclass(frozen=True)
-class Binary:
-    """An arithmetic op on two words: `expr` is a Python expression over the
-    words `a` and `b` whose value is the machine's result, already a word.
-
-    The fast emulator splices `expr` into generated code; `fn` is the same
-    expression as a function, for the reference emulator and constant folding.
-    `array` is the expression over NumPy uint32 arrays (`np` in scope) for the
-    batched emulator, where `expr` is not already right there.
-    """
-
-    expr: str
-    divides: bool = False  # raises ZeroDivisionError when b == 0
-    array: str | None = None
-    fn: Callable[[int, int], int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Our own fixed expressions, never user input.
-        fn = eval(compile(f"lambda a, b: {self.expr}", "<isa>", "eval"))  # noqa: S307
-        object.__setattr__(self, "fn", fn)
-
-
-@dataclass(frozen=True)
 class Meaning:
     """What an op does, as expressions. Every engine is derived from these:
     the reference engine evaluates them as they stand, the fast and batched
@@ -135,14 +113,27 @@ class Meaning:
     jump: str | None = None  # the next bundle ...
     when: str | None = None  # ... when this is not 0 (always, when None)
     stop: str | None = None  # "halt", or "pause" (which stops only when pausing is on)
-    check: tuple[str, str] | None = None  # debug: (value, key): value == value_trace[key]
+    compare: tuple[str, str] | None = None  # debug: (value, key): value == value_trace[key]
     lanes: int = 1  # VLEN for a lane-wise op: the expressions hold for each lane i
     array: str | None = None  # `value` over NumPy uint32 arrays, where it differs
-    divides: bool = False  # `value` divides by an operand: by 0 is a fault
+    # Derived from the expressions: `value` divides (`//`, `%`), so that a
+    # divisor of 0 is a fault; some expression reads the op's own pc.
+    divides: bool = field(init=False, repr=False, compare=False)
+    uses_pc: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        import ast
+        trees = [ast.parse(e, mode="eval") for e in self.expressions()]
+        divides = self.value is not None and any(
+            isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))
+            for n in ast.walk(ast.parse(self.value, mode="eval")))
+        uses_pc = any(isinstance(n, ast.Name) and n.id == "pc" for t in trees for n in ast.walk(t))
+        object.__setattr__(self, "divides", divides)
+        object.__setattr__(self, "uses_pc", uses_pc)
 
     def expressions(self) -> list[str]:
         out = [self.value, self.address, self.store, self.trace, self.jump, self.when,
-               *(self.check or ())]
+               *(self.compare or ())]
         return [e for e in out if e is not None]
 
 
@@ -158,7 +149,6 @@ class Op:
     mem_addr: str | None = None  # operand holding the memory address
     offset: str | None = None  # operand added to every scratch operand
     control: Control | None = None
-    binary: Binary | None = None
     meaning: Meaning = field(default_factory=Meaning)
     # A lane-wise valu op the scheduler may run on the alu, lane by lane: the
     # alu ops of each lane, one step (bundle) after another, as (alu op name,
@@ -190,6 +180,32 @@ class Op:
     @property
     def arity(self) -> int:
         return len(self.operands)
+
+    @property
+    def is_binary(self) -> bool:
+        """The destination's value from two scratch operands (lane by lane for
+        vectors): the arithmetic ops, which the batched engine runs several
+        slots of at once."""
+        kinds = [o.kind for o in self.operands]
+        return (self.meaning.value is not None and len(kinds) == 3 and kinds[0].is_write
+                and all(k.is_scratch and not k.is_write for k in kinds[1:]))
+
+    @property
+    def immediate_index(self) -> int | None:
+        """The slot position of the immediate this op writes to its destination
+        as it stands (a word: `const`), read off its meaning; else None."""
+        import ast
+        if self.meaning.value is None or self.meaning.lanes != 1:
+            return None
+        tree = ast.parse(self.meaning.value, mode="eval").body
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.BitAnd) and \
+                isinstance(tree.right, ast.Constant) and tree.right.value == WORD_MASK:
+            tree = tree.left
+        names = [o.name for o in self.operands]
+        if isinstance(tree, ast.Name) and tree.id in names and \
+                self.operands[names.index(tree.id)].kind is Kind.IMM:
+            return 1 + names.index(tree.id)
+        return None
 
     def address_word(self, slot: Sequence) -> int:
         """The scratch word holding the memory address a slot `(name, operand,
@@ -256,20 +272,17 @@ _ARITH: tuple[tuple[str, ...], ...] = (
     ("<", "lt", "int(a < b)", "(a < b).astype(np.uint32)"),
     ("==", "eq", "int(a == b)", "(a == b).astype(np.uint32)"),
 )
-_DIVIDING = frozenset({"//", "cdiv", "%"})
 
 
 def _arith_ops() -> list[Op]:
     ops = []
     for name, mnemonic, expr, *array in _ARITH:
-        binary = Binary(expr, divides=name in _DIVIDING, array=array[0] if array else None)
         for engine, lanes, operands, summary in (
                 ("alu", 1, "d:dst a:src b:src", f"d = a {name} b (mod 2**32)"),
                 ("valu", VLEN, "d:vdst a:vsrc b:vsrc", f"lane-wise d = a {name} b (mod 2**32)")):
-            meaning = Meaning(value=expr, lanes=lanes, array=binary.array,
-                              divides=binary.divides)
+            meaning = Meaning(value=expr, lanes=lanes, array=array[0] if array else None)
             ops.append(Op(engine, name, mnemonic if engine == "alu" else "v" + mnemonic,
-                          _operands(operands), summary, binary=binary, meaning=meaning,
+                          _operands(operands), summary, meaning=meaning,
                           lanes_as=((name, "d", "a", "b"),) if engine == "valu" else None))
     return ops
 
@@ -330,10 +343,10 @@ OPS: tuple[Op, ...] = (
        meaning=Meaning(value="0")),
     Op("debug", "compare", "compare", _operands("s:src key:key"),
        "check s against the value trace (debug runs only)",
-       meaning=Meaning(check=("s", "key"))),
+       meaning=Meaning(compare=("s", "key"))),
     Op("debug", "vcompare", "vcompare", _operands("s:vsrc keys:keys"),
        "check each lane of s against the value trace (debug runs only)",
-       meaning=Meaning(check=("s", "keys[i]"), lanes=VLEN)),
+       meaning=Meaning(compare=("s", "keys[i]"), lanes=VLEN)),
     Op("debug", "comment", "comment", _operands("text:text"), "no effect"),
 )
 
@@ -375,11 +388,11 @@ def _self_check() -> None:
             assert off.kind is Kind.IMM, f"{op.name}: offset must be an immediate"
         if op.control is not None:
             assert op.engine == "flow", f"{op.name}: control flow belongs to flow"
-        if op.binary is not None:
-            assert op.engine in ("alu", "valu") and op.arity == 3, op.name
-        vector = op.engine == "valu" or op.name in ("vselect", "vcompare")
-        if vector:
-            assert op.operands[0].kind in (Kind.VDST, Kind.VSRC), f"{op.name}: not vector"
+        vectors = [o.kind in (Kind.VDST, Kind.VSRC) for o in op.operands]
+        # A vector operand makes an op lane-wise, and a lane-wise op has one.
+        assert any(vectors) == (op.meaning.lanes == VLEN), f"{op.name}: lanes and vectors"
+        if op.engine == "valu":
+            assert vectors[0], f"{op.name}: a valu op's first operand is a vector"
         _check_meaning(op)
 
 
@@ -387,7 +400,7 @@ def _check_meaning(op: Op) -> None:
     """Every op means something, in expressions over its own operands."""
     import ast
     m = op.meaning
-    effects = [m.value, m.store, m.trace, m.jump, m.stop, m.check]
+    effects = [m.value, m.store, m.trace, m.jump, m.stop, m.compare]
     assert any(e is not None for e in effects) or op.name == "comment", f"{op.name}: no meaning"
     assert m.lanes in (1, VLEN), op.name
     assert (m.value is not None) == bool(op.operands and op.operands[0].kind.is_write), \
@@ -396,7 +409,6 @@ def _check_meaning(op: Op) -> None:
     assert (m.jump is not None) == (op.control not in (None, Control.HALT, Control.PAUSE)), \
         f"{op.name}: jumps are control flow"
     assert m.stop in (None, "halt", "pause"), op.name
-    assert m.divides == (op.binary is not None and op.binary.divides), op.name
     known = {o.name for o in op.operands} | {"i", "pc", "mem", "int"}
     for expr in m.expressions():
         names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}

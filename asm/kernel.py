@@ -10,10 +10,11 @@ take-home users already have: a bare JSON list of bundles, or an object with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from . import isa
@@ -38,12 +39,30 @@ def machine_description() -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Hints:
+    """What the source tells the scheduler beyond the program, kept with the
+    kernel (and in its image) so that any kernel can be scheduled again alike:
+    `restrict`, sets of scratch words holding pointers whose memory regions
+    are disjoint (`.restrict`); `pinned`, bundles emitted exactly as written
+    (`.pin`); `temps`, words whose definitions may move to free words (`.temp`)."""
+
+    restrict: tuple[tuple[int, ...], ...] = ()
+    pinned: frozenset[int] = frozenset()
+    temps: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.restrict or self.pinned or self.temps)
+
+
 @dataclass
 class Kernel:
     """A validated program with its debug information.
 
     Constructing one validates and normalizes `program` (slots become tuples,
     debug keys nested tuples); a malformed program raises `KernelError`.
+    `validate=False` is for producers that built normalized slots from the
+    ISA table themselves (the assembler, `replace`): no per-slot check.
     """
 
     program: Program
@@ -58,8 +77,18 @@ class Kernel:
     scheduled: int | None = None
     # Words the scheduler's renaming introduced -> the word each is a copy of.
     renamed: dict[int, int] = field(default_factory=dict)
+    hints: Hints = field(default_factory=Hints)
+    validate: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, validate: bool) -> None:
+        if not validate:
+            self.scratch = _normalize_scratch_map(self.scratch)
+            self.labels = _normalize_labels(self.labels, len(self.program))
+            if self.op_source is not None and not any(self.op_source):
+                self.op_source = None
+            self.renamed = dict(self.renamed)
+            self._distinct = (None, -1, [], [], [])  # computed from object identity on demand
+            return
         with gc_paused():
             self.program, distinct, index, counts = _normalize(self.program)
         self._distinct = (self.program, len(self.program), distinct, index, counts)
@@ -78,28 +107,13 @@ class Kernel:
                                            or self.scheduled < 0):
             raise KernelError(f"'scheduled' is a level, not {describe(self.scheduled)}")
         self.renamed = _normalize_renamed(self.renamed)
+        self.hints = _normalize_hints(self.hints, len(self.program))
 
-    @classmethod
-    def prevalidated(cls, program: Program, scratch: dict[int, tuple[str, int]],
-                     labels: dict[str, int], source: list[str | None] | None, *,
-                     op_source: list[tuple[str | None, ...] | None] | None = None,
-                     scheduled: int | None = None,
-                     renamed: dict[int, int] | None = None) -> Kernel:
-        """A Kernel from a producer that has already checked every slot against
-        the ISA table and built normalized (tuple) slots: the assembler, the
-        scheduler. Skips the per-slot validation; equal bundles should already
-        be shared objects.
-        """
-        k = cls.__new__(cls)
-        k.program = program
-        k.scratch = _normalize_scratch_map(scratch)
-        k.labels = _normalize_labels(labels, len(program))
-        k.source = source
-        k.op_source = op_source if op_source is None or any(op_source) else None
-        k.scheduled = scheduled
-        k.renamed = dict(renamed or {})
-        k._distinct = (None, -1, [], [], [])  # computed from object identity on demand
-        return k
+    def replace(self, **changes: Any) -> Kernel:
+        """This kernel with some fields changed (by name), for passes that make
+        their slots from valid ones (the scheduler's): no per-slot check. Equal
+        bundles should be shared objects."""
+        return dataclasses.replace(self, validate=False, **changes)
 
     def distinct(self) -> tuple[list[Bundle], list[int], list[int]]:
         """(the distinct bundles, the index among them of each bundle in program
@@ -288,7 +302,7 @@ def walk_bundle(bundle: dict, pc: int
     """Check one raw bundle against the ISA table: yields a KernelError for each
     problem, and for each engine that has a slot list, (engine, [(index,
     normalized slot, op), ...] of its valid slots). Loading raises the first
-    problem; the checker reports them all."""
+    problem; the linter reports them all."""
     for engine, slots in bundle.items():
         if engine not in isa.SLOT_LIMITS:
             yield KernelError(f"unknown engine {describe(engine)}", bundle=pc)
@@ -472,6 +486,35 @@ def _normalize_renamed(raw: Any) -> dict[int, int]:
     return out
 
 
+def _normalize_hints(raw: Any, n: int) -> Hints:
+    """Hints from an image's "hints" object (or a Hints)."""
+    if isinstance(raw, Hints):
+        raw = {"restrict": raw.restrict, "pinned": raw.pinned, "temps": raw.temps}
+    if not isinstance(raw, Mapping):
+        raise KernelError("'hints' is an object with 'restrict', 'pinned' and 'temps'")
+    unknown = sorted(set(raw) - {"restrict", "pinned", "temps"})
+    if unknown:
+        raise KernelError(f"'hints' has no field {describe(unknown[0])} (it has 'restrict', "
+                          "'pinned' and 'temps')")
+
+    def numbers(value: Any, what: str, top: int, of: str) -> list[int]:
+        if not isinstance(value, list | tuple | set | frozenset) or not all(
+                type(x) is int and 0 <= x < top for x in value):
+            raise KernelError(f"hints: {what} is a list of {of} (0..{top - 1}), "
+                              f"not {describe(value)}")
+        return sorted(value)
+
+    sets = raw.get("restrict", ())
+    if not isinstance(sets, list | tuple):
+        raise KernelError(f"hints: 'restrict' is a list of lists of scratch words, not "
+                          f"{describe(sets)}")
+    restrict = tuple(tuple(numbers(x, "each 'restrict' set", isa.SCRATCH_SIZE, "scratch words"))
+                     for x in sets)
+    pinned = numbers(raw.get("pinned", ()), "'pinned'", max(n, 1), "bundle indices")
+    temps = numbers(raw.get("temps", ()), "'temps'", isa.SCRATCH_SIZE, "scratch words")
+    return Hints(restrict, frozenset(pinned), frozenset(temps))
+
+
 def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
     if not isinstance(raw, Mapping):
         raise KernelError("the scratch map is an object of address -> [name, length]")
@@ -544,6 +587,7 @@ def image_fields(data: Any) -> dict[str, Any]:
             "op_source": data.get("op_source"),
             "scheduled": data.get("scheduled"),
             "renamed": data.get("renamed", {}),
+            "hints": data.get("hints", {}),
         }
     program = data.get("program", data.get("instrs"))
     if program is None:
@@ -570,7 +614,7 @@ def _read(name: str) -> str:
 
 
 def read_kernel_data(path: str | os.PathLike) -> Any:
-    """A kernel file's decoded JSON, not yet validated (for the checker)."""
+    """A kernel file's decoded JSON, not yet validated (for the linter)."""
     name = os.fspath(path)
     return _decode(_read(name), name)
 
@@ -604,6 +648,12 @@ def _lines(items: Iterable[str]) -> str:
     return f"[\n{body}\n  ]" if body else "[]"
 
 
+def _dumps_hints(hints: Hints) -> str:
+    fields = {"restrict": [list(x) for x in hints.restrict], "pinned": sorted(hints.pinned),
+              "temps": sorted(hints.temps)}
+    return "{" + ", ".join(f'"{k}": {json.dumps(v)}' for k, v in fields.items() if v) + "}"
+
+
 def dumps_kernel(kernel: Kernel) -> str:
     """Kernel image JSON, one bundle per line so that line diffs mean something."""
     scratch = ",\n".join(
@@ -629,6 +679,8 @@ def dumps_kernel(kernel: Kernel) -> str:
     if kernel.renamed:
         renamed = ", ".join(f'"{a}": {w}' for a, w in sorted(kernel.renamed.items()))
         parts.append(f'  "renamed": {{{renamed}}}')
+    if kernel.hints:
+        parts.append(f'  "hints": {_dumps_hints(kernel.hints)}')
     parts.append(f'  "program": {_lines(_dumps_bundle(b) for b in kernel.program)}')
     return "{\n" + ",\n".join(parts) + "\n}\n"
 

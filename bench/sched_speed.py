@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 from asm.kernel import kernel_from_json  # noqa: E402
 from asm.sched.flatten import flatten  # noqa: E402
 from asm.sched.schedule import schedule_kernel  # noqa: E402
-from emu.checking import run_checked  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
+from emu.verify import run_verified  # noqa: E402
 
 
 def corpus(names: set[str] | None) -> list[tuple[str, dict]]:
@@ -64,7 +64,7 @@ def run_kernel(data: dict, level: int, seeds: list[int], budget: float, split: b
         s = schedule_kernel(flat, level=level, budget=budget, split=split)
         moved = max(moved, s.split.moved if s.split else 0)
         seconds += time.perf_counter() - t
-        run = run_checked(s.kernel, list(mem), check=True)
+        run = run_verified(s.kernel, list(mem), verify=True)
         cycles.append(run.result.cycles)
         bound = s.bound
         correct = correct and bool(run.correct)

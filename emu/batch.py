@@ -87,7 +87,7 @@ def _compile(kernel: Kernel) -> list[tuple[list[Slot], int]]:
         grouping = _distinct_writes(live)
         groups: dict[int, tuple[isa.Op, list[tuple]]] = {}  # by id(op): hashing an Op is slow
         for op, slot in live:
-            if grouping and op.binary is not None and not op.binary.divides:
+            if grouping and op.is_binary and not op.meaning.divides:
                 groups.setdefault(id(op), (op, []))[1].append(slot)
                 continue
             f = _slot(op, tuple(slot[1:]), pc, len(kernel.program))
@@ -124,8 +124,9 @@ def _array_expression(op: isa.Op) -> Callable:
     """The op's value over arrays `a` and `b`, from its meaning (the table's
     own expression, never user input)."""
     m = op.meaning
-    return eval(compile(f"lambda a, b: {m.array or m.value}", f"<{op.name}>", "eval"),  # noqa: S307
-                {"np": np})
+    a, b = (o.name for o in op.operands[1:])
+    return eval(compile(f"lambda {a}, {b}: {m.array or m.value}", f"<{op.name}>",  # noqa: S307
+                        "eval"), {"np": np})
 
 
 def _grouped(op: isa.Op, members: list[tuple]) -> Slot:

@@ -23,10 +23,10 @@ from asm.kernel import Kernel, load_kernel
 from asm.options import assemble_options, assemble_or_exit, refuse_clobbering, warn_extension
 from asm.source import Sources
 
-from .checking import CheckedRun, checked, run_checked
 from .machine import ENGINES, check_image
 from .problem import Params, make_image, reads_header
 from .state import DEFAULT_MAX_CYCLES, EmuError
+from .verify import VerifiedRun, run_verified, verified
 
 EXIT_WRONG = 1
 EXIT_INPUT = 2
@@ -101,7 +101,7 @@ def _compare_memory(mem: list[int], expected: list[int],
     return None
 
 
-def _describe(run: CheckedRun) -> str:
+def _describe(run: VerifiedRun) -> str:
     if run.correct is None:
         return "not checked"
     if run.correct:
@@ -110,8 +110,8 @@ def _describe(run: CheckedRun) -> str:
     return f"WRONG{where}: {run.mismatch}"
 
 
-def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
-                max_cycles: int | None) -> CheckedRun:
+def _run_traced(kernel: Kernel, mem: list[int], path: str, *, verify: bool,
+                max_cycles: int | None) -> VerifiedRun:
     """--trace: run on the reference engine, writing the trace (up to a fault)."""
     from .machine import RunResult
     from .trace import trace_json
@@ -121,10 +121,10 @@ def _run_traced(kernel: Kernel, mem: list[int], path: str, *, check: bool,
         raise error
     result = RunResult(state.cycle, list(state.mem), list(state.scratch),
                        list(state.trace_buffer), state.pc, state.status, None)
-    return checked(result, mem, check=check)
+    return verified(result, mem, verify=verify)
 
 
-def _run_batched(kernel: Kernel, images: list, *, check: bool,
+def _run_batched(kernel: Kernel, images: list, *, verify: bool,
                  max_cycles: int | None) -> list[tuple]:
     """--seeds N: every image in one batched run (emu/batch.py), each checked;
     on a terminal, a progress line once it takes a second."""
@@ -142,7 +142,7 @@ def _run_batched(kernel: Kernel, images: list, *, check: bool,
     for (s, mem), r in zip(images, results, strict=True):
         if r.error is not None:
             raise r.error
-        runs.append((s, checked(r, mem, check=check)))
+        runs.append((s, verified(r, mem, verify=verify)))
     return runs
 
 
@@ -304,21 +304,21 @@ class _RunSettings:
         return [(s, make_image(self.params, s)) for s in seed_list]
 
     def execute(self, k: Kernel) -> tuple[list[tuple], list[int] | None]:
-        """Every run (seed, CheckedRun), and the expected memory (--expect).
+        """Every run (seed, VerifiedRun), and the expected memory (--expect).
         Raises EmuError, ToolchainError or InputError."""
         expected = _read_image(self.expect_file, "expected memory") if self.expect_file \
             else None
         images = self.images(k)
         if self.trace_file is not None:
             return [(images[0][0], _run_traced(k, images[0][1], self.trace_file,
-                                               check=self.check,
+                                               verify=self.check,
                                                max_cycles=self.max_cycles))], expected
         if len(images) > 1 and self.engine == "fast" and not (self.pause or self.debug):
-            return _run_batched(k, images, check=self.check,
+            return _run_batched(k, images, verify=self.check,
                                 max_cycles=self.max_cycles), expected
-        return [(s, run_checked(k, mem, check=self.check or self.pause, pause=self.pause,
-                                debug=self.debug, engine=self.engine,
-                                max_cycles=self.max_cycles))
+        return [(s, run_verified(k, mem, verify=self.check or self.pause, pause=self.pause,
+                                 debug=self.debug, engine=self.engine,
+                                 max_cycles=self.max_cycles))
                 for s, mem in images], expected
 
     def report(self, runs: list[tuple], expected: list[int] | None) -> int:

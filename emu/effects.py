@@ -43,6 +43,6 @@ def kind_of(op: isa.Op) -> int | None:
         return TRACE
     if m.jump is not None or m.stop is not None:
         return CONTROL
-    if m.check is not None:
+    if m.compare is not None:
         return CHECK
     return None  # no effect (comment)

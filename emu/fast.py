@@ -66,6 +66,8 @@ def _nop() -> None:
 #   direct(x, pc, *operands) -> f()                  a one-slot bundle
 #   staged(x, pc, *operands) -> (compute, kind, key) a slot of a larger bundle
 _FORMS = FORMS
+# Slots whose code depends on their own bundle's pc (a relative jump): made per bundle.
+_USES_PC = frozenset((op.engine, op.name) for op in isa.OPS if op.meaning.uses_pc)
 
 
 # ------------------------------------------------------------ cold tier
@@ -337,7 +339,7 @@ class FastEngine(Engine):
                 part = memo.get(key, memo)
                 if part is memo:
                     part = self._staged(engine, slot, pc)
-                    if slot[0] != "cond_jump_rel":
+                    if (engine, slot[0]) not in _USES_PC:
                         memo[key] = part
                 if part is not None:
                     groups[part[1]].append(part)

@@ -172,7 +172,8 @@ def reads_header(kernel) -> bool:
                 if op.memory == "read" and known.get(op.address_word(slot), HEADER) < HEADER:
                     return True
                 for w in op.writes(slot):
-                    written[w] = slot[2] & isa.WORD_MASK if op.name == "const" else None
+                    at = op.immediate_index
+                    written[w] = None if at is None else slot[at] & isa.WORD_MASK
         for w, v in written.items():  # a bundle's reads see the words from before it
             if v is None:
                 known.pop(w, None)

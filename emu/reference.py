@@ -107,11 +107,11 @@ def _handler(op: isa.Op) -> Handler:
     fn = {name: evaluator(op, expr) for name, expr in (
         ("value", m.value), ("address", m.address), ("store", m.store), ("trace", m.trace),
         ("jump", m.jump), ("when", m.when)) if expr is not None}
-    check = None if m.check is None else tuple(evaluator(op, e) for e in m.check)
+    check = None if m.compare is None else tuple(evaluator(op, e) for e in m.compare)
     offset = op.offset_index
 
     def handler(eng, st, fx, pc, *args):
-        if m.check is not None and not eng.debug:
+        if m.compare is not None and not eng.debug:
             return
         shift = args[offset - 1] if offset is not None else 0
         mem = _Memory(st)

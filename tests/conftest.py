@@ -12,11 +12,16 @@ CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.json.gz"))
 # assemble for real; tests/test_buildcache.py turns it on in folders of its own.
 os.environ["VASM_CACHE"] = "off"
 
-settings.register_profile(
-    "ci", max_examples=200, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("long", max_examples=20000, deadline=None)
+# Every property test's budget is a share of the loaded profile's max_examples
+# (tests/budget.py), so a deeper profile deepens them all alike: "ci" is the
+# README's run (under 5 minutes on 2 cores), "deep" what .ci/run runs (5x, up
+# to 20 minutes), "long" a hunt by hand (100x, not derandomized).
+_QUIET = [HealthCheck.too_slow]
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("deep", max_examples=1000, deadline=None, derandomize=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("long", max_examples=20000, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -35,7 +35,7 @@ def _operand(kind: isa.Kind, n_bundles: int, is_offset: bool):
 # (halt and pause stay: they stop the run or the caller, never loop.)
 STRAIGHT_OPS = [op for op in isa.OPS
                 if op.control in (None, isa.Control.HALT, isa.Control.PAUSE)]
-NON_DIVIDING_OPS = [op for op in STRAIGHT_OPS if op.binary is None or not op.binary.divides]
+NON_DIVIDING_OPS = [op for op in STRAIGHT_OPS if not op.meaning.divides]
 # Scratch words for loop counters, beyond every random operand (vectors at
 # SCRATCH_SPAN reach SCRATCH_SPAN + VLEN - 1), so no random slot clobbers them.
 LOOP_WORDS = (60, 61, 62, 63)

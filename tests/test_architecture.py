@@ -137,3 +137,24 @@ def test_the_import_graph_has_no_cycle():
     # Counting the imports inside functions too (made there to load less, not
     # to break a cycle): a cycle through them is a cycle all the same.
     assert _cycle(top_level_only=False) is None, " -> ".join(_cycle(top_level_only=False))
+
+
+def test_no_property_test_fixes_its_own_budget():
+    """A literal max_examples would stay put under a deeper profile; budgets
+    go through tests/budget.py's examples() so they all scale alike."""
+    fixed = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "max_examples" and (
+                    isinstance(node.value, ast.Constant)):
+                fixed.append(f"{path.name}:{node.value.lineno}")
+    assert not fixed, fixed
+
+
+def test_the_scheduler_sees_only_kernels():
+    """asm/sched/ schedules a Kernel (its hints included) and never reaches back
+    into the assembler's IR, stages or linker."""
+    reaching = [f"{m}:{line} imports {t}" for m in MODULES if m.startswith("asm.sched")
+                for t, _, line in _imports(m, top_level_only=False)
+                if t == "asm.ir" or t.startswith(("asm.stages", "asm.linking"))]
+    assert not reaching, reaching

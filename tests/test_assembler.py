@@ -4,6 +4,7 @@ checks the exact bundles (or the exact error)."""
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -226,7 +227,7 @@ _PIECES = ["add", "vadd", "load", "const", "jump", ".scratch", ".vector", ".macr
            "-", "*", "/", "0", '"s"', "#", "\n", " ", "x:", "8", "<<", ".empty", "alu"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=40))
 def test_any_text_gives_diagnostics_not_exceptions(pieces):
     text = ".scratch a\n.vector v\n" + " ".join(pieces)
@@ -241,7 +242,7 @@ _BODY = ["add a[g], a[g + 1], a", "vadd v, v, v", "const a, g * 3 - 1", "compare
 _PRELUDE = ".scratch a, 8\n.vector v\n.macro twice d\n    add {d}, {d}, {d}\n.endm\n"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(st.sampled_from(_BODY), min_size=1, max_size=6), st.integers(0, 4),
        st.integers(1, 3))
 def test_loops_assemble_like_their_unrolled_text(body, n, copies):

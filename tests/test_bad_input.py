@@ -23,9 +23,9 @@ from asm.diagnostics import render_all
 from asm.errors import ToolchainError
 from asm.kernel import loads_kernel
 from asm.linking.objects import loads_object
-from asm.sched.check import check
 from asm.stages.assembler import assemble_full
 from asm.views.fmt import format_source
+from asm.views.lint import lint
 from emu.cli import main as vemu
 
 ROOT = Path(__file__).parent.parent
@@ -262,7 +262,7 @@ def test_a_huge_value_in_a_message_is_shortened(tmp_path):
      'label "a" -> 5 is not a bundle index in 0..1'),
 ])
 def test_check_refuses_what_every_other_reader_refuses(doc, message):
-    assert [d.message for d in check(doc)] == [message]
+    assert [d.message for d in lint(doc)] == [message]
     with pytest.raises(ToolchainError, match=message.replace("[", r"\[").replace("(", r"\(")):
         loads_kernel(json.dumps(doc))
 
@@ -270,7 +270,7 @@ def test_check_refuses_what_every_other_reader_refuses(doc, message):
 def test_check_still_reports_every_bad_slot_of_a_valid_image():
     doc = {"format": "vliw-kernel", "version": 1, "scratch": {"1": ["a", 1]},
            "program": [{"alu": [["zz"], ["+", 1, 1, 1]]}, {"load": [["const"]]}]}
-    assert [d.message for d in check(doc) if d.severity == "error"] == [
+    assert [d.message for d in lint(doc) if d.severity == "error"] == [
         "bundle 0, alu slot 0: unknown alu op 'zz'",
         "bundle 1, load slot 0: 'const' takes 2 operands (d, imm), got 0"]
 

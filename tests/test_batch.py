@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import MEM_SIZE, any_programs, memories, programs
@@ -57,7 +58,7 @@ def looping_programs(draw):
     ]
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(looping_programs(), st.lists(memories(), min_size=2, max_size=6))
 def test_batch_splits_divergent_images(program, mems):
     kernel = Kernel(program)

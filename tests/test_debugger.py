@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -358,7 +359,7 @@ ARGS = ["", "*", "*-1", "*99999999999", ":", ":0", "0", "-1", "loop", "bump", "m
 LOOP_ASSEMBLY = assemble_full(LOOP)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(ARGS),
                           st.sampled_from(ARGS)), max_size=25))
 def test_no_command_line_ends_the_session(commands):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from budget import examples
 from conftest import load_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,8 @@ from asm.kernel import Kernel, kernel_from_json
 from asm.sched.debugops import DEBUG_SLOTS, BlockGraph
 from asm.sched.deps import blocks
 from asm.sched.flatten import flatten
-from asm.sched.listsched import Cyclic, list_schedule
+from asm.sched.graph import Cyclic
+from asm.sched.listsched import list_schedule
 from asm.sched.schedule import schedule_kernel
 from asm.stages.assembler import assemble
 from emu.problem import Params, compare_values, expected_output, make_image
@@ -42,7 +44,7 @@ def assert_placed(nodes, cycle_of) -> None:
     assert max(debug_per_bundle.values(), default=0) <= DEBUG_SLOTS
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(programs(max_bundles=14), st.randoms(use_true_random=False))
 def test_debug_ops_placed_after_any_schedule_keep_every_dependence(program, rng):
     for block in blocks(Kernel(program)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import MEM_SIZE, any_programs, memories, programs, value_trace
@@ -42,7 +43,7 @@ def test_fast_engine_matches_reference_on_random_programs(program, mem, pause, d
     assert _observe(kernel, mem, "fast", pause, debug) == expected
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(any_programs(), memories(), st.booleans())
 def test_compiled_core_runs_bundle_lists_as_the_reference_runs_the_kernel(program, mem, pause):
     # What users hold: KernelBuilder.instrs (tuples) or a JSON dump read back

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +66,7 @@ _WORDS = ["add a, a, a", "{", "}", "x:", ".for i = 0, 2", ".endfor", "vadd v[8*i
           ".endm", "m a", ".if 1", ".else", ".endif", "const a , -5"]
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(st.lists(st.sampled_from(_WORDS), max_size=25), st.sampled_from(["", "  ", "\t"]))
 def test_idempotent_and_meaning_preserving_on_random_sources(lines, indent):
     text = ".scratch a\n.vector v, 2\n" + "\n".join(indent + w for w in lines) + "\n"

@@ -1,6 +1,7 @@
 """Front doors under mutated input: every outcome is a result or our own
 diagnostic, never a Python exception, never a hang (a time limit per input),
-never a damaged output file. A fixed budget in CI; for a longer run:
+never a damaged output file. The budget follows the Hypothesis profile
+(tests/budget.py); for a run of a chosen length:
     FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz.py"""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+from budget import examples
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -55,7 +57,7 @@ def mutated(draw) -> str:
     return text
 
 
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 0)) or examples(150), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 LIMIT = 30  # seconds for one input: far above any real one, so reaching it means a hang
 

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 import emu
-from asm import gcpause
+from asm import gcpause, schedule
 from asm.kernel import dumps_kernel, loads_kernel
 from asm.linking.link import link
 from asm.linking.objects import ObjectModule
-from asm.sched.schedule import schedule
 from asm.stages.assembler import assemble, assemble_full, assemble_module
 from emu.batch import run_batch
 

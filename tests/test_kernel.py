@@ -1,14 +1,24 @@
 """Kernel images: reading every accepted shape, writing diffable JSON, clear errors."""
 
 import json
+import re
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import any_programs, overfull_bundles
 
-from asm import Kernel, KernelError, dumps_kernel, load_kernel, loads_kernel, save_kernel
-from asm.sched.check import check
+from asm import (
+    Hints,
+    Kernel,
+    KernelError,
+    dumps_kernel,
+    load_kernel,
+    loads_kernel,
+    save_kernel,
+)
+from asm.views.lint import lint
 
 PROGRAM = [
     {"load": [("const", 0, 5)]},
@@ -112,7 +122,7 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["k.vk.json"]
 
 
-@settings(deadline=None, max_examples=100)
+@settings(deadline=None, max_examples=examples(100))
 @given(any_programs(max_bundles=6), overfull_bundles(), st.data())
 def test_a_bundle_over_a_slot_limit_is_refused_with_its_place(program, overfull, data):
     bundle, engine = overfull
@@ -123,4 +133,66 @@ def test_a_bundle_over_a_slot_limit_is_refused_with_its_place(program, overfull,
     assert e.value.bundle == pc and e.value.engine == engine
     assert "over the limit" in str(e.value)
     # The checker reports it too, among everything else it finds.
-    assert any("over the limit" in d.message for d in check(program))
+    assert any("over the limit" in d.message for d in lint(program))
+
+
+# ---------------------------------------------------------------- hints
+
+
+def test_hints_round_trip_through_the_image(tmp_path):
+    hints = Hints(restrict=((0, 8),), pinned=frozenset({1}), temps=frozenset({8, 9}))
+    k = Kernel(PROGRAM, hints=hints)
+    text = dumps_kernel(k)
+    assert '"hints": {"restrict": [[0, 8]], "pinned": [1], "temps": [8, 9]}' in text
+    assert loads_kernel(text).hints == hints
+    assert '"hints"' not in dumps_kernel(Kernel(PROGRAM))  # none: not written
+
+
+@pytest.mark.parametrize(("hints", "message"), [
+    ([], "'hints' is an object"),
+    ({"pins": [0]}, "'hints' has no field \"pins\""),
+    ({"pinned": [3]}, "'pinned' is a list of bundle indices (0..2)"),
+    ({"temps": [-1]}, "'temps' is a list of scratch words"),
+    ({"restrict": [[0, 1536]]}, "each 'restrict' set is a list of scratch words"),
+    ({"restrict": 5}, "'restrict' is a list of lists"),
+])
+def test_bad_hints_are_named(hints, message):
+    doc = json.loads(dumps_kernel(Kernel(PROGRAM)))
+    doc["hints"] = hints
+    with pytest.raises(KernelError, match=re.escape(message)):
+        loads_kernel(json.dumps(doc))
+
+
+def test_a_source_hints_reach_the_image_and_a_scheduled_image_keeps_them():
+    """.restrict, .pin and .temp become the kernel's hints; scheduling keeps
+    them, a pinned bundle at the pc it moved to, so the image schedules again
+    as its source would."""
+    from asm import assemble, schedule
+    src = (".scratch p\n.scratch q\n.scratch x\n.temp t\n.restrict p, q\n"
+           "const p, 0\nconst q, 40\nconst x, 1\nconst t, 2\n"
+           ".pin\n{ store p, x }\n.endpin\nstore q, t\nhalt\n")
+    k = assemble(src)
+    assert k.hints.restrict == ((0, 1),) and k.hints.pinned == {4}
+    assert k.hints.temps == {3}
+    s = schedule(k, level=1)
+    pinned_bundle = k.program[4]
+    [at] = s.kernel.hints.pinned
+    assert s.kernel.program[at] == pinned_bundle and at < 4  # the consts packed before it
+    assert (s.kernel.hints.restrict, s.kernel.hints.temps) == (k.hints.restrict, k.hints.temps)
+    again = loads_kernel(dumps_kernel(s.kernel))
+    assert again.hints == s.kernel.hints
+    assert schedule(again, level=1).kernel.program == s.kernel.program
+
+
+def test_the_disassembler_writes_hints_as_directives():
+    """.temp, .restrict and .pin come back from an image, so a kernel
+    disassembled and assembled again schedules alike."""
+    from asm import assemble, disassemble
+    src = (".scratch p\n.scratch q\n.temp t\n.restrict p, q\nconst p, 0\nconst q, 4\n"
+           ".pin\n{ store p, q }\n{ store q, p }\n.endpin\nconst t, 1\nstore q, t\n")
+    k = assemble(src)
+    text = disassemble(k)
+    assert ".temp t @ 2" in text and ".restrict p, q" in text
+    assert text.count(".pin") == 1 and text.count(".endpin") == 1
+    back = assemble(text)
+    assert back.hints == k.hints and back.program == k.program

@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import programs
@@ -191,7 +192,7 @@ def test_bad_objects_are_our_errors(text, message):
     assert e.value.location.file == "m.vo"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_objects_load_or_fail_cleanly(data):
     path = ROOT / "tests" / "link" / "map" / "main.vasm"
@@ -274,7 +275,7 @@ def named_programs(draw):
     return Kernel(program, scratch=scratch)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(named_programs(), st.lists(st.integers(1, 20), max_size=4))
 def test_link_of_split_program_is_the_program(kernel, cuts):
     texts = _split(kernel, cuts)

@@ -4,11 +4,13 @@ schedule keeps every edge and slot limit."""
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asm.sched import listsched
-from asm.sched.listsched import CAPS, Cyclic, Graph, backward_schedule, list_schedule
+from asm.sched import compiled, graph, listsched, priorities
+from asm.sched.graph import CAPS, Cyclic, Graph
+from asm.sched.listsched import backward_schedule, list_schedule
 
 
 @st.composite
@@ -37,33 +39,33 @@ def respects(g: Graph, cycle_of: list[int]) -> bool:
     return edges and all(c <= CAPS[e] for (_, e), c in per.items())
 
 
-@pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
-@settings(deadline=None, max_examples=150)
+@pytest.mark.skipif(compiled.core is None, reason="the compiled pass is not built")
+@settings(deadline=None, max_examples=examples(150))
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
 def test_compiled_pass_gives_the_python_pass_cycles(g, values):
     priority = _priority(values, g.n)
     assert list_schedule(g, priority).tolist() == list_schedule(g, priority, native=False).tolist()
 
 
-supplies = st.builds(listsched.Supply, st.sampled_from(listsched.ENGINE_NAMES),
+supplies = st.builds(listsched.Supply, st.sampled_from(graph.ENGINE_NAMES),
                      st.integers(0, 4), st.integers(0, 6))
 
 
-@pytest.mark.skipif(listsched._native is None, reason="the compiled pass is not built")
-@settings(deadline=None, max_examples=150)
+@pytest.mark.skipif(compiled.core is None, reason="the compiled pass is not built")
+@settings(deadline=None, max_examples=examples(150))
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60), supplies)
 def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, values, supply):
     priority = _priority(values, g.n)
-    compiled = list_schedule(g, priority, supply=supply)
-    assert compiled.tolist() == list_schedule(g, priority, native=False, supply=supply).tolist()
-    assert respects(g, compiled.tolist())
+    scheduled = list_schedule(g, priority, supply=supply)
+    assert scheduled.tolist() == list_schedule(g, priority, native=False, supply=supply).tolist()
+    assert respects(g, scheduled.tolist())
 
 
 def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():
     """Two ready vector ops, one slot's worth a cycle: by priority the one far
     from any load goes first; kept supplied, the load engine gets its load a
     cycle sooner."""
-    valu, load = (listsched.ENGINE_INDEX[e] for e in ("valu", "load"))
+    valu, load = (graph.ENGINE_INDEX[e] for e in ("valu", "load"))
     # 0..5: valu ops (six fill the engine's slots for a cycle), 6: valu -> 7: load
     succ = [()] * 6 + [((7, 1),), ()]
     g = Graph(succ, [valu] * 7 + [load])
@@ -74,7 +76,7 @@ def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():
     assert fed[6] == 0 and fed[7] == 1
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
 def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
     priority = _priority(values, g.n)
@@ -83,43 +85,43 @@ def test_forward_and_backward_passes_keep_every_edge_and_limit(g, values):
         assert respects(g, cycle_of)
 
 
-@pytest.mark.skipif(listsched._native is None, reason="the compiled walks are not built")
-@settings(deadline=None, max_examples=150)
+@pytest.mark.skipif(compiled.core is None, reason="the compiled walks are not built")
+@settings(deadline=None, max_examples=examples(150))
 @given(graphs())
 def test_compiled_graph_walks_give_the_python_walks(g):
     """Topological order, heights, releases and distances to each engine, of a
     graph and of its reverse, compiled and in Python."""
-    def walks(graph: Graph) -> tuple:
-        return (graph.order, graph.heights, graph.releases,
-                [listsched.distance_to(graph, e) for e in listsched.ENGINE_NAMES])
-    compiled = [walks(g), walks(g.reverse)]
-    saved = listsched._native
-    listsched._native = None
+    def walks(of: Graph) -> tuple:
+        return (of.order, of.heights, of.releases,
+                [graph.distance_to(of, e) for e in graph.ENGINE_NAMES])
+    native = [walks(g), walks(g.reverse)]
+    saved = compiled.core
+    compiled.core = None
     try:
         plain = Graph(g.succ, g.engine)
         python = [walks(plain), walks(plain.reverse)]
     finally:
-        listsched._native = saved
-    assert compiled == python
+        compiled.core = saved
+    assert native == python
     assert g.reverse.succ == plain.reverse.succ
 
 
-@pytest.mark.skipif(listsched._native is None, reason="the compiled walks are not built")
-@settings(deadline=None, max_examples=100)
+@pytest.mark.skipif(compiled.core is None, reason="the compiled walks are not built")
+@settings(deadline=None, max_examples=examples(100))
 @given(graphs(max_ops=100), st.lists(st.sampled_from([0.0, 0.25, 1 / 3, 0.5, 1.0]),
                                      min_size=len(CAPS), max_size=len(CAPS)))
 def test_compiled_downstream_work_gives_the_python_work(g, values):
-    weights = {e: v for e, v in zip(listsched.ENGINE_NAMES, values, strict=True)}
-    assert listsched.downstream_work(g, weights) == \
-        listsched.downstream_work(g, weights, native=False)
+    weights = {e: v for e, v in zip(graph.ENGINE_NAMES, values, strict=True)}
+    assert priorities.downstream_work(g, weights) == \
+        priorities.downstream_work(g, weights, native=False)
     # and past the size for bit sets, the sums over successors
-    limit = listsched.EXACT_WORK_LIMIT
-    listsched.EXACT_WORK_LIMIT = 0
+    limit = priorities.EXACT_WORK_LIMIT
+    priorities.EXACT_WORK_LIMIT = 0
     try:
-        assert listsched.downstream_work(g, weights) == \
-            listsched.downstream_work(g, weights, native=False)
+        assert priorities.downstream_work(g, weights) == \
+            priorities.downstream_work(g, weights, native=False)
     finally:
-        listsched.EXACT_WORK_LIMIT = limit
+        priorities.EXACT_WORK_LIMIT = limit
 
 
 def test_a_cyclic_graph_is_refused():

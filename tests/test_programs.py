@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import emu
-from asm.sched.schedule import schedule
+from asm import schedule
 from asm.stages.assembler import assemble_full
 from asm.views.takehome import load_instrs
 from emu.problem import Params, compare_values, expected_output, make_image

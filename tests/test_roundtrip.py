@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from budget import examples
 from conftest import CORPUS, load_corpus
 from hypothesis import given, settings
 from strategies import any_programs
@@ -60,7 +61,7 @@ def test_random_kernels_round_trip(program):
     assert _exact(assemble(disassemble(k)).program, k.program)
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None, max_examples=examples(50))
 @given(any_programs())
 def test_random_disassembly_is_formatted(program):
     text = disassemble(Kernel(program))

@@ -5,15 +5,16 @@ scheduler without."""
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import bundles, memories, structured_programs
 from test_schedule import outcome, within_limits
 
-from asm import isa
+from asm import isa, schedule
 from asm.errors import KernelError
 from asm.kernel import Kernel
-from asm.sched.schedule import report, schedule, schedule_kernel
+from asm.sched.schedule import report, schedule_kernel
 from asm.sched.split import _movable, lane_steps, lanes_of, needs_temp, split_lanes, split_slots
 
 # Mostly ALU work on both engines, with some memory traffic and a prologue of
@@ -57,7 +58,7 @@ def test_lanes_of_a_binary_op_and_a_broadcast():
     assert (mul[2], add[2]) == (("*", 102, 34, 50), ("+", 18, 102, 18))
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(alu_programs(), memories())
 def test_split_program_computes_the_same_as_written(program, mem):
     """Before any scheduling: the split program itself gives the same memory
@@ -74,7 +75,7 @@ def test_split_program_computes_the_same_as_written(program, mem):
     assert moved.after.get("valu", 0) == moved.before.get("valu", 0) - moved.moved
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=examples(40))
 @given(alu_programs(), memories(), st.sampled_from([1, 2]))
 def test_splitting_keeps_results_and_never_costs_cycles(program, mem, level):
     k = Kernel(program)
@@ -126,7 +127,7 @@ def test_diff_shows_a_split_op_as_its_lanes():
                              "'vadd v[16], v[16], v[16]' (bundle 2)") for ln in lanes)
 
 
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None, max_examples=examples(80))
 @given(st.one_of(alu_programs(), structured_programs()), memories())
 def test_every_movable_op_split_computes_the_same(program, mem):
     """Every op that may run as lanes, split (multiply_adds too, with their
@@ -141,7 +142,14 @@ def test_every_movable_op_split_computes_the_same(program, mem):
               for pc, ks in chosen.items()}
     chosen = {pc: ks for pc, ks in chosen.items() if ks}
     split = split_slots(k, chosen)
-    assert outcome(split, mem)[0] == before
+    after = outcome(split, mem)[0]
+    if before[0] == "fault":
+        # Still a fault, though maybe another slot's: a lane that ran ahead on
+        # the alu faults before the vector ops left in the bundle (found by
+        # the deep profile: a split `%` dividing by 0 before a `//` did).
+        assert after[0] == "fault"
+    else:
+        assert after == before
     assert within_limits(split.program)
 
 
@@ -160,8 +168,8 @@ def test_a_scratch_map_claiming_words_past_the_end_is_refused():
     """(A map entry of 2**32 words once made the free-word search build a set
     of them all; now no Kernel holds one.)"""
     with pytest.raises(KernelError, match="past the end of scratch"):
-        Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("huge", 2**32)}, {}, None)
-    k = Kernel.prevalidated([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("big", 1520)}, {}, None)
+        Kernel([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("huge", 2**32)}, validate=False)
+    k = Kernel([{"valu": [("+", 0, 0, 0)]}] * 7, {16: ("big", 1520)}, validate=False)
     from asm.sched.rename import free_words
     assert free_words(k) == list(range(8, 16))
     assert schedule_kernel(k, rename_words="all").after <= 7
@@ -204,7 +212,7 @@ def _merge_all(k: Kernel) -> Kernel:
     return _merge(k, groups, SplitReport()) if groups else k
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None, max_examples=examples(50))
 @given(lane_programs(), memories())
 def test_every_mergeable_lane_group_merged_computes_the_same(program, mem):
     k = Kernel(program)
@@ -217,7 +225,7 @@ def test_every_mergeable_lane_group_merged_computes_the_same(program, mem):
     assert within_limits(merged.program)
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=examples(25))
 @given(lane_programs(), memories(), st.sampled_from([1, 2]))
 def test_merging_keeps_results_and_never_costs_cycles(program, mem, level):
     k = Kernel(program)

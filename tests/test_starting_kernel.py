@@ -3,9 +3,9 @@
 import pytest
 
 from asm import Kernel
-from emu.checking import run_checked
 from emu.problem import make_image
 from emu.starting_kernel import build_starting_kernel
+from emu.verify import run_verified
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def test_starting_kernel_has_the_take_home_shape(starting_kernel):
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 @pytest.mark.parametrize(("pause", "debug"), [(False, False), (True, True), (False, True)])
 def test_starting_kernel_runs_147734_cycles_correctly(starting_kernel, engine, pause, debug):
-    run = run_checked(starting_kernel, make_image(), check=True, pause=pause, debug=debug,
+    run = run_verified(starting_kernel, make_image(), verify=True, pause=pause, debug=debug,
                       engine=engine)
     assert run.result.cycles == 147_734
     assert run.correct is True
@@ -35,5 +35,5 @@ def test_pause_points_are_checked_against_the_reference(starting_kernel):
     program = list(starting_kernel.program)
     first_pause = next(i for i, b in enumerate(program) if b == {"flow": [("pause",)]})
     del program[first_pause]
-    run = run_checked(Kernel(program), make_image(), check=True, pause=True)
+    run = run_verified(Kernel(program), make_image(), verify=True, pause=True)
     assert run.correct is False and run.stage == 0

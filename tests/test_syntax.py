@@ -3,6 +3,7 @@ it must give exactly what parsing the line itself gives, or step aside."""
 
 from __future__ import annotations
 
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,7 @@ PIECES = ["0", "7", "12", "0x1F", "0X_a", "0b101", "0b", "0x", "1_000", "08", "9
           "m2", ".macro", "=", ";", "0x5g", "10x5y", "1x5"]
 
 
-@settings(max_examples=1500)
+@settings(max_examples=examples(1500))
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join))
 def test_shared_parse_of_a_shape_is_the_parse_of_the_line(raw):
     got = Shapes().parse(raw)

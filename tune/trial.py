@@ -100,7 +100,7 @@ def evaluate(build: Build, defines: Mapping[str, int], images: Sequence[Image], 
 
 def _evaluate(build: Build, defines: Mapping[str, int], images: Sequence[Image],
               seed: int) -> Outcome:
-    from asm.sched.schedule import schedule
+    from asm.sched.schedule import schedule_kernel
     from emu import run_batch
     assembly = assemble_full(build.source, defines={**build.defines, **defines},
                              include_paths=build.include_paths)
@@ -113,7 +113,7 @@ def _evaluate(build: Build, defines: Mapping[str, int], images: Sequence[Image],
                "seed": seed}
     if build.rename:
         options["rename_words"] = "all"
-    scheduled = schedule(assembly, **options)
+    scheduled = schedule_kernel(assembly.kernel, **options)
     kernel = scheduled.kernel
     results = run_batch(kernel, [list(i.mem) for i in images])
     cycles = 0

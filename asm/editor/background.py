@@ -33,17 +33,14 @@ class Views:
     bounds: ProgramBounds
 
 
-def compute_views(kernel: Kernel, hints: tuple | None, level: int | None,
-                  split: bool) -> Views:
+def compute_views(kernel: Kernel, level: int | None, split: bool) -> Views:
     """In the worker: schedule `kernel` at `level` (None: only its bounds as
-    written). `hints`: (restrict sets, pinned pcs, .temp words) of its source."""
+    written)."""
     if level is None:
         from ..sched.bounds import program_bounds
         return Views(None, None, sum(kernel.cycle_cost), program_bounds(kernel))
     from ..sched.schedule import schedule_kernel
-    restrict, pinned, temps = hints or ((), (), ())
-    s = schedule_kernel(kernel, restrict=restrict, pinned=pinned, level=level, split=split,
-                        jobs=1, rename_words=temps or None)
+    s = schedule_kernel(kernel, level=level, split=split, jobs=1)
     return Views(level, s.kernel, s.after, s.bounds)
 
 

@@ -207,8 +207,8 @@ def _check(ls: VasmServer, uri: str, state: Document, version: int) -> _Checked 
             message=f"internal error in the assembler: {e!r}")], None, True)
     said = list(assembly.diagnostics)
     if assembly.kernel is not None:  # and what `vasm check` says of the kernel
-        from ..sched.check import check as check_kernel
-        said += check_kernel(assembly.kernel)
+        from ..views.lint import lint
+        said += lint(assembly.kernel)
     found = [to_lsp(d, path) for d in said]
     level = (project.level or 2) if project.schedule else ls.level
     return _Checked(version, assembly, [d for d in found if d is not None], level,
@@ -233,16 +233,12 @@ def start_views(ls: VasmServer, uri: str, state: Document) -> None:
         state.views_note = (f"at -O1: {ops:,} ops is over the server's scheduleOpLimit "
                             f"({ls.schedule_limit:,})")
         level = 1
-    hints = None
-    if level is not None:
-        from ..sched.schedule import hints as schedule_hints
-        hints = schedule_hints(assembly)
     loop = asyncio.get_running_loop()
 
     def done(status: str, value) -> None:  # (in the job's waiting thread)
         loop.call_soon_threadsafe(_views_done, ls, uri, state, assembly, status, value)
 
-    ls.jobs.start(uri, compute_views, (kernel, hints, level, state.split), done)
+    ls.jobs.start(uri, compute_views, (kernel, level, state.split), done)
 
 
 def _views_done(ls: VasmServer, uri: str, state: Document, assembly: Assembly,

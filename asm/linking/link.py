@@ -363,7 +363,8 @@ def merge_constants(out: Module, result: Linked) -> list[MergedConst]:
         if s.const is None or s.pin is not None or len(w) != 1:
             continue
         pc, o = w[0]
-        if o.op.name != "const" or o.args[1] != s.const or out.bundles[pc].pinned:
+        at = o.op.immediate_index
+        if at is None or o.args[at - 1] != s.const or out.bundles[pc].pinned:
             continue
         groups.setdefault(s.const, []).append(s)
     alias: dict[str, str] = {}

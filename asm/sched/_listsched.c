@@ -1,8 +1,8 @@
-/* The list-scheduling pass of asm/listsched.py, compiled: the same algorithm
+/* The list-scheduling pass of asm/sched/listsched.py, compiled: the same algorithm
  * step for step (tests/test_listsched.py checks that both give the same
  * cycles on random graphs), about a hundred times faster, so that the
  * scheduler's search can afford many passes. Built when a C compiler is
- * there; asm/listsched.py runs its own Python version otherwise.
+ * there (asm/sched/compiled.py loads it); every caller runs its Python twin otherwise.
  *
  * schedule(n, offsets, targets, lats, engine, caps, npred, keys, out)
  *   offsets[n+1], targets[], lats[]: each op's successors and latencies (0/1)
@@ -18,7 +18,8 @@
  * ValueError when the graph has a cycle.
  *
  * The graph walks the search needs for its priorities, compiled for the same
- * reason (Graph in asm/sched/listsched.py has the Python versions):
+ * reason (Graph in asm/sched/graph.py has the Python versions; downstream_work
+ * in asm/sched/priorities.py those of work and summed):
  * topological(n, offsets, targets, npred, out) -> ops placed (n unless cyclic)
  *   out[n]: a topological order (Kahn's, the ready ops as a stack)
  * walk(kind, n, order, offsets, targets, lats, extra, target, out)
@@ -528,7 +529,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_listsched",
-    "The compiled list-scheduling pass of asm.listsched.", -1, methods,
+    "The compiled list-scheduling pass of asm.sched.listsched and graph walks of asm.sched.graph.",
+    -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__listsched(void) { return PyModule_Create(&module); }

@@ -25,7 +25,8 @@ from functools import cached_property
 import numpy as np
 
 from .. import isa
-from .listsched import CAPS, ENGINE_NAMES, EXACT_WORK_LIMIT, Graph, downstream_work
+from .graph import CAPS, ENGINE_NAMES, Graph
+from .priorities import EXACT_WORK_LIMIT, downstream_work
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ def program_bounds(kernel, runs: dict[int, int] | None = None, *,
                              "works it out")
     from .debugops import BlockGraph
     from .deps import blocks
-    from .listsched import Cyclic
+    from .graph import Cyclic
     parts = []
     for block in blocks(kernel):
         n = 1 if runs is None else runs.get(block.start, 0)

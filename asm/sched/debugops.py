@@ -26,9 +26,9 @@ import numpy as np
 
 from .. import isa
 from .deps import OpNode
-from .listsched import ENGINE_INDEX, Graph
+from .graph import ENGINE_INDEX, Graph
 
-DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the checker warns past it
+DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the linter warns past it
 
 
 class BlockGraph:

@@ -1,5 +1,5 @@
 """Dependence analysis: basic blocks, and the ordering constraints between the
-ops of a block, for the scheduler (and the checker).
+ops of a block, for the scheduler.
 
 Every op keeps the meaning it has in its original bundle: all of a bundle's
 reads happen before any of its writes, and of two writes to one word the later
@@ -9,13 +9,11 @@ dependence on a scratch word), 0 where it may share the bundle (an anti
 dependence: the reader reads first; or two stores that may touch the same
 memory, which a bundle applies in its own order, kept by the scheduler).
 
-Memory dependences use an alias model. An address is a constant (tracked
-through `const`, `add` and `add_imm` of known values), a root plus an offset (a
-root is the value some word held at block entry or got from a load;
-`.restrict` words are roots whose regions are disjoint), or unknown. Loads
-never depend on loads; anything the model cannot separate stays in order.
-Words the entry block sets once (to a constant, or a loaded word plus a
-constant) keep those values in every later block.
+Memory dependences use the alias model of asm/sched/alias.py: loads never
+depend on loads; anything the model cannot separate stays in order. Words
+the entry block sets once (to a constant, or a loaded word plus a constant)
+keep those values in every later block. Ops that append to the trace buffer
+(a `trace` in their meaning) keep their order.
 """
 
 from __future__ import annotations
@@ -25,13 +23,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import NamedTuple
 
 import numpy as np
 
 from .. import isa
 from ..cfg import ControlFlow
 from ..kernel import Kernel, bundle_cost
+from .alias import (
+    Based,
+    Const,
+    Region,
+    Root,
+    Value,
+    disjoint,
+    effect,
+    entry_value,
+    inputs,
+    region_of,
+    regions,
+    words_of,
+)
 
 K = isa.Kind
 # A sync node is no op at all: it stands for "every load so far", so that a
@@ -84,44 +95,6 @@ class Block:
         return sum(map(bundle_cost, program[self.start:self.end]))
 
 
-# ---------------------------------------------------------------- addresses
-
-class Const(NamedTuple):
-    """A word whose value is known."""
-
-    value: int
-
-
-class Root(NamedTuple):
-    """A value nothing in the block computes: what `word` held at block entry
-    (origin "entry") or what the load at node `origin` read into it."""
-
-    word: int
-    origin: int | str
-
-
-class Based(NamedTuple):
-    """A root plus an offset (None: an offset the model cannot see)."""
-
-    root: Root
-    offset: int | None
-
-
-class _Unknown:
-    """Anything the model cannot follow (as a value, or as a memory region)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-CONST = "constant addresses"  # the memory region of every Const address
-Value = Const | Based | _Unknown
-Region = Root | str | _Unknown  # a Root's region, CONST, or UNKNOWN
-
-
 def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, Value]:
     """Words written exactly once in the whole program, in the entry block
     (which nothing jumps back into), with a value known there: the same value
@@ -139,8 +112,8 @@ def global_constants(program: Sequence[dict], entry_end: int) -> dict[int, Value
     values = _Values({}, set())
     for pc in range(entry_end):
         # Every slot reads the values from before its bundle.
-        for effect in [values.effect(n) for n in _bundle_nodes(program, pc, 0)]:
-            values.val.update(effect)
+        for written in [values.effect(n) for n in _bundle_nodes(program, pc, 0)]:
+            values.val.update(written)
     out: dict[int, Value] = {}
     for w, v in values.val.items():
         if writes[w] != 1:
@@ -165,61 +138,11 @@ class _Values:
         v = self.val.get(w)
         if v is not None:
             return v
-        return self.known.get(w) or Based(Root(w, "entry"), 0)
+        return self.known.get(w) or entry_value(w)
 
     def effect(self, node: OpNode) -> dict[int, Value]:
         """The values an op writes (computed from values before its bundle)."""
-        return _effect(node, self.get, self.restricted)
-
-
-def _effect(node: OpNode, get, restricted: set[int]) -> dict[int, Value]:
-    """The values an op writes, `get` giving each word's value before its bundle."""
-    op, slot = node.op, node.slot
-    name = op.name
-    if name == "const":
-        return {slot[1]: Const(slot[2] & isa.WORD_MASK)}
-    if op.engine == "alu" and name == "+":
-        return {slot[1]: _add_in(get(slot[2]), get(slot[3]), restricted)}
-    if name == "add_imm":
-        return {slot[1]: _add_in(get(slot[2]), Const(slot[3] & isa.WORD_MASK), restricted)}
-    if name in ("load", "load_offset"):
-        # A loaded word is a fresh root (a pointer read from memory, say).
-        return {w: Based(Root(w, node.index), 0) for w in node.writes}
-    return {w: UNKNOWN for w in node.writes}
-
-
-def _inputs(node: OpNode) -> tuple[int, ...]:
-    """The words `_effect` reads for the value it gives."""
-    name = node.op.name
-    if node.op.engine == "alu" and name == "+":
-        return (node.slot[2], node.slot[3])
-    if name == "add_imm":
-        return (node.slot[2],)
-    return ()
-
-
-def _add_in(a: Value, b: Value, restricted: set[int]) -> Value:
-    # A .restrict pointer plus anything stays in that pointer's region.
-    if type(a) is Based and type(b) is Based:
-        ra, rb = a.root.word in restricted, b.root.word in restricted
-        if ra != rb:
-            return Based((a if ra else b).root, None)
-    return _add(a, b)
-
-
-def _add(a: Value, b: Value) -> Value:
-    ta, tb = type(a), type(b)
-    if ta is Const and tb is Const:
-        return Const((a.value + b.value) & isa.WORD_MASK)
-    if ta is Based and tb is Const:
-        return Based(a.root, None if a.offset is None else a.offset + b.value)
-    if tb is Based and ta is Const:
-        return Based(b.root, None if b.offset is None else b.offset + a.value)
-    if ta is Based and b is UNKNOWN:  # base plus an index we cannot see
-        return Based(a.root, None)
-    if tb is Based and a is UNKNOWN:
-        return Based(b.root, None)
-    return UNKNOWN
+        return effect(node, self.get, self.restricted)
 
 
 # ---------------------------------------------------------------- the graph
@@ -270,8 +193,8 @@ class _Memory:
 
     def __init__(self, restrict_sets: list[set[int]], nodes: list[OpNode]) -> None:
         self.restrict_sets = restrict_sets
-        self.stores: dict[Region, dict[int | None, list[int]]] = defaultdict(dict)
-        self.loads: dict[Region, dict[int | None, list[int]]] = defaultdict(dict)
+        self.stores: dict[Region, dict[int | None, list[int]]] = regions()
+        self.loads: dict[Region, dict[int | None, list[int]]] = regions()
         self.load_chain = _SyncChain(nodes, 0)  # a store may share a load's bundle
         self.store_chain = _SyncChain(nodes, 1)  # a load comes a cycle after a store
 
@@ -293,30 +216,8 @@ class _Memory:
                 continue
             yield from chain.before(r)
 
-    def region(self, addr: Value) -> Region:
-        if type(addr) is Const:
-            return CONST
-        if type(addr) is Based:
-            return addr.root
-        return UNKNOWN
-
     def disjoint(self, r1: Region, r2: Region) -> bool:
-        if r1 is UNKNOWN or r2 is UNKNOWN or r1 == r2:
-            return False
-        if type(r1) is Root and type(r2) is Root:
-            w1, w2 = r1.word, r2.word
-            return w1 != w2 and any(w1 in s and w2 in s for s in self.restrict_sets)
-        return False
-
-    @staticmethod
-    def words(addr: Value, width: int) -> list[int] | None:
-        """The words an access touches, when the model can tell: exact for a
-        constant address, and (as offsets) within a root's region."""
-        if type(addr) is Const:
-            return list(range(addr.value, addr.value + width))
-        if type(addr) is Based and addr.offset is not None:
-            return list(range(addr.offset, addr.offset + width))
-        return None
+        return disjoint(r1, r2, self.restrict_sets)
 
     def conflicts(self, table: dict, region: Region, words: list[int] | None) -> Iterable[int]:
         """Ops in `table` (stores or loads) that may touch the same memory."""
@@ -488,7 +389,7 @@ class _AddressValues:
     def read(self, node: int, w: int) -> Value:
         p = self.scratch.writer(node, w)
         if p < 0:
-            return self.known.get(w) or Based(Root(w, "entry"), 0)
+            return self.known.get(w) or entry_value(w)
         return self._effect_of(p)[w]
 
     def _effect_of(self, i: int) -> dict[int, Value]:
@@ -499,12 +400,12 @@ class _AddressValues:
             if j in effects:
                 stack.pop()
                 continue
-            need = [p for p in (writer(j, w) for w in _inputs(ops[j]))
+            need = [p for p in (writer(j, w) for w in inputs(ops[j]))
                     if p >= 0 and p not in effects]
             if need:
                 stack.extend(need)
                 continue
-            effects[j] = _effect(ops[j], lambda w, j=j: self.read(j, w), self.restricted)
+            effects[j] = effect(ops[j], lambda w, j=j: self.read(j, w), self.restricted)
             stack.pop()
         return effects[i]
 
@@ -526,7 +427,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                             set().union(*(restrict_sets or [set()])))
     memory = _Memory(restrict_sets or [], nodes)
     last_trace: int | None = None
-    ordered = [n for n in ops if n.op.memory is not None or n.op.name == "trace_write"]
+    ordered = [n for n in ops if n.op.memory is not None or n.op.meaning.trace is not None]
     i = 0
     while i < len(ordered):
         j = i
@@ -541,8 +442,8 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
         for n in bundle:
             if n.op.memory == "read":
                 addr = addresses[n.index]
-                region = memory.region(addr)
-                words = memory.words(addr, n.op.mem_width)
+                region = region_of(addr)
+                words = words_of(addr, n.op.mem_width)
                 for s, lat in memory.must_follow(memory.stores, memory.store_chain,
                                                  region, words, 1):
                     _edge(nodes, s, n.index, lat)
@@ -552,8 +453,8 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
         for n in bundle:
             if n.op.memory == "write":
                 addr = addresses[n.index]
-                region = memory.region(addr)
-                words = memory.words(addr, n.op.mem_width)
+                region = region_of(addr)
+                words = words_of(addr, n.op.mem_width)
                 # Two stores that may alias can share a bundle: the later one
                 # in the bundle's order wins, as it does in program order.
                 for s in memory.conflicts(memory.stores, region, words):
@@ -564,7 +465,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 memory.kill(region, words)
                 memory.add(memory.stores, region, words, n.index)
                 memory.store_chain.fresh[region].append(n.index)
-            if n.op.name == "trace_write":  # the trace buffer keeps its order
+            if n.op.meaning.trace is not None:  # the trace buffer keeps its order
                 if last_trace is not None:
                     _edge(nodes, last_trace, n.index, 1)
                 last_trace = n.index
@@ -578,10 +479,11 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
     return nodes
 
 
-def blocks(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
-           pinned: Iterable[int] = (), flow: ControlFlow | None = None) -> list[Block]:
-    """Every basic block of a kernel, with its dependence graph."""
+def blocks(kernel: Kernel, *, flow: ControlFlow | None = None) -> list[Block]:
+    """Every basic block of a kernel, with its dependence graph (its hints'
+    `.restrict` sets separate memory regions; `.pin`ned blocks get no graph)."""
     program = kernel.program
+    restrict, pinned = kernel.hints.restrict, kernel.hints.pinned
     flow = flow or ControlFlow(program)
     entry_end = flow.entry_end
     # (nothing to carry when the entry block is the whole program)

@@ -9,11 +9,12 @@ afterwards owes nothing to the order the program was written in.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from ..cfg import ControlFlow, retarget
 from ..kernel import Kernel
 from .deps import OpNode, blocks
-from .listsched import Cyclic
+from .graph import Cyclic
 
 
 def topological(nodes: list[OpNode], rng: random.Random | None = None) -> list[int]:
@@ -45,6 +46,7 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
     new_pc: dict[int, int] = {}
     origin: list[int] = []
     where: dict[int, str | None] = {}  # the source of each flattened op
+    kept_at: dict[int, int] = {}  # old pc -> new pc, of bundles kept as they are
     for block in blocks(kernel, flow=flow):
         new_pc[block.start] = len(out)
         try:
@@ -58,6 +60,7 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
                 order = topological(block.nodes)
         except Cyclic:  # keep such blocks as they are
             for pc in range(block.start, block.end):
+                kept_at[pc] = len(out)
                 out.append(program[pc])
                 origin.append(pc)
             continue
@@ -77,5 +80,7 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
         source = [where.get(pc, kernel.source[o]) for pc, o in enumerate(origin)]
         op_source = [None if pc in where else kernel.op_source and kernel.op_source[o]
                      for pc, o in enumerate(origin)]
+    # (a pinned bundle is a block of its own, kept as it is)
+    hints = replace(kernel.hints, pinned=frozenset(kept_at[pc] for pc in kernel.hints.pinned))
     return Kernel(out, scratch=dict(kernel.scratch), source=source, op_source=op_source,
-                  renamed=dict(kernel.renamed))
+                  renamed=dict(kernel.renamed), hints=hints)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .deps import OpNode
-from .listsched import ENGINE_NAMES, Graph
+from .graph import ENGINE_NAMES, Graph
 
 GAP_SHOWN = 0.02  # the report explains blocks at least this far over their tight bound
 

@@ -62,8 +62,7 @@ def free_words(kernel: Kernel, used: set[int] | None = None) -> list[int]:
     return [w for w in range(isa.SCRATCH_SIZE) if w not in used and w not in named]
 
 
-def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
-           pinned: Iterable[int] = ()) -> tuple[Kernel, int]:
+def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, int]:
     """(the renamed kernel, how many definitions moved). `words` limits renaming
     to those words (the `.temp` ones); None means any word."""
     program = kernel.program
@@ -75,7 +74,7 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
     renamed: dict[int, list[int]] = {}  # copy -> the words it copies, in order
     out = list(program)
     moved = 0
-    for block in ControlFlow(program).blocks(pinned):
+    for block in ControlFlow(program).blocks(kernel.hints.pinned):
         if block.pinned:
             continue
         start, end = block.start, block.end
@@ -143,11 +142,9 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None, *,
             if changed:
                 out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
     # Only operands changed, each to a word inside scratch: still valid.
-    return Kernel.prevalidated(out, {**kernel.scratch, **copy_names(kernel, renamed)},
-                               dict(kernel.labels), kernel.source,
-                               op_source=kernel.op_source, scheduled=kernel.scheduled,
-                               renamed={**kernel.renamed,
-                                        **{c: ws[0] for c, ws in renamed.items()}}), moved
+    return kernel.replace(program=out, scratch={**kernel.scratch, **copy_names(kernel, renamed)},
+                          renamed={**kernel.renamed,
+                                   **{c: ws[0] for c, ws in renamed.items()}}), moved
 
 
 def copy_names(kernel: Kernel, renamed: dict[int, list[int]]) -> dict[int, tuple[str, int]]:

@@ -24,9 +24,10 @@ from .bounds import Bounds, ProgramBounds, bounds, engine_counts, resource_floor
 from .debugops import BlockGraph
 from .deps import Block, OpNode, blocks
 from .gap import GAP_SHOWN, explain, longest_chain
-from .listsched import Cyclic
-from .search import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, Level, search, workers
+from .graph import Cyclic
+from .search import search, workers
 from .split import SplitReport, split_lanes
+from .tuning import DEFAULT_BUDGET, DEFAULT_LEVEL, LEVELS, TUNING, Level
 
 
 @dataclass
@@ -220,7 +221,7 @@ def _schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                                  "as written (cyclic constraints)")
     g = block_graph.graph
     bound = bounds(g)
-    found = search(g, bound.paths, before, level, seed=block.start + SEED_STRIDE * seed,
+    found = search(g, bound.paths, before, level, seed=block.start + TUNING.seed_stride * seed,
                    progress=progress,
                    deadline=deadline, jobs=jobs)
     bundles = None if found.cycle_of is None else _pack(block.nodes,
@@ -245,21 +246,23 @@ def _bundle(ordered: list[OpNode]) -> dict:
     return out
 
 
-def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
-                    pinned: Iterable[int] = (), level: int = DEFAULT_LEVEL,
+def schedule_kernel(kernel: Kernel, *, level: int = DEFAULT_LEVEL,
                     budget: float | None = None, jobs: int | None = None,
                     rename_words: Iterable[int] | str | None = None,
                     split: bool = True, seed: int = 0,
                     progress: Progress | None = None,
                     memo: BlockMemo | None = None) -> Schedule:
     """Schedule every block of a kernel; the result computes the same memory
-    and trace buffer in no more cycles.
+    and trace buffer in no more cycles. The kernel's hints (`.restrict`,
+    `.pin`, `.temp`; asm/kernel.py Hints) are followed, and the result keeps
+    them, its pinned bundles where they moved to.
 
     `level`: 1, 2 or 3, as `vasm schedule -O` (asm/sched/search.py); at 3, `budget`
     is the seconds the whole schedule may take (DEFAULT_BUDGET) and `jobs` the
     processes it may use (every core). `rename_words`:
-    the words whose definitions may move to free scratch words first (the
-    `.temp` ones), or "all" for any word (see asm/sched/rename.py). `split`:
+    the words whose definitions may move to free scratch words first (None:
+    the kernel's `.temp` words, if any), or "all" for any word (see
+    asm/sched/rename.py). `split`:
     let vector ALU ops run as scalar lanes where that balances the ALUs
     (asm/sched/split.py). `seed`: the search's random choices (-O2 and -O3
     perturb the schedule): another seed, another schedule as good on average;
@@ -270,11 +273,11 @@ def schedule_kernel(kernel: Kernel, *, restrict: Sequence[Iterable[int]] = (),
     if level not in LEVELS:
         raise ValueError(f"optimization level {level} is not one of {sorted(LEVELS)}")
     with gc_paused():  # an op node per op, and no reference cycles (test_gcpause.py)
-        return _schedule_kernel(kernel, restrict, pinned, level, budget, jobs, rename_words,
-                                split, seed, progress, memo)
+        return _schedule_kernel(kernel, level, budget, jobs, rename_words, split, seed,
+                                progress, memo)
 
 
-def _schedule_kernel(kernel: Kernel, restrict, pinned, level: int, budget: float | None,
+def _schedule_kernel(kernel: Kernel, level: int, budget: float | None,
                      jobs: int | None, rename_words, split: bool, seed: int,
                      progress: Progress | None, memo: BlockMemo | None) -> Schedule:
     why = ControlFlow(kernel.program).unmovable
@@ -284,33 +287,34 @@ def _schedule_kernel(kernel: Kernel, restrict, pinned, level: int, budget: float
     options = _Options(LEVELS[level], progress, jobs or workers(),
                        started + (DEFAULT_BUDGET if budget is None else budget), seed, memo)
     original = kernel
+    if rename_words is None and kernel.hints.temps:
+        rename_words = kernel.hints.temps
     if rename_words is not None:
         from .rename import rename
-        kernel, _ = rename(kernel, None if rename_words == "all" else rename_words,
-                           pinned=pinned)
-    result = _split_schedule(kernel, restrict, pinned, options) if split else None
+        kernel, _ = rename(kernel, None if rename_words == "all" else rename_words)
+    result = _split_schedule(kernel, options) if split else None
     if result is None:
-        result = _schedule_blocks(kernel, restrict, pinned, options)
+        result = _schedule_blocks(kernel, options)
     if result.after > sum(original.cycle_cost):  # renaming can only help; never lose
-        return _schedule_blocks(original, restrict, pinned, options)
+        return _schedule_blocks(original, options)
     return result
 
 
-def _split_schedule(kernel: Kernel, restrict, pinned, options: _Options) -> Schedule | None:
+def _split_schedule(kernel: Kernel, options: _Options) -> Schedule | None:
     """The schedule with lane splitting or merging (asm/sched/split.py), when
     it is no worse than the one without; None when nothing changes or it is
     worse. The schedule without is made only when the split one misses the
     unsplit program's lower bound (otherwise it could not be better)."""
-    split_kernel, moved = split_lanes(kernel, pinned=pinned)
+    split_kernel, moved = split_lanes(kernel)
     if not moved.changed:
         return None
     now = time.monotonic()
     half = replace(options, deadline=now + max(0.0, options.deadline - now) / 2)
-    tried = _schedule_blocks(split_kernel, restrict, pinned, half)
-    if tried.after > _resource_bound(kernel, pinned):
-        found = blocks(kernel, restrict=restrict, pinned=pinned)
+    tried = _schedule_blocks(split_kernel, half)
+    if tried.after > _resource_bound(kernel):
+        found = blocks(kernel)
         if tried.after > _lower_bound(kernel, found):
-            plain = _schedule_blocks(kernel, restrict, pinned, options, found)
+            plain = _schedule_blocks(kernel, options, found)
             if plain.after <= tried.after:
                 return plain
     tried.split = moved
@@ -328,10 +332,7 @@ class _Options:
     memo: BlockMemo | None = None
 
 
-SEED_STRIDE = 104_729  # one seed's search seeds from the next's (a block's start pc adds)
-
-
-def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
+def _schedule_blocks(kernel: Kernel, options: _Options,
                      found: list[Block] | None = None) -> Schedule:
     """`found`: the kernel's blocks, when already made."""
     program = kernel.program
@@ -339,9 +340,10 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
     new_ops_source: list[list[str | None]] = []  # each new bundle's ops' sources
     new_pc: dict[int, int] = {}  # old block start -> new pc
     origin: list[int] = []  # new pc -> an old pc (for relative jumps and sources)
+    kept_at: dict[int, int] = {}  # old pc -> new pc, of bundles kept as written
     reports = []
     if found is None:
-        found = blocks(kernel, restrict=restrict, pinned=pinned)
+        found = blocks(kernel)
     ops_left = sum(len(b.nodes) for b in found)
     for i, block in enumerate(found):
         new_pc[block.start] = len(new_program)
@@ -361,6 +363,7 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
         reports.append(report)
         if bundles is None:
             for pc in range(block.start, block.end):
+                kept_at[pc] = len(new_program)
                 new_program.append(program[pc])
                 new_ops_source.append(kernel.op_sources(pc))
                 origin.append(pc)
@@ -383,19 +386,19 @@ def _schedule_blocks(kernel: Kernel, restrict, pinned, options: _Options,
                                                                           strict=True)]
         op_source = [tuple(ops) if len(set(ops)) > 1 else None for ops in new_ops_source]
     # The slots are the input's, valid already; jumps were moved to bundles.
-    out = Kernel.prevalidated(new_program, dict(kernel.scratch), labels, source,
-                              op_source=op_source, scheduled=options.level.number,
-                              renamed=kernel.renamed)
+    hints = replace(kernel.hints, pinned=frozenset(kept_at[pc] for pc in kernel.hints.pinned))
+    out = kernel.replace(program=new_program, labels=labels, source=source,
+                         op_source=op_source, scheduled=options.level.number, hints=hints)
     return Schedule(out, reports, level=options.level.number)
 
 
-def _resource_bound(kernel: Kernel, pinned) -> int:
+def _resource_bound(kernel: Kernel) -> int:
     """A quick lower bound on the scheduler's cycles for the kernel: per
     block, its busiest engine's ops over its slots, or its cycles as written
     where those are fewer. (No dependences needed.)"""
     total = 0
     program = kernel.program
-    for b in ControlFlow(program).blocks(set(pinned)):
+    for b in ControlFlow(program).blocks(kernel.hints.pinned):
         floor = resource_floor(engine_counts(program, b.start, b.end))
         written = sum(map(bundle_cost, program[b.start:b.end]))
         total += written if b.pinned else min(floor, written)
@@ -422,36 +425,6 @@ def _map_pc(pc: int, new_pc: dict[int, int], origin: list[int]) -> int:
     if pc in new_pc:
         return new_pc[pc]
     return next((i for i, o in enumerate(origin) if o >= pc), len(origin))
-
-
-def hints(assembly) -> tuple[list[list[int]], set[int], set[int]]:
-    """(`.restrict` sets as scratch addresses, pinned pcs, `.temp` words) from an
-    assembly's IR."""
-    module, kernel = assembly.module, assembly.kernel
-    address = {name: a for a, (name, _) in kernel.scratch.items()}
-    restrict = [[address[n] for n in names if n in address] for names, _ in module.restricts]
-    pinned = {pc for start, end in module.pins for pc in range(start, end)}
-    temps = {address[s.name] + i for s in module.symbols.values() if s.temp
-             for i in range(s.length)}
-    return restrict, pinned, temps
-
-
-def schedule(source, **options) -> Schedule:
-    """Schedule a Kernel, an `Assembly` (its `.restrict` and `.pin` are used), or
-    `.vasm` source (a path or text, assembled first)."""
-    from ..errors import AssemblyError
-    from ..stages.assembler import Assembly, assemble_full
-
-    if isinstance(source, Kernel):
-        return schedule_kernel(source, **options)
-    if not isinstance(source, Assembly):
-        source = assemble_full(source)
-        if source.kernel is None:
-            raise AssemblyError(source.diagnostics)
-    restrict, pinned, temps = hints(source)
-    if temps and "rename_words" not in options:
-        options["rename_words"] = temps
-    return schedule_kernel(source.kernel, restrict=restrict, pinned=pinned, **options)
 
 
 def report(s: Schedule) -> str:

@@ -38,11 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .listsched import (
-    CAPS,
-    ENGINE_NAMES,
-    Graph,
-    backward_schedule,
+from .graph import CAPS, ENGINE_NAMES, Graph
+from .listsched import backward_schedule, list_schedule
+from .priorities import (
     bottlenecks,
     by_height,
     by_work,
@@ -50,30 +48,10 @@ from .listsched import (
     following,
     group_count,
     in_order,
-    list_schedule,
     staggered,
     supplying,
 )
-
-
-@dataclass(frozen=True)
-class Level:
-    number: int
-    starts: str  # "quick" or "all" (see _starts)
-    justify_best: int  # starts justified to convergence
-    justify_rounds: int  # at most, per start
-    perturb_passes: int  # list passes spent perturbing (0: none), per 10k ops
-    open_ended: bool = False  # then perturbation on every core, for a budget (-O3)
-
-
-LEVELS: dict[int, Level] = {
-    1: Level(1, "quick", 0, 1, 0),
-    2: Level(2, "all", 3, 12, 300),
-    # -O2's search whole, then more: -O3 never ends above -O2.
-    3: Level(3, "all", 3, 12, 300, open_ended=True),
-}
-DEFAULT_LEVEL = 2
-DEFAULT_BUDGET = 30.0  # seconds, for -O3
+from .tuning import TUNING, Level
 
 Progress = Callable[[str], None]
 
@@ -130,13 +108,6 @@ class _Search:
         return cycle_of, cost
 
 
-FEED_WITHIN = 0.5
-
-
-STAGGER = (1 / 3, 2 / 3, 4 / 3)  # steps, as fractions of each group's slack
-STAGGER_GROUPS = 4  # output groups a block needs for staggered starts
-
-
 @dataclass(frozen=True)
 class Start:
     name: str
@@ -154,17 +125,17 @@ def _starts(g: Graph, which: str, bound: int) -> list[Start]:
     # vselects in a kernel's first rounds, say) can matter as much as feeding
     # the busiest one, so every engine with half the busiest one's load gets
     # a start of its own.
-    busy = bottlenecks(g, within=FEED_WITHIN)
+    busy = bottlenecks(g, within=TUNING.feed_within)
     if len(busy) > 1:
         out += [Start(f"feed {e}", functools.partial(feeding, engine=e)) for e in busy]
         out += [Start(f"supply {e}", functools.partial(supplying, engine=e),
                       backward=which == "all") for e in busy]
     if which == "all":
         out.append(Start("work", by_work))
-        if group_count(g) >= STAGGER_GROUPS:
+        if group_count(g) >= TUNING.stagger_groups:
             out += [Start(f"stagger {f:.2f}", functools.partial(staggered, fraction=f,
                                                                  bound=bound))
-                    for f in STAGGER]
+                    for f in TUNING.stagger]
     out.append(Start("order", in_order))
     return out
 
@@ -219,7 +190,7 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
     its own."""
     import multiprocessing  # (here: -O3 alone needs it, and it costs 10 ms to import)
 
-    leg = max(LEG_SECONDS, (deadline - time.monotonic()) / 8)
+    leg = max(TUNING.leg_seconds, (deadline - time.monotonic()) / 8)
     if multiprocessing.current_process().daemon:
         jobs = 1  # a pool's own worker cannot start processes
     pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
@@ -227,7 +198,7 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
         number = 0
         while not s.done and time.monotonic() < deadline - 0.05:
             until = min(deadline, time.monotonic() + leg)
-            tasks = [(s.g, s.bound, s.best, seed + 7919 * (number * jobs + k), rounds, plans, until)
+            tasks = [(s.g, s.bound, s.best, seed + TUNING.island_seed_stride * (number * jobs + k), rounds, plans, until)
                      for k in range(jobs)]
             number += 1
             results = pool.map(_island, tasks) if pool else [_island(tasks[0])]
@@ -240,9 +211,6 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
     finally:
         if pool is not None:
             pool.terminate()
-
-
-LEG_SECONDS = 2.0
 
 
 def _island(task: tuple) -> Found:
@@ -278,30 +246,24 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
     current = s.best.cycle_of
     stale = 0  # tries since the best improved
     while not s.done:
-        if passes is not None and (s.passes - start >= passes or stale >= STALE):
+        if passes is not None and (s.passes - start >= passes or stale >= TUNING.stale):
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
         before = s.best.cost
-        if plans and rng.random() < REPLAN:
+        if plans and rng.random() < TUNING.replan:
             plan = plans[rng.integers(len(plans))]
             key = _replanned(current, plan, *_window(int(current.max()) + 1, rng))
             how = "re-planned"
         else:
             key = current - blame(g, current, busy)
             how = "blamed"
-        cycle_of = s.forward(key + NOISE * rng.random(g.n) - tie)
+        cycle_of = s.forward(key + TUNING.noise * rng.random(g.n) - tie)
         cost = s.offer(cycle_of, how)
         cycle_of, cost = s.justify(cycle_of, cost, how, rounds)
         if cost <= s.best.cost:
             current = cycle_of
         stale = 0 if s.best.cost < before else stale + 1
-
-
-NOISE = 0.5  # cycles: breaks ties among ops blamed alike
-STALE = 30  # a fixed budget of passes also ends after this many tries without a gain
-REPLAN = 0.6  # the share of tries that re-plan a window (the others: blame)
-WINDOW = (0.05, 0.2)  # a re-planned window's length, as shares of the schedule's
 
 
 def _replanned(cycle_of: np.ndarray, plan: np.ndarray, first: int, width: int) -> np.ndarray:
@@ -317,7 +279,7 @@ def _replanned(cycle_of: np.ndarray, plan: np.ndarray, first: int, width: int) -
 
 def _window(span: int, rng: np.random.Generator) -> tuple[int, int]:
     """A random window of a schedule of `span` cycles: (first cycle, length)."""
-    width = max(1, int(span * rng.uniform(*WINDOW)))
+    width = max(1, int(span * rng.uniform(*TUNING.window)))
     return int(rng.integers(0, max(1, span - width))), width
 
 

@@ -30,8 +30,7 @@ bound by one ALU or the other, not both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import isa
 from ..cfg import ControlFlow, retarget
@@ -297,9 +296,7 @@ def _merge(kernel: Kernel, groups: list[LaneGroup], report: SplitReport) -> Kern
                for pc, srcs in enumerate(op_source)]
     if all(x is None or not any(x) for x in compact):
         compact = None
-    return Kernel.prevalidated(program, dict(kernel.scratch), dict(kernel.labels),
-                               None if own is None else list(own), op_source=compact,
-                               scheduled=kernel.scheduled, renamed=kernel.renamed)
+    return kernel.replace(program=program, op_source=compact)
 
 
 def _spread(candidates: list, k: int) -> list:
@@ -307,7 +304,7 @@ def _spread(candidates: list, k: int) -> list:
     return [candidates[(2 * j + 1) * len(candidates) // (2 * k)] for j in range(k)]
 
 
-def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, SplitReport]:
+def split_lanes(kernel: Kernel) -> tuple[Kernel, SplitReport]:
     """(the kernel with chosen vector ops split into lanes, what moved)."""
     program = kernel.program
     report = SplitReport()
@@ -315,7 +312,7 @@ def split_lanes(kernel: Kernel, *, pinned: Iterable[int] = ()) -> tuple[Kernel, 
     alu_cap = isa.SLOT_LIMITS["alu"]
     chosen: dict[int, set[int]] = {}  # pc -> valu slots to split
     merges: list[LaneGroup] = []  # groups of scalar lanes to run as vector ops
-    for block in ControlFlow(program).blocks(set(pinned)):
+    for block in ControlFlow(program).blocks(kernel.hints.pinned):
         if block.pinned:
             continue
         counts = engine_counts(program, block.start, block.end)
@@ -448,5 +445,6 @@ def _apply(kernel: Kernel, chosen: dict[int, set[int]], temp_sets: list[list[int
             scratch[w] = (f"lane.t{i}.{j}", 1)
     # The lanes are the table's own alu ops on words the vector op touched
     # (or free ones): every slot is valid, and no bundle exceeds the alu limit.
-    return Kernel.prevalidated(out, scratch, labels, source, op_source=op_source,
-                               scheduled=kernel.scheduled, renamed=kernel.renamed)
+    hints = replace(kernel.hints, pinned=frozenset(new_pc[pc] for pc in kernel.hints.pinned))
+    return kernel.replace(program=out, scratch=scratch, labels=labels, source=source,
+                          op_source=op_source, hints=hints)

@@ -12,7 +12,7 @@ from ..cfg import ControlFlow
 from ..errors import Note, ToolchainError
 from ..hints import did_you_mean, still_substituted_message
 from ..ir import Deferred, IROp, Module, Ref
-from ..kernel import Kernel
+from ..kernel import Hints, Kernel
 from .expr import ExprError, evaluate
 from .syntax import Name
 
@@ -219,8 +219,20 @@ class Resolver:
         scratch = {a: (name, self.m.symbols[name].length)
                    for name, (a, _) in self.where.items()}
         # Every slot was built from the ISA table and range-checked above.
-        return Kernel.prevalidated(program, scratch, dict(self.labels), source,
-                                   op_source=op_source)
+        return Kernel(program, scratch, dict(self.labels), source, op_source=op_source,
+                      hints=self.hints(), validate=False)
+
+    def hints(self) -> Hints:
+        """The scheduler's hints: `.restrict` sets and `.temp` symbols as scratch
+        words, `.pin` ranges as bundle indices."""
+        address = {name: a for name, (a, _) in self.where.items()}
+        restrict = tuple(words for words in (
+            tuple(sorted({address[n] for n in names if n in address}))
+            for names, _ in self.m.restricts) if words)
+        pinned = frozenset(pc for start, end in self.m.pins for pc in range(start, end))
+        temps = frozenset(address[s.name] + i for s in self.m.symbols.values()
+                          if s.temp and s.name in address for i in range(s.length))
+        return Hints(restrict, pinned, temps)
 
 
     def jumps_inside(self, program: list[dict]) -> bool:

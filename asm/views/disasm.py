@@ -69,6 +69,7 @@ class Disassembler:
         self.lines: list[str] = []
         self.under_label = ""  # the indent of code: one level once a label was seen
         self.symbol_at: list[tuple[str, int, int] | None] = [None] * isa.SCRATCH_SIZE
+        self.in_pin = False  # inside a .pin ... .endpin of pinned bundles (hints)
         self.declare_symbols()
         self.label_at = self.make_labels()
 
@@ -89,7 +90,15 @@ class Disassembler:
             for a in range(addr, end):
                 self.symbol_at[a] = entry
             size = f", {end - addr}" if end - addr != 1 else ""
-            out.append(f".scratch {sym}{size} @ {addr}")
+            temp = all(a in self.k.hints.temps for a in range(addr, end))
+            out.append(f".{'temp' if temp else 'scratch'} {sym}{size} @ {addr}")
+        for words in self.k.hints.restrict:
+            names = [self.scratch(w, 1) for w in words]
+            if any(n.startswith("@") for n in names):
+                out.append(f"# .restrict of words {', '.join(map(str, words))} is not "
+                           "declared: some word has no symbol starting there")
+            else:
+                out.append(f".restrict {', '.join(names)}")
 
     def make_labels(self) -> dict[int, str]:
         n = len(self.k.program)
@@ -139,11 +148,18 @@ class Disassembler:
 
     def bundle(self, pc: int, bundle: dict) -> None:
         label = self.label_at.get(pc)
+        pinned = pc in self.k.hints.pinned
+        if self.in_pin and (label is not None or not pinned):
+            self.lines.append(self.under_label + ".endpin")
+            self.in_pin = False
         if label is not None:
             self.lines.append(f"{label}:")
             self.under_label = INDENT  # code after the first label indents under it
         at = self.under_label
         out = self.lines
+        if pinned and not self.in_pin:
+            out.append(at + ".pin")
+            self.in_pin = True
         engines = list(bundle.items())
         if len(engines) == 1 and len(engines[0][1]) == 1:
             engine, (slot,) = engines[0]
@@ -173,6 +189,8 @@ class Disassembler:
             self.lines.append("")
         for pc, bundle in enumerate(self.k.program):
             self.bundle(pc, bundle)
+        if self.in_pin:
+            self.lines.append(self.under_label + ".endpin")
         end = self.label_at.get(len(self.k.program))
         if end is not None:
             self.lines.append(f"{end}:")

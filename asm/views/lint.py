@@ -1,4 +1,4 @@
-"""The checker: what is wrong, or probably wrong, with a program.
+"""The linter behind `vasm check`: what is wrong, or probably wrong, with a program.
 
 Errors: slot limits, unknown ops, malformed slots, operands outside scratch,
 jump targets outside the program. Warnings (legal, but usually a bug): two
@@ -22,7 +22,7 @@ from ..kernel import Kernel, image_fields, kernel_from_json, read_kernel_data, w
 K = isa.Kind
 
 
-class _Checker:
+class _Linter:
     def __init__(self, program: list, scratch: dict, source, op_source=None,
                  scheduled: int | None = None, validated: bool = False) -> None:
         self.program = program
@@ -292,17 +292,17 @@ class _Checker:
         return self.out
 
 
-def check(kernel: Kernel | Any) -> list[Diagnostic]:
+def lint(kernel: Kernel | Any) -> list[Diagnostic]:
     """Errors and warnings for a Kernel, an assembly result, or raw kernel data
     (a bundle list or image object, which may be invalid: every problem is
     reported, not just the first)."""
     if hasattr(kernel, "kernel") and hasattr(kernel, "diagnostics"):  # an Assembly
         kernel = kernel.kernel
     if isinstance(kernel, Kernel):
-        return _Checker(kernel.program, kernel.scratch, kernel.source, kernel.op_source,
+        return _Linter(kernel.program, kernel.scratch, kernel.source, kernel.op_source,
                         kernel.scheduled, validated=True).run()
     try:
-        return check(kernel_from_json(kernel))
+        return lint(kernel_from_json(kernel))
     except KernelError as e:
         if e.bundle is None:  # the image's shape or header: as every reader says it
             return [Diagnostic(e.message)]
@@ -315,20 +315,20 @@ def check(kernel: Kernel | Any) -> list[Diagnostic]:
         rest = Kernel([{}] * len(program), **fields)
     except KernelError as e:
         return [Diagnostic(e.message)]
-    return _Checker(program, rest.scratch, rest.source, op_source, rest.scheduled).run()
+    return _Linter(program, rest.scratch, rest.source, op_source, rest.scheduled).run()
 
 
-def check_file(path: str) -> list[Diagnostic]:
-    """Check a kernel image file without stopping at its first problem."""
+def lint_file(path: str) -> list[Diagnostic]:
+    """Lint a kernel image file without stopping at its first problem."""
     try:
         data = read_kernel_data(path)
     except KernelError as e:
         return [Diagnostic(e.message, location=e.location)]
-    found = check(data)
+    found = lint(data)
     for d in found:
         if d.location is None:
             d.location = Location(path)
     return found
 
 
-__all__ = ["Note", "check", "check_file"]
+__all__ = ["Note", "lint", "lint_file"]

@@ -1,4 +1,5 @@
-"""Running a kernel on take-home images and checking it against the reference kernel."""
+"""Running a kernel on take-home images and verifying its output against the
+reference kernel's (what `vemu run --check` reports)."""
 
 from __future__ import annotations
 
@@ -11,36 +12,36 @@ from .problem import Mismatch, compare_values, expected_output, reference_kernel
 
 
 @dataclass
-class CheckedRun:
+class VerifiedRun:
     result: RunResult
-    mismatch: Mismatch | None = None  # the first wrong value, if checked and wrong
+    mismatch: Mismatch | None = None  # the first wrong value, if verified and wrong
     stage: int | None = None  # with pauses: which pause point was wrong
-    checked: bool = False
+    verified: bool = False
 
     @property
     def correct(self) -> bool | None:
-        return (self.mismatch is None) if self.checked else None
+        return (self.mismatch is None) if self.verified else None
 
 
-def checked(result: RunResult, mem: list[int], *, check: bool) -> CheckedRun:
+def verified(result: RunResult, mem: list[int], *, verify: bool) -> VerifiedRun:
     """A finished run on `mem`, compared with the reference kernel's output when
-    `check` (for runs made elsewhere: batched, traced)."""
-    if not check:
-        return CheckedRun(result)
-    return CheckedRun(result, compare_values(result.mem, expected_output(mem)), checked=True)
+    `verify` (for runs made elsewhere: batched, traced)."""
+    if not verify:
+        return VerifiedRun(result)
+    return VerifiedRun(result, compare_values(result.mem, expected_output(mem)), verified=True)
 
 
-def run_checked(
+def run_verified(
     kernel: Kernel,
     mem: list[int],
     *,
-    check: bool = False,
+    verify: bool = False,
     pause: bool = False,
     debug: bool = False,
     engine: str = "fast",
     max_cycles: int | None = None,
-) -> CheckedRun:
-    """Run `kernel` on `mem`, optionally checking it like the take-home's harnesses.
+) -> VerifiedRun:
+    """Run `kernel` on `mem`, optionally verified as the take-home's harnesses verify.
 
     With `pause`, the machine stops at each `pause` and its values are compared
     with the reference kernel's state at the matching point, as the take-home's
@@ -57,14 +58,14 @@ def run_checked(
             result = machine.run()
             mismatch = compare_values(result.mem, expected)
             if mismatch is not None:
-                return CheckedRun(result, mismatch, stage, checked=True)
+                return VerifiedRun(result, mismatch, stage, verified=True)
         assert result is not None
-        return CheckedRun(result, None, None, checked=True)
+        return VerifiedRun(result, None, None, verified=True)
     expected = None
-    if check or debug:
+    if verify or debug:
         *_, expected = reference_kernel(mem, trace)
     result = Machine(kernel, mem, engine=engine, debug=debug, value_trace=trace,
                      max_cycles=max_cycles).run()
-    if not check:
-        return CheckedRun(result)
-    return CheckedRun(result, compare_values(result.mem, expected), checked=True)
+    if not verify:
+        return VerifiedRun(result)
+    return VerifiedRun(result, compare_values(result.mem, expected), verified=True)
