@@ -13,7 +13,6 @@ import click
 from .diagnostics import render, render_all
 from .errors import ToolchainError
 from .fileio import TextForm, read_problem, read_text_form, safe_streams, write_output
-from .hints import plural
 from .kernel import Kernel, dumps_kernel, load_kernel, loads_kernel
 from .options import (
     EXIT_BAD_INPUT,
@@ -27,6 +26,7 @@ from .options import (
 )
 from .progress import progress_line
 from .project import ProjectOptions
+from .suggestions import plural
 
 if TYPE_CHECKING:
     from .stages.assembler import Assembly

@@ -119,3 +119,27 @@ def first_error(result, program: str = "vasm") -> str:
         return f"{program}: error: the source does not assemble"
     more = f"\n(and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
     return render(errors[0], result.sources, program=program) + more
+
+
+def tidy_diagnostics(diagnostics: list[ToolchainError], sources: Sources | None = None
+          ) -> list[ToolchainError]:
+    """In source order, each distinct diagnostic once (a mistake inside a loop,
+    or in a macro called from many places, is one mistake), with notes for
+    comments written the way other languages write them."""
+    first: dict[tuple, ToolchainError] = {}
+    for d in diagnostics:
+        # Not the notes: a mistake in a macro body reached through many call
+        # chains (a recursion) is one mistake, shown with its first chain.
+        first.setdefault((d.message, d.location, d.severity), d)
+    tidy = sorted(first.values(), key=_position)
+    if sources is None:
+        return tidy
+    from .suggestions import with_comment_notes  # (only assemblers tidy: vemu loads less)
+    return with_comment_notes(tidy, sources.line)
+
+
+def _position(d: ToolchainError) -> tuple:
+    loc = d.location
+    if loc is None:
+        return ("", 0, 0)
+    return (loc.file or "", loc.line or 0, loc.col or 0)

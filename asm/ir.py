@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from . import isa
 from .errors import Location
 from .source import Src
-from .stages.expr import Value
-from .stages.syntax import Node
+from .tree import Node, Value
 
 
 @dataclass(slots=True)

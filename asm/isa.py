@@ -116,20 +116,27 @@ class Meaning:
     compare: tuple[str, str] | None = None  # debug: (value, key): value == value_trace[key]
     lanes: int = 1  # VLEN for a lane-wise op: the expressions hold for each lane i
     array: str | None = None  # `value` over NumPy uint32 arrays, where it differs
-    # Derived from the expressions: `value` divides (`//`, `%`), so that a
-    # divisor of 0 is a fault; some expression reads the op's own pc.
-    divides: bool = field(init=False, repr=False, compare=False)
+    # Derived from the expressions: the operand `value` divides by (`//`,
+    # `%`; a divisor of 0 is a fault), if any; whether some expression reads
+    # the op's own pc.
+    divisor: str | None = field(init=False, repr=False, compare=False)
     uses_pc: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         import ast
         trees = [ast.parse(e, mode="eval") for e in self.expressions()]
-        divides = self.value is not None and any(
-            isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))
-            for n in ast.walk(ast.parse(self.value, mode="eval")))
+        divisors = {n.right.id for n in ast.walk(ast.parse(self.value or "0", mode="eval"))
+                    if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))
+                    and isinstance(n.right, ast.Name)}
+        assert len(divisors) <= 1, f"{self.value}: divides by several operands"
         uses_pc = any(isinstance(n, ast.Name) and n.id == "pc" for t in trees for n in ast.walk(t))
-        object.__setattr__(self, "divides", divides)
+        object.__setattr__(self, "divisor", divisors.pop() if divisors else None)
         object.__setattr__(self, "uses_pc", uses_pc)
+
+    @property
+    def divides(self) -> bool:
+        """`value` divides by an operand: a divisor of 0 is a fault."""
+        return self.divisor is not None
 
     def expressions(self) -> list[str]:
         out = [self.value, self.address, self.store, self.trace, self.jump, self.when,
@@ -411,8 +418,13 @@ def _check_meaning(op: Op) -> None:
     assert m.stop in (None, "halt", "pause"), op.name
     known = {o.name for o in op.operands} | {"i", "pc", "mem", "int"}
     for expr in m.expressions():
-        names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+        tree = ast.parse(expr, mode="eval")
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         assert names <= known, f"{op.name}: {expr!r} names {names - known}"
+        # (so that Meaning.divisor finds every division, and names its divisor)
+        assert all(isinstance(n.right, ast.Name) for n in ast.walk(tree)
+                   if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))), \
+            f"{op.name}: {expr!r} divides by something other than an operand"
 
 
 _self_check()

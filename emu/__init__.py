@@ -1,7 +1,8 @@
 """Execution: a cycle-exact emulator of the take-home machine, and the take-home problem.
 
-Names are imported on first use, so that `python -m emu.codegen` can write the
-engines' generated code without importing the engines that use it.
+Names are imported on first use, so that `python tests/regenerate.py` can write
+the engines' generated code (emu/codegen.py) without importing the engines
+that use it.
 """
 
 from __future__ import annotations

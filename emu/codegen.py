@@ -367,13 +367,17 @@ def _staged_body(op: isa.Op, kind: int | None) -> list[str]:
 def batch_source(op: isa.Op) -> str:
     """The source of `build_<op>(pc, N, *operands) -> slot function or None`,
     N the program's length."""
-    m = op.meaning
     kind = kind_of(op)
     args = ", ".join(operands(op))
     name = function_name(op)
     head = f"def build_{name}(pc, N, {args}):" if args else f"def build_{name}(pc, N):"
-    lines = [head, *_offset_lines(op)]
-    names: dict[str, str] = {"i": "LANES" if m.lanes > 1 else "0"}
+    body = _BATCH_SLOT.get(kind, _batch_nothing)(op, _batch_names(op, kind))
+    return "\n".join([head, *_offset_lines(op), *body]) + "\n"
+
+
+def _batch_names(op: isa.Op, kind: str) -> dict[str, str]:
+    """What each name of the op's expressions reads as in a batched slot."""
+    names: dict[str, str] = {"i": "LANES" if op.meaning.lanes > 1 else "0"}
     for o in sources(op):
         p = _p(o.name)
         if not o.kind.is_scratch:
@@ -381,72 +385,91 @@ def batch_source(op: isa.Op) -> str:
             # take no negative Python int); jump targets stay as they are
             names[o.name] = (f"W({p} & 0xFFFFFFFF)" if o.kind is K.IMM and kind != CONTROL
                              else p)
-        elif m.lanes > 1:
+        elif op.meaning.lanes > 1:
             names[o.name] = f"scratch[{p}:{p} + {VLEN}]" if lane_wise(o) else f"scratch[{p}][None]"
         else:
             names[o.name] = f"scratch[{p}]"
-    mem = lambda e: f"gather(fx, memory, ({e}))"  # noqa: E731
-    if kind == SCRATCH:
-        expr = m.array or m.value
-        dest = operands(op)[0]
-        key = f"slice({dest}, {dest} + {VLEN})" if m.lanes > 1 else dest
-        value = render(expr, names, mem=mem, numpy=True)
-        shape = f"({VLEN}, fx.k)" if m.lanes > 1 else "(fx.k,)"
-        if m.divides:  # by zero: those images fault; the rest go on with a 1
-            b = names["b"]
-            lines += ["    def slot(fx, scratch, memory):",
-                      f"        y = {b}", "        zero = y == 0",
-                      "        if zero.any():",
-                      "            fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)",
-                      "            y = np.where(zero, W(1), y)",
-                      f"        v = {render(expr, {**names, 'b': 'y'}, mem=mem, numpy=True)}",
-                      f"        fx.scratch.append(({key}, words(v, {shape})))",
-                      "    return slot"]
-        else:
-            lines += ["    def slot(fx, scratch, memory):",
-                      f"        v = {value}",
-                      f"        fx.scratch.append(({key}, words(v, {shape})))",
-                      "    return slot"]
-    elif kind == MEMORY:
-        address = render(m.address, {**names, "i": "LANES"} if m.lanes > 1 else names,
-                         numpy=True)
-        value = render(m.store, names, numpy=True)
-        lines += ["    def slot(fx, scratch, memory):",
-                  f"        a = np.asarray({address}, dtype=np.int64)",
-                  f"        scatter(fx, memory, a, np.array({value}, dtype=W))",
-                  "    return slot"]
-    elif kind == TRACE:
-        lines += ["    def slot(fx, scratch, memory):",
-                  f"        fx.trace.append(np.array({render(m.trace, names, numpy=True)}, dtype=W))",
-                  "    return slot"]
-    elif kind == CONTROL and m.stop == "halt":
-        lines += ["    def slot(fx, scratch, memory):", "        fx.stop = HALTED", "    return slot"]
-    elif kind == CONTROL and m.jump is not None:
-        static = not _reads_scratch(op, m.jump)
-        target = render(m.jump, names, numpy=True)
-        if static:
-            lines += [f"    t = {target}", "    inside = 0 <= t <= N"]
-            if m.when is None:
-                lines += ["    def slot(fx, scratch, memory):",
-                          "        if not inside:",
-                          "            fx.fault(np.ones(fx.k, dtype=bool))",
-                          "        fx.jump = ('always', t)", "    return slot"]
-            else:
-                lines += ["    def slot(fx, scratch, memory):",
-                          f"        taken = ({render(m.when, names, numpy=True)}) != 0",
-                          "        if not inside and taken.any():",
-                          "            fx.fault(taken)",
-                          "        fx.jump = ('cond', taken, t)", "    return slot"]
-        else:
-            lines += ["    def slot(fx, scratch, memory):",
-                      f"        t = np.array({target}, dtype=np.int64)",
-                      "        outside = t > N",
-                      "        if outside.any():",
-                      "            fx.fault(outside)",
-                      "        fx.jump = ('indirect', t.astype(W))", "    return slot"]
-    else:  # pause (not honoured in batches), debug checks (skipped), comment
-        lines += ["    return None"]
-    return "\n".join(lines) + "\n"
+    return names
+
+
+def _gathered(e: str) -> str:
+    return f"gather(fx, memory, ({e}))"
+
+
+def _batch_scratch(op: isa.Op, names: dict[str, str]) -> list[str]:
+    m = op.meaning
+    expr = m.array or m.value
+    dest = operands(op)[0]
+    key = f"slice({dest}, {dest} + {VLEN})" if m.lanes > 1 else dest
+    shape = f"({VLEN}, fx.k)" if m.lanes > 1 else "(fx.k,)"
+    if m.divisor is None:
+        return ["    def slot(fx, scratch, memory):",
+                f"        v = {render(expr, names, mem=_gathered, numpy=True)}",
+                f"        fx.scratch.append(({key}, words(v, {shape})))",
+                "    return slot"]
+    # by zero: those images fault; the rest go on with a 1
+    divided = render(expr, {**names, m.divisor: "y"}, mem=_gathered, numpy=True)
+    return ["    def slot(fx, scratch, memory):",
+            f"        y = {names[m.divisor]}", "        zero = y == 0",
+            "        if zero.any():",
+            "            fx.fault(zero.any(axis=0) if zero.ndim > 1 else zero)",
+            "            y = np.where(zero, W(1), y)",
+            f"        v = {divided}",
+            f"        fx.scratch.append(({key}, words(v, {shape})))",
+            "    return slot"]
+
+
+def _batch_memory(op: isa.Op, names: dict[str, str]) -> list[str]:
+    m = op.meaning
+    address = render(m.address, {**names, "i": "LANES"} if m.lanes > 1 else names, numpy=True)
+    return ["    def slot(fx, scratch, memory):",
+            f"        a = np.asarray({address}, dtype=np.int64)",
+            f"        scatter(fx, memory, a, np.array({render(m.store, names, numpy=True)}, "
+            "dtype=W))",
+            "    return slot"]
+
+
+def _batch_trace(op: isa.Op, names: dict[str, str]) -> list[str]:
+    return ["    def slot(fx, scratch, memory):",
+            f"        fx.trace.append(np.array({render(op.meaning.trace, names, numpy=True)}, "
+            "dtype=W))",
+            "    return slot"]
+
+
+def _batch_control(op: isa.Op, names: dict[str, str]) -> list[str]:
+    m = op.meaning
+    if m.stop == "halt":
+        return ["    def slot(fx, scratch, memory):", "        fx.stop = HALTED", "    return slot"]
+    if m.jump is None:
+        return _batch_nothing(op, names)
+    target = render(m.jump, names, numpy=True)
+    if _reads_scratch(op, m.jump):
+        return ["    def slot(fx, scratch, memory):",
+                f"        t = np.array({target}, dtype=np.int64)",
+                "        outside = t > N",
+                "        if outside.any():",
+                "            fx.fault(outside)",
+                "        fx.jump = ('indirect', t.astype(W))", "    return slot"]
+    lines = [f"    t = {target}", "    inside = 0 <= t <= N"]
+    if m.when is None:
+        return [*lines, "    def slot(fx, scratch, memory):",
+                "        if not inside:",
+                "            fx.fault(np.ones(fx.k, dtype=bool))",
+                "        fx.jump = ('always', t)", "    return slot"]
+    return [*lines, "    def slot(fx, scratch, memory):",
+            f"        taken = ({render(m.when, names, numpy=True)}) != 0",
+            "        if not inside and taken.any():",
+            "            fx.fault(taken)",
+            "        fx.jump = ('cond', taken, t)", "    return slot"]
+
+
+def _batch_nothing(op: isa.Op, names: dict[str, str]) -> list[str]:
+    """pause (not honoured in batches), debug checks (skipped), comment."""
+    return ["    return None"]
+
+
+_BATCH_SLOT = {SCRATCH: _batch_scratch, MEMORY: _batch_memory, TRACE: _batch_trace,
+               CONTROL: _batch_control}
 
 
 # ------------------------------------------------------------ the generated files

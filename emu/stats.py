@@ -229,60 +229,10 @@ def _ticks(cycles: int) -> list[int]:
 
 def html_page(s: Stats, title: str) -> str:
     """A self-contained page (no scripts, no external assets): the summary,
-    with the busiest engine marked; ops by kind; and a
-    cycle-by-engine picture in SVG that spans the page's width, with a cycle
-    axis. Each engine has a band as tall as its slots; the filled part of
-    each column is the share of slots used."""
-    left, right = 80, 16
-    n = max(1, len(s.timeline))
-    col_w = PLOT_WIDTH / n
-    x_of = lambda cycle: left + PLOT_WIDTH * cycle / max(1, s.cycles)  # noqa: E731
-    y = 10
-    parts = []
+    with the busiest engine marked; ops by kind; and a cycle-by-engine
+    picture in SVG (occupancy_svg)."""
     busiest = s.busiest
-    for e in ENGINES:
-        limit = isa.SLOT_LIMITS[e]
-        h = 12 + 4 * limit
-        cls = "l b" if e == busiest else "l"
-        label = f"{e} *" if e == busiest else e
-        parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="{cls}">{label}'
-                     f'<title>{e}: {s.engines[e].ops} ops, floor {s.engines[e].floor} cycles'
-                     f'{" (busiest)" if e == busiest else ""}</title></text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{PLOT_WIDTH}" height="{h}" '
-                     f'fill="#eee" class="band" data-engine="{e}"/>')
-        for i, (c, span, used) in enumerate(s.timeline):
-            share = used[e] / (limit * span) if span else 0.0
-            if share:
-                bar = h * share
-                parts.append(f'<rect x="{left + i * col_w:.2f}" y="{y + h - bar:.1f}" '
-                             f'width="{col_w:.2f}" height="{bar:.1f}" fill="{_COLORS[e]}">'
-                             f'<title>cycles {c}..{c + span - 1}: {e} {share:.0%} used'
-                             f'</title></rect>')
-        y += h + 8
-    # the cycle axis
-    parts.append(f'<line x1="{left}" y1="{y}" x2="{left + PLOT_WIDTH}" y2="{y}" '
-                 f'stroke="#333" class="axis"/>')
-    for t in _ticks(s.cycles):
-        x = x_of(t)
-        parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 5}" stroke="#333"/>')
-        anchor = "end" if t == s.cycles and t else "middle" if t else "start"
-        parts.append(f'<text x="{x:.1f}" y="{y + 17}" class="r" text-anchor="{anchor}">'
-                     f'{t}</text>')
-    parts.append(f'<text x="4" y="{y + 17}" class="r">cycle</text>')
-    y += 26
-    # source regions along the bottom, by the cycle where each starts
-    for name, c0, c1 in _region_cycles(s):
-        x0, x1 = x_of(c0), x_of(c1)
-        parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(1.0, x1 - x0):.1f}" height="14" '
-                     f'fill="none" stroke="#999"><title>{html.escape(name)}</title></rect>')
-        if x1 - x0 > 40:
-            parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 11}" class="r">'
-                         f'{html.escape(name[:max(1, int((x1 - x0) / 7))])}</text>')
-    y += 24
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + PLOT_WIDTH + right} '
-           f'{y}" width="100%" role="img" aria-label="slot occupancy by cycle and engine">'
-           '<style>.l{font:12px sans-serif}.b{font-weight:bold}'
-           '.r{font:10px sans-serif;fill:#555}</style>' + "".join(parts) + "</svg>")
+    svg = occupancy_svg(s)
     rows = "".join(
         f'<tr{" class=busiest" if e == busiest else ""}><td>{e}'
         f'{" (busiest)" if e == busiest else ""}</td><td>{x.ops}</td><td>{x.slots}</td>'
@@ -323,6 +273,81 @@ between labels).</p>
 {regions}</table>
 </body></html>
 """
+
+
+
+
+_LEFT, _RIGHT = 80, 16  # the SVG's margins: engine names, and air
+
+
+def occupancy_svg(s: Stats) -> str:
+    """The cycle-by-engine picture, spanning the page's width: each engine a
+    band as tall as its slots, the filled part of each column the share of
+    slots used; under it the cycle axis and the source regions."""
+    parts: list[str] = []
+    y = _engine_bands(s, parts, 10)
+    y = _cycle_axis(s, parts, y)
+    y = _region_boxes(s, parts, y)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 '
+            f'{_LEFT + PLOT_WIDTH + _RIGHT} {y}" width="100%" role="img" '
+            'aria-label="slot occupancy by cycle and engine">'
+            '<style>.l{font:12px sans-serif}.b{font-weight:bold}'
+            '.r{font:10px sans-serif;fill:#555}</style>' + "".join(parts) + "</svg>")
+
+
+def _x_of(s: Stats, cycle: int) -> float:
+    return _LEFT + PLOT_WIDTH * cycle / max(1, s.cycles)
+
+
+def _engine_bands(s: Stats, parts: list[str], y: int) -> int:
+    """Each engine's band from `y` down; where the next part starts."""
+    col_w = PLOT_WIDTH / max(1, len(s.timeline))
+    busiest = s.busiest
+    for e in ENGINES:
+        limit = isa.SLOT_LIMITS[e]
+        h = 12 + 4 * limit
+        cls = "l b" if e == busiest else "l"
+        label = f"{e} *" if e == busiest else e
+        parts.append(f'<text x="4" y="{y + h / 2 + 4:.0f}" class="{cls}">{label}'
+                     f'<title>{e}: {s.engines[e].ops} ops, floor {s.engines[e].floor} cycles'
+                     f'{" (busiest)" if e == busiest else ""}</title></text>')
+        parts.append(f'<rect x="{_LEFT}" y="{y}" width="{PLOT_WIDTH}" height="{h}" '
+                     f'fill="#eee" class="band" data-engine="{e}"/>')
+        for i, (c, span, used) in enumerate(s.timeline):
+            share = used[e] / (limit * span) if span else 0.0
+            if share:
+                bar = h * share
+                parts.append(f'<rect x="{_LEFT + i * col_w:.2f}" y="{y + h - bar:.1f}" '
+                             f'width="{col_w:.2f}" height="{bar:.1f}" fill="{_COLORS[e]}">'
+                             f'<title>cycles {c}..{c + span - 1}: {e} {share:.0%} used'
+                             f'</title></rect>')
+        y += h + 8
+    return y
+
+
+def _cycle_axis(s: Stats, parts: list[str], y: int) -> int:
+    parts.append(f'<line x1="{_LEFT}" y1="{y}" x2="{_LEFT + PLOT_WIDTH}" y2="{y}" '
+                 f'stroke="#333" class="axis"/>')
+    for t in _ticks(s.cycles):
+        x = _x_of(s, t)
+        parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 5}" stroke="#333"/>')
+        anchor = "end" if t == s.cycles and t else "middle" if t else "start"
+        parts.append(f'<text x="{x:.1f}" y="{y + 17}" class="r" text-anchor="{anchor}">'
+                     f'{t}</text>')
+    parts.append(f'<text x="4" y="{y + 17}" class="r">cycle</text>')
+    return y + 26
+
+
+def _region_boxes(s: Stats, parts: list[str], y: int) -> int:
+    """Source regions along the bottom, by the cycle where each starts."""
+    for name, c0, c1 in _region_cycles(s):
+        x0, x1 = _x_of(s, c0), _x_of(s, c1)
+        parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(1.0, x1 - x0):.1f}" height="14" '
+                     f'fill="none" stroke="#999"><title>{html.escape(name)}</title></rect>')
+        if x1 - x0 > 40:
+            parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 11}" class="r">'
+                         f'{html.escape(name[:max(1, int((x1 - x0) / 7))])}</text>')
+    return y + 24
 
 
 def _region_cycles(s: Stats) -> list[tuple[str, int, int]]:

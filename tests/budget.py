@@ -1,18 +1,19 @@
 """How many examples a property test tries, scaled with the loaded profile.
 
-A test that needs fewer (or more) examples than the profile's default writes
-its figure for the default profile, `examples(60)`, and a deeper profile
-(`HYPOTHESIS_PROFILE=deep` in `.ci/run`, `long` by hand) grows it in the same
-proportion as every other test, instead of a fixed figure overriding it.
+A test that needs fewer (or more) examples than others writes its figure
+against a profile of 200 examples, `examples(60)`, and every profile scales
+it in the same proportion as every other test: the README's run ("ci", 150:
+three quarters), `.ci/run`'s ("deep", 1000: five times), a hunt by hand
+("long", 20000), instead of a fixed figure overriding the profile.
 """
 from __future__ import annotations
 
 from hypothesis import settings
 
-# The default profile's max_examples (tests/conftest.py): figures are written against it.
-DEFAULT_EXAMPLES = 200
+# The max_examples the figures are written against (tests/conftest.py has the profiles).
+REFERENCE_EXAMPLES = 200
 
 
 def examples(n: int) -> int:
-    """`n` examples under the default profile, scaled by the loaded one."""
-    return max(1, round(n * settings.default.max_examples / DEFAULT_EXAMPLES))
+    """`n` examples under a profile of REFERENCE_EXAMPLES, scaled to the loaded one."""
+    return max(1, round(n * settings.default.max_examples / REFERENCE_EXAMPLES))

@@ -158,3 +158,15 @@ def test_the_scheduler_sees_only_kernels():
                 for t, _, line in _imports(m, top_level_only=False)
                 if t == "asm.ir" or t.startswith(("asm.stages", "asm.linking"))]
     assert not reaching, reaching
+
+
+def test_the_ir_and_its_parts_sit_below_the_stages():
+    """What the stages hand each other (the syntax tree, the IR, kernels,
+    diagnostics) is defined below them: no upward import."""
+    below = ("asm.tree", "asm.ir", "asm.kernel", "asm.isa", "asm.errors", "asm.source",
+             "asm.diagnostics")
+    upward = [f"{m}:{line} imports {t}" for m in below
+              for t, _, line in _imports(m, top_level_only=False)
+              if t.startswith(("asm.stages", "asm.sched", "asm.linking", "asm.views",
+                               "asm.editor"))]
+    assert not upward, upward

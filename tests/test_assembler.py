@@ -254,8 +254,8 @@ def test_loops_assemble_like_their_unrolled_text(body, n, copies):
 
 
 def test_runaway_loop_counts_stop_with_an_error(monkeypatch):
-    from asm.stages import expansion
     from asm.stages.assembler import assemble_full
+    from asm.stages.expand import model as expansion
     monkeypatch.setattr(expansion, "MAX_ITERATIONS", 1000)
     monkeypatch.setattr(expansion, "MAX_ITEMS", 500)
     text = ".rept 100000000\n.endr\n.for i = 0, 1 << 40\n    add @1, @1, @1\n.endfor\n"
@@ -274,8 +274,8 @@ def test_leading_zeros_are_decimal():
 
 def test_a_macro_calling_itself_twice_stops_early(monkeypatch):
     # Found by tests/test_fuzz.py: the depth limit alone allows 2**64 calls.
-    from asm.stages import expansion
     from asm.stages.assembler import assemble_full
+    from asm.stages.expand import model as expansion
     monkeypatch.setattr(expansion, "MAX_CALLS", 2000)
     # Not recursive, but each macro calls the next twice: 2**20 calls, 20 deep.
     text = "".join(f".macro m{k}\n    m{k + 1}\n    m{k + 1}\n.endm\n" for k in range(20))
@@ -290,8 +290,8 @@ def test_a_macro_calling_itself_twice_stops_early(monkeypatch):
 
 
 def test_too_many_statements_stop_at_the_outermost_loop_once(monkeypatch):
-    from asm.stages import expansion
     from asm.stages.assembler import assemble_full
+    from asm.stages.expand import model as expansion
     monkeypatch.setattr(expansion, "MAX_ITEMS", 300)
     text = ".for r = 0, 10\n    .for i = 0, 100\n        const @1, i\n    .endfor\n.endfor\n"
     r = assemble_full(text, filename="big.vasm")

@@ -19,23 +19,9 @@ from asm.stages.expand import Expansion, expand, file_lines
 from asm.stages.expr import unparse
 from asm.stages.layout import layout
 from asm.stages.lower import lower
+from asm.stages.parsecache import parse
 from asm.stages.resolve import resolve
-from asm.stages.syntax import (
-    Assign,
-    Bin,
-    Indexed,
-    Key,
-    KeyVal,
-    Line,
-    Name,
-    Num,
-    Raw,
-    Stmt,
-    Str,
-    Tup,
-    Un,
-    parse,
-)
+from asm.tree import Assign, Bin, Indexed, Key, KeyVal, Line, Name, Num, Raw, Stmt, Str, Tup, Un
 
 HERE = Path(__file__).parent / "stages"
 CASES = sorted(HERE.glob("*.vasm"))

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asm.errors import Diagnostic
-from asm.stages.syntax import Node, Shapes, _slots_of, parse, parse_line
+from asm.stages.parsecache import Shapes, _slots_of, parse
+from asm.stages.syntax import parse_line
+from asm.tree import Node
 
 
 def _dump(x):

@@ -37,10 +37,10 @@ from pygls.lsp.server import LanguageServer
 
 from .. import isa, keywords
 from ..errors import AssemblyError, Location, Note, ToolchainError
-from ..hints import plural
 from ..project import project_options
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
+from ..suggestions import plural
 from .background import Jobs, Views, compute_views
 from .wire import GuardedInput, GuardedProtocol
 

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .. import isa
+from ..diagnostics import tidy_diagnostics
 from ..errors import Diagnostic, Note, ToolchainError
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..kernel import Kernel
 from ..source import Sources, Src
-from ..stages.assembler import Assembly, tidy_diagnostics
+from ..stages.assembler import Assembly
 from ..stages.expr import names as expr_names
 from ..stages.expr import rename as expr_rename
 from ..stages.layout import layout

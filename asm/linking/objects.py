@@ -23,7 +23,7 @@ from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..jsonread import decode, describe, to_json
 from ..source import Src
 from ..stages.expr import unparse
-from ..stages.syntax import Bin, Name, Node, Num, Un
+from ..tree import Bin, Name, Node, Num, Un
 
 FORMAT = "vliw-object"
 VERSION = 1

@@ -21,7 +21,7 @@ records which word each copies, for `vasm diff` and the debugger.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .. import isa
 from ..cfg import ControlFlow
@@ -68,83 +68,108 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
     program = kernel.program
     used, wide = _touched(program)
     eligible = None if words is None else set(words)
-    unused = free_words(kernel, used)
-    unused.reverse()  # handed out from the low end
-    copies: dict[int, list[tuple[int, int]]] = {}  # word -> its copies (busy until, word)
-    renamed: dict[int, list[int]] = {}  # copy -> the words it copies, in order
+    places = _Places(free_words(kernel, used))
     out = list(program)
     moved = 0
     for block in ControlFlow(program).blocks(kernel.hints.pinned):
-        if block.pinned:
-            continue
-        start, end = block.start, block.end
-        # For each word a bundle writes, the next bundle of the block that
-        # writes it again (its value is read at most up to there).
-        next_def: dict[tuple[int, int], int] = {}
-        upcoming: dict[int, int] = {}
-        for pc in range(end - 1, start - 1, -1):
-            written = [w for engine, slots in program[pc].items() for slot in slots
-                       for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot)]
-            for w in written:
-                if w in upcoming:
-                    next_def[pc, w] = upcoming[w]
-            for w in written:
-                upcoming[w] = pc
-        mapping: dict[int, int] = {}
-        for pc in range(start, end):
-            new_bundle: dict[str, list] = {}
-            writes_here: list[tuple[str, int, int, int]] = []
-            changed = False
-            for engine, slots in program[pc].items():
-                new_slots = []
-                for k, slot in enumerate(slots):
-                    op = isa.BY_MACHINE[(engine, slot[0])]
-                    s = list(slot)
-                    if op.offset_index is None:
-                        for index, width, is_write in op.scratch_operands:
-                            if width != 1:
-                                continue
-                            if is_write:
-                                writes_here.append((engine, k, index, s[index]))
-                            elif s[index] in mapping:
-                                s[index] = mapping[s[index]]
-                                changed = True
-                    new_slots.append(s)
-                new_bundle[engine] = new_slots
-            for engine, k, index, w in writes_here:  # in the bundle's own order
-                mapping.pop(w, None)
-                if w in wide or (eligible is not None and w not in eligible):
-                    continue
-                dies = next_def.get((pc, w))  # the value is read up to that bundle
-                if dies is None:
-                    continue
-                # A word never used (the fewer words share a value's place,
-                # the freer the schedule), else a copy of this word that is
-                # free again, else a free copy of another word.
-                own = copies.setdefault(w, [])
-                if unused:
-                    fresh = unused.pop()
-                    renamed[fresh] = [w]
-                elif own and own[0][0] <= pc:
-                    _, fresh = heapq.heappop(own)
-                else:
-                    other = min((c for c in copies.values() if c and c[0][0] <= pc),
-                                default=None, key=lambda c: c[0])
-                    if other is None:
-                        continue
-                    _, fresh = heapq.heappop(other)
-                    renamed[fresh].append(w)
-                heapq.heappush(own, (dies, fresh))
-                new_bundle[engine][k][index] = fresh
-                mapping[w] = fresh
-                moved += 1
-                changed = True
-            if changed:
-                out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
+        if not block.pinned:
+            moved += _rename_block(program, out, block.start, block.end, places,
+                                   lambda w: w not in wide and (eligible is None or w in eligible))
     # Only operands changed, each to a word inside scratch: still valid.
+    renamed = places.renamed
     return kernel.replace(program=out, scratch={**kernel.scratch, **copy_names(kernel, renamed)},
                           renamed={**kernel.renamed,
                                    **{c: ws[0] for c, ws in renamed.items()}}), moved
+
+
+class _Places:
+    """Where a definition may move: a word never used (the fewer words share a
+    value's place, the freer the schedule), else a copy of the same word that
+    is free again, else a free copy of another word."""
+
+    def __init__(self, unused: list[int]) -> None:
+        self.unused = unused[::-1]  # handed out from the low end
+        self.copies: dict[int, list[tuple[int, int]]] = {}  # word -> (busy until, copy)
+        self.renamed: dict[int, list[int]] = {}  # copy -> the words it copies, in order
+
+    def take(self, w: int, pc: int, dies: int) -> int | None:
+        """A word for `w`'s definition at `pc`, read up to bundle `dies`; None
+        when every place is busy."""
+        own = self.copies.setdefault(w, [])
+        if self.unused:
+            fresh = self.unused.pop()
+            self.renamed[fresh] = [w]
+        elif own and own[0][0] <= pc:
+            _, fresh = heapq.heappop(own)
+        else:
+            other = min((c for c in self.copies.values() if c and c[0][0] <= pc),
+                        default=None, key=lambda c: c[0])
+            if other is None:
+                return None
+            _, fresh = heapq.heappop(other)
+            self.renamed[fresh].append(w)
+        heapq.heappush(own, (dies, fresh))
+        return fresh
+
+
+def _next_definitions(program, start: int, end: int) -> dict[tuple[int, int], int]:
+    """For each (bundle, word it writes) of a block, the next bundle of the
+    block that writes the word again (the value is read at most up to there)."""
+    next_def: dict[tuple[int, int], int] = {}
+    upcoming: dict[int, int] = {}
+    for pc in range(end - 1, start - 1, -1):
+        written = [w for engine, slots in program[pc].items() for slot in slots
+                   for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot)]
+        for w in written:
+            if w in upcoming:
+                next_def[pc, w] = upcoming[w]
+        for w in written:
+            upcoming[w] = pc
+    return next_def
+
+
+def _rename_block(program, out: list, start: int, end: int, places: _Places,
+                  movable: Callable[[int], bool]) -> int:
+    """Rename the definitions of one block's `movable` words into `out`, bundle
+    by bundle (reads follow the word's latest place); how many moved."""
+    next_def = _next_definitions(program, start, end)
+    mapping: dict[int, int] = {}  # word -> where its current value lives
+    moved = 0
+    for pc in range(start, end):
+        new_bundle: dict[str, list] = {}
+        writes_here: list[tuple[str, int, int, int]] = []
+        changed = False
+        for engine, slots in program[pc].items():
+            new_slots = []
+            for k, slot in enumerate(slots):
+                op = isa.BY_MACHINE[(engine, slot[0])]
+                s = list(slot)
+                if op.offset_index is None:
+                    for index, width, is_write in op.scratch_operands:
+                        if width != 1:
+                            continue
+                        if is_write:
+                            writes_here.append((engine, k, index, s[index]))
+                        elif s[index] in mapping:
+                            s[index] = mapping[s[index]]
+                            changed = True
+                new_slots.append(s)
+            new_bundle[engine] = new_slots
+        for engine, k, index, w in writes_here:  # in the bundle's own order
+            mapping.pop(w, None)
+            dies = next_def.get((pc, w))  # the value is read up to that bundle
+            if not movable(w) or dies is None:
+                continue
+            fresh = places.take(w, pc, dies)
+            if fresh is None:
+                continue
+            new_bundle[engine][k][index] = fresh
+            mapping[w] = fresh
+            moved += 1
+            changed = True
+        if changed:
+            out[pc] = {e: [tuple(s) for s in slots] for e, slots in new_bundle.items()}
+    return moved
 
 
 def copy_names(kernel: Kernel, renamed: dict[int, list[int]]) -> dict[int, tuple[str, int]]:

@@ -1,7 +1,10 @@
 """`asm.assemble`: the assembler as the list of its stages.
 
-    parse -> expand -> lower -> layout -> resolve -> Kernel
+    text -> lines -> expand -> lower -> layout -> resolve -> Kernel
 
+(text: reading the file; lines: asm/stages/parsecache.py and syntax.py, each
+distinct line parsed once; expand: asm/stages/expand/; then lower.py,
+layout.py, resolve.py.)
 Each stage is a function of its own module, callable and testable alone;
 diagnostics from every stage are collected so one run reports many errors.
 """
@@ -12,13 +15,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..diagnostics import tidy_diagnostics
 from ..errors import AssemblyError, Diagnostic, Location, Note, ToolchainError
 from ..fileio import read_problem
 from ..gcpause import gc_paused
-from ..hints import kernel_image_instead, with_comment_notes
 from ..ir import Module
 from ..kernel import Kernel
 from ..source import Sources
+from ..suggestions import kernel_image_instead
 from .expand import Expansion, expand, file_lines
 from .layout import layout
 from .lower import lower
@@ -80,61 +84,56 @@ def assemble_full(source: str | os.PathLike, *, filename: str | None = None,
     an editor keeps one while a file is edited.
     """
     with gc_paused():  # millions of small acyclic objects; see gcpause.py
-        result = _assemble_full(source, filename, defines, include_paths, reuse)
-        result.diagnostics = tidy_diagnostics(result.diagnostics, result.sources)
+        result = Assembly(None, None)
+        diags = result.diagnostics  # every stage's diagnostics, in one list
+        module = _front(result, source, filename, defines, include_paths, reuse)
+        if module is not None:
+            addresses, layout_errors = layout(module)                    # layout
+            diags += layout_errors
+            diags += _open_externs(module)
+            if not layout_errors:  # symbols without addresses would only cause more noise
+                kernel, resolving = resolve(module, addresses)           # resolve
+                diags += resolving
+                if not any(d.severity == "error" for d in diags):
+                    result.kernel = kernel
+        result.diagnostics = tidy_diagnostics(diags, result.sources)
         if not keep_ir:
             result.module = result.expansion = None
         return result
 
 
-def _front(source: str | os.PathLike, filename: str | None,
+def _front(result: Assembly, source: str | os.PathLike, filename: str | None,
            defines: Mapping[str, int] | None, include_paths: tuple[str, ...] | list[str],
-           reuse: Reuse | None = None) -> Assembly:
-    """Read, expand and lower: the Assembly holds the module (or only diagnostics)."""
-    sources = Sources()
-    result = Assembly(None, None, sources=sources)
-    try:
-        text, name = _read_source(source, filename, sources)
-    except AssemblyError as e:
-        result.diagnostics = e.diagnostics
-        return result
+           reuse: Reuse | None = None) -> Module | None:
+    """The stages every assembly shares, into `result`: text, lines, expand,
+    lower. The module (None when a stage stops the assembly)."""
     diags = result.diagnostics
-    lines = file_lines(text, name, (), diags)
-    expansion = expand(lines, sources, include_paths=tuple(include_paths), defines=defines,
-                       reuse=reuse)
+    try:
+        text, name = _read_source(source, filename, result.sources)     # text
+    except AssemblyError as e:
+        diags += e.diagnostics
+        return None
+    lines = file_lines(text, name, (), diags)                             # lines
+    expansion = expand(lines, result.sources, include_paths=tuple(include_paths),
+                       defines=defines, reuse=reuse)                      # expand
     result.expansion = expansion
-    diags.extend(expansion.diagnostics)
+    diags += expansion.diagnostics
     if expansion.halted:  # an incomplete expansion would only give more (and slow) noise
-        return result
-    module, lowering = lower(expansion.items, macros=expansion.macros)
-    diags.extend(lowering)
-    module.equs = {k: v for k, v in expansion.env.items()}
+        return None
+    module, lowering = lower(expansion.items, macros=expansion.macros)   # lower
+    diags += lowering
+    module.equs = dict(expansion.env)
     module.equ_sites = expansion.equ_sites
     result.module = module
-    return result
+    return module
 
 
-def _assemble_full(source: str | os.PathLike, filename: str | None,
-                   defines: Mapping[str, int] | None,
-                   include_paths: tuple[str, ...] | list[str],
-                   reuse: Reuse | None = None) -> Assembly:
-    result = _front(source, filename, defines, include_paths, reuse)
-    module, diags = result.module, result.diagnostics
-    if module is None:
-        return result
-    addresses, layout_errors = layout(module)
-    diags.extend(layout_errors)
-    for name, (src, pos) in module.externs.items():
-        if name not in module.symbols and name not in module.labels:
-            diags.append(src.error(f"'{name}' is declared .extern but this module is "
-                                   "assembled alone; link it with 'vasm link'", pos))
-    if layout_errors:  # symbols without addresses would only cause more noise
-        return result
-    kernel, resolving = resolve(module, addresses)
-    diags.extend(resolving)
-    if not any(d.severity == "error" for d in diags):
-        result.kernel = kernel
-    return result
+def _open_externs(module: Module) -> list[ToolchainError]:
+    """A module assembled alone has nothing to fill its `.extern`s with."""
+    return [src.error(f"'{name}' is declared .extern but this module is assembled alone; "
+                      "link it with 'vasm link'", pos)
+            for name, (src, pos) in module.externs.items()
+            if name not in module.symbols and name not in module.labels]
 
 
 def assemble_module(source: str | os.PathLike, *, filename: str | None = None,
@@ -145,8 +144,8 @@ def assemble_module(source: str | os.PathLike, *, filename: str | None = None,
     The result's `kernel` is None; its `module` is the IR to link (None after
     errors). Never raises for bad source."""
     with gc_paused():
-        result = _front(source, filename, defines, include_paths)
-        module, diags = result.module, result.diagnostics
+        result = Assembly(None, None)
+        module, diags = _front(result, source, filename, defines, include_paths), result.diagnostics
         if module is not None:
             check_module(module, diags)
         result.diagnostics = tidy_diagnostics(diags, result.sources)
@@ -176,27 +175,6 @@ def check_module(module: Module, diags: list[ToolchainError]) -> None:
     diags.extend(layout_errors)
     if not layout_errors:
         diags.extend(resolve(module, addresses, partial=True)[1])
-
-
-def tidy_diagnostics(diagnostics: list[ToolchainError], sources: Sources | None = None
-          ) -> list[ToolchainError]:
-    """In source order, each distinct diagnostic once (a mistake inside a loop,
-    or in a macro called from many places, is one mistake), with notes for
-    comments written the way other languages write them."""
-    first: dict[tuple, ToolchainError] = {}
-    for d in diagnostics:
-        # Not the notes: a mistake in a macro body reached through many call
-        # chains (a recursion) is one mistake, shown with its first chain.
-        first.setdefault((d.message, d.location, d.severity), d)
-    tidy = sorted(first.values(), key=_position)
-    return with_comment_notes(tidy, sources.line) if sources is not None else tidy
-
-
-def _position(d: ToolchainError) -> tuple:
-    loc = d.location
-    if loc is None:
-        return ("", 0, 0)
-    return (loc.file or "", loc.line or 0, loc.col or 0)
 
 
 def assemble(source: str | os.PathLike, *, filename: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..errors import ToolchainError
-from .syntax import Bin, Name, Node, Num, Un
+from ..tree import Bin, Name, Node, Num, Un, Value
 
 
 class ExprError(ToolchainError):
@@ -48,7 +48,6 @@ UNARY: dict[str, Callable[[int], int]] = {
     "-": int.__neg__, "+": int.__pos__, "~": int.__invert__, "!": lambda a: int(not a),
 }
 
-Value = int | Node  # an int once known, else a tree still naming labels or symbols
 
 
 def _apply(node: Bin, a: int, b: int) -> int:

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 
 from .. import isa, keywords
 from ..errors import Note, ToolchainError
-from ..hints import did_you_mean, plural, still_substituted_message, unknown_op_message
 from ..ir import Deferred, IRBundle, IROp, Module, Ref, Symbol
 from ..source import Src
+from ..suggestions import did_you_mean, plural, still_substituted_message, unknown_op_message
+from ..tree import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 from .expand import Item
-from .syntax import Bin, Indexed, Key, Lst, Name, Node, Num, Raw, Stmt, Str, Tup, Un
 
 K = isa.Kind
 # A tuple: membership is by identity first, where a set would call Enum.__hash__.

@@ -10,11 +10,11 @@ from __future__ import annotations
 from .. import isa
 from ..cfg import ControlFlow
 from ..errors import Note, ToolchainError
-from ..hints import did_you_mean, still_substituted_message
 from ..ir import Deferred, IROp, Module, Ref
 from ..kernel import Hints, Kernel
+from ..suggestions import did_you_mean, still_substituted_message
+from ..tree import Name
 from .expr import ExprError, evaluate
-from .syntax import Name
 
 # Each op's operand widths, by mnemonic (cheaper than hashing Kind enums per operand).
 _WIDTHS = {op.mnemonic: tuple(o.kind.width for o in op.operands) for op in isa.OPS}

@@ -18,8 +18,9 @@ resolution each notice an object they have met before in their own input.
 
 from __future__ import annotations
 
-from .expansion import SrcLine
-from .syntax import Line, Shapes
+from ..tree import Line
+from .expand.model import SrcLine
+from .parsecache import Shapes
 
 # Past this many entries a table is emptied at the start of an assembly:
 # memory stays bounded however long a Reuse is kept.

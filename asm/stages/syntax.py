@@ -1,77 +1,38 @@
-"""Parse stage: `.vasm` text -> `Line`s (labels, braces, statements).
+"""Parse stage: a line of `.vasm` text -> `Line`s (labels, braces, statements;
+the node types are asm/tree.py's), and the words of its syntax errors.
 
-The grammar (grammar/vasm.lark) is the only parser of the language. Each
-distinct line is parsed once, by Lark's LALR parser with the basic lexer and an
-inline transformer (nodes are built during the parse; no tree). Kernels repeat
-lines a lot, and a bad line does not stop the others from being checked.
-Node offsets count from the start of their line.
+The grammar (grammar/vasm.lark) is the only parser of the language: Lark's
+LALR parser with the basic lexer and an inline transformer (nodes are built
+during the parse; no tree). A whole file is parsed by asm/stages/parsecache.py,
+each distinct line once, and a bad line does not stop the others from being
+checked.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import re
-from dataclasses import dataclass
 from importlib import resources
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from ..errors import Diagnostic, Location, ToolchainError
-
-# ---------------------------------------------------------------- nodes
-
-
-class Node:
-    __slots__ = ("pos", "end")
-
-
-class Num(Node):
-    __slots__ = ("value",)
-
-    def __init__(self, value: int, pos: int, end: int) -> None:
-        self.value, self.pos, self.end = value, pos, end
-
-
-class Name(Node):
-    __slots__ = ("id",)
-
-    def __init__(self, id: str, pos: int, end: int) -> None:  # noqa: A002
-        self.id, self.pos, self.end = id, pos, end
-
-
-class Bin(Node):
-    __slots__ = ("op", "a", "b", "op_pos", "depth")
-
-    def __init__(self, op: str, a: Node, b: Node, op_pos: int) -> None:
-        self.op, self.a, self.b, self.op_pos = op, a, b, op_pos
-        self.pos, self.end = a.pos, b.end
-        self.depth = 1 + max(depth(a), depth(b))
-
-
-class Un(Node):
-    __slots__ = ("op", "a", "depth")
-
-    def __init__(self, op: str, a: Node, pos: int) -> None:
-        self.op, self.a, self.pos, self.end = op, a, pos, a.end
-        self.depth = 1 + depth(a)
-
-
-def depth(node: Node) -> int:
-    """How deeply an expression nests: what every walker of it recurses through."""
-    t = type(node)
-    if t is Bin or t is Un:
-        return node.depth
-    if t is Raw:
-        return 1 + depth(node.addr)
-    if t is Indexed:
-        return 1 + depth(node.index)
-    if t is Tup or t is Lst:
-        return 1 + max(map(depth, node.items), default=0)
-    if t is KeyVal:
-        return 1 + depth(node.value)
-    return 1
-
+from ..errors import Diagnostic, Location
+from ..tree import (
+    Assign,
+    Bin,
+    Indexed,
+    KeyVal,
+    Line,
+    Lst,
+    Name,
+    Node,
+    Num,
+    Raw,
+    Stmt,
+    Str,
+    Tup,
+    Un,
+)
 
 # Deeper expressions are refused where they are read, so that no walker of
 # one (evaluation, substitution, printing) runs out of Python's stack.
@@ -83,98 +44,6 @@ MAX_STRING = 10_000
 # And longer lines, before the lexer sees them: its patterns take memory for
 # each character they match (some hundred bytes), a gigabyte for a 5 MB name.
 MAX_LINE = 65_536
-
-
-class Indexed(Node):
-    __slots__ = ("name", "index")
-
-    def __init__(self, name: Name, index: Node, end: int) -> None:
-        self.name, self.index, self.pos, self.end = name, index, name.pos, end
-
-
-class Raw(Node):
-    """`@ADDR`: a raw scratch address."""
-
-    __slots__ = ("addr",)
-
-    def __init__(self, addr: Node, pos: int) -> None:
-        self.addr, self.pos, self.end = addr, pos, addr.end
-
-
-class Str(Node):
-    __slots__ = ("value",)
-
-    def __init__(self, value: str, pos: int, end: int) -> None:
-        self.value, self.pos, self.end = value, pos, end
-
-
-class Tup(Node):
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[Node], pos: int, end: int) -> None:
-        self.items, self.pos, self.end = items, pos, end
-
-
-class Lst(Tup):
-    __slots__ = ()
-
-
-class Key(Node):
-    """A debug key tuple whose items expansion has folded to numbers and
-    strings: its value, ready for the slot (never produced by the parser)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: tuple, pos: int, end: int) -> None:
-        self.value, self.pos, self.end = value, pos, end
-
-
-class KeyVal(Node):
-    """`NAME = EXPR` as an argument (`.for i = 0, 8`)."""
-
-    __slots__ = ("name", "value")
-
-    def __init__(self, name: Name, value: Node) -> None:
-        self.name, self.value, self.pos, self.end = name, value, name.pos, value.end
-
-
-@dataclass(slots=True)
-class Stmt:
-    """`NAME arg, ... [@ PIN]`: an op, a directive or a macro call."""
-
-    name: str
-    pos: int
-    args: list[Node]
-    pin: Node | None = None
-
-    @property
-    def end(self) -> int:
-        last = self.pin or (self.args[-1] if self.args else None)
-        return last.end if last is not None else self.pos + len(self.name)
-
-
-@dataclass(slots=True)
-class Assign:
-    """`NAME = EXPR`."""
-
-    name: str
-    pos: int
-    value: Node
-
-    @property
-    def end(self) -> int:
-        return self.value.end
-
-
-@dataclass(slots=True)
-class Line:
-    """One parsed source line. Node offsets count from the line's first
-    character, so equal lines share one parse wherever they stand."""
-
-    label: Name | None
-    open: int | None  # offset of an opening '{'
-    stmts: list[Stmt | Assign]
-    close: int | None  # offset of a closing '}'
 
 
 # ---------------------------------------------------------------- the parser
@@ -475,221 +344,9 @@ def _token_message(tok: Token, expected: set[str]) -> str:
     return f"unexpected {_token_words(tok)}; expected {_expected_words(expected)}"
 
 
-def parse(text: str, filename: str | None = None,
-          errors: list[ToolchainError] | None = None) -> list[tuple[int, Line]]:
-    """Parse a file into (line number, Line) pairs, skipping blank lines.
-
-    Each distinct line text is parsed once (kernels repeat lines a lot), and
-    lines that differ only in their numbers share one parse too (see
-    `Shapes`). Syntax errors go to `errors`, every bad line once; without
-    `errors` the first is raised.
-    """
-    seen: dict[str, list[Line]] = {}
-    shapes = Shapes()
-    out: list[tuple[int, Line]] = []
-    for lineno, raw in enumerate(text.split("\n"), 1):
-        got = seen.get(raw)
-        if got is None:
-            stripped = raw.lstrip(" \t\f\r")  # the grammar's WS (str.lstrip takes more)
-            if not stripped or stripped[0] == "#":
-                continue
-            try:
-                if len(raw) > MAX_LINE:
-                    parse_line(raw, filename, lineno)  # says so
-                got = shapes.parse(raw)
-                if got is None:
-                    got = parse_line(raw, filename, lineno)
-            except Diagnostic as err:
-                if errors is None:
-                    raise
-                # Kept without its traceback, whose frames would hold this list
-                # (and everything it leads to) in a reference cycle.
-                errors.append(err.with_traceback(None))
-                got = []
-            seen[raw] = got
-        for line in got:
-            out.append((lineno, line))
-    return out
-
-
-@functools.cache
-def _number_tokens() -> re.Pattern:
-    """A number token where the lexer sees one (group 1), or a name with
-    digits in it (group 2): neither part of a name (a name character or
-    substitution brace before, or after a number), a string or a comment
-    (those are matched first and left alone). The token patterns are the
-    grammar's own terminals."""
-    def terminal(name: str) -> str:
-        return _parser().get_terminal(name).pattern.to_regexp()
-    return re.compile(f"{terminal('STRING')}|{terminal('COMMENT')}"
-                      f"|(?<![A-Za-z0-9_.$}}])({terminal('INT')})(?![A-Za-z0-9_.${{])"
-                      f"|(?<![A-Za-z0-9_.$}}])({terminal('NAME')})")
-
-
-_ZEROS = str.maketrans("123456789", "000000000")
-
-
-class Shapes:
-    """Lines that differ only in their numbers, the digits of their names and
-    their comments (`vcompare v, [(0, 8, "idx"), ...]`, `const @391,
-    3550635116`, `vxor tmp5, val[8 * (16 + 5)], c1  # group 5`) parse alike:
-    each number is replaced by zeros of the same width, each digit of a name
-    by a zero, and the comment dropped; that shape is parsed once by the
-    grammar, and each line gets the shape's nodes with its own numbers and
-    names put back (offsets are unchanged, since widths are). A line whose
-    numbers do not all read as numbers, or whose shape does not parse, is left
-    to the parser itself, so its error is the grammar's own."""
-
-    def __init__(self) -> None:
-        self.parsed: dict[str, list[Line] | None] = {}
-
-    def parse(self, raw: str) -> list[Line] | None:
-        values: dict[int, int | str] = {}  # offset -> a number's value or a name
-        parts: list[str] = []
-        last = 0
-        comment = False
-        for m in _number_tokens().finditer(raw):
-            number, name = m.group(1), m.group(2)
-            if m.group(0)[0] == "#":  # a comment: nothing of it reaches a node
-                parts.append(raw[last:m.start()])
-                last = m.end()
-                comment = True
-            elif number is not None:
-                try:
-                    values[m.start(1)] = parse_int(number)
-                except ValueError:
-                    return None
-                parts.append(raw[last:m.start(1)])
-                parts.append("0" * len(number))
-                last = m.end(1)
-            elif name is not None:
-                shaped = name.translate(_ZEROS)
-                if shaped != name:
-                    values[m.start(2)] = name
-                    parts.append(raw[last:m.start(2)])
-                    parts.append(shaped)
-                    last = m.end(2)
-        if len(values) < 2 and not comment:  # little to share: the plain parse is as quick
-            return None
-        parts.append(raw[last:])
-        shape = "".join(parts)
-        lines = self.parsed.get(shape, self)
-        if lines is self:
-            try:
-                lines = self.parsed[shape] = parse_line(shape)
-            except Diagnostic:
-                lines = self.parsed[shape] = None
-        if lines is None:
-            return None
-        return [_renumbered(line, values) for line in lines]
-
-
-def _slots_of(cls: type) -> tuple[str, ...]:
-    return tuple(name for c in reversed(cls.__mro__) for name in getattr(c, "__slots__", ()))
-
-
-def _renumbered(x, values: dict[int, int | str]):
-    """`x` with the number or name at each offset in `values` set to it;
-    parts without one are shared, not copied. (One function per node
-    type: this runs for every line a shape is shared with.)"""
-    return _RENUMBER[type(x)](x, values)
-
-
-def _same(x, values):
-    return x
-
-
-def _renumbered_num(x: Num, values):
-    v = values.get(x.pos)
-    return x if v is None or v == x.value else Num(v, x.pos, x.end)
-
-
-def _renumbered_name(x: Name, values):
-    v = values.get(x.pos)
-    return x if v is None else Name(v, x.pos, x.end)
-
-
-def _renumbered_list(x: list, values):
-    new = [_RENUMBER[type(y)](y, values) for y in x]
-    for a, b in zip(new, x, strict=True):
-        if a is not b:
-            return new
-    return x
-
-
-def _renumbered_bin(x: Bin, values):
-    a, b = _RENUMBER[type(x.a)](x.a, values), _RENUMBER[type(x.b)](x.b, values)
-    if a is x.a and b is x.b:
-        return x
-    y = object.__new__(Bin)
-    y.op, y.a, y.b, y.op_pos, y.depth, y.pos, y.end = x.op, a, b, x.op_pos, x.depth, x.pos, x.end
-    return y
-
-
-def _renumbered_un(x: Un, values):
-    a = _RENUMBER[type(x.a)](x.a, values)
-    if a is x.a:
-        return x
-    y = object.__new__(Un)
-    y.op, y.a, y.depth, y.pos, y.end = x.op, a, x.depth, x.pos, x.end
-    return y
-
-
-def _renumbered_indexed(x: Indexed, values):
-    name = _renumbered_name(x.name, values)
-    index = _RENUMBER[type(x.index)](x.index, values)
-    return x if index is x.index and name is x.name else Indexed(name, index, x.end)
-
-
-def _renumbered_raw(x: Raw, values):
-    addr = _RENUMBER[type(x.addr)](x.addr, values)
-    if addr is x.addr:
-        return x
-    y = Raw(addr, x.pos)
-    y.end = x.end
-    return y
-
-
-def _renumbered_tup(x: Tup, values):
-    items = _renumbered_list(x.items, values)
-    return x if items is x.items else type(x)(items, x.pos, x.end)
-
-
-def _renumbered_keyval(x: KeyVal, values):
-    name = _renumbered_name(x.name, values)
-    value = _RENUMBER[type(x.value)](x.value, values)
-    if value is x.value and name is x.name:
-        return x
-    y = KeyVal(name, value)
-    y.end = x.end
-    return y
-
-
-def _renumbered_stmt(x: Stmt, values):
-    name = values.get(x.pos, x.name)
-    args = _renumbered_list(x.args, values)
-    pin = x.pin if x.pin is None else _RENUMBER[type(x.pin)](x.pin, values)
-    return x if args is x.args and pin is x.pin and name is x.name else \
-        Stmt(name, x.pos, args, pin)
-
-
-def _renumbered_assign(x: Assign, values):
-    name = values.get(x.pos, x.name)
-    value = _RENUMBER[type(x.value)](x.value, values)
-    return x if value is x.value and name is x.name else Assign(name, x.pos, value)
-
-
-def _renumbered_line(x: Line, values):
-    label = x.label if x.label is None else _renumbered_name(x.label, values)
-    stmts = _renumbered_list(x.stmts, values)
-    return x if stmts is x.stmts and label is x.label else Line(label, x.open, stmts, x.close)
-
-
-_RENUMBER = {Num: _renumbered_num, Name: _renumbered_name, Str: _same, list: _renumbered_list,
-             Bin: _renumbered_bin, Un: _renumbered_un, Indexed: _renumbered_indexed,
-             Raw: _renumbered_raw, Tup: _renumbered_tup, Lst: _renumbered_tup,
-             KeyVal: _renumbered_keyval, Stmt: _renumbered_stmt, Assign: _renumbered_assign,
-             Line: _renumbered_line}
+def terminal_pattern(name: str) -> str:
+    """The regular expression of one of the grammar's terminals (NAME, INT, ...)."""
+    return _parser().get_terminal(name).pattern.to_regexp()
 
 
 def parse_line(raw: str, filename: str | None = None, lineno: int = 1) -> list[Line]:

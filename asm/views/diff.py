@@ -76,29 +76,71 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
     moves, not renaming; they are shown by their own names."""
     la, lb = bundle_lines(a, as_copied=True), bundle_lines(b, as_copied=True)
     shown_a, shown_b = bundle_lines(a), bundle_lines(b)  # what each op reads as
-    matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
-    opcodes = matcher.get_opcodes()
-    changed = any(tag != "equal" for tag, *_ in opcodes)
+    opcodes = difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes()
     out = [f"--- {names[0]} ({len(la)} bundles)", f"+++ {names[1]} ({len(lb)} bundles)"]
-    if not changed:
+    if all(tag == "equal" for tag, *_ in opcodes):
         return "\n".join([*out, "no change in the program", *summary(a, b)]) + "\n", False
+    pairs = _paired_bundles(opcodes)
+    per_pair, removed, added = _op_changes(pairs, (la, lb), (shown_a, shown_b))
+    moved_to, moved_from = _moves(removed, added)
+    # A vector op removed, and its lanes added, was split (the lanes may land
+    # in several bundles); scalar lanes removed, and a vector op of them added,
+    # were merged. Ops paired as moves above are taken first.
+    split_into = _lane_groups(
+        [(x, pc) for x, pcs in removed.items() for pc in pcs[len(added.get(x, ())):]],
+        lane_lines(a), {x: pcs[len(removed.get(x, ())):] for x, pcs in added.items()},
+        moved_from)
+    merged_from = _lane_groups(
+        [(x, pc) for x, pcs in added.items() for pc in pcs[len(removed.get(x, ())):]],
+        lane_lines(b), {x: pcs[len(added.get(x, ())):] for x, pcs in removed.items()},
+        moved_to)
+    shown_until = -1
+    for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
+        if not rows and (pa is None) == (pb is None):
+            continue
+        start = max(idx - context, shown_until + 1)
+        if start > shown_until + 1 or shown_until < 0:
+            out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
+        for k in range(start, idx):
+            _equal(out, pairs[k], shown_a)
+        _changed(out, pa, pb, rows, moved_to, moved_from, split_into, merged_from)
+        end = idx  # then trailing context
+        for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
+            if per_pair[k] or (pairs[k][0] is None) != (pairs[k][1] is None):
+                break
+            _equal(out, pairs[k], shown_a)
+            end = k
+        shown_until = end
+    out.append("")
+    out.extend(summary(a, b))
+    return "\n".join(out) + "\n", True
 
-    # Pair the bundles of each changed stretch; collect op removals and additions.
+
+def _paired_bundles(opcodes: list) -> list[tuple[int | None, int | None]]:
+    """Each bundle of one program with its counterpart in the other (None
+    where a changed stretch is longer on one side)."""
     pairs: list[tuple[int | None, int | None]] = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             pairs.extend(zip(range(i1, i2), range(j1, j2), strict=True))
             continue
-        n = max(i2 - i1, j2 - j1)
-        for k in range(n):
+        for k in range(max(i2 - i1, j2 - j1)):
             pairs.append((i1 + k if i1 + k < i2 else None, j1 + k if j1 + k < j2 else None))
+    return pairs
+
+
+def _op_changes(pairs: list[tuple[int | None, int | None]], compared: tuple[list, list],
+                shown: tuple[list, list]) -> tuple[list, dict, dict]:
+    """Per pair of bundles, its rows (sign, op compared, op shown); and every
+    op removed and added, with the bundles it left or joined."""
+    (la, lb), (shown_a, shown_b) = compared, shown
     removed: dict[str, list[int]] = defaultdict(list)
     added: dict[str, list[int]] = defaultdict(list)
-    per_pair: list[list[tuple[str, str]]] = []
+    per_pair: list[list[tuple[str, str, str]]] = []
     for pa, pb in pairs:
         ops_a = la[pa] if pa is not None else ()
         ops_b = lb[pb] if pb is not None else ()
-        rows: list[tuple[str, str, str]] = []  # (sign, op compared, op shown)
+        rows: list[tuple[str, str, str]] = []
         if ops_a != ops_b:
             m = difflib.SequenceMatcher(None, ops_a, ops_b, autojunk=False)
             for tag, i1, i2, j1, j2 in m.get_opcodes():
@@ -113,48 +155,20 @@ def diff_kernels(a: Kernel, b: Kernel, *, names: tuple[str, str] = ("a", "b"),
                     rows.append(("+", x, shown_b[pb][j]))
                     added[x].append(pb)
         per_pair.append(rows)
+    return per_pair, removed, added
 
-    # An op removed from one bundle and added to another is a move.
+
+def _moves(removed: dict[str, list[int]], added: dict[str, list[int]]
+           ) -> tuple[dict[tuple[str, int], list[int]], dict[tuple[str, int], list[int]]]:
+    """An op removed from one bundle and added to another is a move: (where
+    each (op, bundle) went, where each came from)."""
     moved_to: dict[tuple[str, int], list[int]] = defaultdict(list)
     moved_from: dict[tuple[str, int], list[int]] = defaultdict(list)
     for text, sources in removed.items():
-        targets = added.get(text, [])
-        for src_pc, dst_pc in zip(sources, targets, strict=False):
+        for src_pc, dst_pc in zip(sources, added.get(text, []), strict=False):
             moved_to[(text, src_pc)].append(dst_pc)
             moved_from[(text, dst_pc)].append(src_pc)
-    # A vector op removed, and its lanes added, was split (the lanes may land
-    # in several bundles); scalar lanes removed, and a vector op of them added,
-    # were merged. Ops paired as moves above are taken first.
-    split_into = _lane_groups(
-        [(x, pc) for x, pcs in removed.items() for pc in pcs[len(added.get(x, ())):]],
-        lane_lines(a), {x: pcs[len(removed.get(x, ())):] for x, pcs in added.items()},
-        moved_from)
-    merged_from = _lane_groups(
-        [(x, pc) for x, pcs in added.items() for pc in pcs[len(removed.get(x, ())):]],
-        lane_lines(b), {x: pcs[len(added.get(x, ())):] for x, pcs in removed.items()},
-        moved_to)
-
-    shown_until = -1
-    for idx, ((pa, pb), rows) in enumerate(zip(pairs, per_pair, strict=True)):
-        if not rows and (pa is None) == (pb is None):
-            continue
-        start = max(idx - context, shown_until + 1)
-        if start > shown_until + 1 or shown_until < 0:
-            out.append(f"@@ bundle {_pc(pairs[start][0])} -> {_pc(pairs[start][1])} @@")
-        for k in range(start, idx):
-            _equal(out, pairs[k], shown_a)
-        _changed(out, pa, pb, rows, moved_to, moved_from, split_into, merged_from)
-        # trailing context
-        end = idx
-        for k in range(idx + 1, min(idx + 1 + context, len(pairs))):
-            if per_pair[k] or (pairs[k][0] is None) != (pairs[k][1] is None):
-                break
-            _equal(out, pairs[k], shown_a)
-            end = k
-        shown_until = end
-    out.append("")
-    out.extend(summary(a, b))
-    return "\n".join(out) + "\n", True
+    return moved_to, moved_from
 
 
 def _lane_groups(vectors: list[tuple[str, int]], lanes: dict[tuple[int, str], list[str]],

@@ -19,7 +19,8 @@ from lark.lexer import Lexer, LexerThread
 
 from ..errors import AssemblyError, ToolchainError
 from ..keywords import BLOCKS, BRANCHES
-from ..stages.syntax import parse, tree_parser
+from ..stages.parsecache import parse
+from ..stages.syntax import tree_parser
 from .disasm import INDENT, MNEMONIC_WIDTH
 
 OPENERS = set(BLOCKS)

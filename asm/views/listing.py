@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ..diagnostics import printable
 from ..errors import Location, Note
-from ..hints import plural
 from ..jsonread import to_json
 from ..stages.assembler import Assembly
+from ..suggestions import plural
 
 
 def make_listing(result: Assembly) -> str:

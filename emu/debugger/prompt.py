@@ -17,8 +17,8 @@ import sys
 from typing import TextIO
 
 from asm.diagnostics import printable
-from asm.hints import plural
 from asm.kernel import Kernel
+from asm.suggestions import plural
 
 from ..state import DEFAULT_MAX_CYCLES
 from ..trace import SlotNames, SourceLines

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from asm import isa
-from asm.hints import plural
 from asm.kernel import Kernel
+from asm.suggestions import plural
 
 from ..trace import SlotNames, SourceLines
 from .session import LastBundle, Session

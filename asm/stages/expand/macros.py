@@ -8,22 +8,23 @@ import functools
 import re
 from collections.abc import Mapping
 
-from .. import isa
-from ..errors import Diagnostic, Note
-from ..source import ColMap, Src
+from ... import isa
+from ...errors import Diagnostic, Note
+from ...source import ColMap, Src
+from ...tree import KeyVal, Name, Node, Stmt
+from ..syntax import parse_line
 
 # (limits read at use, so that tests can lower them)
-from . import expansion as limits
+from . import model as limits
 from .directives import DIRECTIVES
-from .expansion import BLOCKS, MAX_DEPTH, Macro, SrcLine
-from .syntax import KeyVal, Name, Node, Stmt, parse_line
+from .model import BLOCKS, MAX_DEPTH, Macro, SrcLine
 
 # A substitution in a macro or loop body: {NAME} or {@}.
 PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
 
 
 class MacroExpansion:
-    """Part of `Expander` (asm/stages/expand.py), which holds the state these
+    """Part of `Expander` (asm/stages/expand/__init__.py), which holds the state these
     methods read: the environment, the output, the loops running."""
 
     def define_macro(self, sl: SrcLine, s: Stmt, body: list[SrcLine]) -> None:

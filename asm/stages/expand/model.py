@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .. import isa, keywords
-from ..errors import Location, Note, ToolchainError
-from ..source import Src
-from .expr import Value
-from .syntax import Line, Node, Stmt, parse
+from ... import isa, keywords
+from ...errors import Location, Note, ToolchainError
+from ...source import Src
+from ...tree import Line, Node, Stmt, Value
+from ..parsecache import parse
 
 BUILTINS: dict[str, int] = {"VLEN": isa.VLEN, "SCRATCH_SIZE": isa.SCRATCH_SIZE}
 MAX_DEPTH = 64  # macro calls and includes nested deeper than this are an error

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import Diagnostic, Location, Note
-from ..hints import still_substituted_message
-from ..source import Sources, Src
+from ...errors import Diagnostic, Location, Note
+from ...source import Sources, Src
+from ...suggestions import still_substituted_message
+from ...tree import Assign, Indexed, Key, KeyVal, Name, Node, Num, Raw, Stmt, Str, Tup
+from ..expr import ExprError, Value, fold, names
+from ..reuse import Reuse
 
 # (limits read at use, so that tests can lower them)
-from . import expansion as limits
+from . import model as limits
 from .blocks import BlockExpansion
 from .directives import DIRECTIVES, DirectiveExpansion
-from .expansion import (
+from .macros import MacroExpansion
+from .model import (
     BLOCKS,
     BUILTINS,
     MAX_PLANS,
@@ -30,10 +34,6 @@ from .expansion import (
     SrcLine,
     file_lines,
 )
-from .expr import ExprError, Value, fold, names
-from .macros import MacroExpansion
-from .reuse import Reuse
-from .syntax import Assign, Indexed, Key, KeyVal, Name, Node, Num, Raw, Stmt, Str, Tup
 
 # What other stages and tests take from here.
 __all__ = ["BLOCKS", "DIRECTIVES", "Expander", "Expansion", "Item", "SrcLine",

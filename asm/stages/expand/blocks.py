@@ -3,17 +3,17 @@ each block ends); a `.macro` block is handed to macros.py."""
 
 from __future__ import annotations
 
-from ..source import Src
+from ...source import Src
+from ...tree import KeyVal, Name, Stmt
 
 # (limits read at use, so that tests can lower them)
-from . import expansion as limits
-from .expansion import BLOCKS, CLOSERS, MAX_NESTING, ExpandError, SrcLine
+from . import model as limits
 from .macros import PLACEHOLDER
-from .syntax import KeyVal, Name, Stmt
+from .model import BLOCKS, CLOSERS, MAX_NESTING, ExpandError, SrcLine
 
 
 class BlockExpansion:
-    """Part of `Expander` (asm/stages/expand.py), which holds the state these
+    """Part of `Expander` (asm/stages/expand/__init__.py), which holds the state these
     methods read: the environment, the output, the loops running."""
 
     def block(self, lines: list[SrcLine], i: int) -> int:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import os
 
-from ..errors import Diagnostic, Note
-from ..fileio import read_problem
-from ..source import Src
-from .expansion import BUILTINS, INCLUDED_FROM, MAX_DEPTH, ExpandError, SrcLine, file_lines
-from .expr import ExprError, fold, names
-from .syntax import MAX_DEPTH as MAX_EXPR_DEPTH
-from .syntax import Name, Node, Stmt, Str, depth
+from ...errors import Diagnostic, Note
+from ...fileio import read_problem
+from ...source import Src
+from ...tree import Name, Node, Stmt, Str, depth
+from ..expr import ExprError, fold, names
+from ..syntax import MAX_DEPTH as MAX_EXPR_DEPTH
+from .model import BUILTINS, INCLUDED_FROM, MAX_DEPTH, ExpandError, SrcLine, file_lines
 
 
 class DirectiveExpansion:
-    """Part of `Expander` (asm/stages/expand.py), which holds the state these
+    """Part of `Expander` (asm/stages/expand/__init__.py), which holds the state these
     methods read: the environment, the output, the loops running."""
 
     def define(self, src: Src, name: str, value: Node, where) -> None:
