@@ -170,3 +170,20 @@ def test_the_ir_and_its_parts_sit_below_the_stages():
               if t.startswith(("asm.stages", "asm.sched", "asm.linking", "asm.views",
                                "asm.editor"))]
     assert not upward, upward
+
+
+def test_every_file_the_code_and_docs_name_exists():
+    """A moved or renamed module leaves no stale path in a comment or a doc."""
+    import re
+    named = re.compile(r"\b(?:asm|emu|tune|tests|bench|docs|programs|editors)/"
+                       r"[A-Za-z0-9_./-]+\.(?:py|c|h|md|lark|vasm|el|vim)\b")
+    elsewhere = {"tests/submission_tests.py"}  # the take-home's own (docs/takehome.md)
+    texts = [p for pattern in ("asm/**/*.py", "asm/**/*.c", "emu/**/*.py", "emu/**/*.c",
+                               "tune/**/*.py", "tests/*.py", "bench/*.py", "docs/*.md",
+                               "*.md", "programs/**/*.md", "editors/*.md")
+             for p in ROOT.glob(pattern)]
+    missing = sorted({f"{p.relative_to(ROOT)}: {m}" for p in texts
+                      for m in named.findall(p.read_text(encoding="utf-8"))
+                      if m not in elsewhere and not (ROOT / m).exists()
+                      and not re.search(r"/(NN-name|NAME)\.", m)})
+    assert not missing, missing

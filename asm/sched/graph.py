@@ -6,7 +6,7 @@ arrays, with what the passes (asm/sched/listsched.py) and priorities
 path from an op to the block's end, the op's own cycle included), releases
 (the longest path from the block's start), the reversed graph for backward
 passes, and each op's distance to an engine. The walks are compiled
-(asm/sched/native.py) when the install could build them.
+(asm/sched/compiled.py) when the install could build them.
 """
 
 from __future__ import annotations

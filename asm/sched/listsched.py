@@ -6,7 +6,7 @@ order; asm/sched/priorities.py makes them), and returns the cycle of every op
 so that a full engine costs nothing to skip. With unit-time ops, some
 priority yields an optimal schedule; the search (asm/sched/search.py) looks
 for it. The pass is compiled (asm/sched/_listsched.c, through
-asm/sched/native.py) when the install could build it; the Python version
+asm/sched/compiled.py) when the install could build it; the Python version
 here is the same algorithm step for step.
 """
 
