@@ -79,6 +79,12 @@ def study_of(storage: str, name: str):
     return optuna.load_study(study_name=name, storage=open_storage(storage))
 
 
+def completed(storage: str, name: str) -> dict[int, dict]:
+    """Each completed trial's parameters, by trial number."""
+    return {t.number: t.params for t in study_of(storage, name).trials
+            if t.state == optuna.trial.TrialState.COMPLETE}
+
+
 # ------------------------------------------------------------------ specs
 
 def test_specs_read_lists_inclusive_ranges_steps_and_flags():
@@ -144,16 +150,12 @@ def test_a_study_resumes_with_the_same_command(toy):
     first = vasm(*TOY, "-p", "U=1,2,4,8", "--trials", "2", "-j", "1", "--storage", storage,
                  cwd=toy)
     assert first.returncode == 0, first.stderr
-    study = study_of("journal:" + str(toy / "study.journal"), _name(first))
-    before = {t.number: t.params for t in study.trials
-              if t.state == optuna.trial.TrialState.COMPLETE}
+    before = completed("journal:" + str(toy / "study.journal"), _name(first))
     assert len(before) == 2
     again = vasm(*TOY, "-p", "U=1,2,4,8", "--trials", "4", "-j", "1", "--storage", storage,
                  cwd=toy)
     assert again.returncode == 0, again.stderr
-    study = study_of("journal:" + str(toy / "study.journal"), _name(again))
-    done = {t.number: t.params for t in study.trials
-            if t.state == optuna.trial.TrialState.COMPLETE}
+    done = completed("journal:" + str(toy / "study.journal"), _name(again))
     assert len(done) == 4 and all(done[n] == p for n, p in before.items())
     assert sorted(p["U"] for p in done.values()) == [1, 2, 4, 8]  # the grid, no point twice
     # Other options are another study: refused by name, not mixed in.
