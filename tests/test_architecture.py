@@ -187,3 +187,14 @@ def test_every_file_the_code_and_docs_name_exists():
                       if m not in elsewhere and not (ROOT / m).exists()
                       and not re.search(r"/(NN-name|NAME)\.", m)})
     assert not missing, missing
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists packages by name: a new subpackage left out of it
+    works in a checkout and is missing from an install."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {_module_name(p.parent / "__init__.py") for pkg in PACKAGES
+             for p in (ROOT / pkg).rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
