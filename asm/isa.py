@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 VLEN = 8
 SCRATCH_SIZE = 1536
@@ -188,7 +189,7 @@ class Op:
     def arity(self) -> int:
         return len(self.operands)
 
-    @property
+    @cached_property  # (asked once per slot by the batched engine's compiler)
     def is_binary(self) -> bool:
         """The destination's value from two scratch operands (lane by lane for
         vectors): the arithmetic ops, which the batched engine runs several

@@ -17,11 +17,11 @@ _LAZY = {
 }
 
 
-def run_batch(program, mems, *, max_cycles=None, progress=None) -> list:
+def run_batch(program, mems, *, max_cycles=None, progress=None, compiled=True) -> list:
     """Run one program over many memory images at once (emu/batch.py; NumPy is
     loaded on first use)."""
     from .batch import run_batch as impl
-    return impl(program, mems, max_cycles=max_cycles, progress=progress)
+    return impl(program, mems, max_cycles=max_cycles, progress=progress, compiled=compiled)
 
 
 def __getattr__(name: str) -> Any:

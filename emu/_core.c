@@ -16,6 +16,8 @@
  *   status: 0 finished, 1 halted, 2 paused, 3 a fault in bundle `at` (the
  *   state is the one before it, for the reference engine to name the fault),
  *   4 the cycle limit passed at the jump in bundle `at` (the state after it).
+ * run_images(program, memory, scratch, max_cycles) -> run's outcome and the
+ *   trace for every row of two uint32 arrays (emu/batch.py's compiled path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -51,8 +53,10 @@ typedef struct {
     uint64_t nmem;
     uint64_t n;
     int pause;
-    /* the bundle's pending effects, applied in the order they were made */
-    int nsw, nmw, ntw;
+    /* the bundle's pending effects, applied in the order they were made; the
+     * counts are size_t because a uint32_t store may alias an int, which
+     * would make every pending write reload and store its count again */
+    size_t nsw, nmw, ntw;
     uint32_t sw_addr[MAX_SCRATCH_WRITES], sw_val[MAX_SCRATCH_WRITES];
     uint64_t mw_addr[MAX_MEM_WRITES];
     uint32_t mw_val[MAX_MEM_WRITES];
@@ -246,7 +250,7 @@ typedef struct {
     size_t n, cap;
 } Words;
 
-static int words_push(Words *w, const uint32_t *v, int k) {
+static int words_push(Words *w, const uint32_t *v, size_t k) {
     if (w->n + k > w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         while (cap < w->n + k) cap *= 2;
@@ -257,6 +261,15 @@ static int words_push(Words *w, const uint32_t *v, int k) {
     }
     memcpy(w->items + w->n, v, k * sizeof(uint32_t));
     w->n += k;
+    return 0;
+}
+
+/* Apply a bundle's pending effects in the order they were made; -1 when out
+ * of memory. */
+static int commit(Run *r, uint32_t *mem, Words *trace) {
+    for (size_t k = 0; k < r->nsw; k++) r->s[r->sw_addr[k]] = r->sw_val[k];
+    for (size_t k = 0; k < r->nmw; k++) mem[r->mw_addr[k]] = r->mw_val[k];
+    if (r->ntw && words_push(trace, r->tw, r->ntw) < 0) return -1;
     return 0;
 }
 
@@ -278,9 +291,7 @@ static int execute(const Program *p, Run *r, uint32_t *mem, Words *trace, uint64
                 return ST_FAULT;
             }
         }
-        for (int k = 0; k < r->nsw; k++) r->s[r->sw_addr[k]] = r->sw_val[k];
-        for (int k = 0; k < r->nmw; k++) mem[r->mw_addr[k]] = r->mw_val[k];
-        if (r->ntw && words_push(trace, r->tw, r->ntw) < 0) return -1;
+        if (commit(r, mem, trace) < 0) return -1;
         *cycle += b->cost;
         const uint64_t was = *pc;
         *pc += 1;
@@ -357,8 +368,180 @@ done:
     return result;
 }
 
-/* words(images, n): the images (lists of n words each) as one buffer of
- * uint32, row after row; None when any is not such a list. */
+/* Images that run together, slot by slot: the op of one slot runs for every
+ * image of the group before the next slot's, so the dispatch on the op is
+ * paid once per slot, not once per image. */
+#define GROUP 32
+
+/* Run images 0..k-1 (k <= GROUP) from the start in lockstep while they share
+ * a pc: an image whose path leaves the group's, or that faults or stops,
+ * leaves it (one that goes elsewhere is run on alone by execute). out[4*i..]:
+ * image i's status, pc, cycle and bundle `at`, as run() reports them; -1
+ * when out of memory. */
+static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Words *traces,
+                        int k, long long max_cycles, long long *out) {
+    int active[GROUP], na = 0;
+    unsigned char faulted[GROUP];
+    for (int i = 0; i < k; i++) active[na++] = i;
+    uint64_t pc = 0;
+    long long cycle = 0;
+    while (na > 0) {
+        if (pc >= (uint64_t)p->n) {
+            for (int a = 0; a < na; a++) {
+                long long *o = &out[4 * active[a]];
+                o[0] = ST_FINISHED, o[1] = (long long)pc, o[2] = cycle, o[3] = -1;
+            }
+            return 0;
+        }
+        const Bundle *b = &p->bundles[pc];
+        const Slot *sl = &p->slots[b->first];
+        for (int a = 0; a < na; a++) {
+            Run *r = &runs[active[a]];
+            r->nsw = r->nmw = r->ntw = 0;
+            r->jumped = 0;
+            r->stop = ST_READY;
+            faulted[active[a]] = 0;
+        }
+        for (Py_ssize_t j = 0; j < b->count; j++)
+            for (int a = 0; a < na; a++)
+                if (!faulted[active[a]] && exec_slot(&runs[active[a]], &sl[j], pc) == FAULT)
+                    faulted[active[a]] = 1;
+        const long long after = cycle + b->cost;
+        uint64_t next = 0;
+        int kept = 0, have_next = 0;
+        for (int a = 0; a < na; a++) {
+            const int i = active[a];
+            Run *r = &runs[i];
+            long long *o = &out[4 * i];
+            if (faulted[i]) {  /* the state stays the one before the bundle */
+                o[0] = ST_FAULT, o[1] = (long long)pc, o[2] = cycle, o[3] = (long long)pc;
+                continue;
+            }
+            if (commit(r, mems[i], &traces[i]) < 0) return -1;
+            const uint64_t to = r->jumped ? r->jump_to : pc + 1;
+            if (r->jumped && max_cycles >= 0 && after > max_cycles) {
+                o[0] = ST_LIMIT, o[1] = (long long)to, o[2] = after, o[3] = (long long)pc;
+                continue;
+            }
+            if (r->stop != ST_READY) {
+                o[0] = r->stop, o[1] = (long long)to, o[2] = after, o[3] = -1;
+                continue;
+            }
+            if (!have_next) next = to, have_next = 1;
+            if (to == next) {
+                active[kept++] = i;
+                continue;
+            }
+            uint64_t alone = to;
+            long long cycles = after;
+            Py_ssize_t at = -1;
+            const int status = execute(p, r, mems[i], &traces[i], &alone, &cycles, max_cycles,
+                                       &at);
+            if (status < 0) return -1;
+            o[0] = status, o[1] = (long long)alone, o[2] = cycles, o[3] = at;
+        }
+        na = kept;
+        pc = next;
+        cycle = after;
+    }
+    return 0;
+}
+
+/* run_images(program, memory, scratch, max_cycles) -> [(status, pc, cycle, at,
+ * trace)], one per image: runs the program from its start on every row of
+ * `memory` (k rows of words) with the matching row of `scratch` (k rows of
+ * SCRATCH_SIZE words), both writable uint32 buffers updated in place, with
+ * pauses run through: GROUP images at a time in lockstep, with the
+ * interpreter lock released. */
+static PyObject *run_images(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule, *memory, *scratch;
+    long long max_cycles;
+    if (!PyArg_ParseTuple(args, "OOOL", &capsule, &memory, &scratch, &max_cycles)) return NULL;
+    Program *p = PyCapsule_GetPointer(capsule, "emu._core.program");
+    if (p == NULL) return NULL;
+    Py_buffer mb, sb;
+    if (PyObject_GetBuffer(memory, &mb, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(scratch, &sb, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0) {
+        PyBuffer_Release(&mb);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Run *runs = NULL;
+    long long *out = NULL;  /* per image: status, pc, cycle, at */
+    Words *traces = NULL;
+    Py_ssize_t k = sb.ndim == 2 ? sb.shape[0] : -1;
+    if (mb.ndim != 2 || mb.itemsize != 4 || sb.itemsize != 4 || mb.shape[0] != k
+            || sb.shape[1] != SCRATCH_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "run_images: memory and scratch are k rows of words");
+        goto done;
+    }
+    Py_ssize_t nmem = mb.shape[1];
+    runs = malloc(GROUP * sizeof(Run));
+    out = malloc((k > 0 ? k : 1) * 4 * sizeof(long long));
+    traces = calloc(k > 0 ? k : 1, sizeof(Words));
+    if (runs == NULL || out == NULL || traces == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t first = 0; first < k && !failed; first += GROUP) {
+        const int size = (int)(k - first < GROUP ? k - first : GROUP);
+        uint32_t *mems[GROUP];
+        for (int i = 0; i < size; i++) {
+            Run *r = &runs[i];
+            mems[i] = (uint32_t *)mb.buf + (first + i) * nmem;
+            r->s = (uint32_t *)sb.buf + (first + i) * SCRATCH_SIZE;
+            r->mem = mems[i];
+            r->nmem = (uint64_t)nmem;
+            r->n = (uint64_t)p->n;
+            r->pause = 0;
+        }
+        if (run_lockstep(p, runs, mems, traces + first, size, max_cycles, out + 4 * first) < 0)
+            failed = 1;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyList_New(k);
+    if (result == NULL) goto done;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyObject *trace = PyList_New((Py_ssize_t)traces[i].n);
+        if (trace == NULL) goto fail;
+        for (size_t j = 0; j < traces[i].n; j++) {
+            PyObject *v = PyLong_FromUnsignedLong(traces[i].items[j]);
+            if (v == NULL) {
+                Py_DECREF(trace);
+                goto fail;
+            }
+            PyList_SET_ITEM(trace, (Py_ssize_t)j, v);
+        }
+        PyObject *item = Py_BuildValue("iKLnN", (int)out[4 * i], (unsigned long long)out[4 * i + 1],
+                                       out[4 * i + 2], (Py_ssize_t)out[4 * i + 3], trace);
+        if (item == NULL) goto fail;
+        PyList_SET_ITEM(result, i, item);
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    if (traces != NULL)
+        for (Py_ssize_t i = 0; i < k; i++) free(traces[i].items);
+    free(traces);
+    free(out);
+    free(runs);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&mb);
+    return result;
+}
+
+/* words(images, n): the images (lists of n words each) as one writable
+ * buffer (a bytearray) of uint32, row after row; None when any is not such a
+ * list. */
 static PyObject *words(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *images;
@@ -366,9 +549,9 @@ static PyObject *words(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &images, &n)) return NULL;
     Py_ssize_t rows = PyList_GET_SIZE(images);
     if (n < 0 || (rows > 0 && n > PY_SSIZE_T_MAX / 4 / rows)) Py_RETURN_NONE;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, rows * n * (Py_ssize_t)sizeof(uint32_t));
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, rows * n * (Py_ssize_t)sizeof(uint32_t));
     if (out == NULL) return NULL;
-    uint32_t *buf = (uint32_t *)PyBytes_AS_STRING(out);
+    uint32_t *buf = (uint32_t *)PyByteArray_AS_STRING(out);
     for (Py_ssize_t i = 0; i < rows; i++) {
         PyObject *image = PyList_GET_ITEM(images, i);
         if (!PyList_CheckExact(image) || PyList_GET_SIZE(image) != n
@@ -388,6 +571,9 @@ static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS,
      "run(program, scratch, mem, trace, pc, cycle, pause, max_cycles): "
      "(status, pc, cycle, at), or None"},
+    {"run_images", run_images, METH_VARARGS,
+     "run_images(program, memory, scratch, max_cycles): every image run from the start, "
+     "[(status, pc, cycle, at, trace)]"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -184,20 +184,58 @@ class _Group:
 
 
 class _Batch:
-    def __init__(self, kernel: Kernel, max_cycles: int | None, images: int,
+    def __init__(self, program: Kernel | Sequence | dict, max_cycles: int | None, images: int,
                  progress: Callable[[str], None] | None) -> None:
-        self.kernel = kernel
-        self.code = _compile(kernel)
+        self.program = program
         self.max_cycles = max_cycles
         self.results: dict[int, RunResult] = {}
         self.images = images
         self.progress = progress
         self.bundles = 0  # bundles run, over every group
 
+    def run_compiled(self, decoded, members: list[int], memory: np.ndarray) -> None:
+        """The images `members` (the rows of `memory`) run by the compiled
+        core, GROUP at a time in lockstep (emu/_core.c), whose cost per slot is
+        far below NumPy's per operation at the sizes of most batches; faults
+        named by the reference engine as in a group."""
+        scratch = np.zeros((len(memory), isa.SCRATCH_SIZE), dtype=W)
+        outcomes: list[tuple] = []
+        for start in range(0, len(memory), IMAGES_PER_REPORT):
+            rows = slice(start, start + IMAGES_PER_REPORT)
+            outcomes += native.run_images(decoded, memory[rows], scratch[rows],
+                                          max_cycles=self.max_cycles)
+            if self.progress is not None:
+                self.progress(f"{len(self.results) + len(outcomes)} of {self.images} "
+                              "images done")
+        columns = scratch.T  # BatchResult reads an image's scratch as a column
+        for j, (code, pc, cycle, at, trace) in enumerate(outcomes):
+            status, error = native.STATUS.get(code), None
+            if code == native.FAULT:
+                status, pc = Status.FAULTED, at
+                error = _fault(self.kernel, State(scratch[j].tolist(), memory[j].tolist(), at,
+                                                  cycle, list(trace)))
+            elif code == native.LIMIT:
+                status = Status.FAULTED
+                error = EmuError.cycle_limit(self.max_cycles, kernel=self.kernel, pc=at,
+                                             cycle=cycle)
+            self.results[members[j]] = BatchResult(cycle, memory, columns, j, trace, pc,
+                                                   status, error)
+
     def report(self, g: _Group) -> None:
         if self.progress is not None:
             self.progress(f"{len(self.results)} of {self.images} images done; a group of "
                           f"{len(g.images)} at cycle {g.cycle}")
+
+    @functools.cached_property
+    def kernel(self) -> Kernel:
+        """The program loaded and checked (the compiled core needs it only to
+        name a fault: its own decoding checks what it runs)."""
+        return as_kernel(self.program)
+
+    @functools.cached_property
+    def code(self) -> list[tuple[list[Slot], int]]:
+        """The program as NumPy slot functions (made when groups first run)."""
+        return _compile(self.kernel)
 
     def finish(self, g: _Group, status: Status, columns=None,
                errors: list[EmuError | None] | None = None) -> None:
@@ -212,22 +250,16 @@ class _Batch:
     def fault(self, g: _Group, bad: np.ndarray) -> _Group | None:
         """Images `bad` fault at g.pc: the reference engine names the fault."""
         columns = np.flatnonzero(bad)
-        errors = []
-        for j in columns:
-            state = State(g.scratch[:, j].tolist(), g.memory[j].tolist(), g.pc, g.cycle,
-                          [int(t[j]) for t in g.trace])
-            try:
-                ReferenceEngine(self.kernel).step(state)
-            except EmuError as e:
-                errors.append(e)
-            else:  # pragma: no cover - the fault checks here and there disagree
-                raise AssertionError(f"batched run saw a fault at pc {g.pc} that the "
-                                     "reference engine does not")
+        errors = [_fault(self.kernel, State(g.scratch[:, j].tolist(), g.memory[j].tolist(),
+                                            g.pc, g.cycle, [int(t[j]) for t in g.trace]))
+                  for j in columns]
         self.finish(g, Status.FAULTED, columns, errors)
         keep = ~bad
         return g.take(keep) if keep.any() else None
 
     def run(self, groups: list[_Group]) -> None:
+        if not groups:
+            return
         code, n = self.code, len(self.code)
         while groups:
             g = groups.pop()
@@ -305,11 +337,26 @@ class _Batch:
 
 
 PROGRESS_EVERY = 2048  # bundles between two progress reports
+IMAGES_PER_REPORT = 64  # images the compiled core runs between two progress reports
+
+
+def _fault(kernel: Kernel, state: State) -> EmuError:
+    """The error of the bundle at state.pc, which faults: the reference engine
+    names it as `emu.run` would."""
+    try:
+        ReferenceEngine(kernel).step(state)
+    except EmuError as e:
+        return e
+    raise AssertionError(f"batched run saw a fault at pc {state.pc} that the "  # pragma: no cover
+                         "reference engine does not")
+
+
 
 
 def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], *,
               max_cycles: int | None = None,
-              progress: Callable[[str], None] | None = None) -> list[RunResult]:
+              progress: Callable[[str], None] | None = None,
+              compiled: bool = True) -> list[RunResult]:
     """Run `program` on every image of `mems`; the result for each image equals
     `emu.run(program, mem)` (cycles, memory, scratch, trace buffer, pc, status).
 
@@ -317,16 +364,27 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
     `emu.run` would raise), with the state from before the faulting bundle.
     Images of different lengths run in separate batches. `progress` is called
     with a line of text now and then (every PROGRESS_EVERY bundles).
+
+    The compiled core (emu/native.py) runs the images when it is built and
+    takes the program; `compiled=False` (or a program it declines) keeps to
+    the NumPy groups. Either way the results are the same.
     """
     with gc_paused():  # many small closures and arrays, no cycles among them
-        kernel = as_kernel(program)
-        batch = _Batch(kernel, max_cycles, len(mems), progress)
+        batch = _Batch(program, max_cycles, len(mems), progress)
         by_length: dict[int, list[int]] = {}
         for i, m in enumerate(mems):
             by_length.setdefault(len(m) if isinstance(m, list | tuple) else -1, []).append(i)
+        decoded = None
+        if compiled:
+            decoded = native.decode(program.program if isinstance(program, Kernel) else program)
+        if decoded is None:
+            batch.kernel  # noqa: B018 - load and check the program now
         groups = []
         for members in by_length.values():
             memory = _images([mems[i] for i in members])
+            if decoded is not None:
+                batch.run_compiled(decoded, members, memory)
+                continue
             scratch = np.zeros((isa.SCRATCH_SIZE, len(members)), dtype=W)
             groups.append(_Group(np.array(members), scratch, memory))
         batch.run(groups)
@@ -339,8 +397,8 @@ def _images(mems: list[Sequence[int]]) -> np.ndarray:
     if mems and type(mems) is list:
         n = len(mems[0]) if type(mems[0]) is list else -1
         buffer = native.words(mems, n)
-        if buffer is not None:  # a writable copy of the core's buffer
-            return np.frombuffer(buffer, dtype=W).reshape(len(mems), n).copy()
+        if buffer is not None:
+            return np.frombuffer(buffer, dtype=W).reshape(len(mems), n)
     if (all(isinstance(m, list | tuple) for m in mems)
             and set(map(type, itertools.chain.from_iterable(mems))) <= {int}):
         try:

@@ -35,7 +35,8 @@ if BUILT_FROM != CORE_TABLE_ID:
 
 AVAILABLE = _core is not None
 
-_STATUS = {0: Status.FINISHED, 1: Status.HALTED, 2: Status.PAUSED}
+# A run's status code -> the Status it stopped with (the other codes: below).
+STATUS = {0: Status.FINISHED, 1: Status.HALTED, 2: Status.PAUSED}
 DECLINED, FAULT, LIMIT = -1, 3, 4
 
 
@@ -59,15 +60,26 @@ def run(decoded: Any, state: State, *, pause: bool, max_cycles: int | None
     if out is None:
         return DECLINED, state.pc
     status, state.pc, state.cycle, at = out
-    if status in _STATUS:
-        state.status = _STATUS[status]
+    if status in STATUS:
+        state.status = STATUS[status]
         return None
     return status, at
 
 
-def words(images: list, n: int) -> bytes | None:
-    """Lists of `n` words each as one buffer of uint32 words, row after row;
-    None when any is not such a list (or there is no core)."""
+def run_images(decoded: Any, memory: Any, scratch: Any, *, max_cycles: int | None
+               ) -> list[tuple[int, int, int, int, list[int]]]:
+    """Run from the start on every row of `memory` (a writable k x n uint32
+    array) with the same row of `scratch` (k x SCRATCH_SIZE), updating both
+    in place and running through pauses: each row's (status, pc, cycle, at,
+    trace), status and at as `run` returns them (FAULT leaves that row's
+    state from before bundle `at`, LIMIT from after the jump in it)."""
+    return _core.run_images(decoded, memory, scratch, -1 if max_cycles is None else max_cycles)
+
+
+def words(images: list, n: int) -> bytearray | None:
+    """Lists of `n` words each as one writable buffer (a bytearray) of uint32
+    words, row after row; None when any is not such a list (or there is no
+    core)."""
     if _core is None:
         return None
     return _core.words(images, n)

@@ -1,5 +1,6 @@
 """Batched runs (`emu.run_batch`) equal `emu.run` image by image: memory,
-scratch, trace buffer, cycles, pc, status, and the very fault."""
+scratch, trace buffer, cycles, pc, status, and the very fault; both ways a
+batch runs (the compiled core's lockstep groups and NumPy's)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from strategies import MEM_SIZE, any_programs, memories, programs
 
 import emu
 from asm import Kernel
-from asm.errors import ImageError
-from emu import EmuError, Machine, Status
+from asm.errors import ImageError, KernelError
+from emu import EmuError, Machine, Status, native
 from emu.problem import Params, make_image
 
 
@@ -36,10 +37,17 @@ def batched(result) -> tuple:
             result.trace_buffer)
 
 
+# Both ways a batch runs; the compiled one only where the core is built.
+WAYS = [pytest.param(True, id="compiled",
+                     marks=pytest.mark.skipif(not native.AVAILABLE, reason="no compiled core")),
+        pytest.param(False, id="numpy")]
+
+
+@pytest.mark.parametrize("compiled", WAYS)
 @given(any_programs(), st.lists(memories(), min_size=1, max_size=6))
-def test_batch_equals_single_runs_on_random_programs(program, mems):
+def test_batch_equals_single_runs_on_random_programs(compiled, program, mems):
     kernel = Kernel(program)
-    results = emu.run_batch(kernel, mems, max_cycles=300)
+    results = emu.run_batch(kernel, mems, max_cycles=300, compiled=compiled)
     assert [batched(r) for r in results] == [single(kernel, m) for m in mems]
 
 
@@ -58,15 +66,17 @@ def looping_programs(draw):
     ]
 
 
+@pytest.mark.parametrize("compiled", WAYS)
 @settings(max_examples=examples(100))
-@given(looping_programs(), st.lists(memories(), min_size=2, max_size=6))
-def test_batch_splits_divergent_images(program, mems):
+@given(looping_programs(), st.lists(memories(), min_size=2, max_size=40))
+def test_batch_splits_divergent_images(compiled, program, mems):
     kernel = Kernel(program)
-    results = emu.run_batch(kernel, mems, max_cycles=400)
+    results = emu.run_batch(kernel, mems, max_cycles=400, compiled=compiled)
     assert [batched(r) for r in results] == [single(kernel, m, 400) for m in mems]
 
 
-def test_corners_of_word_arithmetic_and_memory():
+@pytest.mark.parametrize("compiled", WAYS)
+def test_corners_of_word_arithmetic_and_memory(compiled):
     big = 0xFFFFFFFF
     program = [
         {"load": [("const", 0, big), ("const", 1, 40)]},
@@ -82,7 +92,7 @@ def test_corners_of_word_arithmetic_and_memory():
         {"alu": [("//", 22, 0, 5)]},  # division by zero: a fault
     ]
     mems = [[7] * MEM_SIZE, list(range(MEM_SIZE))]
-    results = emu.run_batch(program, mems)
+    results = emu.run_batch(program, mems, compiled=compiled)
     for r, m in zip(results, mems, strict=True):
         assert batched(r) == single(Kernel(program), m, None)
         assert r.status is Status.FAULTED and "division by zero" in r.error.reason
@@ -90,24 +100,32 @@ def test_corners_of_word_arithmetic_and_memory():
         assert r.mem[5] == 31
 
 
-def test_fault_in_one_image_leaves_the_others_running():
+@pytest.mark.parametrize("compiled", WAYS)
+def test_fault_in_one_image_leaves_the_others_running(compiled):
     # image 0 reads out of range (its word 0 is huge); image 1 runs to the end
     program = [{"load": [("const", 0, 0)]}, {"load": [("load", 1, 0)]},
                {"load": [("load", 2, 1)]}, {"alu": [("+", 3, 2, 2)]}]
-    results = emu.run_batch(program, [[1000, 0, 5], [2, 0, 5]])
+    results = emu.run_batch(program, [[1000, 0, 5], [2, 0, 5]], compiled=compiled)
     assert results[0].status is Status.FAULTED
     assert results[0].error.pc == 2 and "memory read at 1000" in results[0].error.reason
     assert results[1].status is Status.FINISHED and results[1].scratch[3] == 10
 
 
-def test_images_of_other_lengths_and_bad_images():
+@pytest.mark.parametrize("compiled", WAYS)
+def test_images_of_other_lengths_and_bad_images(compiled):
     program = [{"load": [("const", 0, 1)]}, {"load": [("load", 1, 0)]}]
-    results = emu.run_batch(program, [[5, 6], [7, 8, 9], [1, 2]])
+    results = emu.run_batch(program, [[5, 6], [7, 8, 9], [1, 2]], compiled=compiled)
     assert [r.scratch[1] for r in results] == [6, 8, 2]
     with pytest.raises(ImageError, match="memory word 1"):
-        emu.run_batch(program, [[1, 2], [1, 2 ** 32]])
+        emu.run_batch(program, [[1, 2], [1, 2 ** 32]], compiled=compiled)
     with pytest.raises(ImageError):
-        emu.run_batch(program, [[1, True]])
+        emu.run_batch(program, [[1, True]], compiled=compiled)
+
+
+def test_a_bad_program_is_refused_either_way():
+    for compiled in (True, False):
+        with pytest.raises(KernelError):
+            emu.run_batch([{"alu": [("nope", 1, 2, 3)]}], [[0]], compiled=compiled)
 
 
 def test_batch_runs_the_takehome_kernel_like_single_runs():
@@ -119,22 +137,24 @@ def test_batch_runs_the_takehome_kernel_like_single_runs():
 
 
 @pytest.mark.slow
-def test_batch_equals_single_runs_on_corpus_kernels(corpus_entry):
+@pytest.mark.parametrize("compiled", WAYS)
+def test_batch_equals_single_runs_on_corpus_kernels(compiled, corpus_entry):
     kernel = emu.as_kernel(json.loads(json.dumps(corpus_entry)))
     p = corpus_entry["params"]
     mems = [make_image(Params(p["forest_height"], p["batch_size"], p["rounds"]), s)
             for s in (1, 2, 3)]
-    results = emu.run_batch(kernel, mems)
+    results = emu.run_batch(kernel, mems, compiled=compiled)
     assert [batched(r) for r in results] == [single(kernel, m, None) for m in mems]
 
 
-def test_store_address_written_by_the_same_bundle():
+@pytest.mark.parametrize("compiled", WAYS)
+def test_store_address_written_by_the_same_bundle(compiled):
     # Found on a scheduled take-home kernel: the store must use the address
     # from before the bundle, though the bundle also rewrites that word.
     program = [{"load": [("const", 0, 3), ("const", 1, 9)]},
                {"store": [("store", 0, 1)], "alu": [("+", 0, 0, 0)]},
                {"store": [("vstore", 0, 8)], "flow": [("add_imm", 0, 0, 1)]}]
     mems = [[0] * 20, [1] * 20]
-    results = emu.run_batch(program, mems)
+    results = emu.run_batch(program, mems, compiled=compiled)
     assert [batched(r) for r in results] == [single(Kernel(program), m) for m in mems]
     assert results[0].mem[3] == 9

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import emu
-from emu import batch
+from emu import batch, native
 from emu.problem import Params, make_image
 
 ROOT = Path(__file__).parent.parent
@@ -21,8 +23,18 @@ def test_batched_runs_report_progress(monkeypatch):
     monkeypatch.setattr(batch, "PROGRESS_EVERY", 5)
     program = [{"load": [("const", 0, 1)]}] * 20
     lines: list[str] = []
-    emu.run_batch(program, [[0] * 4] * 3, progress=lines.append)
+    emu.run_batch(program, [[0] * 4] * 3, progress=lines.append, compiled=False)
     assert lines and lines[0] == "0 of 3 images done; a group of 3 at cycle 4"
+
+
+def test_compiled_batches_report_progress(monkeypatch):
+    if not native.AVAILABLE:
+        pytest.skip("the compiled core is not built here")
+    monkeypatch.setattr(batch, "IMAGES_PER_REPORT", 2)
+    program = [{"load": [("const", 0, 1)]}] * 20
+    lines: list[str] = []
+    emu.run_batch(program, [[0] * 4] * 3, progress=lines.append)
+    assert lines == ["2 of 3 images done", "3 of 3 images done"]
 
 
 SCRIPT = """
