@@ -1,5 +1,7 @@
-"""Batched runs: one program over many memory images at once, with NumPy.
+"""Batched runs: one program over many memory images at once.
 
+On the compiled core when it takes the program (`_Batch.run_compiled`: the
+images in lockstep groups, emu/_core.c); otherwise with NumPy, as follows.
 Scratch is a uint32 array with one column per image (row = word address),
 memory one with a row per image, so one bundle runs for every image with a few array operations per
 slot, generated from the op's meaning in the ISA table (emu/codegen.py).
