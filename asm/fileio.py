@@ -19,7 +19,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +194,7 @@ def _write_in_place(target: Path, text: str, shown: Path) -> None:
 def _replace(target: Path, text: str, shown: Path) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     try:
+        import tempfile  # (only writers need it: not imported at every start)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
         raise _cannot_write(shown, e) from None

@@ -117,22 +117,26 @@ class Meaning:
     compare: tuple[str, str] | None = None  # debug: (value, key): value == value_trace[key]
     lanes: int = 1  # VLEN for a lane-wise op: the expressions hold for each lane i
     array: str | None = None  # `value` over NumPy uint32 arrays, where it differs
-    # Derived from the expressions: the operand `value` divides by (`//`,
-    # `%`; a divisor of 0 is a fault), if any; whether some expression reads
-    # the op's own pc.
-    divisor: str | None = field(init=False, repr=False, compare=False)
-    uses_pc: bool = field(init=False, repr=False, compare=False)
+    # Derived from the expressions when first asked (parsing them at import
+    # would cost every process its start): see divisor and uses_pc.
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def divisor(self) -> str | None:
+        """The operand `value` divides by (`//`, `%`; a divisor of 0 is a
+        fault), if any."""
         import ast
-        trees = [ast.parse(e, mode="eval") for e in self.expressions()]
         divisors = {n.right.id for n in ast.walk(ast.parse(self.value or "0", mode="eval"))
                     if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))
                     and isinstance(n.right, ast.Name)}
         assert len(divisors) <= 1, f"{self.value}: divides by several operands"
-        uses_pc = any(isinstance(n, ast.Name) and n.id == "pc" for t in trees for n in ast.walk(t))
-        object.__setattr__(self, "divisor", divisors.pop() if divisors else None)
-        object.__setattr__(self, "uses_pc", uses_pc)
+        return divisors.pop() if divisors else None
+
+    @cached_property
+    def uses_pc(self) -> bool:
+        """Whether some expression reads the op's own pc."""
+        import ast
+        return any(isinstance(n, ast.Name) and n.id == "pc"
+                   for e in self.expressions() for n in ast.walk(ast.parse(e, mode="eval")))
 
     @property
     def divides(self) -> bool:
@@ -375,8 +379,10 @@ def mnemonics(engine: str | None = None) -> list[str]:
     return [m for op in OPS if engine in (None, op.engine) for m in (op.mnemonic, *op.aliases)]
 
 
-def _self_check() -> None:
-    """Loading the table validates it (riscv-opcodes habit)."""
+def self_check() -> None:
+    """Validate the table (riscv-opcodes habit). tests/test_isa.py and every
+    regeneration (tests/regenerate.py) run it; importing the table does not,
+    since every process of every tool would pay for it at start."""
     seen: dict[str, Op] = {}
     for op in OPS:
         assert op.engine in SLOT_LIMITS, f"{op.name}: unknown engine {op.engine}"
@@ -402,6 +408,7 @@ def _self_check() -> None:
         if op.engine == "valu":
             assert vectors[0], f"{op.name}: a valu op's first operand is a vector"
         _check_meaning(op)
+        assert op.meaning.divisor is None or op.meaning.divisor in names, op.name
 
 
 def _check_meaning(op: Op) -> None:
@@ -426,6 +433,3 @@ def _check_meaning(op: Op) -> None:
         assert all(isinstance(n.right, ast.Name) for n in ast.walk(tree)
                    if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod))), \
             f"{op.name}: {expr!r} divides by something other than an operand"
-
-
-_self_check()

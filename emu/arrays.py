@@ -18,6 +18,8 @@ def gather(fx, M: np.ndarray, addr: np.ndarray) -> np.ndarray:
     ok = addr < M.shape[1]
     if not ok.all():
         fx.fault(~ok if addr.ndim == 1 else ~ok.all(axis=0))
+        if M.shape[1] == 0:  # empty images: every image faulted, nothing to read
+            return np.zeros(addr.shape, dtype=M.dtype)
         addr = np.where(ok, addr, 0)
     return M[fx.cols, addr]
 

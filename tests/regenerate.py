@@ -47,6 +47,8 @@ def stale(root: Path = ROOT) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    from asm import isa
+    isa.self_check()  # nothing is generated from a table that does not hold together
     if argv == ["--check"]:
         old = stale()
         for path in old:

@@ -122,6 +122,15 @@ def test_images_of_other_lengths_and_bad_images(compiled):
         emu.run_batch(program, [[1, True]], compiled=compiled)
 
 
+@pytest.mark.parametrize("compiled", WAYS)
+def test_a_read_from_an_empty_image_faults(compiled):
+    program = [{"load": [("const", 0, 0)]}, {"load": [("vload", 8, 0)]}]
+    for mems in ([[]], [[], []]):
+        results = emu.run_batch(program, mems, compiled=compiled)
+        assert [batched(r) for r in results] == [single(Kernel(program), m) for m in mems]
+        assert all(r.status is Status.FAULTED for r in results)
+
+
 def test_a_bad_program_is_refused_either_way():
     for compiled in (True, False):
         with pytest.raises(KernelError):

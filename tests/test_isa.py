@@ -8,6 +8,10 @@ from emu import fast, reference
 M = 2**32
 
 
+def test_the_table_holds_together():
+    isa.self_check()  # (importing the table does not run it)
+
+
 def test_every_mnemonic_names_exactly_one_op():
     names = [m for op in isa.OPS for m in (op.mnemonic, *op.aliases)]
     assert len(names) == len(set(names))
