@@ -167,3 +167,19 @@ def test_store_address_written_by_the_same_bundle(compiled):
     results = emu.run_batch(program, mems, compiled=compiled)
     assert [batched(r) for r in results] == [single(Kernel(program), m) for m in mems]
     assert results[0].mem[3] == 9
+
+
+def test_the_cores_batch_entry_refuses_arrays_of_the_wrong_shape():
+    if not native.AVAILABLE:
+        pytest.skip("the compiled core is not built here")
+    import numpy as np
+    decoded = native.decode([{"load": [("const", 0, 1)]}])
+    memory = np.zeros((2, 4), dtype=np.uint32)
+    for scratch in (np.zeros((3, 1536), dtype=np.uint32), np.zeros((2, 100), dtype=np.uint32),
+                    np.zeros((2, 1536), dtype=np.int64)):
+        with pytest.raises(ValueError, match="k rows of words"):
+            native.run_images(decoded, memory, scratch, max_cycles=None)
+    frozen = np.zeros((2, 1536), dtype=np.uint32)
+    frozen.setflags(write=False)
+    with pytest.raises((ValueError, BufferError)):  # the core writes the state back
+        native.run_images(decoded, memory, frozen, max_cycles=None)
