@@ -145,6 +145,25 @@ def test_failed_and_wrong_trials_are_failures_with_their_messages(toy):
     assert run.returncode == 0 and run.stdout.startswith(f"{best} cycles, memory as expected")
 
 
+def test_a_grid_worker_that_finds_the_queue_emptied_runs_nothing():
+    # Two workers saw one queued point; the other took it before this one's
+    # ask: what Optuna hands out then is its sampler's, and is given back.
+    from optuna.trial import TrialState
+
+    from tune.search import QUEUED, take
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study()
+    study.enqueue_trial({"U": 2}, user_attrs={QUEUED: True})
+    dists = {"U": optuna.distributions.CategoricalDistribution([1, 2])}
+    first = take(study, dists, grid=True)
+    assert first is not None and first.params == {"U": 2}
+    assert take(study, dists, grid=True) is None
+    stray = study.get_trials(deepcopy=False)[-1]
+    assert stray.state == TrialState.FAIL and stray.user_attrs.get("unused")
+    assert "failure" not in stray.user_attrs  # so it counts as no finished trial
+    assert take(study, dists, grid=False) is not None  # outside a grid, the sampler's is run
+
+
 def test_a_study_resumes_with_the_same_command(toy):
     storage = "journal:study.journal"
     first = vasm(*TOY, "-p", "U=1,2,4,8", "--trials", "2", "-j", "1", "--storage", storage,

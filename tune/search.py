@@ -4,8 +4,9 @@ joined by `vasm tune` on other machines through a shared storage.
 - Small spaces (at most GRID_MAX points) are searched as a grid: the process
   that creates the study puts every point in its queue once, in a shuffled
   order, and each worker takes the next (Optuna's storage hands a queued
-  trial to one worker only, so no point runs twice); larger spaces use
-  Optuna's default sampler (TPE).
+  trial to one worker only, so no point runs twice; a worker that finds the
+  queue emptied under it gives back the sampler's trial unrun and stops);
+  larger spaces use Optuna's default sampler (TPE).
 - `--trials N` is the study's total: every process stops once the study has
   N finished trials (running ones counted, so that two machines do not both
   start the last), which is also how a stopped study resumes with the same
@@ -38,6 +39,7 @@ from .space import Param, Space
 from .trial import Build, Image, evaluate, expected_images, takehome_images
 
 GRID_MAX = 10_000  # points a space may have to be searched as a grid
+QUEUED = "queued"  # the user attribute of a trial that was put in the study's queue
 SEED_PARAM = "search seed"  # the scheduler's seed, when it is tuned too
 ATTRS = ("kernel", "space", "build", "images")  # what a study was made for
 
@@ -191,7 +193,7 @@ def prepare(settings: Settings, storage: Any) -> Any:
         points = list(settings.searched.grid())
         random.Random(settings.study).shuffle(points)  # early trials spread over the space
         for point in points:
-            study.enqueue_trial(point)
+            study.enqueue_trial(point, user_attrs={QUEUED: True})
     study.set_user_attr("ready", True)
     return study
 
@@ -277,14 +279,16 @@ def work(settings: Settings, stop: Any, deadline: float | None) -> None:
             break
         if grid and not any(t.state == TrialState.WAITING for t in trials):
             break  # every point of the grid has been taken
-        trial = study.ask(dists)
+        trial = take(study, dists, grid)
+        if trial is None:
+            break
         trial.set_user_attr("worker", worker)
         try:
             outcome = _run(settings, trial.params, images)
         except _Abort:
             trial.set_user_attr("interrupted", True)
             study.tell(trial, state=TrialState.FAIL)
-            study.enqueue_trial(trial.params)  # the resumed study runs it first
+            study.enqueue_trial(trial.params, user_attrs={QUEUED: True})  # run first on resuming
             return
         trial.set_user_attr("seconds", round(outcome.seconds, 3))
         if outcome.failure is not None:
@@ -294,6 +298,20 @@ def work(settings: Settings, stop: Any, deadline: float | None) -> None:
         else:
             trial.set_user_attr("bound", outcome.bound)
             study.tell(trial, outcome.cycles)
+
+
+def take(study: Any, dists: dict, grid: bool) -> Any | None:
+    """The next trial to run, or None when the study is a grid whose queue
+    another worker emptied since this one looked: the trial Optuna then makes
+    is its sampler's, not a grid point, and is given back unrun (failed
+    without a failure, so no count or report includes it)."""
+    from optuna.trial import TrialState
+    trial = study.ask(dists)
+    if grid and not trial.user_attrs.get(QUEUED):
+        trial.set_user_attr("unused", True)
+        study.tell(trial, state=TrialState.FAIL)
+        return None
+    return trial
 
 
 def _run(settings: Settings, params: dict, images: Sequence[Image]):
