@@ -353,8 +353,6 @@ def _fault(kernel: Kernel, state: State) -> EmuError:
                          "reference engine does not")
 
 
-
-
 def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], *,
               max_cycles: int | None = None,
               progress: Callable[[str], None] | None = None,
@@ -365,7 +363,8 @@ def run_batch(program: Kernel | Sequence | dict, mems: Sequence[Sequence[int]], 
     An image that faults gets `status` FAULTED and `error` (the EmuError
     `emu.run` would raise), with the state from before the faulting bundle.
     Images of different lengths run in separate batches. `progress` is called
-    with a line of text now and then (every PROGRESS_EVERY bundles).
+    with a line of text now and then (every IMAGES_PER_REPORT images on the
+    compiled core, every PROGRESS_EVERY bundles with NumPy).
 
     The compiled core (emu/native.py) runs the images when it is built and
     takes the program; `compiled=False` (or a program it declines) keeps to
