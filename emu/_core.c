@@ -264,6 +264,23 @@ static int words_push(Words *w, const uint32_t *v, size_t k) {
     return 0;
 }
 
+/* A run over `p` with scratch `s` and memory `mem` of `nmem` words. */
+static void start_run(Run *r, const Program *p, uint32_t *s, uint32_t *mem, Py_ssize_t nmem,
+                      int pause) {
+    r->s = s;
+    r->mem = mem;
+    r->nmem = (uint64_t)nmem;
+    r->n = (uint64_t)p->n;
+    r->pause = pause;
+}
+
+/* No effects pending yet: a bundle starts. */
+static void begin_bundle(Run *r) {
+    r->nsw = r->nmw = r->ntw = 0;
+    r->jumped = 0;
+    r->stop = ST_READY;
+}
+
 /* Apply a bundle's pending effects in the order they were made; -1 when out
  * of memory. */
 static int commit(Run *r, uint32_t *mem, Words *trace) {
@@ -281,9 +298,7 @@ static int execute(const Program *p, Run *r, uint32_t *mem, Words *trace, uint64
     for (;;) {
         if (*pc >= n) return ST_FINISHED;
         const Bundle *b = &p->bundles[*pc];
-        r->nsw = r->nmw = r->ntw = 0;
-        r->jumped = 0;
-        r->stop = ST_READY;
+        begin_bundle(r);
         const Slot *sl = &p->slots[b->first];
         for (Py_ssize_t k = 0; k < b->count; k++) {
             if (exec_slot(r, &sl[k], *pc) == FAULT) {
@@ -333,11 +348,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
         free(words);
         return PyErr_NoMemory();
     }
-    r->s = s;
-    r->mem = m;
-    r->nmem = (uint64_t)nmem;
-    r->n = (uint64_t)p->n;
-    r->pause = pause;
+    start_run(r, p, s, m, nmem, pause);
     Words tw = {NULL, 0, 0};
     uint64_t pc = (uint64_t)pc_in;
     Py_ssize_t at = -1;
@@ -398,10 +409,7 @@ static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Word
         const Bundle *b = &p->bundles[pc];
         const Slot *sl = &p->slots[b->first];
         for (int a = 0; a < na; a++) {
-            Run *r = &runs[active[a]];
-            r->nsw = r->nmw = r->ntw = 0;
-            r->jumped = 0;
-            r->stop = ST_READY;
+            begin_bundle(&runs[active[a]]);
             faulted[active[a]] = 0;
         }
         for (Py_ssize_t j = 0; j < b->count; j++)
@@ -409,8 +417,8 @@ static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Word
                 if (!faulted[active[a]] && exec_slot(&runs[active[a]], &sl[j], pc) == FAULT)
                     faulted[active[a]] = 1;
         const long long after = cycle + b->cost;
-        uint64_t next = 0;
-        int kept = 0, have_next = 0;
+        uint64_t next = 0;  /* where the group goes: the first image kept says */
+        int kept = 0;
         for (int a = 0; a < na; a++) {
             const int i = active[a];
             Run *r = &runs[i];
@@ -429,7 +437,7 @@ static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Word
                 o[0] = r->stop, o[1] = (long long)to, o[2] = after, o[3] = -1;
                 continue;
             }
-            if (!have_next) next = to, have_next = 1;
+            if (kept == 0) next = to;
             if (to == next) {
                 active[kept++] = i;
                 continue;
@@ -493,13 +501,9 @@ static PyObject *run_images(PyObject *self, PyObject *args) {
         const int size = (int)(k - first < GROUP ? k - first : GROUP);
         uint32_t *mems[GROUP];
         for (int i = 0; i < size; i++) {
-            Run *r = &runs[i];
             mems[i] = (uint32_t *)mb.buf + (first + i) * nmem;
-            r->s = (uint32_t *)sb.buf + (first + i) * SCRATCH_SIZE;
-            r->mem = mems[i];
-            r->nmem = (uint64_t)nmem;
-            r->n = (uint64_t)p->n;
-            r->pause = 0;
+            start_run(&runs[i], p, (uint32_t *)sb.buf + (first + i) * SCRATCH_SIZE, mems[i],
+                      nmem, 0);
         }
         if (run_lockstep(p, runs, mems, traces + first, size, max_cycles, out + 4 * first) < 0)
             failed = 1;
