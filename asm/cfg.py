@@ -49,14 +49,17 @@ class ControlFlow:
     """Jumps, targets and basic blocks of one program (bundles of slots whose
     ops are in the ISA table)."""
 
-    def __init__(self, program: Sequence[Mapping[str, Sequence]]) -> None:
+    def __init__(self, program: Sequence[Mapping[str, Sequence]],
+                 pcs: Iterable[int] | None = None) -> None:
+        """`pcs`, when known: the only bundles with flow ops (the rest are
+        not looked at)."""
         self.length = len(program)
         self.jumps: list[Jump] = []
         self.indirect: list[int] = []  # pcs of jump_indirect
         self.ends: set[int] = set()  # pcs whose bundle has a control op
         self.stops: set[int] = set()  # pcs that never fall through (jump, halt)
-        for pc, bundle in enumerate(program):
-            for i, slot in enumerate(bundle.get("flow", ())):
+        for pc in range(self.length) if pcs is None else pcs:
+            for i, slot in enumerate(program[pc].get("flow", ())):
                 op = isa.BY_MACHINE[("flow", slot[0])]
                 if op.control is None:
                     continue

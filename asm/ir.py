@@ -7,7 +7,8 @@ work on this IR too, so it keeps what they need: temps, `.restrict` sets,
 
 Repeated code shares objects: a line expanded again with the same values
 yields the same `IROp`s and `IRBundle`s (and `Module.bundles` may list one
-bundle object many times). Passes build new objects; they never edit these
+bundle object many times); a line whose debug key names every loop variable
+yields ops filled in from one template (`IROp.hole`). Passes build new objects; they never edit these
 in place.
 """
 
@@ -48,6 +49,10 @@ class IROp:
     src: Src
     pos: int
     nodes: list[Node]  # each argument's syntax, for error positions
+    # An op filled in from a template (asm/stages/expand/plan.py): args[hole]
+    # is its debug key, and every other argument is that of every op filled
+    # in from the same template, which all share `nodes`. -1: not filled in.
+    hole: int = -1
 
 
 @dataclass(slots=True)

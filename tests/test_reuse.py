@@ -3,6 +3,7 @@ assembler produces (kernel, diagnostics), only how much work it redoes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,44 @@ def test_trim_keeps_memory_bounded(monkeypatch):
     reuse.trim()
     assert not reuse.plans and not reuse.idents
     assert outcome(vector, reuse) == fresh
+
+
+# Loop bodies whose debug keys name the loop variables: expansion fills them
+# into one template per line (asm/stages/expand/plan.py). Lines that go wrong
+# (a name that is no number, a tuple where a word belongs) are among them.
+BODY = ['compare v, (r, i, "k")', "compare v, (i, r)", "compare w[i], (r, i)",
+        "compare v, (r, i, nothing)", "add v, v, (r, i)", "compare v, (r, 5)",
+        "X = i * 2 + r", "compare v, (r, i, X)", "{ compare v, (r, i) }", "add v, v, w[i]",
+        'compare w[X % 4], ("x", i, r)', "compare v, (r, r, i, i)"]
+
+
+@st.composite
+def keyed_loops(draw) -> tuple[str, str]:
+    """(a program with loops, the same program with its loops written out)."""
+    head = ".scratch v\n.scratch w, 4\nX = 0\n"
+    body = draw(st.lists(st.sampled_from(BODY), min_size=1, max_size=5))
+    rounds, width = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    nested = draw(st.booleans())
+    looped = head + (f".for r = 0, {rounds}\n" if nested else f"r = {rounds}\n") \
+        + f".for i = 0, {width}\n" + "".join(f"    {b}\n" for b in body) + ".endfor\n" \
+        + (".endfor\n" if nested else "")
+    out = [head] if nested else [head, f"r = {rounds}\n"]
+    for r in range(rounds) if nested else [rounds]:
+        for i in range(width):
+            out += [re.sub(r"\b[ri]\b", lambda m, r=r, i=i: str(r if m.group() == "r" else i), b)
+                    + "\n" for b in body]
+    return looped, "".join(out)
+
+
+def _seen(source: str) -> tuple[list | None, set[str]]:
+    """The program and the messages (without places: the written-out lines are others)."""
+    a = assemble_full(source, filename="k.vasm")
+    return (a.kernel.program if a.kernel is not None else None,
+            {d.message for d in a.diagnostics})
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(keyed_loops())
+def test_filled_templates_give_what_the_written_out_loops_give(programs):
+    looped, written = programs
+    assert _seen(looped) == _seen(written)

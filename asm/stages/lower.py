@@ -68,19 +68,36 @@ class Lowerer:
 
     def run(self, items: list[Item]) -> Module:
         stmt, label, open_, close = self.stmt, self.label, self.open, self.close
-        single, bundles = self.single, self.m.bundles
+        single, bundles, lowered = self.single, self.m.bundles, self.lowered
+        by_mnemonic = isa.BY_MNEMONIC
         for it in items:
             try:
                 k = it.kind
                 if k == "stmt":
-                    # An item met again (expansion hands out the same item for a
-                    # line repeated with the same values) is, outside braces, the
-                    # same one-op bundle, built once.
                     if self.bundle is None:
-                        got = single[self.pin_start is not None].get(id(it))
-                        if got is not None:
-                            bundles.append(got)
-                            continue
+                        h = it.hole
+                        if h < 0:
+                            # An item met again (expansion hands out the same item
+                            # for a line repeated with the same values) is, outside
+                            # braces, the same one-op bundle, built once.
+                            got = single[self.pin_start is not None].get(id(it))
+                            if got is not None:
+                                bundles.append(got)
+                                continue
+                        else:
+                            # A filled item: its template lowered before, a bundle
+                            # of its own (stmt() has the first time and every error).
+                            s = it.node
+                            args = lowered.get(id(s))
+                            if args is not None:
+                                args = args.copy()
+                                args[h] = it.key
+                                op = by_mnemonic[s.name]
+                                src = it.src
+                                bundles.append(IRBundle(
+                                    [IROp(op, args, src, s.pos, s.args, h)], src, s.pos,
+                                    [op.engine], self.pin_start is not None))
+                                continue
                     stmt(it.node, it.src, it)
                 elif k == "label":
                     label(it.node, it.src)
@@ -134,8 +151,14 @@ class Lowerer:
             args = self.lowered.get(id(s), _UNSEEN)
             if args is _UNSEEN:
                 args = self.lowered[id(s)] = self.operands(op, s, src)
-            b = self.add_op(IROp(op, args, src, s.pos, s.args), src, s)
-            if b is not None:  # the same bundle whenever the item comes again
+            hole = item.hole
+            if hole >= 0 and args is not None:
+                # A template's operands, this item's debug key in the hole (a
+                # hole that lowered at all is a debug key's operand).
+                args = args.copy()
+                args[hole] = item.key
+            b = self.add_op(IROp(op, args, src, s.pos, s.args, hole), src, s)
+            if b is not None and hole < 0:  # the same bundle whenever the item comes again
                 self.single[b.pinned][id(item)] = b
             return
         handler = _DIRECTIVES.get(s.name)

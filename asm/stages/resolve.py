@@ -39,6 +39,7 @@ class Resolver:
         self.where = {name: (addresses[name], s.length) for name, s in module.symbols.items()
                       if name in addresses}
         self.labels = {name: pc for name, (pc, _, _) in module.labels.items()}
+        # Slots by operand list (the module keeps the lists alive, so ids stay unique).
         self.slots: dict[int, tuple] = {}
 
     def fail(self, o: IROp, message: str, node, notes: tuple[Note, ...] = ()) -> _Fail:
@@ -117,33 +118,28 @@ class Resolver:
             raise self.fail(o, e.message, e.pos) from None
         return v - (pc + 1) if d.relative else v
 
-    def slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
-        """(the encoded slot, whether it depends on the op's own position);
-        memoized on the operand list when it does not (lowering gives a
-        repeated line's ops one list)."""
-        got = self.slots.get(id(o.args))  # (the module keeps the lists alive)
-        if got is not None:
-            return got, False
-        t, moves = self._slot(o, pc)
-        if not moves:
-            self.slots[id(o.args)] = t
-        return t, moves
-
     def _slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
+        """(the encoded slot, whether it depends on the op's own position)."""
         op = o.op
         out = [op.name]
         moves = False
         offset_index = op.offset_index
+        where = self.where
         for width, arg in zip(_WIDTHS[op.mnemonic], o.args, strict=True):
             t = type(arg)
             if t is Ref:
-                out.append(self.scratch(o, arg, width))
+                # (a symbol's word inline; scratch() has every case and error)
+                w = where.get(arg.name) if arg.name is not None else None
+                if w is not None and 0 <= arg.offset <= w[1] - width:
+                    out.append(w[0] + arg.offset)
+                else:
+                    out.append(self.scratch(o, arg, width))
             elif t is Deferred:
                 out.append(self.immediate(o, arg, pc))
                 moves = True
             else:
                 out.append(arg)
-        for index in _WORD_IMMEDIATES[op.mnemonic]:
+        for index in _WORD_IMMEDIATES[op.mnemonic]:  # (most ops have none)
             v = out[index]
             if not -(1 << (isa.WORD_BITS - 1)) <= v <= isa.WORD_MASK:
                 self.diagnostics.append(o.src.error(
@@ -167,52 +163,94 @@ class Resolver:
         op_source: list[tuple[str, ...] | None] = []  # where ops of one bundle differ
         ok = True
         shared: dict[tuple, dict] = {}  # equal bundles share one object, as Kernel does
-        where: dict[int, tuple] = {}
+        where: dict[int, str] = {}  # a Src (by id) -> its position
         done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
-        slot = self.slot
+        flows: list[int] = []  # the pcs whose bundle has flow ops: where jumps can be
+        filled: dict[int, tuple] = {}  # a template's slot, by the nodes its ops share
+        slots, _slot = self.slots, self._slot
         for pc, b in enumerate(self.m.bundles):
             got = done.get(id(b))  # (the module keeps its bundles alive)
             if got is not None:
                 program.append(got[0])
                 source.append(got[1])
                 op_source.append(None)
+                if got[2]:
+                    flows.append(pc)
                 continue
             ops = b.ops
             moves = False
             try:
                 if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
-                    t, moves = slot(ops[0], pc)
+                    o = ops[0]
+                    h = o.hole
+                    if h >= 0:  # filled in from a template: its slot, the key in the hole
+                        t = filled.get(id(o.nodes))
+                        if t is None:
+                            t, moves = _slot(o, pc)
+                            if not moves:
+                                filled[id(o.nodes)] = t
+                        else:
+                            t = (*t[:h + 1], o.args[h], *t[h + 2:])
+                        # (a bundle of its own, listed once: nothing to share)
+                        engine = b.order[0]
+                        program.append({engine: [t]})
+                        if engine == "flow":
+                            flows.append(pc)
+                        w = where.get(id(o.src))
+                        if w is None:
+                            w = where[id(o.src)] = o.src.where
+                        source.append(w)
+                        op_source.append(None)
+                        continue
+                    # A slot not depending on its position is memoized on the
+                    # operand list (lowering gives a repeated line's ops one).
+                    t = slots.get(id(o.args))
+                    if t is None:
+                        t, moves = _slot(o, pc)
+                        if not moves:
+                            slots[id(o.args)] = t
                     engine = b.order[0]
                     key: tuple = (engine, t)  # (no other path makes a (str, tuple) key)
                     bundle = shared.get(key)
                     if bundle is None:
                         bundle = shared[key] = {engine: [t]}
+                    src = o.src
+                    lines = None
                 else:
                     bundle = {e: [] for e in b.order}
                     for o in ops:
-                        try:
-                            t, m = slot(o, pc)
-                        except _Fail:
-                            ok = False
-                            continue
+                        t = slots.get(id(o.args))
+                        if t is None:
+                            try:
+                                t, m = _slot(o, pc)
+                            except _Fail:
+                                ok = False
+                                continue
+                            if m:
+                                moves = True
+                            else:
+                                slots[id(o.args)] = t
                         bundle[o.op.engine].append(t)
-                        moves = moves or m
                     key = tuple([(e, tuple(s)) for e, s in bundle.items()])
                     bundle = shared.setdefault(key, bundle)
+                    src = ops[0].src if ops else b.src
+                    lines = _op_lines(b, src.where)
             except _Fail:
                 ok = False
                 continue
             program.append(bundle)
-            src = ops[0].src if ops else b.src
             w = where.get(id(src))
             if w is None:
-                w = where[id(src)] = (src, src.where)
-            source.append(w[1])
-            op_source.append(_op_lines(b, w[1]))
+                w = where[id(src)] = src.where
+            source.append(w)
+            op_source.append(lines)
+            flow = "flow" in bundle
+            if flow:
+                flows.append(pc)
             if not moves:  # a bundle listed again (a repeated line) is this one
-                done[id(b)] = (bundle, w[1])
+                done[id(b)] = (bundle, w, flow)
         # (after an error the program lacks bundles: its jumps are not checked)
-        if ok and not self.partial and not self.jumps_inside(program):
+        if ok and not self.partial and not self.jumps_inside(program, flows):
             ok = False
         if not ok:
             return None
@@ -235,11 +273,12 @@ class Resolver:
         return Hints(restrict, pinned, temps)
 
 
-    def jumps_inside(self, program: list[dict]) -> bool:
+    def jumps_inside(self, program: list[dict], flows: list[int]) -> bool:
         """Every jump's target in 0..len(program) (the end itself stops the
-        run); each one outside is an error at its target operand."""
+        run); each one outside is an error at its target operand. `flows`:
+        the pcs of the bundles with flow ops."""
         n = len(program)
-        outside = ControlFlow(program).outside()
+        outside = ControlFlow(program, pcs=flows).outside()
         for j in outside:
             flow_ops = [o for o in self.m.bundles[j.pc].ops if o.op.engine == "flow"]
             o = flow_ops[j.slot]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..tree import Line
 from .expand.model import SrcLine
+from .expand.plan import Plan
 from .parsecache import Shapes
 
 # Past this many entries a table is emptied at the start of an assembly:
@@ -47,10 +48,8 @@ class Reuse:
         # What the lines this Reuse numbered carry to say so (a plain object:
         # a line pointing back at the Reuse that holds it would be a cycle).
         self.token = object()
-        # A line (by ident) -> its plan: the statement names that must not be
-        # macros, the names its items depend on (None: not reusable), and the
-        # items for each combination of their values (see Expander.run).
-        self.plans: dict[int, tuple] = {}
+        # A line (by ident) -> what expansion knows of it (expand/plan.py).
+        self.plans: dict[int, Plan] = {}
 
     def ident(self, sl: SrcLine) -> int:
         """The number naming a line's value: where it is, its text (as

@@ -34,6 +34,7 @@ from .model import (
     SrcLine,
     file_lines,
 )
+from .plan import Plan, names_of
 
 # What other stages and tests take from here.
 __all__ = ["BLOCKS", "DIRECTIVES", "Expander", "Expansion", "Item", "SrcLine",
@@ -59,6 +60,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         self.halted = False  # a runaway expansion was reported: nothing more is expanded
         self.loops: list[tuple[SrcLine, Stmt]] = []  # the .rept and .for loops running
         self.loop_vars: set[str] = set()
+        self.nest = object()  # a new one for every loop run (see Plan.fills)
         self.reuse = reuse if reuse is not None else Reuse()
         self.reuse.trim()
         self.run_token = object()  # in the plans this run checked (not self: no cycle)
@@ -82,10 +84,8 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
     def run(self, lines: list[SrcLine]) -> None:
         """Expand lines. A line of plain ops and labels yields the same items
         whenever the names it mentions have the same values, so those items
-        are reused (they are never edited, only read): each line has a plan
-        in the Reuse, [its statement names, which must not have become macros;
-        the names its items depend on, or None; {values: items}; the names as
-        a set; the run and the number of macros when that was checked]."""
+        are reused (they are never edited, only read): each line has a `Plan`
+        in the Reuse."""
         if self.halted:  # a runaway expansion was reported: expand nothing more
             return
         if not self.loops and self.depth == 0:
@@ -95,39 +95,51 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         n = len(lines)
         reuse, run_token = self.reuse, self.run_token
         line, plans, macros, ident = self.line, reuse.plans, self.out.macros, reuse.ident
+        unrepeatable, fill, nest = self._unrepeatable, self._fill, self.nest
         numbered = reuse.token
         items, value_of = self.out.items, self.out.env.get
         while i < n and not self.halted:
             sl = lines[i]
             # (the number inline: a call per line costs more than the lookup)
             plan = plans.get(sl.ident if sl.numbered_by is numbered else ident(sl))
-            if plan is not None and plan[1] is not None and (
-                    plan[4] is not run_token or plan[5] != len(macros)):
+            if plan is not None and plan.names is not None and (
+                    plan.checked_run is not run_token or plan.checked_macros != len(macros)):
                 # Macros were defined since (or this is another assembly): a
                 # statement of the line may now call one.
-                if any(h in macros for h in plan[0]):
+                if any(h in macros for h in plan.heads):
                     plan = None
                 else:
-                    plan[4], plan[5] = run_token, len(macros)
+                    plan.checked_run, plan.checked_macros = run_token, len(macros)
             if plan is None:
                 stmts = sl.line.stmts
                 if stmts and type(stmts[0]) is Stmt and stmts[0].name in STRUCTURE:
                     i = self.block(lines, i)
                     continue
-                names = self._reusable(sl)
-                heads = tuple(s.name for s in stmts if type(s) is Stmt)
-                plan = plans[sl.ident] = [heads, names, {},
-                                          None if names is None else frozenset(names),
-                                          run_token, len(macros)]
+                plan = plans[sl.ident] = Plan(sl, self._reusable(sl), run_token, macros)
             key = None
-            if plan[1] is not None:
-                key = tuple(map(value_of, plan[1]))
-                got = plan[2].get(key)
-                if got is not None:  # the commonest case, so without a call
-                    items.extend(got)
+            try:
+                if plan.names is not None:
+                    if plan.fills is nest and fill(sl, plan):
+                        i += 1
+                        continue
+                    key = tuple(map(value_of, plan.names))
+                    got = plan.kept.get(key)
+                    if got is not None:  # the commonest case, so without a call
+                        items.extend(got)
+                        i += 1
+                        continue
+                    if plan.hole is not None and (len(plan.kept) >= MAX_PLANS
+                                                  or unrepeatable(plan.name_set)):
+                        plan.fills = nest  # (so for the rest of these loops)
+                        if fill(sl, plan):
+                            i += 1
+                            continue
+                elif plan.call is not None:  # a lone macro call: straight to the macro
+                    self.call(sl, plan.call)
+                    if len(items) > limits.MAX_ITEMS:
+                        raise self.runaway(sl, None)
                     i += 1
                     continue
-            try:  # noqa: SIM105 (a with-statement per line costs more than the line)
                 line(sl, plan if key is not None else None, key)
             except ExpandError:
                 pass
@@ -149,20 +161,47 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
                 pass
             i += 1
 
-    def line(self, sl: SrcLine, plan: list | None, key: tuple | None) -> None:
+    def line(self, sl: SrcLine, plan: Plan | None, key: tuple | None) -> None:
         """Expand one line; its items are kept in its plan under `key` for
         reuse, if given, if they can recur, and if the line gave no diagnostic."""
-        if plan is None or len(plan[2]) >= MAX_PLANS or self._unrepeatable(plan[3]):
-            # Not reusable, or a line with many distinct values (indexed by a
-            # loop variable): memory stays bounded when values never repeat.
+        if plan is None:
             self._line(sl)
             return
-        kept = plan[2]
+        if len(plan.kept) >= MAX_PLANS or self._unrepeatable(plan.name_set):
+            # A line with many distinct values (indexed by a loop variable):
+            # memory stays bounded when values never repeat. (A debug key
+            # naming the loop variables is filled into the line's template
+            # before it comes here: see run.)
+            self._line(sl)
+            return
+        kept = plan.kept
         items = self.out.items
         start, diags = len(items), len(self.out.diagnostics)
         self._line(sl)
         if len(self.out.diagnostics) == diags:
             kept[key] = items[start:]
+
+    def _fill(self, sl: SrcLine, plan: Plan) -> bool:
+        """Emit the line's one statement as its template with this iteration's
+        debug key for the hole (see Plan): whether it could. Lowering reuses
+        the template's operands."""
+        h = plan.hole
+        env = self.out.env
+        key = _key_value(sl.line.stmts[0].args[h], env)
+        if key is None:  # (a name in it is not a number: folding says why)
+            return False
+        around = tuple(map(env.get, plan.around)) if plan.around else ()
+        template = plan.templates.get(around)
+        if template is None:
+            if len(plan.templates) >= MAX_PLANS:
+                return False
+            diags = len(self.out.diagnostics)
+            template = self.fold_stmt(sl.src, sl.line.stmts[0])
+            if len(self.out.diagnostics) != diags:
+                return False
+            plan.templates[around] = template
+        self.out.items.append(Item("stmt", template, sl.src, template.pos, h, key))
+        return True
 
     def _unrepeatable(self, names: frozenset[str]) -> bool:
         """Whether a line mentioning `names` meets new values at every iteration
@@ -183,7 +222,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         for s in sl.line.stmts:
             if type(s) is Assign or s.name in self.out.macros or s.name in DIRECTIVES:
                 return None
-            names.extend(_names_of(s))
+            names.extend(names_of(s))
         return tuple(dict.fromkeys(names))
 
     def _line(self, sl: SrcLine) -> None:
@@ -301,8 +340,14 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
 
 def _constant_key(a: Tup, env: dict[str, Value]) -> Key | None:
     """A debug key of numbers, strings and names bound to numbers (the loop
-    variables of `(round, i, "val")`) as its value; None for anything else,
+    variables of `(round, i, "val")`) as a Key; None for anything else,
     which fold_arg folds."""
+    value = _key_value(a, env)
+    return None if value is None else Key(value, a.pos, a.end)
+
+
+def _key_value(a: Tup, env: dict[str, Value]) -> tuple | None:
+    """The value of a debug key such as _constant_key takes, or None."""
     values = []
     for x in a.items:
         tx = type(x)
@@ -315,39 +360,7 @@ def _constant_key(a: Tup, env: dict[str, Value]) -> Key | None:
             values.append(x.value)
         else:
             return None
-    return Key(tuple(values), a.pos, a.end)
-
-
-def _names_of(s: Stmt) -> tuple[str, ...]:
-    """Every name a statement's expressions mention (candidates for folding)."""
-    found: list[str] = []
-    for a in s.args:
-        _walk_names(a, found)
-    if s.pin is not None:
-        _walk_names(s.pin, found)
-    return tuple(dict.fromkeys(found))
-
-
-def _walk_names(n, found: list[str]) -> None:
-    # A module function, not a closure: a closure calling itself is a reference
-    # cycle, left for the collector on every call.
-    t = type(n)
-    if t is Name:
-        found.append(n.id)
-    elif t is Indexed:
-        _walk_names(n.index, found)
-    elif t is Raw:
-        _walk_names(n.addr, found)
-    elif t is KeyVal:
-        _walk_names(n.value, found)
-    elif isinstance(n, Tup):
-        for x in n.items:
-            _walk_names(x, found)
-    else:
-        for attr in ("a", "b"):
-            child = getattr(n, attr, None)
-            if child is not None:
-                _walk_names(child, found)
+    return tuple(values)
 
 
 def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, ...] = (),

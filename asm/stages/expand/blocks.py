@@ -112,12 +112,14 @@ class BlockExpansion:
             self.spend(sl, s, count)
             return
         self.loops.append((sl, s))
+        outer, self.nest = self.nest, object()
         try:
             for _ in range(count):
                 self.spend(sl, s)
                 self.run(body)
         finally:
             self.loops.pop()
+            self.nest = outer
 
     def spend(self, sl: SrcLine, s: Stmt, iterations: int = 1) -> None:
         """One more loop iteration (or several): a runaway count stops here,
@@ -161,6 +163,7 @@ class BlockExpansion:
         uses_text = any(PLACEHOLDER.search(b.text) for b in body)
         self.loop_vars.add(var)
         self.loops.append((sl, s))
+        outer, self.nest = self.nest, object()
         try:
             for value in range(start, stop, step):
                 self.spend(sl, s)
@@ -168,6 +171,7 @@ class BlockExpansion:
                 self.run(self.substitute(body, {var: str(value)}, ()) if uses_text else body)
         finally:
             self.loops.pop()
+            self.nest = outer
             self.loop_vars.discard(var)
             if saved is None:
                 env.pop(var, None)

@@ -37,6 +37,10 @@ class Item:
     node: Node | Stmt | None
     src: Src
     pos: int
+    # A statement filled in from a template (asm/stages/expand/plan.py): its
+    # argument `hole` is the debug key `key`, whatever the node's holds.
+    hole: int = -1
+    key: tuple = ()
 
 
 @dataclass(slots=True)
