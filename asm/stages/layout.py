@@ -18,9 +18,14 @@ def _table(rows: list[tuple[int, int, str]]) -> Note:
 
 def _raw_words(module: Module) -> set[int]:
     used: set[int] = set()
+    filled: set[int] = set()  # ops filled in from one template have its words (IROp.hole)
     bundles = module.bundles  # a bundle of a repeated line is listed many times: once here
     for b in dict(zip(map(id, bundles), bundles, strict=True)).values():
         for o in b.ops:
+            if o.hole >= 0:
+                if id(o.nodes) in filled:
+                    continue
+                filled.add(id(o.nodes))
             args = o.args
             for index, width, _ in o.op.scratch_operands:
                 arg = args[index - 1]
