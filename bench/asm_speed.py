@@ -1,6 +1,6 @@
 """Assembler speed, as ratios against baselines measured in the same run.
 
-    python bench/asm_speed.py [--repeat N] [--skip-start] [--against DIR]
+    python bench/asm_speed.py [--repeat N] [--skip-start] [--takehome DIR] [--against DIR]
 
 1. Assembling disassembled kernels (every full-size corpus kernel and the
    take-home's 197k-bundle starting kernel): lines/s and ops/s, and the
@@ -13,7 +13,15 @@
 
 Best of N runs each (default 3; the bare parse of the starting kernel runs once).
 
-3. With `--against DIR` (a checkout of other code, such as
+3. With `--takehome DIR` (a checkout of anthropics/original_performance_takehome):
+   `asm.assemble("programs/takehome/baseline.vasm")` against the take-home's
+   own `KernelBuilder().build_kernel(10, 2047, 256, 16)`, which builds the
+   same kernel, what users of the take-home run instead: in one process
+   (taking turns, best of N each) and as whole processes (each starting
+   Python and importing its code, with the bytecode cache on; medians and
+   bests of N taking turns).
+
+4. With `--against DIR` (a checkout of other code, such as
    `git worktree add /tmp/old HEAD~5`): the same sources assembled by that
    code and by this, in fresh processes taking turns, best of N each, and the
    ratio (this code's time / that code's), for the disassembled kernels and
@@ -26,9 +34,11 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +70,55 @@ def generator_ratio(repeat: int) -> None:
     print("baseline.vasm against a plain Python generator of the same bundles")
     print(f"  generator {t_gen:.3f}s   assemble {t_src:.3f}s   ratio {t_src / t_gen:.2f}x "
           "(target: no more than 2x)")
+    print()
+
+
+_BUILDER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from perf_takehome import KernelBuilder
+KernelBuilder().build_kernel(10, 2047, 256, 16)
+"""
+_ASSEMBLER = """
+import sys
+import asm
+asm.assemble(sys.argv[1])
+"""
+
+
+def builder_ratio(takehome: Path, repeat: int) -> None:
+    """baseline.vasm against the take-home's KernelBuilder building the same
+    kernel: in one process, then as whole processes."""
+    sys.path.insert(0, str(takehome))
+    from perf_takehome import KernelBuilder
+
+    def build() -> None:
+        KernelBuilder().build_kernel(10, 2047, 256, 16)
+
+    assemble(BASELINE)  # load the assembler and its parser tables first
+    t_kb = t_src = float("inf")
+    for _ in range(repeat):  # taking turns: a slow spell of the machine hits both
+        t_kb = min(t_kb, best_of(1, build))
+        t_src = min(t_src, best_of(1, lambda: assemble(BASELINE)))
+    print("baseline.vasm against the take-home's KernelBuilder (the same kernel)")
+    print(f"  in one process (best of {repeat}): KernelBuilder {t_kb:.3f}s   "
+          f"asm.assemble {t_src:.3f}s   ratio {t_src / t_kb:.2f}x (target: at most 1.5x)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    commands = ([sys.executable, "-c", _BUILDER, str(takehome)],
+                [sys.executable, "-c", _ASSEMBLER, str(BASELINE)])
+    runs: list[list[float]] = [[], []]
+    for command in commands:  # writes the bytecode caches of both
+        subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=True)
+    for _ in range(max(repeat, 5)):
+        for times, command in zip(runs, commands, strict=True):
+            t = time.perf_counter()
+            subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=True)
+            times.append(time.perf_counter() - t)
+    (kb_median, src_median), (kb_best, src_best) = (
+        [statistics.median(t) for t in runs], [min(t) for t in runs])
+    print(f"  whole processes (median, best of {len(runs[0])}): KernelBuilder "
+          f"{kb_median:.3f}s, {kb_best:.3f}s   asm.assemble {src_median:.3f}s, "
+          f"{src_best:.3f}s   ratio {src_median / kb_median:.2f}x, {src_best / kb_best:.2f}x")
     print()
 
 
@@ -125,9 +184,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-start", action="store_true",
                     help="leave out the 197k-line starting kernel (about a minute)")
+    ap.add_argument("--takehome", type=Path, metavar="DIR",
+                    help="a checkout of anthropics/original_performance_takehome: "
+                    "baseline.vasm against its KernelBuilder")
     ap.add_argument("--against", type=Path, metavar="DIR",
                     help="also time another checkout on the same sources")
     args = ap.parse_args()
+    # (first, with a small heap, as a user's process has)
+    if args.takehome is not None:
+        builder_ratio(args.takehome.resolve(), args.repeat)
+    generator_ratio(args.repeat)
     cases: list[tuple[str, Kernel]] = []
     for path in sorted(CORPUS.glob("*.json.gz")):
         if ".small." not in path.name:
@@ -136,7 +202,6 @@ def main() -> None:
     if args.against is not None:
         against(args.against.resolve(), cases, args.repeat)
         print()
-    generator_ratio(args.repeat)
     if not args.skip_start:
         program, scratch = build_starting_kernel()
         cases.append(("starting kernel", Kernel(program, scratch=scratch)))

@@ -34,14 +34,15 @@ from .model import (
     SrcLine,
     file_lines,
 )
-from .plan import Plan, names_of
+from .plan import Plan, key_value, names_of
+from .replay import Recording, ReplayExpansion
 
 # What other stages and tests take from here.
 __all__ = ["BLOCKS", "DIRECTIVES", "Expander", "Expansion", "Item", "SrcLine",
            "expand", "file_lines"]
 
 
-class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
+class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansion):
     """Expands the lines of a file, keeping what expansion has defined so far."""
 
     def __init__(self, sources: Sources, include_paths: tuple[str, ...] = (),
@@ -61,6 +62,8 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         self.loops: list[tuple[SrcLine, Stmt]] = []  # the .rept and .for loops running
         self.loop_vars: set[str] = set()
         self.nest = object()  # a new one for every loop run (see Plan.fills)
+        self.recordings: dict[tuple, Recording] = {}  # loop bodies, by their lines' ids
+        self.filled: list[tuple[int, Plan]] = []  # (index, plan) of the items filled in
         self.reuse = reuse if reuse is not None else Reuse()
         self.reuse.trim()
         self.run_token = object()  # in the plans this run checked (not self: no cycle)
@@ -187,7 +190,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
         the template's operands."""
         h = plan.hole
         env = self.out.env
-        key = _key_value(sl.line.stmts[0].args[h], env)
+        key = key_value(plan.key_node, env)
         if key is None:  # (a name in it is not a number: folding says why)
             return False
         around = tuple(map(env.get, plan.around)) if plan.around else ()
@@ -200,7 +203,9 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion):
             if len(self.out.diagnostics) != diags:
                 return False
             plan.templates[around] = template
-        self.out.items.append(Item("stmt", template, sl.src, template.pos, h, key))
+        items = self.out.items
+        self.filled.append((len(items), plan))
+        items.append(Item("stmt", template, sl.src, template.pos, h, key))
         return True
 
     def _unrepeatable(self, names: frozenset[str]) -> bool:
@@ -342,25 +347,8 @@ def _constant_key(a: Tup, env: dict[str, Value]) -> Key | None:
     """A debug key of numbers, strings and names bound to numbers (the loop
     variables of `(round, i, "val")`) as a Key; None for anything else,
     which fold_arg folds."""
-    value = _key_value(a, env)
+    value = key_value(a, env)
     return None if value is None else Key(value, a.pos, a.end)
-
-
-def _key_value(a: Tup, env: dict[str, Value]) -> tuple | None:
-    """The value of a debug key such as _constant_key takes, or None."""
-    values = []
-    for x in a.items:
-        tx = type(x)
-        if tx is Name:
-            v = env.get(x.id)
-            if type(v) is not int:
-                return None
-            values.append(v)
-        elif tx is Num or tx is Str:
-            values.append(x.value)
-        else:
-            return None
-    return tuple(values)
 
 
 def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, ...] = (),

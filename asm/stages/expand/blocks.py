@@ -113,10 +113,14 @@ class BlockExpansion:
             return
         self.loops.append((sl, s))
         outer, self.nest = self.nest, object()
+        rec = self.recording(body) if len(body) > 1 else None  # (as in for_loop)
         try:
             for _ in range(count):
                 self.spend(sl, s)
-                self.run(body)
+                if rec is None:
+                    self.run(body)
+                else:
+                    self.iteration(rec)
         finally:
             self.loops.pop()
             self.nest = outer
@@ -165,10 +169,17 @@ class BlockExpansion:
         self.loops.append((sl, s))
         outer, self.nest = self.nest, object()
         try:
+            # (a body of one line runs as fast as it would replay)
+            rec = None if uses_text or len(body) < 2 else self.recording(body)
             for value in range(start, stop, step):
                 self.spend(sl, s)
                 env[var] = value
-                self.run(self.substitute(body, {var: str(value)}, ()) if uses_text else body)
+                if uses_text:
+                    self.run(self.substitute(body, {var: str(value)}, ()))
+                elif rec is None:
+                    self.run(body)
+                else:
+                    self.iteration(rec)
         finally:
             self.loops.pop()
             self.nest = outer

@@ -19,7 +19,7 @@ from .model import SrcLine
 
 class Plan:
     __slots__ = ("heads", "names", "kept", "name_set", "checked_run", "checked_macros",
-                 "call", "hole", "around", "templates", "fills")
+                 "call", "hole", "key_node", "around", "templates", "fills")
 
     def __init__(self, sl: SrcLine, names: tuple[str, ...] | None, run: object,
                  macros: Mapping[str, object]) -> None:
@@ -43,6 +43,7 @@ class Plan:
         # such hole), the names the rest mentions, and the rest folded by
         # their values (a statement whose hole holds the first key folded).
         self.hole = _hole(sl) if names is not None else None
+        self.key_node = None if self.hole is None else stmts[0].args[self.hole]
         self.around = () if self.hole is None else \
             names_of(Stmt("", 0, [a for i, a in enumerate(stmts[0].args) if i != self.hole]))
         self.templates: dict[tuple, Stmt] = {}
@@ -97,3 +98,21 @@ def _walk_names(n, found: list[str]) -> None:
             child = getattr(n, attr, None)
             if child is not None:
                 _walk_names(child, found)
+
+
+def key_value(a: Tup, env: Mapping[str, object]) -> tuple | None:
+    """The value of a debug key of numbers, strings and names bound to
+    numbers, or None when it is not one."""
+    values = []
+    for x in a.items:
+        tx = type(x)
+        if tx is Name:
+            v = env.get(x.id)
+            if type(v) is not int:
+                return None
+            values.append(v)
+        elif tx is Num or tx is Str:
+            values.append(x.value)
+        else:
+            return None
+    return tuple(values)
