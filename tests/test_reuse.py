@@ -139,7 +139,11 @@ BODY = ['compare v, (r, i, "k")', "compare v, (i, r)", "compare w[i], (r, i)",
         "X = i * 2 + r", "compare v, (r, i, X)", "{ compare v, (r, i) }", "add v, v, w[i]",
         'compare w[X % 4], ("x", i, r)', "compare v, (r, r, i, i)", "m 1", "m i", "m X", "u",
         ".rept 2\n    compare v, (r, i)\n.endr"]
-OUTER = ["", "X = r * 3", "compare v, (r, 7)", "m r"]
+OUTER = ["", "X = r * 3", "compare v, (r, 7)", "m r",
+         # m defined anew in every round, differently in odd ones (no {a}:
+         # that would have the round's body substituted, its lines new)
+         ".if r % 2\n.macro m a\n    compare v, (i, 9)\n.endm\n.else\n.macro m a\n"
+         "    compare v, (r, i, 8)\n    add v, v, w[1]\n.endm\n.endif"]
 TAIL = ["", "u", "compare v, (X, 1)"]
 
 
@@ -203,3 +207,15 @@ def test_a_loop_of_plain_lines_is_replayed():
     # differs), and the macro's body with it; nothing more in later rounds.
     assert runs == 1 + 4 + 8 + 8
     assert len([it for it in ex.out.items if it.kind == "stmt"]) == 2 + 4 * 8 * 4  # (.scratch)
+
+
+def test_a_macro_defined_again_between_runs_of_a_loop_is_not_replayed_as_it_was():
+    # Defining m again leaves the number of macros as it was: the recording
+    # must know the definitions changed (a version, not a count).
+    outer = OUTER[-1]
+    body = "m 1\nadd v, v, w[i]\n"
+    looped = HEAD + f".for r = 0, 3\n{outer}\n.for i = 0, 2\n{body}.endfor\n.endfor\n"
+    written = HEAD + "".join(f"r = {r}\n{outer}\n" + "".join(f"i = {i}\n{body}" for i in range(2))
+                             for r in range(3))
+    assert _seen(looped) == _seen(written)
+    assert len(_seen(looped)[0]) == 16

@@ -63,6 +63,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         self.loop_vars: set[str] = set()
         self.nest = object()  # a new one for every loop run (see Plan.fills)
         self.recordings: dict[tuple, Recording] = {}  # loop bodies, by their lines' ids
+        self.macro_version = 0  # one more at every macro definition
         self.filled: list[tuple[int, Plan]] = []  # (index, plan) of the items filled in
         self.reuse = reuse if reuse is not None else Reuse()
         self.reuse.trim()

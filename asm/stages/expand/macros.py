@@ -51,6 +51,7 @@ class MacroExpansion:
             raise self.fail(sl.src, f"macro '{name}' repeats a parameter name", s)
         unique = any("{@}" in b.text for b in body)
         self.out.macros[name] = Macro(name, params, defaults, body, sl.src, unique)
+        self.macro_version += 1  # (a macro defined again leaves their number as it was)
 
     def call(self, sl: SrcLine, s: Stmt) -> None:
         m = self.out.macros[s.name]

@@ -19,15 +19,17 @@ from .plan import Plan, key_value
 class Recording:
     """What is known of one loop body (by the identity of its lines)."""
 
-    __slots__ = ("lines", "names", "checked", "kept")
+    __slots__ = ("lines", "names", "version", "kept")
 
     def __init__(self, lines: list[SrcLine]) -> None:
         self.lines = lines  # (kept alive: the recording is found by their ids)
         # The names the body's items depend on (the filled keys' loop
         # variables aside), or None when the body cannot be replayed.
         self.names: tuple[str, ...] | None = None
-        self.checked = False  # whether `names` was worked out yet
-        # (macros defined, call depth, the names' values) -> an iteration:
+        # The macro definitions (Expander.macro_version) `names` was worked
+        # out under; -1: not yet.
+        self.version = -1
+        # (macro definitions, call depth, the names' values) -> an iteration:
         # (its items, (index, plan) of each filled item, macro calls, counter).
         self.kept: dict[tuple, tuple] = {}
 
@@ -49,8 +51,8 @@ class ReplayExpansion:
         expanded line by line (and recorded, if it can be replayed later)."""
         env = self.out.env
         key = None
-        if rec.names is not None:
-            key = (len(self.out.macros), self.depth, *map(env.get, rec.names))
+        if rec.names is not None and rec.version == self.macro_version:
+            key = (self.macro_version, self.depth, *map(env.get, rec.names))
             got = rec.kept.get(key)
             if got is not None and self._replay(got):
                 return
@@ -58,11 +60,11 @@ class ReplayExpansion:
         start, diags, mark = len(items), len(self.out.diagnostics), len(filled)
         calls, counter = self.macro_calls, self.counter
         self.run(rec.lines)
-        if not rec.checked:
-            rec.checked = True
+        if rec.version != self.macro_version:  # (first, or macros defined since)
+            rec.version = self.macro_version
             rec.names = self._replay_names(rec.lines, 0)
-            if rec.names is not None:
-                key = (len(self.out.macros), self.depth, *map(env.get, rec.names))
+            key = None if rec.names is None else \
+                (self.macro_version, self.depth, *map(env.get, rec.names))
         if key is not None and len(self.out.diagnostics) == diags and not self.halted \
                 and len(rec.kept) < MAX_PLANS:
             rec.kept[key] = (items[start:], [(i - start, plan) for i, plan in filled[mark:]],
