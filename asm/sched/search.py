@@ -328,8 +328,9 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
         j = np.searchsorted(ready_at[soonest], idle, side="right")
         some = j < len(soonest)
         np.add.at(entering, soonest[j[some]], CAPS[e] - used[idle[some]])
-    out = np.zeros(n)
-    carried = entering
+    # (Python lists: a NumPy element read or written one at a time costs more)
+    out = [0.0] * n
+    carried = entering.tolist()
     latest_of, waited_of = latest.tolist(), waited.tolist()
     for y in reversed(g.order):  # successors before predecessors
         w = carried[y]
@@ -339,7 +340,7 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
                 out[u] += w
                 if not waited_of[u]:
                     carried[u] += w
-    return out
+    return np.array(out)
 
 
 def workers() -> int:
