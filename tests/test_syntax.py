@@ -50,7 +50,8 @@ def test_lines_with_other_numbers_share_one_parse_but_not_their_numbers():
     assert len(shapes.parsed) == 1
     keys = [[x.value for x in t.items[:2]] for t in b[0].stmts[0].args[1].items]
     assert keys == [[3, 7], [3, 1]]
-    assert a[0].stmts[0].args[0] is b[0].stmts[0].args[0]  # unchanged parts are shared
+    first = [line[0].stmts[0].args[1].items[0].items[2] for line in (a, b)]
+    assert first[0] is first[1]  # unchanged parts (the string) are shared
 
 
 def test_lines_with_other_digits_in_their_names_share_one_parse_but_not_their_names():
@@ -60,6 +61,16 @@ def test_lines_with_other_digits_in_their_names_share_one_parse_but_not_their_na
     assert len(shapes.parsed) == 1
     assert _dump(a) == _parsed("l1: vxor tmp5, val[8 * (16 + 5)], c1; m2 x3 = 4")
     assert _dump(b) == _parsed("l7: vxor tmp9, val[8 * (17 + 3)], c3; m8 x1 = 2")
+
+
+def test_lines_with_other_names_of_the_same_widths_share_one_parse():
+    shapes = Shapes()
+    lines = ["vselect node3, tmr3, tmq3, node3", "vselect node0, tms0, tmp0, tail0",
+             "vselect vals1, tms0, tmq0, add_3", ".macro m a", ".macro x y", "tail"]
+    got = [shapes.parse(line) for line in lines]
+    assert len(shapes.parsed) == 3  # the vselects, the .macro lines, the lone name
+    for line, parsed in zip(lines, got, strict=True):
+        assert _dump(parsed) == _parsed(line)
 
 
 def test_a_bad_number_is_the_grammars_error():

@@ -52,8 +52,8 @@ def parse(text: str, filename: str | None = None,
 
 @functools.cache
 def _number_tokens() -> re.Pattern:
-    """A number token where the lexer sees one (group 1), or a name with
-    digits in it (group 2): neither part of a name (a name character or
+    """A number token where the lexer sees one (group 1), or a name (group
+    2): neither part of a name (a name character or
     substitution brace before, or after a number), a string or a comment
     (those are matched first and left alone). The token patterns are the
     grammar's own terminals."""
@@ -63,19 +63,22 @@ def _number_tokens() -> re.Pattern:
                       f"|(?<![A-Za-z0-9_.$}}])({t('NAME')})")
 
 
-_ZEROS = str.maketrans("123456789", "000000000")
+# The one name the grammar sets apart (its own token): a name that starts
+# with it keeps its letters in the shape, as the lexer may split it.
+_KEYWORD = ".macro"
 
 
 class Shapes:
-    """Lines that differ only in their numbers, the digits of their names and
-    their comments (`vcompare v, [(0, 8, "idx"), ...]`, `const @391,
-    3550635116`, `vxor tmp5, val[8 * (16 + 5)], c1  # group 5`) parse alike:
-    each number is replaced by zeros of the same width, each digit of a name
-    by a zero, and the comment dropped; that shape is parsed once by the
-    grammar, and each line gets the shape's nodes with its own numbers and
-    names put back (offsets are unchanged, since widths are). A line whose
-    numbers do not all read as numbers, or whose shape does not parse, is left
-    to the parser itself, so its error is the grammar's own."""
+    """Lines that differ only in their numbers, their names and their comments
+    (`vcompare v, [(0, 8, "idx"), ...]`, `const @391, 3550635116`, `vxor tmp5,
+    val[8 * (16 + 5)], c1  # group 5`, `vselect node3, tmr3, node3, tmq3`)
+    parse alike: each number is replaced by zeros of the same width, each name
+    by as many `a`s (the grammar tells no name from another but `.macro`), and
+    the comment dropped; that shape is parsed once by the grammar, and each
+    line gets the shape's nodes with its own numbers and names put back
+    (offsets are unchanged, since widths are). A line whose numbers do not
+    all read as numbers, or whose shape does not parse, is left to the parser
+    itself, so its error is the grammar's own."""
 
     def __init__(self) -> None:
         self.parsed: dict[str, list[Line] | None] = {}
@@ -99,14 +102,12 @@ class Shapes:
                 parts.append(raw[last:m.start(1)])
                 parts.append("0" * len(number))
                 last = m.end(1)
-            elif name is not None:
-                shaped = name.translate(_ZEROS)
-                if shaped != name:
-                    values[m.start(2)] = name
-                    parts.append(raw[last:m.start(2)])
-                    parts.append(shaped)
-                    last = m.end(2)
-        if len(values) < 2 and not comment:  # little to share: the plain parse is as quick
+            elif name is not None and not name.startswith(_KEYWORD):
+                values[m.start(2)] = name
+                parts.append(raw[last:m.start(2)])
+                parts.append("a" * len(name))
+                last = m.end(2)
+        if not values and not comment:  # nothing to share
             return None
         parts.append(raw[last:])
         shape = "".join(parts)
