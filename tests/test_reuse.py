@@ -219,3 +219,15 @@ def test_a_macro_defined_again_between_runs_of_a_loop_is_not_replayed_as_it_was(
                              for r in range(3))
     assert _seen(looped) == _seen(written)
     assert len(_seen(looped)[0]) == 16
+
+
+def test_a_macro_call_whose_macro_is_gone_in_the_next_version_is_an_unknown_op():
+    # The call's line stays where it was (same text, same place): its plan,
+    # kept in the Reuse, must not call a macro the new version lacks.
+    reuse = Reuse()
+    with_macro = ".scratch a\n.macro bump x\n    add {x}, {x}, {x}\n.endm\n.rept 2\n    bump a\n.endr\n"
+    without = ".scratch a\n#\n#\n#\n.rept 2\n    bump a\n.endr\n"
+    assert outcome(with_macro, reuse, filename="k.vasm")[0] is not None
+    kernel, errors = outcome(without, reuse, filename="k.vasm")
+    assert kernel is None and "unknown op 'bump'" in errors
+    assert (kernel, errors) == outcome(without, filename="k.vasm")

@@ -138,7 +138,9 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
                         if fill(sl, plan):
                             i += 1
                             continue
-                elif plan.call is not None:  # a lone macro call: straight to the macro
+                elif plan.call is not None and plan.call.name in macros:
+                    # A lone macro call: straight to the macro (a plan kept
+                    # from another assembly may name one this one lacks).
                     self.call(sl, plan.call)
                     if len(items) > limits.MAX_ITEMS:
                         raise self.runaway(sl, None)
