@@ -56,6 +56,8 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         self.depth = 0
         self.nesting = 0  # blocks open around the line being expanded
         self.early: dict[str, Location] = {}  # names .equ values used before they were set
+        # Where each .equ name was last set (Expansion.equ_sites, made at the end).
+        self.equ_places: dict[str, tuple[Src, int]] = {}
         self.iterations = 0
         self.macro_calls = 0
         self.halted = False  # a runaway expansion was reported: nothing more is expanded
@@ -362,4 +364,5 @@ def expand(lines: list[SrcLine], sources: Sources, *, include_paths: tuple[str, 
     ex = Expander(sources, include_paths, defines, reuse)
     ex.run(lines)
     ex.out.halted = ex.halted
+    ex.out.equ_sites = {name: src.loc(pos) for name, (src, pos) in ex.equ_places.items()}
     return ex.out

@@ -41,33 +41,36 @@ class DirectiveExpansion:
                 # Reported once: its uses read 0 rather than each saying it again
                 # (and, with no site recorded, resolution passes over them too).
                 env[name] = 0
-                self.out.equ_sites.pop(name, None)
+                self.equ_places.pop(name, None)
                 raise bad
         if type(folded) is not int:
             for n in names(value):  # names this line's .equ reads that nothing has set yet
                 if n.id not in env:
                     self.early.setdefault(n.id, src.loc(n.pos))
         env[name] = folded
-        site = self.out.equ_sites[name] = src.loc(where.pos)
+        # (where, as a Location only at the end: a name set in a loop is set
+        # again and again, and a substituted line's columns cost to work out)
+        self.equ_places[name] = (src, where.pos)
         used = self.early.pop(name, None)
         if used is not None:
             # The .equ that used it was folded without it: an error there, once
             # (resolution passes over the name, having no site for it).
-            del self.out.equ_sites[name]
+            del self.equ_places[name]
             self.out.diagnostics.append(Diagnostic(
                 f"'{name}' is used before its .equ: set it above its first use",
-                location=used, notes=(Note(f"'{name}' is set here", site),)))
+                location=used, notes=(Note(f"'{name}' is set here", src.loc(where.pos)),)))
 
     def _cycle(self, src: Src, name: str, value: Node, where: Node) -> ExpandError:
         """'X' defined (through others still open) in terms of itself: the
         error names each definition on the way."""
         notes: list[Note] = []
         for other in dict.fromkeys(n.id for n in names(value)):
-            if other == name or other not in self.out.equ_sites:
+            if other == name or other not in self.equ_places:
                 continue
             if any(n.id == name for n in names(self.out.env[other])):
+                other_src, pos = self.equ_places[other]
                 notes.append(Note(f"'{other}' is defined here, in terms of '{name}'",
-                                  self.out.equ_sites[other]))
+                                  other_src.loc(pos)))
         self.error(src, f"'{name}' is defined in terms of itself", where, notes=tuple(notes))
         return ExpandError()
 
