@@ -66,7 +66,11 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         self.nest = object()  # a new one for every loop run (see Plan.fills)
         self.recordings: dict[tuple, Recording] = {}  # loop bodies, by their lines' ids
         self.macro_version = 0  # one more at every macro definition
-        self.filled: list[tuple[int, Plan]] = []  # (index, plan) of the items filled in
+        # (index, plan) of the items filled in while an iteration that may be
+        # recorded runs (none are kept outside one: a loop of one line may fill
+        # millions), and how many such iterations are running.
+        self.filled: list[tuple[int, Plan]] = []
+        self.recording_runs = 0
         self.reuse = reuse if reuse is not None else Reuse()
         self.reuse.trim()
         self.run_token = object()  # in the plans this run checked (not self: no cycle)
@@ -209,7 +213,8 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
                 return False
             plan.templates[around] = template
         items = self.out.items
-        self.filled.append((len(items), plan))
+        if self.recording_runs:
+            self.filled.append((len(items), plan))
         items.append(Item("stmt", template, sl.src, template.pos, h, key))
         return True
 

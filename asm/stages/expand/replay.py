@@ -59,7 +59,11 @@ class ReplayExpansion:
         items, filled = self.out.items, self.filled
         start, diags, mark = len(items), len(self.out.diagnostics), len(filled)
         calls, counter = self.macro_calls, self.counter
-        self.run(rec.lines)
+        self.recording_runs += 1
+        try:
+            self.run(rec.lines)
+        finally:
+            self.recording_runs -= 1
         if rec.version != self.macro_version:  # (first, or macros defined since)
             rec.version = self.macro_version
             rec.names = self._replay_names(rec.lines, 0)
