@@ -231,3 +231,27 @@ def test_a_macro_call_whose_macro_is_gone_in_the_next_version_is_an_unknown_op()
     kernel, errors = outcome(without, reuse, filename="k.vasm")
     assert kernel is None and "unknown op 'bump'" in errors
     assert (kernel, errors) == outcome(without, filename="k.vasm")
+
+
+def test_an_iteration_with_a_line_not_filled_in_is_not_replayed(monkeypatch):
+    # Past MAX_PLANS templates a line is expanded as it is, its key in its
+    # items: replaying that iteration in the next round would keep the round.
+    import asm.stages.expand as expand_module
+    monkeypatch.setattr(expand_module, "MAX_PLANS", 2)
+    body = "compare w[i], (r, i)\nadd v, v, w[i]\n"
+    looped = HEAD + f".for r = 0, 3\n.for i = 0, 4\n{body}.endfor\n.endfor\n"
+    written = HEAD + "".join(f"r = {r}\ni = {i}\n{body}" for r in range(3) for i in range(4))
+    assert _seen(looped) == _seen(written)
+
+
+def test_a_loop_body_met_under_other_loops_is_replayed_by_what_it_depends_on_there():
+    # A key naming only i is filled in where i is the only loop variable, and
+    # kept by i's value inside a loop over r too: the same body's recording
+    # must not carry the first case's names into the second.
+    head = HEAD + ".macro each\n.for i = 0, 3\n    compare v, (i, 5)\n    add v, v, v\n" \
+        ".endfor\n.endm\n"
+    looped = head + "each\n.for r = 0, 2\n    each\n.endfor\n"
+    body = "compare v, (i, 5)\nadd v, v, v\n"
+    written = head + "".join(f"i = {i}\n{body}" for i in range(3)) \
+        + "".join(f"r = {r}\n" + "".join(f"i = {i}\n{body}" for i in range(3)) for r in range(2))
+    assert _seen(looped) == _seen(written)

@@ -71,6 +71,7 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         # millions), and how many such iterations are running.
         self.filled: list[tuple[int, Plan]] = []
         self.recording_runs = 0
+        self.unfilled = 0  # lines that could not be filled in (see _fill)
         self.reuse = reuse if reuse is not None else Reuse()
         self.reuse.trim()
         self.run_token = object()  # in the plans this run checked (not self: no cycle)
@@ -200,16 +201,18 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         h = plan.hole
         env = self.out.env
         key = key_value(plan.key_node, env)
-        if key is None:  # (a name in it is not a number: folding says why)
-            return False
         around = tuple(map(env.get, plan.around)) if plan.around else ()
-        template = plan.templates.get(around)
+        template = None if key is None else plan.templates.get(around)
         if template is None:
-            if len(plan.templates) >= MAX_PLANS:
-                return False
+            # (a name in the key that is no number, too many templates, a
+            # statement that does not fold: expanded as it is, and not replayed)
             diags = len(self.out.diagnostics)
+            if key is None or len(plan.templates) >= MAX_PLANS:
+                self.unfilled += 1
+                return False
             template = self.fold_stmt(sl.src, sl.line.stmts[0])
             if len(self.out.diagnostics) != diags:
+                self.unfilled += 1
                 return False
             plan.templates[around] = template
         items = self.out.items

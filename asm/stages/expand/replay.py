@@ -39,8 +39,11 @@ class ReplayExpansion:
     methods read: the environment, the output, the plans."""
 
     def recording(self, body: list[SrcLine]) -> Recording:
-        """The recording of a loop body, made when the loop starts."""
-        sig = tuple(map(id, body))
+        """The recording of a loop body, made when the loop starts: by its
+        lines and the loops running (which keys are filled in depends on
+        them; a body's lines stand inside the same loops wherever they are
+        met, but that is the source's shape, not this code's guarantee)."""
+        sig = (tuple(map(id, body)), len(self.loops), frozenset(self.loop_vars))
         rec = self.recordings.get(sig)
         if rec is None:
             rec = self.recordings[sig] = Recording(body)
@@ -58,7 +61,7 @@ class ReplayExpansion:
                 return
         items, filled = self.out.items, self.filled
         start, diags, mark = len(items), len(self.out.diagnostics), len(filled)
-        calls, counter = self.macro_calls, self.counter
+        calls, counter, unfilled = self.macro_calls, self.counter, self.unfilled
         self.recording_runs += 1
         try:
             self.run(rec.lines)
@@ -69,8 +72,10 @@ class ReplayExpansion:
             rec.names = self._replay_names(rec.lines, 0)
             key = None if rec.names is None else \
                 (self.macro_version, self.depth, *map(env.get, rec.names))
+        # (a line that could not be filled in holds this iteration's key as it
+        # is: the iteration cannot be replayed with other keys)
         if key is not None and len(self.out.diagnostics) == diags and not self.halted \
-                and len(rec.kept) < MAX_PLANS:
+                and self.unfilled == unfilled and len(rec.kept) < MAX_PLANS:
             rec.kept[key] = (items[start:], [(i - start, plan) for i, plan in filled[mark:]],
                              self.macro_calls - calls, self.counter - counter)
         del filled[mark:]
