@@ -264,6 +264,21 @@ static int words_push(Words *w, const uint32_t *v, size_t k) {
     return 0;
 }
 
+/* The words of a trace buffer as a new list of ints. */
+static PyObject *words_list(const Words *w) {
+    PyObject *list = PyList_New((Py_ssize_t)w->n);
+    if (list == NULL) return NULL;
+    for (size_t j = 0; j < w->n; j++) {
+        PyObject *v = PyLong_FromUnsignedLong(w->items[j]);
+        if (v == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)j, v);
+    }
+    return list;
+}
+
 /* A run over `p` with scratch `s` and memory `mem` of `nmem` words. */
 static void start_run(Run *r, const Program *p, uint32_t *s, uint32_t *mem, Py_ssize_t nmem,
                       int pause) {
@@ -290,6 +305,16 @@ static int commit(Run *r, uint32_t *mem, Words *trace) {
     return 0;
 }
 
+/* After a committed bundle at `pc` whose cycles bring the run to `after`:
+ * the next pc in *to, and ST_LIMIT when a jump passed the limit, else the
+ * bundle's own stop (ST_READY to go on). */
+static inline int leave_bundle(const Run *r, uint64_t pc, long long after,
+                               long long max_cycles, uint64_t *to) {
+    *to = r->jumped ? r->jump_to : pc + 1;
+    if (r->jumped && max_cycles >= 0 && after > max_cycles) return ST_LIMIT;
+    return r->stop;
+}
+
 /* Run from *pc until the program ends, halts, pauses, faults or passes the
  * limit; the status. */
 static int execute(const Program *p, Run *r, uint32_t *mem, Words *trace, uint64_t *pc,
@@ -309,15 +334,9 @@ static int execute(const Program *p, Run *r, uint32_t *mem, Words *trace, uint64
         if (commit(r, mem, trace) < 0) return -1;
         *cycle += b->cost;
         const uint64_t was = *pc;
-        *pc += 1;
-        if (r->jumped) {
-            *pc = r->jump_to;
-            if (max_cycles >= 0 && *cycle > max_cycles) {
-                *at = (Py_ssize_t)was;
-                return ST_LIMIT;
-            }
-        }
-        if (r->stop != ST_READY) return r->stop;
+        const int status = leave_bundle(r, was, *cycle, max_cycles, pc);
+        if (status == ST_LIMIT) *at = (Py_ssize_t)was;
+        if (status != ST_READY) return status;
     }
 }
 
@@ -364,13 +383,12 @@ static PyObject *run(PyObject *self, PyObject *args) {
     }
     if (write_words(scratch, s, s0, SCRATCH_SIZE) < 0 || write_words(mem, m, m0, nmem) < 0)
         goto done;
-    for (size_t k = 0; k < tw.n; k++) {
-        PyObject *v = PyLong_FromUnsignedLong(tw.items[k]);
-        if (v == NULL || PyList_Append(trace, v) < 0) {
-            Py_XDECREF(v);
-            goto done;
-        }
-        Py_DECREF(v);
+    if (tw.n) {  /* the words traced, after those the list held */
+        PyObject *traced = words_list(&tw);
+        const Py_ssize_t end = PyList_GET_SIZE(trace);
+        const int bad = traced == NULL || PyList_SetSlice(trace, end, end, traced) < 0;
+        Py_XDECREF(traced);
+        if (bad) goto done;
     }
     result = Py_BuildValue("iKLn", status, (unsigned long long)pc, cycle, at);
 done:
@@ -428,13 +446,11 @@ static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Word
                 continue;
             }
             if (commit(r, mems[i], &traces[i]) < 0) return -1;
-            const uint64_t to = r->jumped ? r->jump_to : pc + 1;
-            if (r->jumped && max_cycles >= 0 && after > max_cycles) {
-                o[0] = ST_LIMIT, o[1] = (long long)to, o[2] = after, o[3] = (long long)pc;
-                continue;
-            }
-            if (r->stop != ST_READY) {
-                o[0] = r->stop, o[1] = (long long)to, o[2] = after, o[3] = -1;
+            uint64_t to;
+            const int status = leave_bundle(r, pc, after, max_cycles, &to);
+            if (status != ST_READY) {
+                o[0] = status, o[1] = (long long)to, o[2] = after;
+                o[3] = status == ST_LIMIT ? (long long)pc : -1;
                 continue;
             }
             if (kept == 0) next = to;
@@ -445,10 +461,10 @@ static int run_lockstep(const Program *p, Run *runs, uint32_t *const *mems, Word
             uint64_t alone = to;
             long long cycles = after;
             Py_ssize_t at = -1;
-            const int status = execute(p, r, mems[i], &traces[i], &alone, &cycles, max_cycles,
-                                       &at);
-            if (status < 0) return -1;
-            o[0] = status, o[1] = (long long)alone, o[2] = cycles, o[3] = at;
+            const int ended = execute(p, r, mems[i], &traces[i], &alone, &cycles, max_cycles,
+                                      &at);
+            if (ended < 0) return -1;
+            o[0] = ended, o[1] = (long long)alone, o[2] = cycles, o[3] = at;
         }
         na = kept;
         pc = next;
@@ -516,16 +532,8 @@ static PyObject *run_images(PyObject *self, PyObject *args) {
     result = PyList_New(k);
     if (result == NULL) goto done;
     for (Py_ssize_t i = 0; i < k; i++) {
-        PyObject *trace = PyList_New((Py_ssize_t)traces[i].n);
+        PyObject *trace = words_list(&traces[i]);
         if (trace == NULL) goto fail;
-        for (size_t j = 0; j < traces[i].n; j++) {
-            PyObject *v = PyLong_FromUnsignedLong(traces[i].items[j]);
-            if (v == NULL) {
-                Py_DECREF(trace);
-                goto fail;
-            }
-            PyList_SET_ITEM(trace, (Py_ssize_t)j, v);
-        }
         PyObject *item = Py_BuildValue("iKLnN", (int)out[4 * i], (unsigned long long)out[4 * i + 1],
                                        out[4 * i + 2], (Py_ssize_t)out[4 * i + 3], trace);
         if (item == NULL) goto fail;
