@@ -118,22 +118,28 @@ class Resolver:
             raise self.fail(o, e.message, e.pos) from None
         return v - (pc + 1) if d.relative else v
 
+    def slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
+        """(the encoded slot, whether it depends on the op's own position);
+        memoized on the operand list when it does not (lowering gives a
+        repeated line's ops one list)."""
+        got = self.slots.get(id(o.args))
+        if got is not None:
+            return got, False
+        t, moves = self._slot(o, pc)
+        if not moves:
+            self.slots[id(o.args)] = t
+        return t, moves
+
     def _slot(self, o: IROp, pc: int) -> tuple[tuple, bool]:
         """(the encoded slot, whether it depends on the op's own position)."""
         op = o.op
         out = [op.name]
         moves = False
         offset_index = op.offset_index
-        where = self.where
         for width, arg in zip(_WIDTHS[op.mnemonic], o.args, strict=True):
             t = type(arg)
             if t is Ref:
-                # (a symbol's word inline; scratch() has every case and error)
-                w = where.get(arg.name) if arg.name is not None else None
-                if w is not None and 0 <= arg.offset <= w[1] - width:
-                    out.append(w[0] + arg.offset)
-                else:
-                    out.append(self.scratch(o, arg, width))
+                out.append(self.scratch(o, arg, width))
             elif t is Deferred:
                 out.append(self.immediate(o, arg, pc))
                 moves = True
@@ -167,7 +173,7 @@ class Resolver:
         done: dict[int, tuple] = {}  # IR bundles shared by repeated lines
         flows: list[int] = []  # the pcs whose bundle has flow ops: where jumps can be
         filled: dict[int, tuple] = {}  # a template's slot, by the nodes its ops share
-        slots, _slot = self.slots, self._slot
+        slot = self.slot
         for pc, b in enumerate(self.m.bundles):
             got = done.get(id(b))  # (the module keeps its bundles alive)
             if got is not None:
@@ -178,59 +184,42 @@ class Resolver:
                     flows.append(pc)
                 continue
             ops = b.ops
-            moves = False
+            moves = once = False
             try:
                 if len(ops) == 1 and len(b.order) == 1:  # most bundles: a shorter way
                     o = ops[0]
+                    engine = b.order[0]
                     h = o.hole
-                    if h >= 0:  # filled in from a template: its slot, the key in the hole
+                    if h >= 0:
+                        # Filled in from a template: the template's slot with
+                        # this key, in a bundle of its own, listed once.
                         t = filled.get(id(o.nodes))
                         if t is None:
-                            t, moves = _slot(o, pc)
+                            t, moves = self._slot(o, pc)
                             if not moves:
                                 filled[id(o.nodes)] = t
                         else:
                             t = (*t[:h + 1], o.args[h], *t[h + 2:])
-                        # (a bundle of its own, listed once: nothing to share)
-                        engine = b.order[0]
-                        program.append({engine: [t]})
-                        if engine == "flow":
-                            flows.append(pc)
-                        w = where.get(id(o.src))
-                        if w is None:
-                            w = where[id(o.src)] = o.src.where
-                        source.append(w)
-                        op_source.append(None)
-                        continue
-                    # A slot not depending on its position is memoized on the
-                    # operand list (lowering gives a repeated line's ops one).
-                    t = slots.get(id(o.args))
-                    if t is None:
-                        t, moves = _slot(o, pc)
-                        if not moves:
-                            slots[id(o.args)] = t
-                    engine = b.order[0]
-                    key: tuple = (engine, t)  # (no other path makes a (str, tuple) key)
-                    bundle = shared.get(key)
-                    if bundle is None:
-                        bundle = shared[key] = {engine: [t]}
+                        bundle = {engine: [t]}
+                        once = True
+                    else:
+                        t, moves = slot(o, pc)
+                        key: tuple = (engine, t)  # (no other path makes a (str, tuple) key)
+                        bundle = shared.get(key)
+                        if bundle is None:
+                            bundle = shared[key] = {engine: [t]}
                     src = o.src
                     lines = None
                 else:
                     bundle = {e: [] for e in b.order}
                     for o in ops:
-                        t = slots.get(id(o.args))
-                        if t is None:
-                            try:
-                                t, m = _slot(o, pc)
-                            except _Fail:
-                                ok = False
-                                continue
-                            if m:
-                                moves = True
-                            else:
-                                slots[id(o.args)] = t
+                        try:
+                            t, m = slot(o, pc)
+                        except _Fail:
+                            ok = False
+                            continue
                         bundle[o.op.engine].append(t)
+                        moves = moves or m
                     key = tuple([(e, tuple(s)) for e, s in bundle.items()])
                     bundle = shared.setdefault(key, bundle)
                     src = ops[0].src if ops else b.src
@@ -247,7 +236,7 @@ class Resolver:
             flow = "flow" in bundle
             if flow:
                 flows.append(pc)
-            if not moves:  # a bundle listed again (a repeated line) is this one
+            if not moves and not once:  # a bundle listed again (a repeated line) is this one
                 done[id(b)] = (bundle, w, flow)
         # (after an error the program lacks bundles: its jumps are not checked)
         if ok and not self.partial and not self.jumps_inside(program, flows):

@@ -113,7 +113,7 @@ class BlockExpansion:
             return
         self.loops.append((sl, s))
         outer, self.nest = self.nest, object()
-        rec = self.recording(body) if len(body) > 1 else None  # (as in for_loop)
+        rec = self.recording(body)
         try:
             for _ in range(count):
                 self.spend(sl, s)
@@ -169,8 +169,7 @@ class BlockExpansion:
         self.loops.append((sl, s))
         outer, self.nest = self.nest, object()
         try:
-            # (a body of one line runs as fast as it would replay)
-            rec = None if uses_text or len(body) < 2 else self.recording(body)
+            rec = None if uses_text else self.recording(body)
             for value in range(start, stop, step):
                 self.spend(sl, s)
                 env[var] = value

@@ -38,11 +38,14 @@ class ReplayExpansion:
     """Part of `Expander` (asm/stages/expand/__init__.py), which holds the state these
     methods read: the environment, the output, the plans."""
 
-    def recording(self, body: list[SrcLine]) -> Recording:
+    def recording(self, body: list[SrcLine]) -> Recording | None:
         """The recording of a loop body, made when the loop starts: by its
         lines and the loops running (which keys are filled in depends on
         them; a body's lines stand inside the same loops wherever they are
-        met, but that is the source's shape, not this code's guarantee)."""
+        met, but that is the source's shape, not this code's guarantee).
+        None for a body of one line, which runs as fast as it would replay."""
+        if len(body) < 2:
+            return None
         sig = (tuple(map(id, body)), len(self.loops), frozenset(self.loop_vars))
         rec = self.recordings.get(sig)
         if rec is None:
