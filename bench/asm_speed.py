@@ -48,7 +48,7 @@ from asm.kernel import Kernel, kernel_from_json  # noqa: E402
 from asm.stages.assembler import assemble  # noqa: E402
 from asm.stages.syntax import tree_parser  # noqa: E402
 from asm.views.disasm import disassemble  # noqa: E402
-from bench.timing import best_of  # noqa: E402
+from bench.timing import USER_ENV, best_of  # noqa: E402
 from emu.starting_kernel import build_starting_kernel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -103,16 +103,15 @@ def builder_ratio(takehome: Path, repeat: int) -> None:
     print("baseline.vasm against the take-home's KernelBuilder (the same kernel)")
     print(f"  in one process (best of {repeat}): KernelBuilder {t_kb:.3f}s   "
           f"asm.assemble {t_src:.3f}s   ratio {t_src / t_kb:.2f}x (target: at most 1.5x)")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     commands = ([sys.executable, "-c", _BUILDER, str(takehome)],
                 [sys.executable, "-c", _ASSEMBLER, str(BASELINE)])
     runs: list[list[float]] = [[], []]
     for command in commands:  # writes the bytecode caches of both
-        subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=True)
+        subprocess.run(command, capture_output=True, cwd=ROOT, env=USER_ENV, check=True)
     for _ in range(max(repeat, 5)):
         for times, command in zip(runs, commands, strict=True):
             t = time.perf_counter()
-            subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=True)
+            subprocess.run(command, capture_output=True, cwd=ROOT, env=USER_ENV, check=True)
             times.append(time.perf_counter() - t)
     (kb_median, src_median), (kb_best, src_best) = (
         [statistics.median(t) for t in runs], [min(t) for t in runs])

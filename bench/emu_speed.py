@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import emu  # noqa: E402
+from bench.timing import USER_ENV  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -104,14 +104,13 @@ def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat
         ours = [sys.executable, "-m", "emu.cli", "run", str(program), "--mem", str(image)]
         theirs = [sys.executable, "-c", MACHINE_SCRIPT, str(takehome), str(program), str(image)]
         times = [float("inf"), float("inf")]
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         for command in (theirs, ours):  # writes the bytecode caches of both
-            subprocess.run(command, capture_output=True, cwd=ROOT, env=env)
+            subprocess.run(command, capture_output=True, cwd=ROOT, env=USER_ENV)
         for _ in range(repeat):
             for i, command in enumerate((theirs, ours)):
                 t = time.perf_counter()
                 done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
-                                      env=env)
+                                      env=USER_ENV)
                 times[i] = min(times[i], time.perf_counter() - t)
                 assert done.returncode == 0, done.stderr
     print(f"{name:<26}process: python + Machine {times[0] * 1e3:7.0f} ms   "

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from asm.kernel import kernel_from_json  # noqa: E402
 from asm.sched.flatten import flatten  # noqa: E402
 from asm.sched.schedule import schedule_kernel  # noqa: E402
+from bench.timing import USER_ENV  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 from emu.verify import run_verified  # noqa: E402
 
@@ -72,10 +72,6 @@ def run_kernel(data: dict, level: int, seeds: list[int], budget: float, split: b
     return cycles, bound, seconds, correct, moved
 
 
-# A user's Python keeps its bytecode cache; this project's sandboxes set
-# PYTHONDONTWRITEBYTECODE, which would add half a second of compiling to
-# every process. The processes run with the cache on, written beforehand.
-_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def whole_process(args: list[str], repeat: int = 1) -> tuple[float, str]:
@@ -87,11 +83,11 @@ def whole_process(args: list[str], repeat: int = 1) -> tuple[float, str]:
         command = [sys.executable, "-m", "asm.cli", *args, "-q", "-o", str(out)]
         # (as pip does at install: every module compiled once)
         subprocess.run([sys.executable, "-m", "compileall", "-q", "asm", "emu"],
-                       capture_output=True, cwd=ROOT, env=_ENV)
+                       capture_output=True, cwd=ROOT, env=USER_ENV)
         times = []
         for _ in range(repeat):
             t = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=_ENV)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=USER_ENV)
             times.append(time.perf_counter() - t)
             if done.returncode:
                 return times[-1], done.stderr.strip().splitlines()[-1]

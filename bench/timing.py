@@ -1,10 +1,17 @@
-"""What the benchmark scripts share: best-of-N timing with the collector quiet."""
+"""What the benchmark scripts share: best-of-N timing with the collector
+quiet, and the environment whole processes run in."""
 
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
+
+# A user's Python keeps its bytecode cache; this project's sandboxes set
+# PYTHONDONTWRITEBYTECODE, which would add compiling to every process timed.
+# Whole processes run with the cache on (written by a first, untimed run).
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
