@@ -2,13 +2,11 @@
 
 Names are imported on first use, so that `python tests/regenerate.py` can write
 the engines' generated code (emu/codegen.py) without importing the engines
-that use it.
+that use it. (Nor is `typing` imported: every `vemu run` would pay for it,
+emu/launch.py.)
 """
 
 from __future__ import annotations
-
-import importlib
-from typing import Any
 
 _LAZY = {
     "ENGINES": "emu.machine", "Machine": "emu.machine", "RunResult": "emu.machine",
@@ -24,10 +22,11 @@ def run_batch(program, mems, *, max_cycles=None, progress=None, compiled=True) -
     return impl(program, mems, max_cycles=max_cycles, progress=progress, compiled=compiled)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'emu' has no attribute {name!r}")
+    import importlib
     return getattr(importlib.import_module(module), name)
 
 

@@ -18,6 +18,8 @@
  *   4 the cycle limit passed at the jump in bundle `at` (the state after it).
  * run_images(program, memory, scratch, max_cycles) -> run's outcome and the
  *   trace for every row of two uint32 arrays (emu/batch.py's compiled path).
+ * SCRATCH_SIZE: the words of scratch run() takes (the quick `vemu run` reads
+ *   it here instead of loading the ISA table).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -598,7 +600,8 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__core(void) {
     PyObject *mod = PyModule_Create(&module);
-    if (mod == NULL || PyModule_AddStringConstant(mod, "TABLE_ID", CORE_TABLE_ID) < 0)
+    if (mod == NULL || PyModule_AddStringConstant(mod, "TABLE_ID", CORE_TABLE_ID) < 0
+            || PyModule_AddIntConstant(mod, "SCRATCH_SIZE", SCRATCH_SIZE) < 0)
         return NULL;
     engine_index = PyDict_New();
     if (engine_index == NULL) return NULL;

@@ -23,9 +23,10 @@ from asm.kernel import Kernel, load_kernel
 from asm.options import assemble_options, assemble_or_exit, refuse_clobbering, warn_extension
 from asm.source import Sources
 
+from .limits import DEFAULT_MAX_CYCLES
 from .machine import ENGINES, check_image
-from .problem import Params, make_image, reads_header
-from .state import DEFAULT_MAX_CYCLES, EmuError
+from .problem import TAKEHOME_SEED, Params, make_image, reads_header
+from .state import EmuError
 from .verify import VerifiedRun, run_verified, verified
 
 EXIT_WRONG = 1
@@ -146,16 +147,19 @@ def _run_batched(kernel: Kernel, images: list, *, verify: bool,
     return runs
 
 
+TAKEHOME = Params()  # the take-home's own image: the default of every image option
+
+
 def image_options(f):
     """The take-home image's parameters, shared by run, debug and stats."""
     for option in reversed([
-        click.option("--height", default=10, show_default=True, type=click.IntRange(0, 20),
-                     help="Tree height of the take-home image."),
-        click.option("--batch", default=256, show_default=True,
+        click.option("--height", default=TAKEHOME.height, show_default=True,
+                     type=click.IntRange(0, 20), help="Tree height of the take-home image."),
+        click.option("--batch", default=TAKEHOME.batch_size, show_default=True,
                      type=click.IntRange(1, 1 << 16), help="Batch size of the take-home image."),
-        click.option("--rounds", default=16, show_default=True,
+        click.option("--rounds", default=TAKEHOME.rounds, show_default=True,
                      type=click.IntRange(0, 1 << 16), help="Rounds of the take-home image."),
-        click.option("--seed", default=123, show_default=True, type=int,
+        click.option("--seed", default=TAKEHOME_SEED, show_default=True, type=int,
                      help="Random seed of the take-home image (123: the one the take-home's "
                           "test_kernel_cycles uses)."),
     ]):
@@ -288,7 +292,9 @@ class _RunSettings:
         """(seed or None, memory image) of each run."""
         if self.mem_file is not None:
             return [(None, _read_image(self.mem_file))]
-        if not reads_header(k):
+        # --check and --pause compare with the take-home's reference: asked
+        # for by name, the take-home image needs no note (a WRONG says the rest).
+        if not (self.check or self.pause) and not reads_header(k):
             p = self.params
             click.echo(f"note: {self.kernel} reads no word of the take-home image's header, "
                        f"so it may not be a take-home kernel; it runs on the take-home image "

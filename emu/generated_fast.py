@@ -6,9 +6,6 @@ staged forms, from each op's meaning in the ISA table (emu/codegen.py)."""
 from emu.effects import (CHECK, CONTROL, HALT, MEMORY, PAUSE, SCRATCH, TRACE,
                          VECTORS, CompareFault, JumpFault, MemFault)
 
-# The table the compiled core (emu/_core.c) must have been built from.
-CORE_TABLE_ID = '7bcf993e2dafbcbd'
-
 
 def cold_alu_add(s, m, slot, V=VECTORS):
     _, o_d, o_a, o_b, = slot

@@ -19,19 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .generated_fast import CORE_TABLE_ID
+from .compiled import core as _core
 from .state import State, Status
-
-try:
-    from . import _core
-except ImportError:  # pragma: no cover - depends on the install
-    _core = None
-# The table the installed core was built from (None: no core).
-BUILT_FROM: str | None = None if _core is None else _core.TABLE_ID
-if BUILT_FROM != CORE_TABLE_ID:
-    # Built before the ISA table last changed (an editable install not rebuilt):
-    # its op code may differ from the table's, so it is not used.
-    _core = None
 
 AVAILABLE = _core is not None
 

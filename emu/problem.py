@@ -4,17 +4,17 @@ Facts from the take-home (docs/isa.md): the image layout, the order of the
 random draws (tree values, then input values, each `randint(0, 2**30 - 1)`),
 the hash and the traversal. With seed 123 at height 10, batch 256, 16 rounds
 this is the exact image of the take-home's `test_kernel_cycles`.
+
+The quick `vemu run` (emu/launch.py) uses this module, so it imports nothing
+at its top that a run on the compiled core does not need (no dataclasses, no
+ISA table): what fails imports its error where it fails.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-
-from asm import isa
-from asm.errors import ImageError
+from collections import namedtuple
+from collections.abc import Callable, Iterator
 
 HEADER = 7
 # (op1, constant, op2, op3, shift) per stage: a = (a op1 C) op2 (a op3 K).
@@ -26,41 +26,59 @@ HASH_STAGES: tuple[tuple[str, int, str, str, int], ...] = (
     ("+", 0xFD7046C5, "+", "<<", 3),
     ("^", 0xB55A4F09, "^", ">>", 16),
 )
-_M = 0xFFFFFFFF
-_OPS = {
-    "+": lambda x, y: (x + y) & _M,
-    "^": lambda x, y: x ^ y,
-    "<<": lambda x, y: (x << y) & _M,
-    ">>": lambda x, y: x >> y,
+# Each operator of the hash on 32-bit words, as an expression of x and y.
+_FORMS = {
+    "+": "(({x} + {y}) & 0xFFFFFFFF)",
+    "^": "({x} ^ {y})",
+    "<<": "(({x} << {y}) & 0xFFFFFFFF)",
+    ">>": "({x} >> {y})",
 }
 
 
-@dataclass(frozen=True)
-class Params:
-    height: int = 10
-    batch_size: int = 256
-    rounds: int = 16
+def _compiled(source: str, name: str) -> Callable:
+    namespace: dict[str, object] = {}
+    exec(source, namespace)  # noqa: S102 (text made here from the tables above)
+    return namespace[name]  # type: ignore[return-value]
+
+
+def _stage(op1: str, c: int, op2: str, op3: str, k: int) -> str:
+    """One stage as an expression of `a`, masked once at its end: +, << and ^
+    commute with taking the low 32 bits, and >> (op1 or op3) reads `a`,
+    which the stage before left masked."""
+    raw = {op: form.replace(" & 0xFFFFFFFF", "") for op, form in _FORMS.items()}
+    assert op2 != ">>"  # it would read an unmasked sum
+    return raw[op2].format(x=raw[op1].format(x="a", y=hex(c)), y=raw[op3].format(x="a", y=k)) \
+        + " & 0xFFFFFFFF"
+
+
+_OPS = {op: _compiled(f"def f(x, y):\n    return {form.format(x='x', y='y')}\n", "f")
+        for op, form in _FORMS.items()}
+# The hash as one expression per stage: every checked run computes it
+# rounds x batch times (4,096 for the take-home's image); a loop of calls
+# through _OPS takes several times as long.
+_HASH = _compiled("def hashed(a):\n" + "".join(f"    a = {_stage(*stage)}\n" for stage in HASH_STAGES)
+                  + "    return a\n", "hashed")
+
+
+class Params(namedtuple("Params", "height batch_size rounds", defaults=(10, 256, 16))):
+    """The shape of a take-home image."""
+
+    __slots__ = ()
 
     @property
     def n_nodes(self) -> int:
         return 2 ** (self.height + 1) - 1
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(namedtuple("Layout", "rounds n_nodes batch_size height forest_p indices_p values_p")):
     """The header of a take-home image."""
 
-    rounds: int
-    n_nodes: int
-    batch_size: int
-    height: int
-    forest_p: int
-    indices_p: int
-    values_p: int
+    __slots__ = ()
 
     @classmethod
     def of(cls, mem: list[int]) -> Layout:
         if len(mem) < HEADER:
+            from asm.errors import ImageError
             raise ImageError(f"a take-home image starts with a {HEADER}-word header; "
                              f"this one has {len(mem)} words")
         lay = cls(*mem[:HEADER])
@@ -71,13 +89,19 @@ class Layout:
         }
         for name, (start, size) in regions.items():
             if start < HEADER or start + size > len(mem):
+                from asm.errors import ImageError
                 raise ImageError(f"not a take-home image: the {name} region "
                                  f"{start}..{start + size - 1} is outside the image "
                                  f"of {len(mem)} words")
         return lay
 
 
-def make_image(params: Params = Params(), seed: int | None = 123) -> list[int]:
+# The seed of the take-home's test_kernel_cycles: the image `vemu run` uses
+# when not told otherwise.
+TAKEHOME_SEED = 123
+
+
+def make_image(params: Params = Params(), seed: int | None = TAKEHOME_SEED) -> list[int]:
     """The memory image the take-home builds after `random.seed(seed)`."""
     rng = random.Random(seed)
     n, b = params.n_nodes, params.batch_size
@@ -90,6 +114,10 @@ def make_image(params: Params = Params(), seed: int | None = 123) -> list[int]:
 
 
 def myhash(a: int, trace: dict | None = None, key: tuple = ()) -> int:
+    """The take-home's hash of a word; with `trace`, each stage's value is
+    recorded under (*key, "hash_stage", stage)."""
+    if trace is None:
+        return _HASH(a)
     for stage, (op1, c, op2, op3, k) in enumerate(HASH_STAGES):
         a = _OPS[op2](_OPS[op1](a, c), _OPS[op3](a, k))
         if trace is not None:
@@ -97,7 +125,7 @@ def myhash(a: int, trace: dict | None = None, key: tuple = ()) -> int:
     return a
 
 
-def reference_kernel(mem: list[int], trace: dict[Any, int] | None = None) -> Iterator[list[int]]:
+def reference_kernel(mem: list[int], trace: dict | None = None) -> Iterator[list[int]]:
     """The reference kernel on a copy of `mem`, yielding the memory at each pause point.
 
     It yields twice, before the rounds and after them, like the take-home's
@@ -106,27 +134,37 @@ def reference_kernel(mem: list[int], trace: dict[Any, int] | None = None) -> Ite
     goes (the keys debug compares use).
     """
     mem = list(mem)
-    lay = Layout.of(mem)
-    t = trace if trace is not None else {}
+    rounds, n_nodes, batch_size, _, forest_p, indices_p, values_p = Layout.of(mem)
+    size = len(mem)
     yield mem
-    for r in range(lay.rounds):
-        for i in range(lay.batch_size):
-            idx = mem[lay.indices_p + i]
-            t[(r, i, "idx")] = idx
-            val = mem[lay.values_p + i]
-            t[(r, i, "val")] = val
-            if not 0 <= lay.forest_p + idx < len(mem):
+    indices = mem[indices_p:indices_p + batch_size]
+    values = mem[values_p:values_p + batch_size]
+    for r in range(rounds):
+        for i in range(batch_size):
+            idx = indices[i]
+            if not 0 <= forest_p + idx < size:
+                if trace is not None:
+                    trace[(r, i, "idx")] = idx
+                    trace[(r, i, "val")] = values[i]
+                from asm.errors import ImageError
                 raise ImageError(f"round {r}, input {i}: index {idx} is outside the tree")
-            node = mem[lay.forest_p + idx]
-            t[(r, i, "node_val")] = node
-            val = myhash(val ^ node, t, (r, i))
-            t[(r, i, "hashed_val")] = val
-            idx = 2 * idx + (1 if val % 2 == 0 else 2)
-            t[(r, i, "next_idx")] = idx
-            idx = 0 if idx >= lay.n_nodes else idx
-            t[(r, i, "wrapped_idx")] = idx
-            mem[lay.values_p + i] = val
-            mem[lay.indices_p + i] = idx
+            if trace is None:
+                val = values[i] = _HASH(values[i] ^ mem[forest_p + idx])
+                new = 2 * idx + (1 if val % 2 == 0 else 2)
+                indices[i] = 0 if new >= n_nodes else new
+                continue
+            node = mem[forest_p + idx]
+            trace[(r, i, "idx")] = idx
+            trace[(r, i, "val")] = values[i]
+            trace[(r, i, "node_val")] = node
+            val = values[i] = myhash(values[i] ^ node, trace, (r, i))
+            new = 2 * idx + (1 if val % 2 == 0 else 2)
+            indices[i] = 0 if new >= n_nodes else new
+            trace[(r, i, "hashed_val")] = val
+            trace[(r, i, "next_idx")] = new
+            trace[(r, i, "wrapped_idx")] = indices[i]
+    mem[indices_p:indices_p + batch_size] = indices
+    mem[values_p:values_p + batch_size] = values
     yield mem
 
 
@@ -136,11 +174,11 @@ def expected_output(mem: list[int], trace: dict | None = None) -> list[int]:
     return final
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    index: int  # input index within the values region
-    expected: int
-    actual: int
+class Mismatch(namedtuple("Mismatch", "index expected actual")):
+    """The first wrong value: its input index within the values region, the
+    reference kernel's value and the kernel's."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"input {self.index}: expected {self.expected}, got {self.actual}"
@@ -163,6 +201,7 @@ def reads_header(kernel) -> bool:
     header word (0..6) at a constant address (`const a, 5` then `load x, a`,
     the pattern every take-home kernel begins with). Program order, no
     control flow: a quick look, not an analysis."""
+    from asm import isa
     known: dict[int, int] = {}
     for bundle in kernel.program:
         written: dict[int, int | None] = {}

@@ -9,12 +9,6 @@ from asm.errors import Location, ToolchainError
 from asm.isa import SCRATCH_SIZE, WORD_MASK
 from asm.kernel import Kernel
 
-# Where `vemu run`, `vemu stats` and `vemu debug` stop a runaway kernel: far
-# beyond any take-home kernel (the starting one takes 147,734) and a few
-# seconds of the fast engine, so a kernel that loops forever stops with a
-# clear message instead of hanging.
-DEFAULT_MAX_CYCLES = 20_000_000
-
 
 class Status(enum.Enum):
     READY = "ready"  # not started, or resumable after a pause

@@ -40,15 +40,16 @@ def test_compiled_core_has_every_op_from_its_meaning():
     """The compiled core's op table lists every op of the ISA table, and each op
     that does something with debug slots off has its generated case; a core
     built from another table is not used."""
-    from emu import codegen_c, native
+    from emu import codegen_c, compiled, native
     header = codegen_c.core_header()
     for number, op in enumerate(isa.OPS):
         assert f'"{op.name}", {op.arity},' in header
         assert (f"case {number}: {{ /* {op.engine} {op.name} */" in header) == \
             codegen_c.runs_natively(op)
-    if native.BUILT_FROM is not None:  # built: from today's table (else rebuild it)
-        assert codegen_c.table_id() == native.BUILT_FROM
+    if compiled.BUILT_FROM is not None:  # built: from today's table (else rebuild it)
+        assert codegen_c.table_id() == compiled.BUILT_FROM
         assert native.AVAILABLE
+        assert compiled.core.SCRATCH_SIZE == isa.SCRATCH_SIZE
 
 
 def test_meanings_translate_to_c_as_python_reads_them():

@@ -20,7 +20,7 @@ from asm.diagnostics import printable
 from asm.kernel import Kernel
 from asm.suggestions import plural
 
-from ..state import DEFAULT_MAX_CYCLES
+from ..limits import DEFAULT_MAX_CYCLES
 from ..trace import SlotNames, SourceLines
 from .errors import DebugError
 from .locations import Locations

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from asm.kernel import Kernel
 
+from ..limits import DEFAULT_MAX_CYCLES
 from ..reference import Effects, ReferenceEngine
-from ..state import DEFAULT_MAX_CYCLES, EmuError, State, Status
+from ..state import EmuError, State, Status
 from .errors import DebugError
 from .locations import Region, Where
 from .values import Place, Words
