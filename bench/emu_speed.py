@@ -9,8 +9,11 @@ on the same inputs. Every figure is end to end from what the user holds:
 - `KernelBuilder.instrs` (bundles of tuples) passed to `emu.run`, loading and
   checking included, against `Machine(mem, instrs, ...).run()`;
 - the lists a JSON dump of them reads back as, the same way;
-- `vemu run FILE --mem IMAGE` as a whole process, against a Python process
-  that reads the same JSON files and runs `Machine`;
+- `vemu run FILE --mem IMAGE`, `vemu run FILE --check` (the take-home
+  image, checked against the reference kernel) and `vemu run K.vk.json
+  --check` (the same program as a kernel image) as whole processes, through
+  the installed `vemu` script, against a Python process that reads the same
+  JSON files and runs `Machine` (without checking anything);
 - N images of each full-size corpus kernel with `emu.run_batch` against N
   runs of `Machine` (timed on a sample of the images and scaled), and the
   worst ratio.
@@ -21,8 +24,8 @@ process compile every module it imports: both sides, but ours has more).
 
 Kernels: two ~1,100-cycle corpus kernels and the take-home's starting kernel
 (147,734 cycles, built by the checkout's own KernelBuilder). Nothing is
-kept between calls (each load checks its program afresh). Best of --repeat
-runs, interleaved.
+kept between calls (each load checks its program afresh). In one process:
+best of --repeat runs, interleaved; whole processes: medians of 3 x --repeat.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import asm  # noqa: E402
 import emu  # noqa: E402
 from bench.timing import USER_ENV  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
@@ -96,25 +100,52 @@ print(m.cycle, "cycles")
 """
 
 
-def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat: int) -> None:
+def vemu_command() -> list[str]:
+    """`vemu` as the user runs it: the console script installed beside this
+    Python (its wrapper's imports included), else the same entry point."""
+    script = Path(sys.executable).parent / "vemu"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "emu.launch"]
+
+
+def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat: int) -> float:
+    """Whole processes, taking turns: the take-home's Machine against `vemu
+    run` with --mem, with --check (the take-home image), and with --check on
+    the same program as a kernel image (.vk.json: the full command line).
+    Prints the medians; returns the --check ratio."""
+    import statistics
     with tempfile.TemporaryDirectory() as tmp:
         program, image = Path(tmp) / "k.json", Path(tmp) / "mem.json"
+        kernel_image = Path(tmp) / "k.vk.json"
         program.write_text(json.dumps(instrs))
         image.write_text(json.dumps(mem))
-        ours = [sys.executable, "-m", "emu.cli", "run", str(program), "--mem", str(image)]
-        theirs = [sys.executable, "-c", MACHINE_SCRIPT, str(takehome), str(program), str(image)]
-        times = [float("inf"), float("inf")]
-        for command in (theirs, ours):  # writes the bytecode caches of both
+        asm.save_kernel(asm.Kernel(instrs), kernel_image)
+        vemu = [*vemu_command(), "run"]
+        commands = {
+            "python + Machine": [sys.executable, "-c", MACHINE_SCRIPT, str(takehome),
+                                 str(program), str(image)],
+            "vemu run --mem": [*vemu, str(program), "--mem", str(image)],
+            "vemu run --check": [*vemu, str(program), "--check"],
+            ".vk.json --check": [*vemu, str(kernel_image), "--check"],
+        }
+        times: dict[str, list[float]] = {label: [] for label in commands}
+        cycles: set[int] = set()
+        for command in commands.values():  # writes the bytecode caches of all
             subprocess.run(command, capture_output=True, cwd=ROOT, env=USER_ENV)
         for _ in range(repeat):
-            for i, command in enumerate((theirs, ours)):
+            for label, command in commands.items():
                 t = time.perf_counter()
                 done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
                                       env=USER_ENV)
-                times[i] = min(times[i], time.perf_counter() - t)
+                times[label].append(time.perf_counter() - t)
                 assert done.returncode == 0, done.stderr
-    print(f"{name:<26}process: python + Machine {times[0] * 1e3:7.0f} ms   "
-          f"vemu run {times[1] * 1e3:7.0f} ms = {times[0] / times[1]:5.2f}x")
+                cycles.add(int(done.stdout.split()[0]))  # "N cycles, ..."
+    assert len(cycles) == 1, cycles
+    median = {label: statistics.median(t) for label, t in times.items()}
+    base = median["python + Machine"]
+    others = "   ".join(f"{label} {median[label] * 1e3:4.0f} ms = {base / median[label]:4.2f}x"
+                       for label in list(commands)[1:])
+    print(f"{name:<26}process: python + Machine {base * 1e3:4.0f} ms   {others}")
+    return base / median["vemu run --check"]
 
 
 def batched(name: str, instrs: list, params: Params, machine, images: int,
@@ -164,6 +195,8 @@ def main() -> None:
                     help="a checkout of anthropics/original_performance_takehome")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--images", type=int, default=1000)
+    ap.add_argument("--processes-only", action="store_true",
+                    help="only the whole-process figures")
     args = ap.parse_args()
     sys.path.insert(0, str(args.takehome))
     import perf_takehome
@@ -173,13 +206,16 @@ def main() -> None:
     kb = perf_takehome.KernelBuilder()
     kb.build_kernel(10, 2047, 256, 16)
     kernels.append(("starting kernel", kb.instrs, Params(10, 256, 16)))
-    print("In one process, end to end from what the user holds (loading included):")
-    for name, instrs, params in kernels:
-        in_process(name, instrs, make_image(params, 123), machine, args.repeat)
-    print("As whole processes (interpreter start, imports, reading the files):")
-    for name, instrs, params in kernels:
-        as_processes(name, instrs, make_image(params, 123), args.takehome,
-                     max(2, args.repeat // 2))
+    if not args.processes_only:
+        print("In one process, end to end from what the user holds (loading included):")
+        for name, instrs, params in kernels:
+            in_process(name, instrs, make_image(params, 123), machine, args.repeat)
+    print(f"As whole processes (interpreter start, imports, reading the files; medians of "
+          f"{args.repeat * 3}, taking turns):")
+    for name, instrs, params in kernels[:-1]:  # the ~1,100-cycle corpus kernels
+        as_processes(name, instrs, make_image(params, 123), args.takehome, args.repeat * 3)
+    if args.processes_only:
+        return
     print(f"Batched, every full-size corpus kernel ({SAMPLE} images timed on Machine, "
           "interleaved with the batch):")
     ratios = {name: batched(name, instrs, params, machine, args.images, args.repeat)

@@ -1,5 +1,6 @@
 """What a command imports: only what it uses. `vemu run` on a kernel image
-loads neither the assembler, the scheduler nor NumPy; `vasm assemble`
+loads neither the assembler, the scheduler nor NumPy (and a plain run of a
+bundle list not even the command line: tests/test_launch.py); `vasm assemble`
 without --schedule loads no scheduler, no emulator and no NumPy. (Each
 import is paid on every run of the edit-run loop.)"""
 
@@ -37,8 +38,9 @@ def test_vemu_run_on_an_image_imports_no_assembler_scheduler_or_numpy(tmp_path):
     assert ours(modules) == {
         "asm", "asm.diagnostics", "asm.errors", "asm.fileio", "asm.gcpause", "asm.isa",
         "asm.jsonread", "asm.kernel", "asm.options", "asm.project", "asm.source",
-        "emu", "emu._core", "emu.cli", "emu.codegen", "emu.effects",
-        "emu.fast", "emu.generated_fast", "emu.machine", "emu.native", "emu.problem",
+        "emu", "emu._core", "emu.cli", "emu.codegen", "emu.compiled", "emu.effects",
+        "emu.fast", "emu.generated_core_id", "emu.generated_fast", "emu.limits",
+        "emu.machine", "emu.native", "emu.problem",
         "emu.reference", "emu.state", "emu.verify"} - ({"emu._core"} - ours(modules))
 
 
