@@ -7,7 +7,6 @@ import contextlib
 import gzip
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,10 +72,10 @@ def test_a_take_home_kernel_checked_quickly_as_the_command_line_checks_it(tmp_pa
     ["k.json", "k.json", "--check"],
     ["--check"],
 ])
-def test_anything_but_a_plain_run_goes_to_the_command_line(tmp_path, args):
+def test_anything_but_a_plain_run_goes_to_the_command_line(tmp_path, monkeypatch, args):
     (tmp_path / "k.json").write_text(json.dumps([{"load": [["const", 0, 1]]}]))
     (tmp_path / "k.vasm").write_text(".scratch a\nconst a, 1\n")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert quick(args) == (False, "")
 
 
