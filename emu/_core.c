@@ -598,9 +598,14 @@ static struct PyModuleDef module = {
     "The fast engine's compiled core (see emu/native.py).", -1, methods,
 };
 
+#ifndef SOURCE_ID  /* setup.py's digest of this file and its header */
+#define SOURCE_ID "unknown"
+#endif
+
 PyMODINIT_FUNC PyInit__core(void) {
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL || PyModule_AddStringConstant(mod, "TABLE_ID", CORE_TABLE_ID) < 0
+            || PyModule_AddStringConstant(mod, "SOURCE_ID", SOURCE_ID) < 0
             || PyModule_AddIntConstant(mod, "SCRATCH_SIZE", SCRATCH_SIZE) < 0)
         return NULL;
     engine_index = PyDict_New();

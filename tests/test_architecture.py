@@ -198,3 +198,23 @@ def test_every_package_is_installed():
     found = {_module_name(p.parent / "__init__.py") for pkg in PACKAGES
              for p in (ROOT / pkg).rglob("__init__.py")}
     assert found <= listed, sorted(found - listed)
+
+
+def test_every_compiled_module_is_built_from_todays_source():
+    """The extensions are optional (setup.py): when a changed C file fails to
+    compile, `pip install -e .` says nothing and keeps the old module, and
+    every test would run it. Each module carries setup.py's digest of the
+    files it was built from."""
+    import hashlib
+    import importlib
+    built = {"asm.sched.compiled": ["asm/sched/_listsched.c"],
+             "emu.compiled": ["emu/_core.c", "emu/generated_core.h"]}
+    for finder, sources in built.items():
+        module = importlib.import_module(finder).core
+        if module is None:  # not built here (no compiler): the Python twins run
+            continue
+        digest = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in sources))
+        today = digest.hexdigest()[:16]
+        assert today == module.SOURCE_ID, (
+            f"{module.__name__} was built from other sources than {', '.join(sources)}: "
+            "rebuild it (pip install -e .), and read the compiler's errors if it fails")

@@ -533,4 +533,13 @@ static struct PyModuleDef module = {
     -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__listsched(void) { return PyModule_Create(&module); }
+#ifndef SOURCE_ID  /* setup.py's digest of this file */
+#define SOURCE_ID "unknown"
+#endif
+
+PyMODINIT_FUNC PyInit__listsched(void) {
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL || PyModule_AddStringConstant(mod, "SOURCE_ID", SOURCE_ID) < 0)
+        return NULL;
+    return mod;
+}
