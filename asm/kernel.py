@@ -21,10 +21,15 @@ from . import isa
 from .errors import KernelError, Location
 from .fileio import read_problem, read_text, write_text_atomic
 from .gcpause import gc_paused
+from .imagefields import (
+    FORMAT,
+    VERSION,
+    normalize_labels,
+    normalize_scratch_map,
+    normalized_fields,
+)
+from .imagefields import image_fields as _image_fields
 from .jsonread import decode, describe, to_json
-
-FORMAT = "vliw-kernel"
-VERSION = 1
 
 Slot = tuple
 Bundle = dict[str, list[Slot]]
@@ -82,8 +87,8 @@ class Kernel:
 
     def __post_init__(self, validate: bool) -> None:
         if not validate:
-            self.scratch = _normalize_scratch_map(self.scratch)
-            self.labels = _normalize_labels(self.labels, len(self.program))
+            self.scratch = normalize_scratch_map(self.scratch, isa.SCRATCH_SIZE)
+            self.labels = normalize_labels(self.labels, len(self.program))
             if self.op_source is not None and not any(self.op_source):
                 self.op_source = None
             self.renamed = dict(self.renamed)
@@ -92,22 +97,16 @@ class Kernel:
         with gc_paused():
             self.program, distinct, index, counts = _normalize(self.program)
         self._distinct = (self.program, len(self.program), distinct, index, counts)
-        self.scratch = _normalize_scratch_map(self.scratch)
-        self.labels = _normalize_labels(self.labels, len(self.program))
-        if self.source is not None:
-            if not isinstance(self.source, list) or len(self.source) != len(self.program):
-                raise KernelError(
-                    f"the source map has {_count(self.source)} entries for "
-                    f"{len(self.program)} bundles"
-                )
-            if not all(s is None or isinstance(s, str) for s in self.source):
-                raise KernelError("source map entries must be strings or null")
-        self.op_source = _normalize_op_source(self.op_source, self.program)
-        if self.scheduled is not None and (type(self.scheduled) is not int
-                                           or self.scheduled < 0):
-            raise KernelError(f"'scheduled' is a level, not {describe(self.scheduled)}")
-        self.renamed = _normalize_renamed(self.renamed)
-        self.hints = _normalize_hints(self.hints, len(self.program))
+        hints = self.hints
+        if isinstance(hints, Hints):
+            hints = {"restrict": hints.restrict, "pinned": hints.pinned, "temps": hints.temps}
+        fields = normalized_fields(
+            {"scratch": self.scratch, "labels": self.labels, "source": self.source,
+             "op_source": self.op_source, "scheduled": self.scheduled,
+             "renamed": self.renamed, "hints": hints}, self.program, isa.SCRATCH_SIZE)
+        self.scratch, self.labels = fields["scratch"], fields["labels"]
+        self.op_source, self.renamed = fields["op_source"], fields["renamed"]
+        self.hints = Hints(*fields["hints"])
 
     def replace(self, **changes: Any) -> Kernel:
         """This kernel with some fields changed (by name), for passes that make
@@ -163,10 +162,6 @@ def bundle_cost(bundle: Mapping[str, Any]) -> int:
     """A bundle costs a cycle when it has any engine key besides the free ones,
     even one with an empty slot list."""
     return 1 if len(bundle) > len(isa.FREE_ENGINES & bundle.keys()) else 0
-
-
-def _count(x: Any) -> str:
-    return str(len(x)) if isinstance(x, list) else "no"
 
 
 # ---------------------------------------------------------------- validation
@@ -448,152 +443,13 @@ def _flat_index(bundle: Bundle, engine: str, slot: int) -> int | None:
     return None
 
 
-def _normalize_op_source(raw: Any, program: Program
-                         ) -> list[tuple[str | None, ...] | None] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or len(raw) != len(program):
-        raise KernelError(f"the op source map has {_count(raw)} entries for "
-                          f"{len(program)} bundles")
-    out: list[tuple[str | None, ...] | None] = []
-    for pc, entry in enumerate(raw):
-        if entry is None:
-            out.append(None)
-            continue
-        n = sum(len(slots) for slots in program[pc].values())
-        if (not isinstance(entry, list | tuple) or len(entry) != n
-                or not all(x is None or isinstance(x, str) for x in entry)):
-            raise KernelError(f"op source map entry {pc}: expected {n} strings or nulls, "
-                              f"one per op")
-        out.append(tuple(entry))
-    return out if any(out) else None
-
-
-def _normalize_renamed(raw: Any) -> dict[int, int]:
-    if not isinstance(raw, Mapping):
-        raise KernelError("'renamed' is an object of word -> the word it copies")
-    out: dict[int, int] = {}
-    for new, old in raw.items():
-        try:
-            a = int(new)
-        except (TypeError, ValueError):
-            raise KernelError(f"renamed word {describe(new)} is not an integer") from None
-        if type(old) is not int or not (0 <= a < isa.SCRATCH_SIZE
-                                         and 0 <= old < isa.SCRATCH_SIZE):
-            raise KernelError(f"renamed word {a} -> {describe(old)}: expected two scratch "
-                              "addresses")
-        out[a] = old
-    return out
-
-
-def _normalize_hints(raw: Any, n: int) -> Hints:
-    """Hints from an image's "hints" object (or a Hints)."""
-    if isinstance(raw, Hints):
-        raw = {"restrict": raw.restrict, "pinned": raw.pinned, "temps": raw.temps}
-    if not isinstance(raw, Mapping):
-        raise KernelError("'hints' is an object with 'restrict', 'pinned' and 'temps'")
-    unknown = sorted(set(raw) - {"restrict", "pinned", "temps"})
-    if unknown:
-        raise KernelError(f"'hints' has no field {describe(unknown[0])} (it has 'restrict', "
-                          "'pinned' and 'temps')")
-
-    def numbers(value: Any, what: str, top: int, of: str) -> list[int]:
-        if not isinstance(value, list | tuple | set | frozenset) or not all(
-                type(x) is int and 0 <= x < top for x in value):
-            raise KernelError(f"hints: {what} is a list of {of} (0..{top - 1}), "
-                              f"not {describe(value)}")
-        return sorted(value)
-
-    sets = raw.get("restrict", ())
-    if not isinstance(sets, list | tuple):
-        raise KernelError(f"hints: 'restrict' is a list of lists of scratch words, not "
-                          f"{describe(sets)}")
-    restrict = tuple(tuple(numbers(x, "each 'restrict' set", isa.SCRATCH_SIZE, "scratch words"))
-                     for x in sets)
-    pinned = numbers(raw.get("pinned", ()), "'pinned'", max(n, 1), "bundle indices")
-    temps = numbers(raw.get("temps", ()), "'temps'", isa.SCRATCH_SIZE, "scratch words")
-    return Hints(restrict, frozenset(pinned), frozenset(temps))
-
-
-def _normalize_scratch_map(raw: Any) -> dict[int, tuple[str, int]]:
-    if not isinstance(raw, Mapping):
-        raise KernelError("the scratch map is an object of address -> [name, length]")
-    out: dict[int, tuple[str, int]] = {}
-    for addr, entry in raw.items():
-        try:
-            a = int(addr)
-        except (TypeError, ValueError):
-            raise KernelError(f"scratch map address {describe(addr)} is not an integer") from None
-        ok = (
-            isinstance(entry, list | tuple) and len(entry) == 2
-            and isinstance(entry[0], str) and type(entry[1]) is int and entry[1] >= 0
-        )
-        if not ok or not 0 <= a < isa.SCRATCH_SIZE:
-            raise KernelError(f"scratch map entry {a}: expected [name, length] inside scratch, "
-                              f"got {describe(entry)}")
-        if a + entry[1] > isa.SCRATCH_SIZE:
-            raise KernelError(f"scratch map entry {a}: {describe(entry[0])} is {entry[1]:,} "
-                              f"words long, past the end of scratch ({isa.SCRATCH_SIZE} words "
-                              f"from 0; it could be at most {isa.SCRATCH_SIZE - a})")
-        out[a] = (entry[0], entry[1])
-    return dict(sorted(out.items()))
-
-
-def _normalize_labels(raw: Any, n: int) -> dict[str, int]:
-    if not isinstance(raw, Mapping):
-        raise KernelError("labels are an object of name -> bundle index")
-    for name, pc in raw.items():
-        if not isinstance(name, str) or type(pc) is not int or not 0 <= pc <= n:
-            raise KernelError(f"label {describe(name)} -> {describe(pc)} is not a bundle "
-                              f"index in 0..{n}")
-    return dict(raw)
-
-
 # ---------------------------------------------------------------- reading
-
-
-def check_header(data: dict) -> None:
-    """A kernel image's format, version and machine; raises KernelError."""
-    if data["format"] != FORMAT:
-        raise KernelError(f"format {describe(data['format'])} is not {FORMAT!r}")
-    version = data.get("version")
-    if type(version) is not int or version < 1:
-        raise KernelError(f"version {describe(version)} is not a positive integer")
-    if version > VERSION:
-        raise KernelError(f"version {version} is newer than this toolchain reads "
-                          f"({VERSION}); upgrade the toolchain")
-    machine = data.get("machine")
-    if machine is not None and machine != machine_description():
-        raise KernelError("the kernel was built for a different machine: "
-                          f"{describe(machine)}")
 
 
 def image_fields(data: Any) -> dict[str, Any]:
     """The Kernel arguments decoded JSON of any accepted shape gives (as
     found, not yet validated); raises KernelError for another shape."""
-    if isinstance(data, list):
-        return {"program": data}
-    if not isinstance(data, dict):
-        raise KernelError("a kernel is a JSON object or a list of bundles")
-    if "format" in data:
-        check_header(data)
-        if "program" not in data:
-            raise KernelError("the kernel has no 'program'")
-        return {
-            "program": data["program"],
-            "scratch": data.get("scratch", {}),
-            "labels": data.get("labels", {}),
-            "source": data.get("source"),
-            "op_source": data.get("op_source"),
-            "scheduled": data.get("scheduled"),
-            "renamed": data.get("renamed", {}),
-            "hints": data.get("hints", {}),
-        }
-    program = data.get("program", data.get("instrs"))
-    if program is None:
-        raise KernelError("expected a kernel image, a list of bundles, or an object "
-                          "with 'instrs' or 'program'")
-    return {"program": program, "scratch": data.get("scratch_map", data.get("scratch", {}))}
+    return _image_fields(data, machine_description())
 
 
 def kernel_from_json(data: Any) -> Kernel:

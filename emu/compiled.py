@@ -5,7 +5,7 @@ it; emu/native.py says what the core is for."""
 
 from __future__ import annotations
 
-from .generated_core_id import CORE_TABLE_ID
+from .generated_table import CORE_TABLE_ID
 
 try:
     from . import _core as core

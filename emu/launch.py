@@ -9,19 +9,19 @@ more:
     vemu run FILE --check [--mem IMAGE]
     vemu run FILE --mem IMAGE [--check]
 
-FILE a JSON bundle list (the take-home's `instrs`) the compiled core
-accepts. The core checks every slot as it decodes the program, as the
-loader would, and the take-home image and the reference kernel come from
-emu/problem.py, which `vemu run` uses too.
+FILE a kernel image (`.vk.json`), a JSON bundle list (the take-home's
+`instrs`) or an object with `instrs`, as the kernel loader takes them. The
+image's header and fields are checked by the loader's own functions
+(asm/imagefields.py), the program's slots by the compiled core as it decodes
+them, as the loader would; the take-home image and the reference kernel
+come from emu/problem.py, which `vemu run` uses too.
 
 Everything else goes to the full command line (emu/cli.py): other options,
-a source, a kernel image with debug information (its fields are checked by
-asm/kernel.py), anything the core declines, and every run that does not
-simply succeed (a fault, the cycle limit, a wrong answer, a trace word, any
-error reading the files), which the full command line then does again from
-the start and reports in its own words. The quick run prints only what the
-full one prints for a run that succeeds (tests/test_launch.py holds them to
-that).
+a source, anything the core declines, and every run that does not simply succeed (a fault, the cycle limit, a wrong
+answer, a trace word, any error reading the files), which the full command
+line then does again from the start and reports in its own words. The
+quick run prints only what the full one prints for a run that succeeds
+(tests/test_launch.py holds them to that).
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def main() -> None:
         # The collector would walk the bundle list's objects again and again
         # as JSON makes them (a tenth of the run); a run this short needs none.
         gc.disable()
-        done = quick_run(args[1:])
+        try:
+            done = quick_run(args[1:])
+        except Exception:  # a slip of ours here: the full command line runs it instead
+            done = False
         gc.enable()
         if done:
             # Ending here: tearing down the heap would free the half a million
@@ -64,10 +67,7 @@ def quick_run(args: list[str]) -> bool:
     if plan is None:
         return False
     kernel, mem_file, check = plan
-    program = _read_json(kernel)
-    if type(program) is not list:  # not a bare bundle list (or not readable JSON)
-        return False
-    decoded = core.decode(program)
+    decoded = _decoded(_read_json(kernel))
     if decoded is None:
         return False
     from .problem import Params, compare_values, expected_output, make_image
@@ -93,6 +93,27 @@ def quick_run(args: list[str]) -> bool:
     halted = ", halted" if out[0] == 1 else ""
     sys.stdout.write(f"{out[2]} cycles{halted}, {verdict}\n")
     return True
+
+
+def _decoded(data: object) -> object | None:
+    """The program of a kernel's JSON, decoded by the core, when the kernel
+    loader (asm/kernel.py) would take the JSON: a bundle list, an object with
+    `instrs`, or a kernel image whose header and fields (asm/imagefields.py)
+    hold; None for anything else."""
+    from asm.imagefields import image_fields, normalized_fields
+
+    from .generated_table import MACHINE
+    try:
+        fields = image_fields(data, MACHINE)
+        program = fields["program"]
+        if type(program) is not list:
+            return None
+        decoded = core.decode(program)
+        if decoded is not None:
+            normalized_fields(fields, program, core.SCRATCH_SIZE)
+        return decoded
+    except Exception:  # the loader's KernelError: the full command line says it
+        return None
 
 
 def _plain(args: list[str]) -> tuple[str, str | None, bool] | None:

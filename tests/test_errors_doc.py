@@ -31,7 +31,8 @@ BEGIN, END = "<!-- index: begin -->", "<!-- index: end -->"
 # Calls whose first string argument is a message a user can see.
 REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError", "ObjectError",
              "EmuError", "InputError", "OutputError", "OutputClash", "ExprError", "ToolchainError",
-             "DebugError", "BadToken", "_Fault", "_Fail", "_fail", "SpecError", "TuneError", "UsageError"}
+             "DebugError", "BadToken", "_Fault", "_Fail", "_fail", "SpecError", "TuneError", "UsageError",
+             "_kernel_error"}
 # What each module reports, in the order a kernel goes through the tools.
 STAGES = [
     ("asm/stages/syntax.py", "Reading source text"),
@@ -46,7 +47,7 @@ STAGES = [
     ("asm/stages/assembler.py", "Modules: .global and .extern"),
     ("asm/linking/link.py", "Linking"),
     ("asm/linking/objects.py", "Object files (.vo)"),
-    ("asm/kernel.py", "Kernel images (.vk.json)"),
+    ("asm/kernel.py asm/imagefields.py", "Kernel images (.vk.json)"),
     ("asm/views/lint.py", "`vasm check`, the linter"),
     ("asm/views/importer.py", "Importing take-home kernels"),
     ("asm/jsonread.py", "Reading JSON (images, objects, memory images)"),

@@ -36,10 +36,10 @@ def test_vemu_run_on_an_image_imports_no_assembler_scheduler_or_numpy(tmp_path):
     modules = imported(["vemu", "run", str(image), "--check"], tmp_path)
     assert not {m for m in modules if m.split(".")[0] in ("numpy", "lark", "pygls", "optuna")}
     assert ours(modules) == {
-        "asm", "asm.diagnostics", "asm.errors", "asm.fileio", "asm.gcpause", "asm.isa",
-        "asm.jsonread", "asm.kernel", "asm.options", "asm.project", "asm.source",
+        "asm", "asm.diagnostics", "asm.errors", "asm.fileio", "asm.gcpause", "asm.imagefields",
+        "asm.isa", "asm.jsonread", "asm.kernel", "asm.options", "asm.project", "asm.source",
         "emu", "emu._core", "emu.cli", "emu.codegen", "emu.compiled", "emu.effects",
-        "emu.fast", "emu.generated_core_id", "emu.generated_fast", "emu.limits",
+        "emu.fast", "emu.generated_table", "emu.generated_fast", "emu.limits",
         "emu.machine", "emu.native", "emu.problem",
         "emu.reference", "emu.state", "emu.verify"} - ({"emu._core"} - ours(modules))
 

@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import any_programs, memories
 
+from asm.cli import main as asm_cli
 from emu import native
 from emu.cli import main as full
+from emu.generated_table import MACHINE
 from emu.launch import quick_run
 
 ROOT = Path(__file__).parent.parent
@@ -38,11 +40,35 @@ def corpus_program(name: str) -> list:
     return json.loads(gzip.decompress((CORPUS / f"{name}.json.gz").read_bytes()))["instrs"]
 
 
-@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(any_programs(), memories(), st.booleans())
-def test_a_quick_run_prints_what_the_command_line_prints(tmp_path, program, mem, check):
+# Fields of a kernel image, good and bad ("n": as many entries as bundles).
+IMAGE_FIELDS = st.fixed_dictionaries({}, optional={
+    "version": st.sampled_from([1, 2, "1"]),
+    "machine": st.sampled_from([MACHINE, {**MACHINE, "vlen": 4}]),
+    "scratch": st.sampled_from([{}, {"0": ["a", 1]}, {"0": ["a", 99999]}, {"x": ["a", 1]}, []]),
+    "labels": st.sampled_from([{}, {"L": 0}, {"L": 10**6}, {"L": "x"}]),
+    "source": st.sampled_from([None, "n", [], [1]]),
+    "op_source": st.sampled_from([None, "n", [["k.vasm:1"]]]),
+    "scheduled": st.sampled_from([None, 1, -1, "x"]),
+    "renamed": st.sampled_from([{}, {"5": 6}, {"5": 99999}]),
+    "hints": st.sampled_from([{}, {"temps": [1]}, []]),
+})
+
+
+def image_of(program: list, fields: dict) -> dict:
+    image = {"format": "vliw-kernel", "version": 1, "program": program}
+    for name, value in fields.items():
+        if value == "n":
+            value = ([f"k.vasm:{pc}" for pc in range(len(program))] if name == "source" else
+                     [[None] * sum(map(len, b.values())) for b in program])
+        image[name] = value
+    return image
+
+
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(any_programs(), memories(), st.booleans(), st.none() | IMAGE_FIELDS)
+def test_a_quick_run_prints_what_the_command_line_prints(tmp_path, program, mem, check, fields):
     kernel, image = tmp_path / "k.json", tmp_path / "m.json"
-    kernel.write_text(json.dumps(program))
+    kernel.write_text(json.dumps(program if fields is None else image_of(program, fields)))
     image.write_text(json.dumps(mem))
     args = ["run", str(kernel), "--mem", str(image), *(["--check"] if check else [])]
     done, printed = quick(args[1:])
@@ -54,12 +80,17 @@ def test_a_quick_run_prints_what_the_command_line_prints(tmp_path, program, mem,
 
 
 def test_a_take_home_kernel_checked_quickly_as_the_command_line_checks_it(tmp_path):
-    kernel = tmp_path / "k.json"
-    kernel.write_text(json.dumps(corpus_program("lianghongkey+original_performance_takehome")))
-    done, printed = quick([str(kernel), "--check"])
-    assert done and printed == "1076 cycles, correct\n"
-    r = CliRunner().invoke(full, ["run", str(kernel), "--check"])
-    assert (r.exit_code, r.stdout, r.stderr) == (0, printed, "")
+    program = corpus_program("lianghongkey+original_performance_takehome")
+    (tmp_path / "k.json").write_text(json.dumps(program))
+    (tmp_path / "corpus.json").write_text(json.dumps({"instrs": program, "scratch_map": {}}))
+    src = ROOT / "programs" / "takehome" / "vector.vasm"
+    r = CliRunner().invoke(asm_cli, ["assemble", str(src), "-o", str(tmp_path / "k.vk.json")])
+    assert r.exit_code == 0, r.output
+    for name in ("k.json", "corpus.json", "k.vk.json"):
+        done, printed = quick([str(tmp_path / name), "--check"])
+        assert done and printed.endswith(" cycles, correct\n")
+        r = CliRunner().invoke(full, ["run", str(tmp_path / name), "--check"])
+        assert (r.exit_code, r.stdout, r.stderr) == (0, printed, "")
 
 
 @pytest.mark.parametrize("args", [
@@ -83,7 +114,9 @@ def test_anything_but_a_plain_run_goes_to_the_command_line(tmp_path, monkeypatch
     '[{"load": [["const", 0, 1]], "load": [["const", 1, 1]]}]',  # a key twice
     '\ufeff[{"load": [["const", 0, 1]]}]',  # a byte-order mark
     '[{"load": [["const", 0, 1]]}] x',  # not JSON
-    '{"instrs": [{"load": [["const", 0, 1]]}]}',  # not a bare list
+    '{"format": "vliw-kernel", "version": 1, "program": [], "labels": {"L": 5}}',  # a bad field
+    '{"format": "vliw-kernel", "version": 1, "program": [], "hints": {"pinned": [0]}}',  # past
+    '{"format": "vliw-kernel", "version": 9, "program": []}',  # too new
     '[{"load": [["const", 0, 1.0]]}]',  # what the core declines
     '[{"flow": [["jump", 9]]}]',  # a fault
     '[{"flow": [["trace_write", 0]]}]',  # a trace word
@@ -129,6 +162,6 @@ def test_a_quick_run_imports_neither_click_nor_the_kernel_loader(tmp_path):
     line = next(x for x in done.stdout.splitlines() if x.startswith("MODULES"))
     modules = set(eval(line[len("MODULES "):]))  # noqa: S307 (our own print of a list)
     assert {m for m in modules if m.split(".")[0] in ("asm", "emu")} == {
-        "emu", "emu._core", "emu.compiled", "emu.generated_core_id", "emu.launch",
-        "emu.limits", "emu.problem"}
+        "asm", "asm.imagefields", "emu", "emu._core", "emu.compiled", "emu.generated_table",
+        "emu.launch", "emu.limits", "emu.problem"}
     assert not modules & {"click", "dataclasses", "typing", "numpy"}
