@@ -241,10 +241,8 @@ class FastEngine(Engine):
         is the one the bundle saw.
         """
         state.pc, state.cycle = pc, cycle
-        ref = ReferenceEngine(self.kernel, pause=self.pause, debug=self.debug,
-                              value_trace=self.value_trace)
-        ref.step(state)
-        raise AssertionError(f"the fast engine faulted at pc {pc} but the reference did not")
+        raise ReferenceEngine(self.kernel, pause=self.pause, debug=self.debug,
+                              value_trace=self.value_trace).fault(state)
 
     # ------------------------------------------------------------ decoding
 

@@ -58,6 +58,17 @@ class ReferenceEngine(Engine):
         """Execute the bundle at state.pc (raising EmuError with no effect on a fault)."""
         self.commit(state, self.effects(state))
 
+    def fault(self, state: State) -> EmuError:
+        """The error of the bundle at state.pc, which another engine (the fast
+        one, its compiled core, a batch) saw fault before it wrote anything:
+        named here exactly, as a run on this engine would raise it."""
+        try:
+            self.step(state)
+        except EmuError as e:
+            return e
+        raise AssertionError(f"another engine saw a fault at pc {state.pc} that the "
+                             "reference engine does not")  # pragma: no cover
+
     def effects(self, state: State) -> Effects:
         """What the bundle at state.pc would do, without doing it (EmuError on a
         fault). The debugger looks at them before `commit` applies them."""
