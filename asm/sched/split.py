@@ -76,18 +76,23 @@ def lane_steps(op: isa.Op, slot: tuple, temps: list[int] | None = None
     when `needs_temp`."""
     if op.lanes_as is None:
         return None
-    if needs_temp(op, slot) and temps is None:
+    carried = needs_temp(op, slot)
+    if carried and temps is None:
         return None
     at = {o.name: (i + 1, o.kind.width) for i, o in enumerate(op.operands)}
-    dest = op.operands[0].name
 
-    def word(name: str, lane: int) -> int:
+    def words(name: str) -> list[int]:
+        """Operand `name`'s word in each lane ("t": the carried value's)."""
         if name == "t":
-            return temps[lane] if needs_temp(op, slot) else slot[at[dest][0]] + lane
+            if carried:
+                return [temps[lane] for lane in range(VLEN)]
+            name = op.operands[0].name  # it lives in the destination's own lanes
         index, width = at[name]
-        return slot[index] + (lane if width > 1 else 0)
+        base = slot[index]
+        return [base + lane for lane in range(VLEN)] if width > 1 else [base] * VLEN
 
-    return [[(name, *(word(a, lane) for a in args)) for lane in range(VLEN)]
+    # (built operand by operand: this runs for every slot the split moves)
+    return [[(name, *lane) for lane in zip(*map(words, args), strict=True)]
             for name, *args in op.lanes_as]
 
 
