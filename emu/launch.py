@@ -17,11 +17,12 @@ them, as the loader would; the take-home image and the reference kernel
 come from emu/problem.py, which `vemu run` uses too.
 
 Everything else goes to the full command line (emu/cli.py): other options,
-a source, anything the core declines, and every run that does not simply succeed (a fault, the cycle limit, a wrong
-answer, a trace word, any error reading the files), which the full command
-line then does again from the start and reports in its own words. The
-quick run prints only what the full one prints for a run that succeeds
-(tests/test_launch.py holds them to that).
+a source, anything the loader or the core would refuse, and every run that
+does not simply succeed (a fault, the cycle limit, a wrong answer, a trace
+word, any error reading the files), which the full command line then does
+again from the start and reports in its own words. The quick run prints
+only what the full one prints for a run that succeeds (tests/test_launch.py
+holds them to that).
 """
 
 from __future__ import annotations

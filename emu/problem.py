@@ -26,13 +26,24 @@ HASH_STAGES: tuple[tuple[str, int, str, str, int], ...] = (
     ("+", 0xFD7046C5, "+", "<<", 3),
     ("^", 0xB55A4F09, "^", ">>", 16),
 )
-# Each operator of the hash on 32-bit words, as an expression of x and y.
-_FORMS = {
-    "+": "(({x} + {y}) & 0xFFFFFFFF)",
-    "^": "({x} ^ {y})",
-    "<<": "(({x} << {y}) & 0xFFFFFFFF)",
-    ">>": "({x} >> {y})",
-}
+# Each operator of the hash as an expression of x and y; those that can
+# carry past 32 bits are masked to a word (`_masked`).
+_FORMS = {"+": "({x} + {y})", "^": "({x} ^ {y})", "<<": "({x} << {y})", ">>": "({x} >> {y})"}
+_CARRIES = {"+", "<<"}
+
+
+def _masked(op: str, x: str, y: str) -> str:
+    text = _FORMS[op].format(x=x, y=y)
+    return f"({text} & 0xFFFFFFFF)" if op in _CARRIES else text
+
+
+def _stage(op1: str, c: int, op2: str, op3: str, k: int) -> str:
+    """One stage as an expression of `a`, masked once at its end: +, << and ^
+    commute with taking the low 32 bits (a >> of a sum would not: its
+    operands are masked first)."""
+    def inner(op: str, x: str, y: object) -> str:
+        return _masked(op, x, str(y)) if op2 == ">>" else _FORMS[op].format(x=x, y=y)
+    return f"{_FORMS[op2].format(x=inner(op1, 'a', hex(c)), y=inner(op3, 'a', k))} & 0xFFFFFFFF"
 
 
 def _compiled(source: str, name: str) -> Callable:
@@ -41,18 +52,8 @@ def _compiled(source: str, name: str) -> Callable:
     return namespace[name]  # type: ignore[return-value]
 
 
-def _stage(op1: str, c: int, op2: str, op3: str, k: int) -> str:
-    """One stage as an expression of `a`, masked once at its end: +, << and ^
-    commute with taking the low 32 bits, and >> (op1 or op3) reads `a`,
-    which the stage before left masked."""
-    raw = {op: form.replace(" & 0xFFFFFFFF", "") for op, form in _FORMS.items()}
-    assert op2 != ">>"  # it would read an unmasked sum
-    return raw[op2].format(x=raw[op1].format(x="a", y=hex(c)), y=raw[op3].format(x="a", y=k)) \
-        + " & 0xFFFFFFFF"
-
-
-_OPS = {op: _compiled(f"def f(x, y):\n    return {form.format(x='x', y='y')}\n", "f")
-        for op, form in _FORMS.items()}
+_OPS = {op: _compiled(f"def f(x, y):\n    return {_masked(op, 'x', 'y')}\n", "f")
+        for op in _FORMS}
 # The hash as one expression per stage: every checked run computes it
 # rounds x batch times (4,096 for the take-home's image); a loop of calls
 # through _OPS takes several times as long.

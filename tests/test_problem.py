@@ -3,6 +3,9 @@
 import hashlib
 import json
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from emu.problem import Layout, Params, compare_values, expected_output, make_image, myhash
 
 # Digests of the take-home's build_mem_image after random.seed(123) at height
@@ -47,3 +50,19 @@ def test_compare_values_reports_the_first_wrong_input():
     mismatch = compare_values(bad, good)
     assert (mismatch.index, mismatch.expected, mismatch.actual) == (2, good[p + 2], bad[p + 2])
     assert compare_values(good, good) is None
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_the_hash_as_one_expression_per_stage_is_the_stage_by_stage_hash(a):
+    # Untraced, myhash is generated code with one mask per stage; traced, it
+    # applies each stage's operators one by one.
+    trace: dict = {}
+    assert myhash(a) == myhash(a, trace, ("k",)) == trace[("k", "hash_stage", 5)]
+
+
+@given(st.integers(1, 4), st.integers(1, 9), st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_the_reference_output_is_the_same_traced_or_not(height, batch, rounds, seed):
+    mem = make_image(Params(height, batch, rounds), seed)
+    trace: dict = {}
+    assert expected_output(mem) == expected_output(mem, trace)
+    assert len(trace) == rounds * batch * 12
