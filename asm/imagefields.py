@@ -42,7 +42,7 @@ def check_header(data: dict, machine: dict) -> None:
         raise _kernel_error(f"version {_describe(version)} is not a positive integer")
     if version > VERSION:
         raise _kernel_error(f"version {version} is newer than this toolchain reads "
-                     f"({VERSION}); upgrade the toolchain")
+                            f"({VERSION}); upgrade the toolchain")
     built_for = data.get("machine")
     if built_for is not None and built_for != machine:
         raise _kernel_error(f"the kernel was built for a different machine: {_describe(built_for)}")
@@ -72,7 +72,7 @@ def image_fields(data: object, machine: dict) -> dict[str, object]:
     program = data.get("program", data.get("instrs"))
     if program is None:
         raise _kernel_error("expected a kernel image, a list of bundles, or an object "
-                     "with 'instrs' or 'program'")
+                            "with 'instrs' or 'program'")
     return {"program": program, "scratch": data.get("scratch_map", data.get("scratch", {}))}
 
 
@@ -107,7 +107,7 @@ def _normalize_op_source(raw: object, program: list
         return None
     if not isinstance(raw, list) or len(raw) != len(program):
         raise _kernel_error(f"the op source map has {_count(raw)} entries for "
-                     f"{len(program)} bundles")
+                            f"{len(program)} bundles")
     out: list[tuple[str | None, ...] | None] = []
     for pc, entry in enumerate(raw):
         if entry is None:
@@ -117,7 +117,7 @@ def _normalize_op_source(raw: object, program: list
         if (not isinstance(entry, list | tuple) or len(entry) != n
                 or not all(x is None or isinstance(x, str) for x in entry)):
             raise _kernel_error(f"op source map entry {pc}: expected {n} strings or nulls, "
-                         f"one per op")
+                                f"one per op")
         out.append(tuple(entry))
     return out if any(out) else None
 
@@ -133,7 +133,7 @@ def _normalize_renamed(raw: object, scratch_size: int) -> dict[int, int]:
             raise _kernel_error(f"renamed word {_describe(new)} is not an integer") from None
         if type(old) is not int or not (0 <= a < scratch_size and 0 <= old < scratch_size):
             raise _kernel_error(f"renamed word {a} -> {_describe(old)}: expected two scratch "
-                         "addresses")
+                                "addresses")
         out[a] = old
     return out
 
@@ -174,18 +174,19 @@ def normalize_scratch_map(raw: object, scratch_size: int) -> dict[int, tuple[str
         try:
             a = int(addr)
         except (TypeError, ValueError):
-            raise _kernel_error(f"scratch map address {_describe(addr)} is not an integer") from None
+            raise _kernel_error(f"scratch map address {_describe(addr)} is not an "
+                                "integer") from None
         ok = (
             isinstance(entry, list | tuple) and len(entry) == 2
             and isinstance(entry[0], str) and type(entry[1]) is int and entry[1] >= 0
         )
         if not ok or not 0 <= a < scratch_size:
             raise _kernel_error(f"scratch map entry {a}: expected [name, length] inside scratch, "
-                         f"got {_describe(entry)}")
+                                f"got {_describe(entry)}")
         if a + entry[1] > scratch_size:
             raise _kernel_error(f"scratch map entry {a}: {_describe(entry[0])} is {entry[1]:,} "
-                         f"words long, past the end of scratch ({scratch_size} words "
-                         f"from 0; it could be at most {scratch_size - a})")
+                                f"words long, past the end of scratch ({scratch_size} words "
+                                f"from 0; it could be at most {scratch_size - a})")
         out[a] = (entry[0], entry[1])
     return dict(sorted(out.items()))
 
@@ -196,5 +197,5 @@ def normalize_labels(raw: object, n: int) -> dict[str, int]:
     for name, pc in raw.items():
         if not isinstance(name, str) or type(pc) is not int or not 0 <= pc <= n:
             raise _kernel_error(f"label {_describe(name)} -> {_describe(pc)} is not a bundle "
-                         f"index in 0..{n}")
+                                f"index in 0..{n}")
     return dict(raw)

@@ -57,7 +57,8 @@ _OPS = {op: _compiled(f"def f(x, y):\n    return {_masked(op, 'x', 'y')}\n", "f"
 # The hash as one expression per stage: every checked run computes it
 # rounds x batch times (4,096 for the take-home's image); a loop of calls
 # through _OPS takes several times as long.
-_HASH = _compiled("def hashed(a):\n" + "".join(f"    a = {_stage(*stage)}\n" for stage in HASH_STAGES)
+_HASH = _compiled("def hashed(a):\n"
+                  + "".join(f"    a = {_stage(*stage)}\n" for stage in HASH_STAGES)
                   + "    return a\n", "hashed")
 
 
