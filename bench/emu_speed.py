@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import asm  # noqa: E402
 import emu  # noqa: E402
-from bench.timing import USER_ENV  # noqa: E402
+from bench.timing import USER_ENV, tool_command  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -100,13 +100,6 @@ print(m.cycle, "cycles")
 """
 
 
-def vemu_command() -> list[str]:
-    """`vemu` as the user runs it: the console script installed beside this
-    Python (its wrapper's imports included), else the same entry point."""
-    script = Path(sys.executable).parent / "vemu"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "emu.launch"]
-
-
 def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat: int) -> float:
     """Whole processes, taking turns: the take-home's Machine against `vemu
     run` with --mem, with --check (the take-home image), and with --check on
@@ -119,7 +112,7 @@ def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat
         program.write_text(json.dumps(instrs))
         image.write_text(json.dumps(mem))
         asm.save_kernel(asm.Kernel(instrs), kernel_image)
-        vemu = [*vemu_command(), "run"]
+        vemu = [*tool_command("vemu", "emu.launch"), "run"]
         commands = {
             "python + Machine": [sys.executable, "-c", MACHINE_SCRIPT, str(takehome),
                                  str(program), str(image)],

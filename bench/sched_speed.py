@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from asm.kernel import kernel_from_json  # noqa: E402
 from asm.sched.flatten import flatten  # noqa: E402
 from asm.sched.schedule import schedule_kernel  # noqa: E402
-from bench.timing import USER_ENV  # noqa: E402
+from bench.timing import USER_ENV, tool_command  # noqa: E402
 from emu.problem import Params, make_image  # noqa: E402
 from emu.verify import run_verified  # noqa: E402
 
@@ -75,12 +75,12 @@ def run_kernel(data: dict, level: int, seeds: list[int], budget: float, split: b
 
 
 def whole_process(args: list[str], repeat: int = 1) -> tuple[float, str]:
-    """The fastest of `repeat` runs of a whole `vasm` process, and what
-    `vemu run --check` says of its output. The build cache is the user's:
-    pass `--no-cache` in `args` to leave it out."""
+    """The fastest of `repeat` runs of a whole `vasm` process (the installed
+    script, bench/timing.py), and what `vemu run --check` says of its output.
+    The build cache is the user's: pass `--no-cache` in `args` to leave it out."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "k.vk.json"
-        command = [sys.executable, "-m", "asm.cli", *args, "-q", "-o", str(out)]
+        command = [*tool_command("vasm", "asm.cli"), *args, "-q", "-o", str(out)]
         # (as pip does at install: every module compiled once)
         subprocess.run([sys.executable, "-m", "compileall", "-q", "asm", "emu"],
                        capture_output=True, cwd=ROOT, env=USER_ENV)
@@ -92,7 +92,7 @@ def whole_process(args: list[str], repeat: int = 1) -> tuple[float, str]:
             if done.returncode:
                 return times[-1], done.stderr.strip().splitlines()[-1]
         seconds = min(times)
-        ran = subprocess.run([sys.executable, "-m", "emu.cli", "run", str(out), "--check"],
+        ran = subprocess.run([*tool_command("vemu", "emu.launch"), "run", str(out), "--check"],
                              capture_output=True, text=True, cwd=ROOT)
         return seconds, ran.stdout.strip()
 

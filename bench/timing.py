@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 # A user's Python keeps its bytecode cache; this project's sandboxes set
 # PYTHONDONTWRITEBYTECODE, which would add compiling to every process timed.
@@ -23,3 +25,11 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def tool_command(script: str, module: str) -> list[str]:
+    """A command-line tool as the user runs it: the console script installed
+    beside this Python (its wrapper's imports included), else its entry
+    module run by this Python."""
+    installed = Path(sys.executable).parent / script
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", module]
