@@ -75,6 +75,9 @@ def project(tmp_path, monkeypatch) -> Path:
         done = invoke(vasm, args)
         assert done.exit_code == 0, done.output
     monkeypatch.delitem(__import__("sys").modules, "helper", raising=False)
+    # As a user's Python does (this project's sandboxes turn it off): reading a
+    # builder must not leave its siblings' __pycache__ behind either.
+    monkeypatch.setattr(__import__("sys"), "dont_write_bytecode", False)
     return tmp_path
 
 

@@ -37,6 +37,9 @@ def _from_builder(path: str, params: tuple[int, int, int, int],
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)  # the builder imports its sibling problem.py
     before = set(sys.modules)
+    # Reading a builder leaves nothing in its folder: no __pycache__ of the
+    # siblings it imports (a user's Python writes bytecode by default).
+    wrote_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         namespace = runpy.run_path(path, run_name="vasm_import")
         builder_class = namespace.get("KernelBuilder")
@@ -50,6 +53,7 @@ def _from_builder(path: str, params: tuple[int, int, int, int],
         raise ToolchainError(f"running KernelBuilder.build_kernel{params} failed: "
                              f"{type(e).__name__}: {e}", location=Location(path)) from None
     finally:
+        sys.dont_write_bytecode = wrote_bytecode
         sys.path.remove(folder)
         if files_read is not None:  # named as the builder is (its siblings beside it)
             for m in set(sys.modules) - before:
