@@ -62,6 +62,11 @@ _HASH = _compiled("def hashed(a):\n"
                   + "    return a\n", "hashed")
 
 
+def _image_error(message: str) -> Exception:
+    from asm.errors import ImageError  # (only when an image is wrong: see the docstring)
+    return ImageError(message)
+
+
 class Params(namedtuple("Params", "height batch_size rounds", defaults=(10, 256, 16))):
     """The shape of a take-home image."""
 
@@ -80,9 +85,8 @@ class Layout(namedtuple("Layout", "rounds n_nodes batch_size height forest_p ind
     @classmethod
     def of(cls, mem: list[int]) -> Layout:
         if len(mem) < HEADER:
-            from asm.errors import ImageError
-            raise ImageError(f"a take-home image starts with a {HEADER}-word header; "
-                             f"this one has {len(mem)} words")
+            raise _image_error(f"a take-home image starts with a {HEADER}-word header; "
+                               f"this one has {len(mem)} words")
         lay = cls(*mem[:HEADER])
         regions = {
             "tree": (lay.forest_p, lay.n_nodes),
@@ -91,10 +95,9 @@ class Layout(namedtuple("Layout", "rounds n_nodes batch_size height forest_p ind
         }
         for name, (start, size) in regions.items():
             if start < HEADER or start + size > len(mem):
-                from asm.errors import ImageError
-                raise ImageError(f"not a take-home image: the {name} region "
-                                 f"{start}..{start + size - 1} is outside the image "
-                                 f"of {len(mem)} words")
+                raise _image_error(f"not a take-home image: the {name} region "
+                                   f"{start}..{start + size - 1} is outside the image "
+                                   f"of {len(mem)} words")
         return lay
 
 
@@ -148,8 +151,7 @@ def reference_kernel(mem: list[int], trace: dict | None = None) -> Iterator[list
                 if trace is not None:
                     trace[(r, i, "idx")] = idx
                     trace[(r, i, "val")] = values[i]
-                from asm.errors import ImageError
-                raise ImageError(f"round {r}, input {i}: index {idx} is outside the tree")
+                raise _image_error(f"round {r}, input {i}: index {idx} is outside the tree")
             if trace is None:
                 val = values[i] = _HASH(values[i] ^ mem[forest_p + idx])
                 new = 2 * idx + (1 if val % 2 == 0 else 2)

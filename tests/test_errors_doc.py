@@ -32,7 +32,7 @@ BEGIN, END = "<!-- index: begin -->", "<!-- index: end -->"
 REPORTERS = {"fail", "error", "warn", "Diagnostic", "KernelError", "ImageError", "ObjectError",
              "EmuError", "InputError", "OutputError", "OutputClash", "ExprError", "ToolchainError",
              "DebugError", "BadToken", "_Fault", "_Fail", "_fail", "SpecError", "TuneError", "UsageError",
-             "_kernel_error"}
+             "_kernel_error", "_image_error"}
 # What each module reports, in the order a kernel goes through the tools.
 STAGES = [
     ("asm/stages/syntax.py", "Reading source text"),
