@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,6 @@ def as_processes(name: str, instrs: list, mem: list[int], takehome: Path, repeat
     run` with --mem, with --check (the take-home image), and with --check on
     the same program as a kernel image (.vk.json: the full command line).
     Prints the medians; returns the --check ratio."""
-    import statistics
     with tempfile.TemporaryDirectory() as tmp:
         program, image = Path(tmp) / "k.json", Path(tmp) / "mem.json"
         kernel_image = Path(tmp) / "k.vk.json"

@@ -72,8 +72,6 @@ def run_kernel(data: dict, level: int, seeds: list[int], budget: float, split: b
     return cycles, bound, seconds, correct, moved
 
 
-
-
 def whole_process(args: list[str], repeat: int = 1) -> tuple[float, str]:
     """The fastest of `repeat` runs of a whole `vasm` process (the installed
     script, bench/timing.py), and what `vemu run --check` says of its output.

@@ -4,7 +4,6 @@ prints for the runs it does, and leaves everything else to it untouched."""
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from budget import examples
 from click.testing import CliRunner
+from conftest import load_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import any_programs, memories
@@ -37,7 +37,7 @@ def quick(args: list[str]) -> tuple[bool, str]:
 
 
 def corpus_program(name: str) -> list:
-    return json.loads(gzip.decompress((CORPUS / f"{name}.json.gz").read_bytes()))["instrs"]
+    return load_corpus(CORPUS / f"{name}.json.gz")["instrs"]
 
 
 # Fields of a kernel image, good and bad ("n": as many entries as bundles).
