@@ -53,7 +53,8 @@ def schedule_options(f):
         click.option("--budget", type=click.FloatRange(0), metavar="SECONDS",
                      help="With -O3: how long scheduling may take (default 30)."),
         click.option("-j", "--jobs", type=click.IntRange(1), metavar="N",
-                     help="With -O3: processes to search on (default: every core)."),
+                     help="Cores to schedule on (default: every core): threads at -O1 "
+                          "and -O2, whose result is the same for any N; processes at -O3."),
         click.option("-q", "--quiet", is_flag=True,
                      help="No progress line (shown on a terminal when scheduling takes "
                           "over a second)."),
@@ -118,10 +119,9 @@ def schedule_settings(do_schedule: bool, level: int, budget: float | None, jobs:
             if flag:
                 raise click.UsageError(f"{name} needs --schedule (or -O LEVEL)")
         return None
-    for flag, name in ((budget is not None, "--budget"), (jobs is not None, "-j")):
-        if flag and level != 3:
-            raise click.UsageError(f"{name} applies to -O3's search; at -O{level} it would do "
-                                   "nothing (add -O3)")
+    if budget is not None and level != 3:
+        raise click.UsageError(f"--budget applies to -O3's search; at -O{level} it would do "
+                               "nothing (add -O3)")
     if seed is not None and level == 1:
         raise click.UsageError("--seed chooses among -O2's and -O3's searches; -O1 has one")
     return ScheduleSettings(level, budget, jobs, quiet, report, no_split, rename, seed or 0,

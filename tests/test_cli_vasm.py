@@ -286,12 +286,25 @@ def test_a_scheduling_option_without_scheduling_is_a_usage_error(tmp_path, optio
 
 
 @pytest.mark.parametrize("command", [["assemble", "--schedule"], ["schedule"]])
-def test_budget_and_jobs_below_o3_are_usage_errors(tmp_path, command):
+def test_budget_below_o3_is_a_usage_error(tmp_path, command):
     src = tmp_path / "f.vasm"
     src.write_text(FLAT)
     r = run(vasm, *command, src, "--budget", "2", "-o", tmp_path / "f.vk.json")
     assert r.exit_code == 2
     assert "--budget applies to -O3's search; at -O2 it would do nothing (add -O3)" in r.output
+
+
+def test_jobs_at_o2_choose_threads_and_change_nothing(tmp_path):
+    # (-j counts threads below -O3; tests/test_search.py checks the search itself)
+    src = tmp_path / "f.vasm"
+    src.write_text(FLAT)
+    images = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"f{jobs}.vk.json"
+        r = run(vasm, "assemble", src, "-O2", "-j", jobs, "--no-cache", "-o", out)
+        assert r.exit_code == 0, r.output
+        images.append(out.read_bytes())
+    assert images[0] == images[1]
 
 
 def test_both_scheduling_commands_take_the_same_options():

@@ -133,14 +133,23 @@ static void release(Bufs *b) {
     b->count = 0;
 }
 
+/* The first of the `len` indices in `a` outside 0..n-1, or -1 (no Python
+ * object touched: runs without the interpreter's lock). */
+static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < len; k++)
+        if (a[k] < 0 || a[k] >= n) return k;
+    return -1;
+}
+
+static void range_error(const int *a, Py_ssize_t k, Py_ssize_t n, const char *what) {
+    PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
+}
+
 /* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
 static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
-    for (Py_ssize_t k = 0; k < len; k++)
-        if (a[k] < 0 || a[k] >= n) {
-            PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
-            return 0;
-        }
-    return 1;
+    Py_ssize_t k = out_of_range(a, len, n);
+    if (k >= 0) range_error(a, k, n, what);
+    return k < 0;
 }
 
 static PyObject *schedule(PyObject *self, PyObject *args) {
@@ -161,7 +170,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     const int *npred = caps ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
     const double *key = npred ? take(&b, o_keys, sizeof(double), "d", n, "keys", 0) : NULL;
     int *cycle = key ? take_ints(&b, o_out, n, "out", 1) : NULL;
-    if (!cycle || !ops_in_range(tgt, off[n], n, "targets")) goto done;
+    if (!cycle) goto done;
     Py_ssize_t ne = b.views[4].len / (Py_ssize_t)sizeof(int);
     const int *dist = NULL;  /* supplying engine `target` (see listsched.Supply) */
     if (o_dist != Py_None) {
@@ -172,15 +181,28 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    int *waiting = malloc(sizeof(int) * (n + 1));
-    long *late = malloc(sizeof(long) * (n + 1));
-    int *following = malloc(sizeof(int) * (n + 1));
-    int *counts = calloc(ne + 1, sizeof(int));
-    int *used = calloc(ne + 1, sizeof(int));
-    Py_ssize_t *unplaced = calloc(ne + 1, sizeof(Py_ssize_t));  /* ready, per engine */
-    Heap *ready = calloc(ne + 1, sizeof(Heap));
-    Heap *near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
-    int ok = waiting && late && following && counts && used && unplaced && ready && near;
+    /* From here on the pass touches no Python object: other threads run
+     * meanwhile (the search runs independent passes side by side,
+     * asm/sched/search.py). */
+    int *waiting = NULL, *following = NULL, *counts = NULL, *used = NULL;
+    long *late = NULL;
+    Py_ssize_t *unplaced = NULL;
+    Heap *ready = NULL, *near = NULL;
+    Py_ssize_t bad;
+    int ok = 0, cyclic = 0;
+    Py_BEGIN_ALLOW_THREADS
+    bad = out_of_range(tgt, off[n], n);
+    if (bad < 0) {
+        waiting = malloc(sizeof(int) * (n + 1));
+        late = malloc(sizeof(long) * (n + 1));
+        following = malloc(sizeof(int) * (n + 1));
+        counts = calloc(ne + 1, sizeof(int));
+        used = calloc(ne + 1, sizeof(int));
+        unplaced = calloc(ne + 1, sizeof(Py_ssize_t));  /* ready, per engine */
+        ready = calloc(ne + 1, sizeof(Heap));
+        near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
+        ok = waiting && late && following && counts && used && unplaced && ready && near;
+    }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         if (eng[i] < 0 || eng[i] >= ne) ok = 0;
         else counts[eng[i]]++;
@@ -190,11 +212,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         near[e].items = dist ? malloc(sizeof(Entry) * (counts[e] + 1)) : NULL;
         if (!ready[e].items || (dist && !near[e].items)) ok = 0;
     }
-    if (!ok) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
-        goto freeall;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
         waiting[i] = npred[i];
         late[i] = -1;
         cycle[i] = -1;
@@ -205,11 +223,11 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         unplaced[e_]++; \
         if (dist && e_ != target && dist[i] <= reach) heap_push(&near[e_], key, (i), dist[i]); \
     } while (0)
-    for (Py_ssize_t i = 0; i < n; i++)
+    for (Py_ssize_t i = 0; ok && i < n; i++)
         if (waiting[i] == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
     long now = 0;
-    while (done < n) {
+    while (ok && done < n) {
         for (Py_ssize_t k = 0; k < nfollow; k++) MAKE_READY(following[k]);
         nfollow = 0;
         memset(used, 0, sizeof(int) * ne);
@@ -245,14 +263,21 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             int any = nfollow > 0;
             for (Py_ssize_t e = 0; !any && e < ne; e++) any = unplaced[e] > 0;
             if (!any) {
-                PyErr_SetString(PyExc_ValueError, "the graph has a cycle");
-                goto freeall;
+                cyclic = 1;
+                break;
             }
             now++;
         }
     }
-    result = Py_NewRef(Py_None);
-freeall:
+    Py_END_ALLOW_THREADS
+    if (bad >= 0)
+        range_error(tgt, bad, n, "targets");
+    else if (!ok)
+        PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
+    else if (cyclic)
+        PyErr_SetString(PyExc_ValueError, "the graph has a cycle");
+    else
+        result = Py_NewRef(Py_None);
     if (ready)
         for (Py_ssize_t e = 0; e < ne; e++) free(ready[e].items);
     if (near)

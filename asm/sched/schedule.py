@@ -258,8 +258,9 @@ def schedule_kernel(kernel: Kernel, *, level: int = DEFAULT_LEVEL,
     them, its pinned bundles where they moved to.
 
     `level`: 1, 2 or 3, as `vasm schedule -O` (asm/sched/search.py); at 3, `budget`
-    is the seconds the whole schedule may take (DEFAULT_BUDGET) and `jobs` the
-    processes it may use (every core). `rename_words`:
+    is the seconds the whole schedule may take (DEFAULT_BUDGET). `jobs`: the
+    cores the search may use (None: every core), as threads at -O1 and -O2
+    (the result is the same for any number) and processes at -O3. `rename_words`:
     the words whose definitions may move to free scratch words first (None:
     the kernel's `.temp` words, if any), or "all" for any word (see
     asm/sched/rename.py). `split`:

@@ -26,18 +26,29 @@ Levels:
   (seconds) runs out. The result depends on the machine's speed.
 
 The search stops early when a schedule meets the block's lower bound.
+
+Passes that do not depend on one another (the starts, the perturbation tries
+run ahead) run side by side on threads (`_side_by_side`; the compiled pass
+releases the interpreter's lock), each recorded as a `_Trial` and committed in
+the order one thread would have run them: the result is the same for any
+number of threads.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import os
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
+from . import compiled
 from .graph import CAPS, ENGINE_NAMES, Graph
 from .listsched import backward_schedule, list_schedule
 from .priorities import (
@@ -54,6 +65,7 @@ from .priorities import (
 from .tuning import TUNING, Level
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,32 +76,37 @@ class Found:
     passes: int = 0  # list-scheduling passes spent
 
 
-class _Search:
-    def __init__(self, g: Graph, bound: int, before: int, progress: Progress | None) -> None:
+class _Trial:
+    """One line of the search on its own (a start, a start's justification, a
+    perturbation try): its passes and the schedules it offers, recorded, so
+    that independent lines can run side by side (`_side_by_side`) and be
+    committed to the search in the order a single line would have run them."""
+
+    def __init__(self, g: Graph, bound: int, dropped: threading.Event | None = None) -> None:
         self.g = g
         self.bound = bound
-        self.best = Found(None, before, "as written")
+        self.dropped = dropped  # set when the trial's result is no longer wanted
         self.passes = 0
-        self.progress = progress
-
-    @property
-    def done(self) -> bool:
-        return self.best.cost <= self.bound
+        self.offers: list[tuple[np.ndarray, int, str]] = []
+        self.reached = False  # an offer met the bound: the search ends with it
 
     def forward(self, priority: Sequence | np.ndarray) -> np.ndarray:
-        self.passes += 1
+        self._go_on()
         return list_schedule(self.g, priority)
 
     def backward(self, priority: Sequence | np.ndarray) -> np.ndarray:
-        self.passes += 1
+        self._go_on()
         return backward_schedule(self.g, priority)
+
+    def _go_on(self) -> None:
+        if self.dropped is not None and self.dropped.is_set():
+            raise _Dropped
+        self.passes += 1
 
     def offer(self, cycle_of: np.ndarray, how: str) -> int:
         cost = self.g.cost(cycle_of)
-        if cost < self.best.cost or (self.best.cycle_of is None and cost == self.best.cost):
-            self.best = Found(cycle_of, cost, how)
-            if self.progress:
-                self.progress(f"{cost} cycles ({how})")
+        self.offers.append((cycle_of, cost, how))
+        self.reached = self.reached or cost <= self.bound
         return cost
 
     def justify(self, cycle_of: np.ndarray, cost: int, how: str, rounds: int
@@ -97,7 +114,7 @@ class _Search:
         """Right-justify, then left-justify, until a round gains nothing."""
         g = self.g
         for _ in range(rounds):
-            if self.done:
+            if self.reached:
                 break
             right = self.backward(following(g, cycle_of, backward=True))
             left = self.forward(following(g, right, backward=False))
@@ -106,6 +123,33 @@ class _Search:
                 break
             cycle_of, cost = left, new
         return cycle_of, cost
+
+
+class _Search:
+    def __init__(self, g: Graph, bound: int, before: int, progress: Progress | None,
+                 threads: int = 1) -> None:
+        self.g = g
+        self.bound = bound
+        self.best = Found(None, before, "as written")
+        self.passes = 0
+        self.progress = progress
+        self.threads = threads
+
+    @property
+    def done(self) -> bool:
+        return self.best.cost <= self.bound
+
+    def trial(self) -> _Trial:
+        return _Trial(self.g, self.bound)
+
+    def commit(self, trial: _Trial) -> None:
+        """A trial's passes and offers, as if it had run here."""
+        self.passes += trial.passes
+        for cycle_of, cost, how in trial.offers:
+            if cost < self.best.cost or (self.best.cycle_of is None and cost == self.best.cost):
+                self.best = Found(cycle_of, cost, how)
+                if self.progress:
+                    self.progress(f"{cost} cycles ({how})")
 
 
 @dataclass(frozen=True)
@@ -140,36 +184,53 @@ def _starts(g: Graph, which: str, bound: int) -> list[Start]:
     return out
 
 
+# Blocks smaller than this run their independent passes one after another: a
+# thread costs more than a pass on them.
+THREADED_OPS = 2_000
+
+
 def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
            progress: Progress | None = None, deadline: float | None = None,
            jobs: int = 1) -> Found:
     """The shortest schedule of a block found at `level` (`before`: its cycles
-    as written, which a schedule must beat to be used). `deadline` (a
-    `time.monotonic()` value) and `jobs`: until when the level's open-ended
-    search may run (-O3), on how many processes."""
-    s = _Search(g, bound, before, progress)
+    as written, which a schedule must beat to be used). `jobs`: how many
+    passes may run side by side, on threads (independent starts, and
+    perturbation tries run ahead, see `_perturb`; the result is the same for
+    any number), and at -O3 on how many processes its open-ended search runs
+    until `deadline` (a `time.monotonic()` value)."""
+    # (the Python pass holds the interpreter's lock: threads would only wait)
+    threaded = g.n >= THREADED_OPS and compiled.core is not None
+    s = _Search(g, bound, before, progress, threads=jobs if threaded else 1)
+    starts = _starts(g, level.starts, bound)
+    _prepare(g, starts)
+    lines = [(start, direction) for start in starts
+             for direction in (("forward", "backward") if start.backward else ("forward",))]
     # (cost after one justification round, label, cycles) of every start
     tried: list[tuple[int, str, np.ndarray]] = []
     forward: dict[str, np.ndarray] = {}  # each start's priority on g, kept for plans_of
-    for start in _starts(g, level.starts, bound):
-        for direction in ("forward", "backward") if start.backward else ("forward",):
+    tasks = [functools.partial(_start_line, g, bound, start, direction)
+             for start, direction in lines]
+    with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
+        for (start, direction), (trial, priority, cycle_of, cost) in zip(lines, results, strict=True):
             if s.done:
                 break
-            label = f"{direction}, {start.name}"
-            if direction == "forward":
-                forward[start.name] = start.priority(g)
-                cycle_of = s.forward(forward[start.name])
-            else:
-                cycle_of = s.backward(start.priority(g.reverse))
-            cost = s.offer(cycle_of, label)
-            # Where a start leads after one round matters more than its own
-            # length (on prateek's kernel the longest start leads to the
-            # shortest schedule).
-            cycle_of, cost = s.justify(cycle_of, cost, label, 1)
-            tried.append((cost, label, cycle_of))
+            s.commit(trial)
+            if priority is not None:
+                forward[start.name] = priority
+            tried.append((cost, f"{direction}, {start.name}", cycle_of))
     tried.sort(key=lambda t: t[0])
-    converged = [s.justify(cycle_of, cost, label, level.justify_rounds)
-                 for cost, label, cycle_of in tried[:level.justify_best]]
+    best = tried[:level.justify_best]
+    converged = []
+    tasks = [functools.partial(_justify_line, g, bound, cycle_of, cost, label,
+                               level.justify_rounds) for cost, label, cycle_of in best]
+    with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
+        for cost, _, cycle_of in best:
+            if s.done:  # (a line that starts done gains nothing)
+                converged.append((cycle_of, cost))
+                continue
+            trial, justified = next(results)
+            s.commit(trial)
+            converged.append(justified)
     if s.best.cycle_of is not None and not s.done and (level.perturb_passes
                                                         or level.open_ended):
         passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
@@ -181,6 +242,98 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
             _islands(s, seed, level.justify_rounds, plans, deadline, jobs)
     s.best.passes = s.passes
     return s.best
+
+
+def _prepare(g: Graph, starts: list[Start]) -> None:
+    """What the starts' threads would each make on first use, made once here."""
+    for graph in (g, g.reverse):
+        _ = graph.height_array, graph.order_array, graph.costly_array, graph.flat
+    for start in starts:
+        if start.name.startswith(("supply", "work")):  # (both start from downstream work)
+            by_work(g)
+            if start.backward:
+                by_work(g.reverse)
+
+
+def _start_line(g: Graph, bound: int, start: Start, direction: str,
+                dropped: threading.Event | None
+                ) -> tuple[_Trial, np.ndarray | None, np.ndarray, int]:
+    """A start's pass, justified one round: (the trial, its priority when
+    forward, its cycles, their cost)."""
+    trial = _Trial(g, bound, dropped)
+    label = f"{direction}, {start.name}"
+    priority = None
+    if direction == "forward":
+        priority = start.priority(g)
+        cycle_of = trial.forward(priority)
+    else:
+        cycle_of = trial.backward(start.priority(g.reverse))
+    cost = trial.offer(cycle_of, label)
+    # Where a start leads after one round matters more than its own length
+    # (on prateek's kernel the longest start leads to the shortest schedule).
+    cycle_of, cost = trial.justify(cycle_of, cost, label, 1)
+    return trial, priority, cycle_of, cost
+
+
+def _justify_line(g: Graph, bound: int, cycle_of: np.ndarray, cost: int, how: str,
+                  rounds: int, dropped: threading.Event | None
+                  ) -> tuple[_Trial, tuple[np.ndarray, int]]:
+    trial = _Trial(g, bound, dropped)
+    return trial, trial.justify(cycle_of, cost, how, rounds)
+
+
+class _Dropped(Exception):
+    """A trial run ahead whose result is no longer wanted."""
+
+
+def _side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], threads: int
+                  ) -> Iterator[T]:
+    """The tasks' results in order, up to `threads` of them running at a time
+    (on threads: the passes release the interpreter's lock). A task is taken
+    from `tasks` only when a thread is free for it, and called with an event
+    that is set once its result is no longer wanted (None when run alone):
+    once the caller stops asking (closes the iterator), the tasks still
+    running are told so, waited for and dropped."""
+    if threads <= 1:
+        for task in tasks:
+            yield task(None)
+        return
+    running: collections.deque = collections.deque()
+    dropped = threading.Event()
+    pending = iter(tasks)
+
+    def launch() -> bool:
+        task = next(pending, None)
+        if task is None:
+            return False
+        box: list = []
+
+        def run() -> None:
+            try:
+                box.append((True, task(dropped)))
+            except BaseException as e:  # (handed to the caller, raised there)
+                box.append((False, e))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        running.append((thread, box))
+        return True
+
+    try:
+        while len(running) < threads and launch():
+            pass
+        while running:
+            thread, box = running.popleft()
+            thread.join()
+            launch()
+            ok, value = box[0]
+            if not ok:
+                raise value
+            yield value
+    finally:
+        dropped.set()
+        for thread, _ in running:
+            thread.join()
 
 
 def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadline: float,
@@ -238,32 +391,95 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
       a window re-planned under another priority (feeding another engine,
       say) decides differently for a stretch, which blame, moving single
       chains, does not reach. `plans` holds start priorities and the cycles
-      of other good schedules, so that a stretch of one can enter another."""
+      of other good schedules, so that a stretch of one can enter another.
+
+    Each try starts from the last kept schedule, so tries form one line; with
+    several threads the next tries run ahead, from the same schedule, and
+    count only while every try before them was dropped (most are): once one
+    is kept, those after it are drawn again (the generator's state put back)
+    from its schedule. The tries, their draws and the result are those of
+    the single line, whatever the number of threads."""
     g = s.g
     tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
     start = s.passes
     current = s.best.cycle_of
     stale = 0  # tries since the best improved
-    while not s.done:
+
+    def stopping() -> bool:
+        if s.done:
+            return True
         if passes is not None and (s.passes - start >= passes or stale >= TUNING.stale):
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        before = s.best.cost
-        if plans and rng.random() < TUNING.replan:
-            plan = plans[rng.integers(len(plans))]
-            key = _replanned(current, plan, *_window(int(current.max()) + 1, rng))
-            how = "re-planned"
-        else:
-            key = current - blame(g, current, busy)
-            how = "blamed"
-        cycle_of = s.forward(key + TUNING.noise * rng.random(g.n) - tie)
-        cost = s.offer(cycle_of, how)
-        cycle_of, cost = s.justify(cycle_of, cost, how, rounds)
-        if cost <= s.best.cost:
-            current = cycle_of
-        stale = 0 if s.best.cost < before else stale + 1
+            return True
+        return deadline is not None and time.monotonic() >= deadline
+
+    while not stopping():
+        states: list[dict] = []  # the generator's state before each try drawn
+        blamed = _Blamed(g, current, busy)
+
+        def tries(current=current, blamed=blamed, states=states):
+            while True:
+                states.append(rng.bit_generator.state)
+                yield functools.partial(_try, g, s.bound, current, blamed,
+                                        _draw(rng, current, plans, g.n), tie, rounds)
+
+        with contextlib.closing(_side_by_side(tries(), s.threads)) as results:
+            for k, (trial, cycle_of, cost) in enumerate(results):
+                before = s.best.cost
+                s.commit(trial)
+                kept = cost <= s.best.cost
+                stale = 0 if s.best.cost < before else stale + 1
+                if kept or stopping():
+                    if kept:
+                        current = cycle_of
+                    if k + 1 < len(states):
+                        rng.bit_generator.state = states[k + 1]  # as if never drawn
+                    break
+
+
+class _Blamed:
+    """A schedule's blamed priority (its cycles less `blame`), made by the first
+    try from it that needs it, once, for all of them."""
+
+    def __init__(self, g: Graph, cycle_of: np.ndarray, busy: Sequence[str]) -> None:
+        self.g, self.cycle_of, self.busy = g, cycle_of, busy
+        self.lock = threading.Lock()
+        self.key: np.ndarray | None = None
+
+    def get(self) -> np.ndarray:
+        with self.lock:
+            if self.key is None:
+                self.key = self.cycle_of - blame(self.g, self.cycle_of, self.busy)
+            return self.key
+
+
+Move = tuple  # (plan or None for blame, window (first, width) or None, noise)
+
+
+def _draw(rng: np.random.Generator, current: np.ndarray, plans: Sequence[np.ndarray],
+          n: int) -> Move:
+    """A try's random choices: re-plan a window by one of `plans` or blame,
+    and the noise that breaks ties."""
+    if plans and rng.random() < TUNING.replan:
+        plan = plans[rng.integers(len(plans))]
+        window = _window(int(current.max()) + 1, rng)
+        return plan, window, rng.random(n)
+    return None, None, rng.random(n)
+
+
+def _try(g: Graph, bound: int, current: np.ndarray, blamed: _Blamed, move: Move,
+         tie: np.ndarray, rounds: int, dropped: threading.Event | None
+         ) -> tuple[_Trial, np.ndarray, int]:
+    plan, window, noise = move
+    if plan is not None:
+        key, how = _replanned(current, plan, *window), "re-planned"
+    else:
+        key, how = blamed.get(), "blamed"
+    trial = _Trial(g, bound, dropped)
+    cycle_of = trial.forward(key + TUNING.noise * noise - tie)
+    cost = trial.offer(cycle_of, how)
+    cycle_of, cost = trial.justify(cycle_of, cost, how, rounds)
+    return trial, cycle_of, cost
 
 
 def _replanned(cycle_of: np.ndarray, plan: np.ndarray, first: int, width: int) -> np.ndarray:

@@ -1,0 +1,64 @@
+"""The scheduler's search runs independent passes side by side on threads
+(asm/sched/search.py): what it finds, the passes it counts and the progress
+it reports are those of the single line, whatever the number of threads."""
+
+from __future__ import annotations
+
+import pytest
+from budget import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_listsched import graphs
+
+from asm.sched import compiled
+from asm.sched import search as search_module
+from asm.sched.bounds import bounds
+from asm.sched.tuning import LEVELS
+
+
+def _found(g, bound, level, seed, jobs):
+    lines: list[str] = []
+    found = search_module.search(g, bound, 2 * g.n + 1, LEVELS[level], seed=seed,
+                                 progress=lines.append, jobs=jobs)
+    cycles = None if found.cycle_of is None else found.cycle_of.tolist()
+    return cycles, found.cost, found.how, found.passes, lines
+
+
+@pytest.mark.skipif(compiled.core is None, reason="the compiled pass is not built (no threads)")
+@settings(deadline=None, max_examples=examples(40))
+@given(graphs(max_ops=90), st.sampled_from([1, 2]), st.integers(0, 3), st.integers(2, 4),
+       st.booleans())
+def test_threads_change_nothing_the_search_finds(g, level, seed, jobs, unreachable):
+    # (bound 0 cannot be met: the search then runs its whole budget)
+    bound = 0 if unreachable else bounds(g).paths
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "THREADED_OPS", 0)  # threads even on small graphs
+        alone = _found(g, bound, level, seed, 1)
+        side_by_side = _found(g, bound, level, seed, jobs)
+    assert side_by_side == alone
+
+
+def test_a_failing_pass_on_a_thread_reaches_the_caller():
+    def fails(dropped):
+        raise ValueError("on a thread")
+
+    results = search_module._side_by_side([lambda dropped: 1, fails, lambda dropped: 3], 2)
+    assert next(results) == 1
+    with pytest.raises(ValueError, match="on a thread"):
+        next(results)
+
+
+def test_tasks_run_ahead_are_told_they_are_dropped_and_no_more_are_taken():
+    taken, told = [], []
+
+    def tasks():
+        for k in range(10):
+            taken.append(k)
+            yield (lambda dropped: 0) if k == 0 else (lambda dropped, k=k: told.append(
+                (k, dropped.wait(10))))
+
+    results = search_module._side_by_side(tasks(), 2)
+    assert next(results) == 0
+    results.close()  # the caller stops: the tasks still running are let go, and waited for
+    assert sorted(told) == [(1, True), (2, True)]
+    assert taken == [0, 1, 2]  # two running and the next one, taken when the first finished
