@@ -58,7 +58,10 @@ typedef struct {
  * in a ready heap), then lower key, ties in op order (the order a stable
  * sort of the keys gives). */
 static inline int before(Entry a, Entry b) {
-    return a.dist < b.dist || (a.dist == b.dist && (a.key < b.key || (a.key == b.key && a.op < b.op)));
+    /* (bitwise, without branches: which way a heap step goes is as good as
+     * random, and a mispredicted branch costs more than the comparisons) */
+    return (a.dist < b.dist) | ((a.dist == b.dist) &
+                                ((a.key < b.key) | ((a.key == b.key) & (a.op < b.op))));
 }
 
 static void heap_push(Heap *h, const double *key, int v, int dist) {
@@ -81,7 +84,7 @@ static int heap_pop(Heap *h) {
     for (;;) {
         Py_ssize_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && before(a[child + 1], a[child])) child++;
+        if (child + 1 < n) child += before(a[child + 1], a[child]);
         if (!before(a[child], last)) break;
         a[i] = a[child];
         i = child;
@@ -136,6 +139,11 @@ static void release(Bufs *b) {
 /* The first of the `len` indices in `a` outside 0..n-1, or -1 (no Python
  * object touched: runs without the interpreter's lock). */
 static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n) {
+    /* (one unsigned comparison per index, without a branch: the compiler
+     * vectorizes it, and the pass checks every edge on every call) */
+    unsigned bad = 0;
+    for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)a[k] >= (size_t)n;
+    if (!bad) return -1;
     for (Py_ssize_t k = 0; k < len; k++)
         if (a[k] < 0 || a[k] >= n) return k;
     return -1;
