@@ -326,14 +326,17 @@ def _side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], thread
             thread, box = running.popleft()
             thread.join()
             launch()
-            ok, value = box[0]
+            # (taken out of the box: a failure's traceback holds the frame that
+            # holds the box, a reference cycle while the box holds it)
+            ok, value = box.pop()
             if not ok:
                 raise value
             yield value
     finally:
         dropped.set()
-        for thread, _ in running:
+        for thread, box in running:
             thread.join()
+            box.clear()
 
 
 def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadline: float,
