@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import isa
-from .deps import OpNode
+from .deps import OpNode, predecessors
 from .graph import ENGINE_INDEX, Graph
 
 DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the linter warns past it
@@ -37,7 +37,11 @@ class BlockGraph:
 
     def __init__(self, nodes: Sequence[OpNode]) -> None:
         self.nodes = nodes
-        aside = [_rides_free(x, nodes) for x in nodes]
+        debug = [x.index for x in nodes if x.engine == "debug"]
+        # (predecessors of the debug ops alone: the others' are not needed)
+        self.preds = predecessors(nodes, debug) if debug else {}
+        aside = [x.engine == "debug" and _rides_free(x, self.preds[x.index], nodes)
+                 for x in nodes]
         self.aside = [x for x, out in zip(nodes, aside, strict=True) if out]
         if not self.aside:
             self.keep = None
@@ -91,7 +95,8 @@ class BlockGraph:
         extra: dict[int, int] = {}  # ops in bundles of their own before each cycle's
         out = full.astype(np.float64)
         for x in self.aside:
-            first = max((int(full[p]) + lat for p, lat in x.preds.items()), default=0)
+            first = max((int(full[p]) + lat for p, lat in self.preds[x.index].items()),
+                        default=0)
             last = min((int(full[s]) - lat for s, lat in x.succs.items()), default=first)
             at = first
             while used.get(at, 0) >= DEBUG_SLOTS and at < last:
@@ -109,14 +114,13 @@ class BlockGraph:
         return out
 
 
-def _rides_free(x: OpNode, nodes: Sequence[OpNode]) -> bool:
-    """Whether debug op `x` can leave the graph (see the module's docstring)."""
-    if x.engine != "debug":
-        return False
-    if any(nodes[p].engine == "debug" for p in x.preds) or \
+def _rides_free(x: OpNode, preds: dict[int, int], nodes: Sequence[OpNode]) -> bool:
+    """Whether debug op `x` (its predecessors `preds`) can leave the graph (see
+    the module's docstring)."""
+    if any(nodes[p].engine == "debug" for p in preds) or \
             any(nodes[s].engine == "debug" for s in x.succs):
         return False
-    longest_in = max(x.preds.values(), default=0)
+    longest_in = max(preds.values(), default=0)
     longest_out = max(x.succs.values(), default=0)
     return longest_in + longest_out <= 1
 

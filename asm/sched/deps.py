@@ -64,8 +64,7 @@ class OpNode:
     op: isa.Op
     reads: tuple[int, ...]
     writes: tuple[int, ...]
-    preds: dict[int, int] = field(default_factory=dict)  # node index -> latency
-    succs: dict[int, int] = field(default_factory=dict)
+    succs: dict[int, int] = field(default_factory=dict)  # node index -> latency
 
     @property
     def is_debug(self) -> bool:
@@ -151,10 +150,22 @@ class _Values:
 def _edge(nodes: list[OpNode], a: int, b: int, latency: int) -> None:
     if a == b:
         return
-    na = nodes[a]
-    if na.succs.get(b, -1) < latency:
-        na.succs[b] = latency
-        nodes[b].preds[a] = latency
+    succs = nodes[a].succs
+    if succs.get(b, -1) < latency:
+        succs[b] = latency
+
+
+def predecessors(nodes: Sequence[OpNode], of: Iterable[int]) -> dict[int, dict[int, int]]:
+    """The predecessors (node index -> latency) of the nodes `of`. (Nodes keep
+    only their successors: few readers need predecessors, and making a dict
+    of them for every op cost as much as the successors'.)"""
+    out: dict[int, dict[int, int]] = {i: {} for i in of}
+    for x in nodes:
+        for s, lat in x.succs.items():
+            into = out.get(s)
+            if into is not None:
+                into[x.index] = lat
+    return out
 
 
 class _SyncChain:
@@ -357,15 +368,13 @@ class _ScratchOrder:
 
 def _add_edges(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarray) -> None:
     """Edges (sorted by source, then target; each pair once) into nodes that
-    have none yet: each node's successors, and predecessors, in one go."""
-    for node, other, by, name in ((src, dst, slice(None), "succs"),
-                                  (dst, src, np.lexsort((src, dst)), "preds")):
-        node, other, lats = node[by], other[by].tolist(), lat[by].tolist()
-        cuts = (np.flatnonzero(node[1:] != node[:-1]) + 1).tolist()
-        heads = node.tolist()
-        for lo, hi in zip([0, *cuts], [*cuts, len(heads)], strict=True):
-            if lo < hi:
-                setattr(nodes[heads[lo]], name, dict(zip(other[lo:hi], lats[lo:hi], strict=True)))
+    have none yet: each node's successors, in one go."""
+    others, lats = dst.tolist(), lat.tolist()
+    cuts = (np.flatnonzero(src[1:] != src[:-1]) + 1).tolist()
+    heads = src.tolist()
+    for lo, hi in zip([0, *cuts], [*cuts, len(heads)], strict=True):
+        if lo < hi:
+            nodes[heads[lo]].succs = dict(zip(others[lo:hi], lats[lo:hi], strict=True))
 
 
 def _flat(ops: Sequence[OpNode], which: str) -> tuple[np.ndarray, np.ndarray]:

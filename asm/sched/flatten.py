@@ -20,7 +20,10 @@ from .graph import Cyclic
 def topological(nodes: list[OpNode], rng: random.Random | None = None) -> list[int]:
     """An order of the nodes that respects every edge; with `rng`, a random one
     among all such orders."""
-    waiting = [len(n.preds) for n in nodes]
+    waiting = [0] * len(nodes)  # each node's predecessors not placed yet
+    for n in nodes:
+        for s in n.succs:
+            waiting[s] += 1
     ready = [n.index for n in nodes if waiting[n.index] == 0]
     order = []
     while ready:
