@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <limits.h>
 
 typedef struct {
     double key;
@@ -141,9 +142,11 @@ static void release(Bufs *b) {
 static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n) {
     /* (one unsigned comparison per index, without a branch: the compiler
      * vectorizes it, and the pass checks every edge on every call) */
-    unsigned bad = 0;
-    for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)a[k] >= (size_t)n;
-    if (!bad) return -1;
+    if (n <= INT_MAX) {
+        unsigned bad = 0, limit = (unsigned)n;
+        for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)a[k] >= limit;
+        if (!bad) return -1;
+    }
     for (Py_ssize_t k = 0; k < len; k++)
         if (a[k] < 0 || a[k] >= n) return k;
     return -1;
