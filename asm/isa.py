@@ -149,6 +149,9 @@ class Meaning:
         return [e for e in out if e is not None]
 
 
+WORDS_KEPT = 1 << 16  # slots per op whose scratch words are kept (Op.scratch_words)
+
+
 @dataclass(frozen=True)
 class Op:
     engine: str
@@ -173,6 +176,8 @@ class Op:
     )
     offset_index: int | None = field(init=False, repr=False, compare=False)
     mem_addr_index: int | None = field(init=False, repr=False, compare=False)
+    # slot -> (reads, writes), for slots given as tuples (scratch_words)
+    _words: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         scratch = tuple(
@@ -236,20 +241,31 @@ class Op:
     def costs_cycle(self) -> bool:
         return self.engine not in FREE_ENGINES
 
-    def scratch_words(self, slot: Sequence) -> tuple[list[int], list[int]]:
-        """The scratch words a slot `(name, operand, ...)` reads and writes."""
+    def scratch_words(self, slot: Sequence) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The scratch words a slot `(name, operand, ...)` reads and writes.
+        Kernels repeat slots (fast.vasm's 22,323 ops have 4,722 distinct
+        ones) and the scheduler's stages each ask this of every op, so the
+        answer for a tuple slot is kept (up to WORDS_KEPT slots per op)."""
+        kept = self._words.get(slot) if type(slot) is tuple else None
+        if kept is not None:
+            return kept
         off = slot[self.offset_index] if self.offset_index is not None else 0
         reads: list[int] = []
         writes: list[int] = []
         for index, width, is_write in self.scratch_operands:
             base = slot[index] + off
             (writes if is_write else reads).extend(range(base, base + width))
-        return reads, writes
+        words = (tuple(reads), tuple(writes))
+        if type(slot) is tuple:
+            if len(self._words) >= WORDS_KEPT:  # (a long-lived process: the language server)
+                self._words.clear()
+            self._words[slot] = words
+        return words
 
-    def reads(self, slot: Sequence) -> list[int]:
+    def reads(self, slot: Sequence) -> tuple[int, ...]:
         return self.scratch_words(slot)[0]
 
-    def writes(self, slot: Sequence) -> list[int]:
+    def writes(self, slot: Sequence) -> tuple[int, ...]:
         return self.scratch_words(slot)[1]
 
 

@@ -129,11 +129,13 @@ def test_what_the_table_derives_from_meanings():
 def test_read_write_sets_cover_vectors_and_offsets():
     vadd = isa.lookup("valu", "+")
     reads, writes = vadd.scratch_words(("+", 0, 8, 16))
-    assert writes == list(range(0, 8)) and reads == list(range(8, 24))
+    assert writes == tuple(range(0, 8)) and reads == tuple(range(8, 24))
+    assert vadd.scratch_words(["+", 0, 8, 16]) == (reads, writes)  # a JSON list, not kept
+    assert vadd.scratch_words(("+", 0, 8, 16)) is vadd.scratch_words(("+", 0, 8, 16))
     lo = isa.lookup("load", "load_offset")
-    assert lo.scratch_words(("load_offset", 100, 200, 3)) == ([203], [103])
+    assert lo.scratch_words(("load_offset", 100, 200, 3)) == ((203,), (103,))
     store = isa.lookup("store", "vstore")
-    assert store.scratch_words(("vstore", 5, 40)) == ([5, *range(40, 48)], [])
+    assert store.scratch_words(("vstore", 5, 40)) == ((5, *range(40, 48)), ())
     assert store.memory == "write" and store.mem_width == isa.VLEN
 
 

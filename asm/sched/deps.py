@@ -260,23 +260,14 @@ class _Memory:
                     by_word.pop(w, None)
 
 
-def _bundle_nodes(program: Sequence[dict], pc: int, first: int,
-                  slot_words: dict | None = None) -> list[OpNode]:
-    """The ops of bundle `pc` as nodes numbered from `first`, without edges.
-    `slot_words` keeps (op, reads, writes) by (engine, slot) across calls:
-    kernels repeat slots (22,323 ops, 4,722 distinct slots in fast.vasm's)."""
+def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[OpNode]:
+    """The ops of bundle `pc` as nodes numbered from `first`, without edges."""
     out = []
     for engine, slots in program[pc].items():
         for slot in slots:
-            key = (engine, slot) if slot_words is not None and type(slot) is tuple else None
-            got = None if key is None else slot_words.get(key)
-            if got is None:
-                op = isa.BY_MACHINE[(engine, slot[0])]
-                reads, writes = op.scratch_words(slot)
-                got = (op, tuple(reads), tuple(writes))
-                if key is not None:
-                    slot_words[key] = got
-            out.append(OpNode(first + len(out), pc, len(out), engine, slot, *got))
+            op = isa.BY_MACHINE[(engine, slot[0])]
+            out.append(OpNode(first + len(out), pc, len(out), engine, slot, op,
+                              *op.scratch_words(slot)))
     return out
 
 
@@ -424,9 +415,8 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 restrict_sets: list[set[int]] | None = None) -> list[OpNode]:
     """The nodes of one block with their dependence edges."""
     nodes: list[OpNode] = []
-    slot_words: dict = {}
     for pc in range(start, end):
-        nodes.extend(_bundle_nodes(program, pc, len(nodes), slot_words))
+        nodes.extend(_bundle_nodes(program, pc, len(nodes)))
     if not nodes:
         return nodes
     ops = list(nodes)  # sync nodes join `nodes` as they are made

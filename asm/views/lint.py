@@ -32,17 +32,6 @@ class _Linter:
         self.op_source = op_source
         self.scheduled = scheduled
         self.out: list[Diagnostic] = []
-        # (engine, slot) -> (reads, writes); alu and valu share op names.
-        self._words: dict[tuple, tuple[list[int], list[int]]] = {}
-
-    def words(self, op: isa.Op, s: tuple) -> tuple[list[int], list[int]]:
-        """The scratch words slot `s` reads and writes (slots repeat: once each)."""
-        key = (op.engine, s)
-        found = self._words.get(key)
-        if found is None:
-            found = self._words[key] = op.scratch_words(s)
-        return found
-
     def where(self, pc: int, engine: str | None, slot: int | None) -> Location | None:
         """The op's own source line when the kernel has one, else its bundle's."""
         text = None
@@ -111,7 +100,7 @@ class _Linter:
         for pc, slots in enumerate(bundles):
             writers: dict[int, list[tuple[str, int]]] = {}
             for engine, i, s, op in slots:
-                for w in self.words(op, s)[1]:
+                for w in op.scratch_words(s)[1]:
                     writers.setdefault(w, []).append((engine, i))
             for w, who in writers.items():
                 if len(who) > 1:
@@ -121,7 +110,7 @@ class _Linter:
             if self.scheduled is not None:
                 continue  # the scheduler reads old values on purpose
             for engine, i, s, op in slots:
-                clash = [w for w in self.words(op, s)[0] if w in writers
+                clash = [w for w in op.scratch_words(s)[0] if w in writers
                          and any(x != (engine, i) for x in writers[w])]
                 if clash:
                     w = clash[0]
@@ -165,7 +154,7 @@ class _Linter:
         see the values before its own writes), so a loop whose body reads what
         its end writes is not flagged once the word is written before the
         loop too, or anywhere on the way round."""
-        rw = [[self.words(op, s) for _, _, s, op in slots] for slots in bundles]
+        rw = [[op.scratch_words(s) for _, _, s, op in slots] for slots in bundles]
         first_write: dict[int, int] = {}
         for pc, pairs in enumerate(rw):
             for _, writes in pairs:
