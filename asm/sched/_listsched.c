@@ -490,6 +490,9 @@ static PyObject *work(PyObject *self, PyObject *args) {
     /* Each kept bit set covers only the words from its lowest to its highest
      * set bit (lo[i], hi[i]): descendants cluster, so most sets are short. */
     for (Py_ssize_t i = 0; i < n; i++) unread[i] = npred[i];
+    int failed = 0;
+    /* (no Python object touched: the search's other threads run meanwhile) */
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
         int i = order[k];
         Py_ssize_t a = i / 64, z = i / 64 + 1;  /* d's words in use: [a, z) */
@@ -518,8 +521,8 @@ static PyObject *work(PyObject *self, PyObject *args) {
             d[i / 64] |= (uint64_t)1 << (i % 64);
             uint64_t *c = malloc(sizeof(uint64_t) * (z - a + 1));
             if (!c) {
-                PyErr_NoMemory();
-                goto done;
+                failed = 1;
+                break;
             }
             memcpy(c, d + a, sizeof(uint64_t) * (z - a));
             closure[i] = c;
@@ -528,7 +531,11 @@ static PyObject *work(PyObject *self, PyObject *args) {
         }
         memset(d + a, 0, sizeof(uint64_t) * (z - a));
     }
-    result = Py_NewRef(Py_None);
+    Py_END_ALLOW_THREADS
+    if (failed)
+        PyErr_NoMemory();
+    else
+        result = Py_NewRef(Py_None);
 done:
     if (closure)
         for (Py_ssize_t i = 0; i < n; i++) free(closure[i]);

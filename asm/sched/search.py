@@ -202,22 +202,25 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     threaded = g.n >= THREADED_OPS and compiled.core is not None
     s = _Search(g, bound, before, progress, threads=jobs if threaded else 1)
     starts = _starts(g, level.starts, bound)
-    _prepare(g, starts)
+    work_made = _prepare(g, starts, s.threads)
     lines = [(start, direction) for start in starts
              for direction in (("forward", "backward") if start.backward else ("forward",))]
     # (cost after one justification round, label, cycles) of every start
     tried: list[tuple[int, str, np.ndarray]] = []
     forward: dict[str, np.ndarray] = {}  # each start's priority on g, kept for plans_of
-    tasks = [functools.partial(_start_line, g, bound, start, direction)
+    tasks = [functools.partial(_start_line, g, bound, start, direction, work_made)
              for start, direction in lines]
     with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
-        for (start, direction), (trial, priority, cycle_of, cost) in zip(lines, results, strict=True):
+        for (start, direction), (trial, priority, cycle_of, cost) in zip(lines, results,
+                                                                          strict=True):
             if s.done:
                 break
             s.commit(trial)
             if priority is not None:
                 forward[start.name] = priority
             tried.append((cost, f"{direction}, {start.name}", cycle_of))
+    if work_made is not None:
+        work_made.join()  # (no thread outlives the search)
     tried.sort(key=lambda t: t[0])
     best = tried[:level.justify_best]
     converged = []
@@ -244,22 +247,40 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     return s.best
 
 
-def _prepare(g: Graph, starts: list[Start]) -> None:
-    """What the starts' threads would each make on first use, made once here."""
+def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | None:
+    """What the starts' threads would each make on first use, made once here;
+    with threads, the downstream work that some starts build on is made on a
+    thread of its own while the first starts run (the thread, to wait for)."""
     for graph in (g, g.reverse):
         _ = graph.height_array, graph.order_array, graph.costly_array, graph.flat
+    wanted = []  # the graphs whose downstream work a start builds on
     for start in starts:
-        if start.name.startswith(("supply", "work")):  # (both start from downstream work)
-            by_work(g)
-            if start.backward:
-                by_work(g.reverse)
+        if _needs_work(start):
+            wanted += [g, g.reverse] if start.backward else [g]
+    wanted = list({id(x): x for x in wanted}.values())
+    if not wanted:
+        return None
+    if threads <= 1:
+        for graph in wanted:
+            by_work(graph)
+        return None
+    thread = threading.Thread(target=lambda: [by_work(graph) for graph in wanted], daemon=True)
+    thread.start()
+    return thread
+
+
+def _needs_work(start: Start) -> bool:
+    return start.name.startswith(("supply", "work"))  # (both start from downstream work)
 
 
 def _start_line(g: Graph, bound: int, start: Start, direction: str,
-                dropped: threading.Event | None
+                work_made: threading.Thread | None, dropped: threading.Event | None
                 ) -> tuple[_Trial, np.ndarray | None, np.ndarray, int]:
     """A start's pass, justified one round: (the trial, its priority when
-    forward, its cycles, their cost)."""
+    forward, its cycles, their cost). `work_made`: the thread making the
+    downstream work some starts need, if one does."""
+    if work_made is not None and _needs_work(start):
+        work_made.join()
     trial = _Trial(g, bound, dropped)
     label = f"{direction}, {start.name}"
     priority = None
