@@ -4,6 +4,7 @@ it reports are those of the single line, whatever the number of threads."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from budget import examples
 from hypothesis import given, settings
@@ -62,3 +63,20 @@ def test_tasks_run_ahead_are_told_they_are_dropped_and_no_more_are_taken():
     results.close()  # the caller stops: the tasks still running are let go, and waited for
     assert sorted(told) == [(1, True), (2, True)]
     assert taken == [0, 1, 2]  # two running and the next one, taken when the first finished
+
+
+@pytest.mark.skipif(compiled.core is None, reason="the compiled walk is not built")
+@settings(deadline=None, max_examples=examples(150))
+@given(graphs(), st.data())
+def test_the_compiled_blame_walk_gives_the_python_weights(g, data):
+    # (latest: any op or none, as the walk allows; blame gives a predecessor)
+    ops = st.integers(-1, g.n - 1) if g.n else st.just(-1)
+    latest = np.array(data.draw(st.lists(ops, min_size=g.n, max_size=g.n)), dtype=np.int32)
+    waited = np.array(data.draw(st.lists(st.booleans(), min_size=g.n, max_size=g.n)), dtype=bool)
+    entering = np.array(data.draw(st.lists(st.integers(0, 6), min_size=g.n, max_size=g.n)),
+                        dtype=np.int32)
+    weights = entering.tolist()
+    native = search_module.chains(g, latest, waited, entering)
+    assert entering.tolist() == weights  # (the caller's weights are left alone)
+    assert native.tolist() == search_module.chains(g, latest, waited, entering,
+                                                   native=False).tolist()

@@ -31,6 +31,11 @@
  *   out[i] (doubles): the sum over `engines` (in that order) of the engine's
  *   weight times the count of its ops among op i's descendants, from bit sets
  *   of each op's descendants (freed once its last predecessor has read it)
+ * chains(n, order, latest, waited, carried, out)
+ *   the blame walk of asm/sched/search.py: for each op y, successors first
+ *   (order read backwards), carried[y] is added to out[u], u = latest[y]
+ *   (none when -1), and to carried[u] too when waited[u] is 0; carried
+ *   changes in place
  * summed(n, order, offsets, targets, engine, weights, out)
  *   out[i] (doubles): the sum over op i's successors s, in edge order, of
  *   out[s] + weights[engine[s]] (downstream work where bit sets would be too
@@ -408,6 +413,40 @@ done:
     return result;
 }
 
+static PyObject *chains(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_order, *o_latest, *o_waited, *o_carried, *o_out;
+    if (!PyArg_ParseTuple(args, "nOOOOO", &n, &o_order, &o_latest, &o_waited, &o_carried,
+                          &o_out))
+        return NULL;
+    Bufs b = {.count = 0};
+    PyObject *result = NULL;
+    const int *order = take_ints(&b, o_order, n, "order", 0);
+    const int *latest = order ? take_ints(&b, o_latest, n, "latest", 0) : NULL;
+    const int *waited = latest ? take_ints(&b, o_waited, n, "waited", 0) : NULL;
+    int *carried = waited ? take_ints(&b, o_carried, n, "carried", 1) : NULL;
+    int *out = carried ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!out || !ops_in_range(order, n, n, "order")) goto done;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (latest[k] < -1 || latest[k] >= n) {
+            PyErr_Format(PyExc_ValueError, "latest: %d is out of range (-1..%zd)", latest[k],
+                         n - 1);
+            goto done;
+        }
+    memset(out, 0, sizeof(int) * n);
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        int y = order[k], w = carried[y], u = latest[y];
+        if (w && u >= 0) {
+            out[u] += w;
+            if (!waited[u]) carried[u] += w;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&b);
+    return result;
+}
+
 static PyObject *summed(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_order, *o_off, *o_tgt, *o_eng, *o_w, *o_out;
@@ -555,6 +594,8 @@ static PyMethodDef methods[] = {
     {"work", work, METH_VARARGS,
      "work(n, order, offsets, targets, npred, engine, weights, engines, out): each op's "
      "weighted count of descendants per engine into out"},
+    {"chains", chains, METH_VARARGS,
+     "chains(n, order, latest, waited, carried, out): the blame walk's weights into out"},
     {"summed", summed, METH_VARARGS,
      "summed(n, order, offsets, targets, engine, weights, out): each op's sum over its "
      "successors of their sums and weights into out"},

@@ -552,11 +552,12 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
     arrive = c[g.sources] + lats  # when each edge lets its successor go
     ready_at = np.zeros(n, dtype=np.int64)
     np.maximum.at(ready_at, targets, arrive)
-    latest = np.full(n, -1, dtype=np.int64)  # the predecessor that held each op back
+    latest = np.full(n, -1, dtype=np.int32)  # the predecessor that held each op back
     holds = arrive == ready_at[targets]
     latest[targets[holds]] = g.sources[holds]
     waited = c > ready_at
-    entering = np.zeros(n)  # idle slots each op could have filled, had it been ready
+    # idle slots each op could have filled, had it been ready
+    entering = np.zeros(n, dtype=np.int32)
     for name in engines:
         e = ENGINE_NAMES.index(name)
         ops = np.flatnonzero(engine == e)
@@ -568,8 +569,22 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
         j = np.searchsorted(ready_at[soonest], idle, side="right")
         some = j < len(soonest)
         np.add.at(entering, soonest[j[some]], CAPS[e] - used[idle[some]])
+    return chains(g, latest, waited, entering).astype(np.float64)
+
+
+def chains(g: Graph, latest: np.ndarray, waited: np.ndarray, entering: np.ndarray, *,
+           native: bool = True) -> np.ndarray:
+    """Blame's walk up the chains (int32 arrays): each op's `entering` weight,
+    carried from op to latest predecessor (`latest`, -1 for none) while the
+    op reached did not wait for a slot (`waited`), is added to every op it
+    reaches. Compiled when built (and `native`); the Python walk is the same."""
+    if native and compiled.core is not None:
+        out = np.empty(g.n, dtype=np.int32)
+        compiled.core.chains(g.n, g.order_array, latest, waited.astype(np.int32),
+                             entering.copy(), out)
+        return out
     # (Python lists: a NumPy element read or written one at a time costs more)
-    out = [0.0] * n
+    out = [0] * g.n
     carried = entering.tolist()
     latest_of, waited_of = latest.tolist(), waited.tolist()
     for y in reversed(g.order):  # successors before predecessors
@@ -580,7 +595,7 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
                 out[u] += w
                 if not waited_of[u]:
                     carried[u] += w
-    return np.array(out)
+    return np.array(out, dtype=np.int32)
 
 
 def workers() -> int:
