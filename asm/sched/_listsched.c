@@ -31,6 +31,11 @@
  *   out[i] (doubles): the sum over `engines` (in that order) of the engine's
  *   weight times the count of its ops among op i's descendants, from bit sets
  *   of each op's descendants (freed once its last predecessor has read it)
+ * implied(n, offsets, targets, lats, keep)
+ *   keep[k] = 0 for each edge a -> c that a path a -> b -> c of two edges
+ *   implies (their latencies add up to at least its own), else 1: a pass
+ *   over the graph without those edges gives the same cycles (an op is
+ *   ready as late either way), in fewer steps
  * chains(n, order, latest, waited, carried, out)
  *   the blame walk of asm/sched/search.py: for each op y, successors first
  *   (order read backwards), carried[y] is added to out[u], u = latest[y]
@@ -413,6 +418,50 @@ done:
     return result;
 }
 
+static PyObject *implied(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_off, *o_tgt, *o_lat, *o_keep;
+    if (!PyArg_ParseTuple(args, "nOOOO", &n, &o_off, &o_tgt, &o_lat, &o_keep)) return NULL;
+    Bufs b = {.count = 0};
+    PyObject *result = NULL;
+    Py_ssize_t *seen = NULL;
+    int *most = NULL;
+    const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
+    int *keep = lat ? take_ints(&b, o_keep, off[n], "keep", 1) : NULL;
+    if (!keep || !ops_in_range(tgt, off[n], n, "targets")) goto done;
+    seen = malloc(sizeof(Py_ssize_t) * (n + 1));  /* the op whose two-edge paths most[] holds */
+    most = malloc(sizeof(int) * (n + 1));  /* the longest latency of those paths, per op */
+    if (!seen || !most) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) seen[i] = -1;
+    for (Py_ssize_t a = 0; a < n; a++) {
+        for (int k = off[a]; k < off[a + 1]; k++) {
+            int mid = tgt[k];
+            for (int k2 = off[mid]; k2 < off[mid + 1]; k2++) {
+                int c = tgt[k2], v = lat[k] + lat[k2];
+                if (seen[c] != a || most[c] < v) {
+                    seen[c] = a;
+                    most[c] = v;
+                }
+            }
+        }
+        for (int k = off[a]; k < off[a + 1]; k++)
+            keep[k] = !(seen[tgt[k]] == a && most[tgt[k]] >= lat[k]);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    free(seen);
+    free(most);
+    release(&b);
+    return result;
+}
+
 static PyObject *chains(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_order, *o_latest, *o_waited, *o_carried, *o_out;
@@ -594,6 +643,9 @@ static PyMethodDef methods[] = {
     {"work", work, METH_VARARGS,
      "work(n, order, offsets, targets, npred, engine, weights, engines, out): each op's "
      "weighted count of descendants per engine into out"},
+    {"implied", implied, METH_VARARGS,
+     "implied(n, offsets, targets, lats, keep): 0 in keep for each edge a two-edge path "
+     "implies"},
     {"chains", chains, METH_VARARGS,
      "chains(n, order, latest, waited, carried, out): the blame walk's weights into out"},
     {"summed", summed, METH_VARARGS,
