@@ -4,8 +4,10 @@
  * scheduler's search can afford many passes. Built when a C compiler is
  * there (asm/sched/compiled.py loads it); every caller runs its Python twin otherwise.
  *
- * schedule(n, offsets, targets, lats, engine, caps, npred, keys, out)
- *   offsets[n+1], targets[], lats[]: each op's successors and latencies (0/1)
+ * schedule(n, offsets, edges, engine, caps, npred, keys, out)
+ *   offsets[n+1], edges[]: each op's successors, each with its latency (0/1)
+ *   in bit 30 (LATENCY_BIT: half the memory a pass reads, which is most of
+ *   its time once the graph outgrows the caches)
  *   engine[n]: each op's engine index into caps; npred[n]: predecessor counts
  *   keys[n] (doubles): each op's priority, lower first, ties in op order
  *   out[n]: filled with each op's cycle
@@ -52,6 +54,8 @@
 #include <string.h>
 #include <stdint.h>
 #include <limits.h>
+
+#define LATENCY_BIT (1 << 30)  /* of an edge given to schedule(): its latency */
 
 typedef struct {
     double key;
@@ -149,16 +153,17 @@ static void release(Bufs *b) {
 
 /* The first of the `len` indices in `a` outside 0..n-1, or -1 (no Python
  * object touched: runs without the interpreter's lock). */
-static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n) {
-    /* (one unsigned comparison per index, without a branch: the compiler
-     * vectorizes it, and the pass checks every edge on every call) */
+static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n, int mask) {
+    /* (`mask`: the bits of an entry that are the index; one unsigned
+     * comparison per index, without a branch: the compiler vectorizes it,
+     * and the pass checks every edge on every call) */
     if (n <= INT_MAX) {
         unsigned bad = 0, limit = (unsigned)n;
-        for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)a[k] >= limit;
+        for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)(a[k] & mask) >= limit;
         if (!bad) return -1;
     }
     for (Py_ssize_t k = 0; k < len; k++)
-        if (a[k] < 0 || a[k] >= n) return k;
+        if ((a[k] & mask) < 0 || (a[k] & mask) >= n) return k;
     return -1;
 }
 
@@ -168,31 +173,30 @@ static void range_error(const int *a, Py_ssize_t k, Py_ssize_t n, const char *wh
 
 /* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
 static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
-    Py_ssize_t k = out_of_range(a, len, n);
+    Py_ssize_t k = out_of_range(a, len, n, -1);
     if (k >= 0) range_error(a, k, n, what);
     return k < 0;
 }
 
 static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t n;
-    PyObject *o_off, *o_tgt, *o_lat, *o_eng, *o_caps, *o_npred, *o_keys, *o_out;
+    PyObject *o_off, *o_edges, *o_eng, *o_caps, *o_npred, *o_keys, *o_out;
     PyObject *o_dist = Py_None;
     int target = -1, horizon = 0, reach = 0;
-    if (!PyArg_ParseTuple(args, "nOOOOOOOO|Oiii", &n, &o_off, &o_tgt, &o_lat, &o_eng, &o_caps,
+    if (!PyArg_ParseTuple(args, "nOOOOOOO|Oiii", &n, &o_off, &o_edges, &o_eng, &o_caps,
                           &o_npred, &o_keys, &o_out, &o_dist, &target, &horizon, &reach))
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
     const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
-    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
-    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
-    const int *eng = lat ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
+    const int *edges = off ? take_ints(&b, o_edges, off[n], "edges", 0) : NULL;
+    const int *eng = edges ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
     const int *caps = eng ? take_ints(&b, o_caps, -1, "caps", 0) : NULL;
     const int *npred = caps ? take_ints(&b, o_npred, n, "npred", 0) : NULL;
     const double *key = npred ? take(&b, o_keys, sizeof(double), "d", n, "keys", 0) : NULL;
     int *cycle = key ? take_ints(&b, o_out, n, "out", 1) : NULL;
     if (!cycle) goto done;
-    Py_ssize_t ne = b.views[4].len / (Py_ssize_t)sizeof(int);
+    Py_ssize_t ne = b.views[3].len / (Py_ssize_t)sizeof(int);
     const int *dist = NULL;  /* supplying engine `target` (see listsched.Supply) */
     if (o_dist != Py_None) {
         dist = take_ints(&b, o_dist, n, "dist", 0);
@@ -205,17 +209,16 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     /* From here on the pass touches no Python object: other threads run
      * meanwhile (the search runs independent passes side by side,
      * asm/sched/search.py). */
-    int *waiting = NULL, *following = NULL, *counts = NULL, *used = NULL;
-    long *late = NULL;
+    int *waiting = NULL, *following = NULL, *counts = NULL, *used = NULL, *late = NULL;
     Py_ssize_t *unplaced = NULL;
     Heap *ready = NULL, *near = NULL;
     Py_ssize_t bad;
     int ok = 0, cyclic = 0;
     Py_BEGIN_ALLOW_THREADS
-    bad = out_of_range(tgt, off[n], n);
+    bad = out_of_range(edges, off[n], n, ~LATENCY_BIT);
     if (bad < 0) {
         waiting = malloc(sizeof(int) * (n + 1));
-        late = malloc(sizeof(long) * (n + 1));
+        late = malloc(sizeof(int) * (n + 1));
         following = malloc(sizeof(int) * (n + 1));
         counts = calloc(ne + 1, sizeof(int));
         used = calloc(ne + 1, sizeof(int));
@@ -247,7 +250,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; ok && i < n; i++)
         if (waiting[i] == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
-    long now = 0;
+    int now = 0;
     while (ok && done < n) {
         for (Py_ssize_t k = 0; k < nfollow; k++) MAKE_READY(following[k]);
         nfollow = 0;
@@ -263,14 +266,14 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                     int i = short_of && e != target ? heap_pop_unplaced(&near[e], cycle) : -1;
                     if (i < 0) i = heap_pop_unplaced(&ready[e], cycle);
                     if (i < 0) break;
-                    cycle[i] = (int)now;
+                    cycle[i] = now;
                     used[e]++;
                     unplaced[e]--;
                     done++;
                     progressed = 1;
                     for (int k = off[i]; k < off[i + 1]; k++) {
-                        int s = tgt[k];
-                        if (lat[k]) late[s] = now;
+                        int s = edges[k] & ~LATENCY_BIT;
+                        if (edges[k] & LATENCY_BIT) late[s] = now;
                         if (--waiting[s] == 0) {
                             if (late[s] == now) following[nfollow++] = s;
                             else MAKE_READY(s);
@@ -292,7 +295,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     if (bad >= 0)
-        range_error(tgt, bad, n, "targets");
+        range_error(edges, bad, n, "edges");
     else if (!ok)
         PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
     else if (cyclic)
@@ -658,7 +661,7 @@ static PyMethodDef methods[] = {
      "walk(kind, n, order, offsets, targets, lats, extra, target, out): heights (0), "
      "releases (1) or distances to an engine (2) into out"},
     {"schedule", schedule, METH_VARARGS,
-     "schedule(n, offsets, targets, lats, engine, caps, npred, keys, out[, dist, target, "
+     "schedule(n, offsets, edges, engine, caps, npred, keys, out[, dist, target, "
      "horizon, reach]): each op's cycle into out"},
     {NULL, NULL, 0, NULL},
 };

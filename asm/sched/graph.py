@@ -200,23 +200,23 @@ class Graph:
         return self.offsets, self.targets, self.lats, self.engine_array, self.npred
 
     @cached_property
-    def pass_arrays(self) -> tuple[np.ndarray, ...]:
-        """`flat` without the edges a path of two others implies (a third of
-        fast.vasm's): what the compiled pass walks. Without them an op becomes
-        ready exactly when it did with them, so every pass gives the same
-        cycles, in fewer steps (tests/test_listsched.py compares the compiled
-        pass with the Python one, which walks every edge)."""
-        if compiled.core is None:
-            return self.flat
+    def pass_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What the compiled pass walks (asm/sched/_listsched.c schedule):
+        (offsets, edges, engines, predecessor counts), each edge its target
+        with its latency in bit 30, and without the edges a path of two others
+        implies (a third of fast.vasm's). Without them an op becomes ready
+        exactly when it did with them, so every pass gives the same cycles, in
+        fewer steps (tests/test_listsched.py compares the compiled pass with
+        the Python one, which walks every edge)."""
         keep = np.empty(len(self.targets), dtype=np.int32)
         compiled.core.implied(self.n, self.offsets, self.targets, self.lats, keep)
         kept = keep.astype(bool)
-        targets = np.ascontiguousarray(self.targets[kept])
+        targets = self.targets[kept]
         offsets = np.zeros(self.n + 1, dtype=np.int32)
         offsets[1:] = np.cumsum(np.bincount(self.sources[kept], minlength=self.n))
+        edges = np.ascontiguousarray(targets | (self.lats[kept] << 30), dtype=np.int32)
         npred = np.bincount(targets, minlength=self.n).astype(np.int32)
-        return (offsets, targets, np.ascontiguousarray(self.lats[kept]), self.engine_array,
-                npred)
+        return offsets, edges, self.engine_array, npred
 
     @cached_property
     def sources(self) -> np.ndarray:

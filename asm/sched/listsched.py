@@ -59,8 +59,9 @@ def list_schedule(g: Graph, priority: Sequence | np.ndarray, *, native: bool = T
             np.asarray(distance_to(g, supply.engine), dtype=np.int32),
             ENGINE_INDEX[supply.engine], supply.horizon, supply.reach)
         try:
-            arrays = g.pass_arrays
-            compiled.core.schedule(n, *arrays[:4], CAPS_ARRAY, arrays[4], keys, out, *extra)
+            offsets, edges, engines, npred = g.pass_arrays
+            compiled.core.schedule(n, offsets, edges, engines, CAPS_ARRAY, npred, keys, out,
+                                   *extra)
         except ValueError:
             raise Cyclic from None
         return out

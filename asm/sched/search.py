@@ -252,7 +252,9 @@ def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | 
     with threads, the downstream work that some starts build on is made on a
     thread of its own while the first starts run (the thread, to wait for)."""
     for graph in (g, g.reverse):
-        _ = graph.height_array, graph.order_array, graph.costly_array, graph.pass_arrays
+        _ = graph.height_array, graph.order_array, graph.costly_array
+        if compiled.core is not None:
+            _ = graph.pass_arrays
     wanted = []  # the graphs whose downstream work a start builds on
     for start in starts:
         if _needs_work(start):
