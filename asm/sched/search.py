@@ -201,6 +201,8 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     # (the Python pass holds the interpreter's lock: threads would only wait)
     threaded = g.n >= THREADED_OPS and compiled.core is not None
     s = _Search(g, bound, before, progress, threads=jobs if threaded else 1)
+    if s.done:  # (as written, the block meets its bound)
+        return s.best
     starts = _starts(g, level.starts, bound)
     work_made = _prepare(g, starts, s.threads)
     lines = [(start, direction) for start in starts
@@ -248,9 +250,13 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
 
 
 def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | None:
-    """What the starts' threads would each make on first use, made once here;
-    with threads, the downstream work that some starts build on is made on a
-    thread of its own while the first starts run (the thread, to wait for)."""
+    """With threads: what the starts' threads would each make on first use,
+    made once here, and the downstream work that some starts build on made on
+    a thread of its own while the first starts run (the thread, to wait for).
+    One thread makes each when first used, which may be never (a start that
+    meets the bound ends the search)."""
+    if threads <= 1:
+        return None
     for graph in (g, g.reverse):
         _ = graph.height_array, graph.order_array, graph.costly_array
         if compiled.core is not None:
@@ -261,10 +267,6 @@ def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | 
             wanted += [g, g.reverse] if start.backward else [g]
     wanted = list({id(x): x for x in wanted}.values())
     if not wanted:
-        return None
-    if threads <= 1:
-        for graph in wanted:
-            by_work(graph)
         return None
     thread = threading.Thread(target=lambda: [by_work(graph) for graph in wanted], daemon=True)
     thread.start()
