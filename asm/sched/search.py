@@ -213,10 +213,10 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     tasks = [functools.partial(_start_line, g, bound, start, direction, work_made)
              for start, direction in lines]
     with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
-        for (start, direction), (trial, priority, cycle_of, cost) in zip(lines, results,
-                                                                          strict=True):
+        for start, direction in lines:
             if s.done:
                 break
+            trial, priority, cycle_of, cost = next(results)
             s.commit(trial)
             if priority is not None:
                 forward[start.name] = priority
