@@ -12,6 +12,11 @@ CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.json.gz"))
 # assemble for real; tests/test_buildcache.py turns it on in folders of its own.
 os.environ["VASM_CACHE"] = "off"
 
+# The tests run one per core already (pytest-xdist): the scheduler's threads
+# (asm/sched/search.py) would only compete with the other tests; those that
+# check the threads ask for them (-j, jobs=).
+os.environ["VASM_JOBS"] = "1"
+
 # Every property test's budget is a share of the loaded profile's max_examples
 # (tests/budget.py), so a deeper profile deepens them all alike: "ci" is the
 # README's run (under 5 minutes on 2 cores), "deep" what .ci/run runs (about

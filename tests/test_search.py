@@ -80,3 +80,13 @@ def test_the_compiled_blame_walk_gives_the_python_weights(g, data):
     assert entering.tolist() == weights  # (the caller's weights are left alone)
     assert native.tolist() == search_module.chains(g, latest, waited, entering,
                                                    native=False).tolist()
+
+
+def test_vasm_jobs_sets_the_cores_a_schedule_takes_unless_told(monkeypatch):
+    monkeypatch.delenv("VASM_JOBS")
+    every = search_module.workers()  # every core this process may run on
+    monkeypatch.setenv("VASM_JOBS", str(every + 2))
+    assert search_module.workers() == every + 2
+    for ignored in ("0", "-2", "many", ""):
+        monkeypatch.setenv("VASM_JOBS", ignored)
+        assert search_module.workers() == every

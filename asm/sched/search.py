@@ -603,5 +603,14 @@ def chains(g: Graph, latest: np.ndarray, waited: np.ndarray, entering: np.ndarra
 
 
 def workers() -> int:
+    """The cores scheduling uses when not told (-j): $VASM_JOBS when it is a
+    number from 1 (a parallel build's share, say), else every core this
+    process may run on."""
+    try:
+        asked = int(os.environ.get("VASM_JOBS", ""))
+    except ValueError:
+        asked = 0
+    if asked >= 1:
+        return asked
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
