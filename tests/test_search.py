@@ -14,6 +14,7 @@ from test_listsched import graphs
 from asm.sched import compiled
 from asm.sched import search as search_module
 from asm.sched.bounds import bounds
+from asm.sched.sidebyside import side_by_side
 from asm.sched.tuning import LEVELS
 
 
@@ -43,7 +44,7 @@ def test_a_failing_pass_on_a_thread_reaches_the_caller():
     def fails(dropped):
         raise ValueError("on a thread")
 
-    results = search_module._side_by_side([lambda dropped: 1, fails, lambda dropped: 3], 2)
+    results = side_by_side([lambda dropped: 1, fails, lambda dropped: 3], 2)
     assert next(results) == 1
     with pytest.raises(ValueError, match="on a thread"):
         next(results)
@@ -58,7 +59,7 @@ def test_tasks_run_ahead_are_told_they_are_dropped_and_no_more_are_taken():
             yield (lambda dropped: 0) if k == 0 else (lambda dropped, k=k: told.append(
                 (k, dropped.wait(10))))
 
-    results = search_module._side_by_side(tasks(), 2)
+    results = side_by_side(tasks(), 2)
     assert next(results) == 0
     results.close()  # the caller stops: the tasks still running are let go, and waited for
     assert sorted(told) == [(1, True), (2, True)]

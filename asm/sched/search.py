@@ -28,23 +28,20 @@ Levels:
 The search stops early when a schedule meets the block's lower bound.
 
 Passes that do not depend on one another (the starts, the perturbation tries
-run ahead) run side by side on threads (`_side_by_side`; the compiled pass
-releases the interpreter's lock), each recorded as a `_Trial` and committed in
-the order one thread would have run them: the result is the same for any
-number of threads.
+run ahead) run side by side on threads (asm/sched/sidebyside.py), each
+recorded as a `_Trial` and committed in the order one thread would have run
+them: the result is the same for any number of threads.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -62,10 +59,10 @@ from .priorities import (
     staggered,
     supplying,
 )
+from .sidebyside import Dropped, side_by_side
 from .tuning import TUNING, Level
 
 Progress = Callable[[str], None]
-T = TypeVar("T")
 
 
 @dataclass
@@ -79,8 +76,8 @@ class Found:
 class _Trial:
     """One line of the search on its own (a start, a start's justification, a
     perturbation try): its passes and the schedules it offers, recorded, so
-    that independent lines can run side by side (`_side_by_side`) and be
-    committed to the search in the order a single line would have run them."""
+    that independent lines can run side by side (asm/sched/sidebyside.py) and
+    be committed to the search in the order a single line would have run them."""
 
     def __init__(self, g: Graph, bound: int, dropped: threading.Event | None = None) -> None:
         self.g = g
@@ -100,7 +97,7 @@ class _Trial:
 
     def _go_on(self) -> None:
         if self.dropped is not None and self.dropped.is_set():
-            raise _Dropped
+            raise Dropped
         self.passes += 1
 
     def offer(self, cycle_of: np.ndarray, how: str) -> int:
@@ -212,7 +209,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     forward: dict[str, np.ndarray] = {}  # each start's priority on g, kept for plans_of
     tasks = [functools.partial(_start_line, g, bound, start, direction, work_made)
              for start, direction in lines]
-    with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
+    with contextlib.closing(side_by_side(tasks, s.threads)) as results:
         for start, direction in lines:
             if s.done:
                 break
@@ -228,7 +225,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     converged = []
     tasks = [functools.partial(_justify_line, g, bound, cycle_of, cost, label,
                                level.justify_rounds) for cost, label, cycle_of in best]
-    with contextlib.closing(_side_by_side(tasks, s.threads)) as results:
+    with contextlib.closing(side_by_side(tasks, s.threads)) as results:
         for cost, _, cycle_of in best:
             if s.done:  # (a line that starts done gains nothing)
                 converged.append((cycle_of, cost))
@@ -305,63 +302,6 @@ def _justify_line(g: Graph, bound: int, cycle_of: np.ndarray, cost: int, how: st
                   ) -> tuple[_Trial, tuple[np.ndarray, int]]:
     trial = _Trial(g, bound, dropped)
     return trial, trial.justify(cycle_of, cost, how, rounds)
-
-
-class _Dropped(Exception):
-    """A trial run ahead whose result is no longer wanted."""
-
-
-def _side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], threads: int
-                  ) -> Iterator[T]:
-    """The tasks' results in order, up to `threads` of them running at a time
-    (on threads: the passes release the interpreter's lock). A task is taken
-    from `tasks` only when a thread is free for it, and called with an event
-    that is set once its result is no longer wanted (None when run alone):
-    once the caller stops asking (closes the iterator), the tasks still
-    running are told so, waited for and dropped."""
-    if threads <= 1:
-        for task in tasks:
-            yield task(None)
-        return
-    running: collections.deque = collections.deque()
-    dropped = threading.Event()
-    pending = iter(tasks)
-
-    def launch() -> bool:
-        task = next(pending, None)
-        if task is None:
-            return False
-        box: list = []
-
-        def run() -> None:
-            try:
-                box.append((True, task(dropped)))
-            except BaseException as e:  # (handed to the caller, raised there)
-                box.append((False, e))
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        running.append((thread, box))
-        return True
-
-    try:
-        while len(running) < threads and launch():
-            pass
-        while running:
-            thread, box = running.popleft()
-            thread.join()
-            launch()
-            # (taken out of the box: a failure's traceback holds the frame that
-            # holds the box, a reference cycle while the box holds it)
-            ok, value = box.pop()
-            if not ok:
-                raise value
-            yield value
-    finally:
-        dropped.set()
-        for thread, box in running:
-            thread.join()
-            box.clear()
 
 
 def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadline: float,
@@ -451,7 +391,7 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
                 yield functools.partial(_try, g, s.bound, current, blamed,
                                         _draw(rng, current, plans, g.n), tie, rounds)
 
-        with contextlib.closing(_side_by_side(tries(), s.threads)) as results:
+        with contextlib.closing(side_by_side(tries(), s.threads)) as results:
             for k, (trial, cycle_of, cost) in enumerate(results):
                 before = s.best.cost
                 s.commit(trial)

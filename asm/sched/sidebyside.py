@@ -1,0 +1,71 @@
+"""Independent tasks on threads, their results in the order given: what lets
+the scheduler's search run passes side by side (asm/sched/search.py) and
+still find what one thread finds. The compiled pass releases the
+interpreter's lock, so the threads' passes run at once."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class Dropped(Exception):
+    """Raised by a task told that its result is no longer wanted (the search's
+    trials raise it between passes)."""
+
+
+def side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], threads: int
+                 ) -> Iterator[T]:
+    """The tasks' results in order, up to `threads` of them running at a time
+    (on threads: the passes release the interpreter's lock). A task is taken
+    from `tasks` only when a thread is free for it, and called with an event
+    that is set once its result is no longer wanted (None when run alone):
+    once the caller stops asking (closes the iterator), the tasks still
+    running are told so, waited for and dropped."""
+    if threads <= 1:
+        for task in tasks:
+            yield task(None)
+        return
+    running: collections.deque = collections.deque()
+    dropped = threading.Event()
+    pending = iter(tasks)
+
+    def launch() -> bool:
+        task = next(pending, None)
+        if task is None:
+            return False
+        box: list = []
+
+        def run() -> None:
+            try:
+                box.append((True, task(dropped)))
+            except BaseException as e:  # (handed to the caller, raised there)
+                box.append((False, e))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        running.append((thread, box))
+        return True
+
+    try:
+        while len(running) < threads and launch():
+            pass
+        while running:
+            thread, box = running.popleft()
+            thread.join()
+            launch()
+            # (taken out of the box: a failure's traceback holds the frame that
+            # holds the box, a reference cycle while the box holds it)
+            ok, value = box.pop()
+            if not ok:
+                raise value
+            yield value
+    finally:
+        dropped.set()
+        for thread, box in running:
+            thread.join()
+            box.clear()
