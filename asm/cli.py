@@ -59,8 +59,9 @@ def schedule_options(f):
         click.option("--budget", type=click.FloatRange(0), metavar="SECONDS",
                      help="With -O3: how long scheduling may take (default 30)."),
         click.option("-j", "--jobs", type=click.IntRange(1), metavar="N",
-                     help="Cores to schedule on (default: every core): threads at -O1 "
-                          "and -O2, whose result is the same for any N; processes at -O3."),
+                     help="Cores to schedule on (default: $VASM_JOBS, else every core): "
+                          "threads at -O1 and -O2, whose result is the same for any N; "
+                          "processes at -O3."),
         click.option("-q", "--quiet", is_flag=True,
                      help="No progress line (shown on a terminal when scheduling takes "
                           "over a second)."),

@@ -246,7 +246,8 @@ class Op:
         Kernels repeat slots (fast.vasm's 22,323 ops have 4,722 distinct
         ones) and the scheduler's stages each ask this of every op, so the
         answer for a tuple slot is kept (up to WORDS_KEPT slots per op)."""
-        kept = self._words.get(slot) if type(slot) is tuple else None
+        keep = type(slot) is tuple  # (a list, from JSON, is no key)
+        kept = self._words.get(slot) if keep else None
         if kept is not None:
             return kept
         off = slot[self.offset_index] if self.offset_index is not None else 0
@@ -256,7 +257,7 @@ class Op:
             base = slot[index] + off
             (writes if is_write else reads).extend(range(base, base + width))
         words = (tuple(reads), tuple(writes))
-        if type(slot) is tuple:
+        if keep:
             if len(self._words) >= WORDS_KEPT:  # (a long-lived process: the language server)
                 self._words.clear()
             self._words[slot] = words

@@ -135,8 +135,8 @@ def test_the_pass_leaves_out_edges_a_path_of_two_implies_and_only_those():
     # 0 -> 2 -> 3 (1 + 0), itself left out: 0 -> 1 -> 2 -> 3 holds both.
     g = Graph([((1, 1), (2, 1), (3, 1)), ((2, 0),), ((3, 0),), ()], [0, 0, 0, 0])
     offsets, edges, _, npred = g.pass_arrays
-    kept = {(i, int(e) & ~(1 << 30), int(e) >> 30) for i in range(g.n)
-            for e in edges[offsets[i]:offsets[i + 1]]}
+    kept = {(i, int(e) & ~graph.LATENCY_BIT, int(bool(int(e) & graph.LATENCY_BIT)))
+            for i in range(g.n) for e in edges[offsets[i]:offsets[i + 1]]}
     assert kept == {(0, 1, 1), (1, 2, 0), (2, 3, 0)}
     assert npred.tolist() == [0, 1, 1, 1]
     g = Graph([((1, 0), (2, 1)), ((2, 0),), ()], [0, 0, 0])  # 0 + 0 < 1: kept

@@ -55,7 +55,8 @@
 #include <stdint.h>
 #include <limits.h>
 
-#define LATENCY_BIT (1 << 30)  /* of an edge given to schedule(): its latency */
+/* Of an edge given to schedule(): its latency (graph.py LATENCY_BIT). */
+#define LATENCY_BIT (1 << 30)
 
 typedef struct {
     double key;

@@ -25,6 +25,9 @@ from .deps import SYNC, OpNode, output_groups
 ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
 CAPS_ARRAY = np.array(CAPS, dtype=np.int32)
+# Where an edge of `Graph.pass_arrays` carries its latency (LATENCY_BIT in
+# asm/sched/_listsched.c).
+LATENCY_BIT = 1 << 30
 _FREE = frozenset(ENGINE_NAMES.index(e) for e in (*isa.FREE_ENGINES, SYNC))
 ENGINE_INDEX = {e: i for i, e in enumerate(ENGINE_NAMES)}  # engine name -> index
 
@@ -203,10 +206,10 @@ class Graph:
     def pass_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """What the compiled pass walks (asm/sched/_listsched.c schedule):
         (offsets, edges, engines, predecessor counts), each edge its target
-        with its latency in bit 30, and without the edges a path of two others
-        implies (a third of fast.vasm's). Without them an op becomes ready
-        exactly when it did with them, so every pass gives the same cycles, in
-        fewer steps (tests/test_listsched.py compares the compiled pass with
+        with its latency in LATENCY_BIT, and without the edges a path of two
+        others implies (a third of fast.vasm's). Without them an op becomes
+        ready exactly when it did with them, so every pass gives the same
+        cycles, in fewer steps (tests/test_listsched.py compares the compiled pass with
         the Python one, which walks every edge)."""
         keep = np.empty(len(self.targets), dtype=np.int32)
         compiled.core.implied(self.n, self.offsets, self.targets, self.lats, keep)
@@ -214,7 +217,7 @@ class Graph:
         targets = self.targets[kept]
         offsets = np.zeros(self.n + 1, dtype=np.int32)
         offsets[1:] = np.cumsum(np.bincount(self.sources[kept], minlength=self.n))
-        edges = np.ascontiguousarray(targets | (self.lats[kept] << 30), dtype=np.int32)
+        edges = np.ascontiguousarray(targets | self.lats[kept] * LATENCY_BIT, dtype=np.int32)
         npred = np.bincount(targets, minlength=self.n).astype(np.int32)
         return offsets, edges, self.engine_array, npred
 

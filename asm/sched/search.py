@@ -136,9 +136,6 @@ class _Search:
     def done(self) -> bool:
         return self.best.cost <= self.bound
 
-    def trial(self) -> _Trial:
-        return _Trial(self.g, self.bound)
-
     def commit(self, trial: _Trial) -> None:
         """A trial's passes and offers, as if it had run here."""
         self.passes += trial.passes
@@ -254,10 +251,8 @@ def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | 
     meets the bound ends the search)."""
     if threads <= 1:
         return None
-    for graph in (g, g.reverse):
-        _ = graph.height_array, graph.order_array, graph.costly_array
-        if compiled.core is not None:
-            _ = graph.pass_arrays
+    for graph in (g, g.reverse):  # (threads run only on the compiled pass's arrays)
+        _ = graph.height_array, graph.order_array, graph.costly_array, graph.pass_arrays
     wanted = []  # the graphs whose downstream work a start builds on
     for start in starts:
         if _needs_work(start):
@@ -363,9 +358,9 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
 
     Each try starts from the last kept schedule, so tries form one line; with
     several threads the next tries run ahead, from the same schedule, and
-    count only while every try before them was dropped (most are): once one
-    is kept, those after it are drawn again (the generator's state put back)
-    from its schedule. The tries, their draws and the result are those of
+    count only while every try before them was turned down (most are): once
+    one is kept, those after it are thrown away and drawn again (the
+    generator's state put back) from its schedule. The tries, their draws and the result are those of
     the single line, whatever the number of threads."""
     g = s.g
     tie = g.height_array / (g.n + 1)

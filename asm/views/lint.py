@@ -32,6 +32,7 @@ class _Linter:
         self.op_source = op_source
         self.scheduled = scheduled
         self.out: list[Diagnostic] = []
+
     def where(self, pc: int, engine: str | None, slot: int | None) -> Location | None:
         """The op's own source line when the kernel has one, else its bundle's."""
         text = None
