@@ -3,8 +3,9 @@
 Turns the parsed lines of a file into a flat list of `Item`s for lowering:
 labels, braces and statements, with every expression folded against the
 `.equ` names, `-D` defines and loop variables in force where it stands.
-`{NAME}` and `{@}` are replaced in the text of macro and loop bodies, and the
-rewritten lines parsed again (each distinct text once).
+`{NAME}` and `{@}` are replaced in the text of macro and loop bodies; each
+rewritten line's parse is made from its body line's (treesubst.py), or the
+text parsed again (each distinct text once).
 """
 
 from __future__ import annotations

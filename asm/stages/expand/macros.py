@@ -1,6 +1,7 @@
 """Macros: definitions, calls, and the substitution of `{NAME}` and `{@}` in
-the text of macro and loop bodies (the rewritten lines parsed again; lines
-that differ only in their numbers share one parse, see syntax.Shapes)."""
+the text of macro and loop bodies (the rewritten line's parse made from the
+body line's, see treesubst.py, or else parsed again; lines that differ only
+in their numbers share one parse, see parsecache.Shapes)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ..syntax import parse_line
 from . import model as limits
 from .directives import DIRECTIVES
 from .model import BLOCKS, MAX_DEPTH, Macro, SrcLine
+from .treesubst import substituted_line
 
 # A substitution in a macro or loop body: {NAME} or {@}.
 PLACEHOLDER = re.compile(r"\{(@|[A-Za-z_.$][A-Za-z0-9_.$]*)\}")
@@ -139,7 +141,8 @@ class MacroExpansion:
             lines = self.reuse.parsed.get(text)
             if lines is None:
                 try:
-                    lines = self.reuse.shapes.parse(text)
+                    filled = substituted_line(b.line, b.text, text, colmap.spans)
+                    lines = [filled] if filled is not None else self.reuse.shapes.parse(text)
                     if lines is None:
                         lines = parse_line(text, src.file, src.lineno)
                     self.reuse.parsed[text] = lines
