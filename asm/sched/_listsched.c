@@ -210,7 +210,14 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     /* From here on the pass touches no Python object: other threads run
      * meanwhile (the search runs independent passes side by side,
      * asm/sched/search.py). */
-    int *waiting = NULL, *following = NULL, *counts = NULL, *used = NULL, *late = NULL;
+    /* Per op, side by side: an edge's visit reads and writes both, and the
+     * successor it reaches is anywhere in memory (one cache line, not two). */
+    typedef struct {
+        int waiting;  /* predecessors not placed yet */
+        int late;  /* the cycle in which a latency-1 predecessor last ran */
+    } Pending;
+    Pending *pend = NULL;
+    int *following = NULL, *counts = NULL, *used = NULL;
     Py_ssize_t *unplaced = NULL;
     Heap *ready = NULL, *near = NULL;
     Py_ssize_t bad;
@@ -218,15 +225,14 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     bad = out_of_range(edges, off[n], n, ~LATENCY_BIT);
     if (bad < 0) {
-        waiting = malloc(sizeof(int) * (n + 1));
-        late = malloc(sizeof(int) * (n + 1));
+        pend = malloc(sizeof(Pending) * (n + 1));
         following = malloc(sizeof(int) * (n + 1));
         counts = calloc(ne + 1, sizeof(int));
         used = calloc(ne + 1, sizeof(int));
         unplaced = calloc(ne + 1, sizeof(Py_ssize_t));  /* ready, per engine */
         ready = calloc(ne + 1, sizeof(Heap));
         near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
-        ok = waiting && late && following && counts && used && unplaced && ready && near;
+        ok = pend && following && counts && used && unplaced && ready && near;
     }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         if (eng[i] < 0 || eng[i] >= ne) ok = 0;
@@ -238,8 +244,8 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         if (!ready[e].items || (dist && !near[e].items)) ok = 0;
     }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
-        waiting[i] = npred[i];
-        late[i] = -1;
+        pend[i].waiting = npred[i];
+        pend[i].late = -1;
         cycle[i] = -1;
     }
 #define MAKE_READY(i) do { \
@@ -249,7 +255,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         if (dist && e_ != target && dist[i] <= reach) heap_push(&near[e_], key, (i), dist[i]); \
     } while (0)
     for (Py_ssize_t i = 0; ok && i < n; i++)
-        if (waiting[i] == 0) MAKE_READY((int)i);
+        if (pend[i].waiting == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
     int now = 0;
     while (ok && done < n) {
@@ -274,9 +280,10 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                     progressed = 1;
                     for (int k = off[i]; k < off[i + 1]; k++) {
                         int s = edges[k] & ~LATENCY_BIT;
-                        if (edges[k] & LATENCY_BIT) late[s] = now;
-                        if (--waiting[s] == 0) {
-                            if (late[s] == now) following[nfollow++] = s;
+                        Pending *p = &pend[s];
+                        if (edges[k] & LATENCY_BIT) p->late = now;
+                        if (--p->waiting == 0) {
+                            if (p->late == now) following[nfollow++] = s;
                             else MAKE_READY(s);
                         }
                     }
@@ -313,8 +320,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     free(used);
     free(counts);
     free(following);
-    free(late);
-    free(waiting);
+    free(pend);
 done:
     release(&b);
     return result;
