@@ -64,7 +64,18 @@ class OpNode:
     op: isa.Op
     reads: tuple[int, ...]
     writes: tuple[int, ...]
-    succs: dict[int, int] = field(default_factory=dict)  # node index -> latency
+    # The block's edges, once it is built (the successors made from them
+    # when first asked: the scheduler's graph reads the arrays themselves).
+    edges: Edges | None = field(default=None, compare=False, repr=False)
+    _succs: dict[int, int] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def succs(self) -> dict[int, int]:
+        """Node index -> latency, in the order the edges were found."""
+        s = self._succs
+        if s is None:
+            s = self._succs = {} if self.edges is None else self.edges.successors(self.index)
+        return s
 
     @property
     def is_debug(self) -> bool:
@@ -78,6 +89,31 @@ class OpNode:
     @property
     def is_control(self) -> bool:
         return self.op.control is not None
+
+
+class Edges:
+    """A built block's dependence edges as arrays (NumPy int32), each op's
+    successors in CSR form in the order they were found: `offsets` (ops + 1),
+    `targets`, `lats`. Its nodes share it; fixed once the block is built."""
+
+    __slots__ = ("offsets", "targets", "lats", "_lists")
+
+    def __init__(self, offsets: np.ndarray, targets: np.ndarray, lats: np.ndarray) -> None:
+        self.offsets, self.targets, self.lats = offsets, targets, lats
+        self._lists: tuple[list[int], list[int], list[int]] | None = None
+
+    def successors(self, i: int) -> dict[int, int]:
+        if self._lists is None:
+            self._lists = (self.offsets.tolist(), self.targets.tolist(), self.lats.tolist())
+        o, t, lat = self._lists
+        return dict(zip(t[o[i]:o[i + 1]], lat[o[i]:o[i + 1]], strict=True))
+
+    def of(self, nodes: Sequence[OpNode]) -> Edges | None:
+        """These edges, if `nodes` are the whole block they belong to, in order."""
+        if len(self.offsets) != len(nodes) + 1:
+            return None
+        return self if all(x.edges is self and x.index == i for i, x in enumerate(nodes)) \
+            else None
 
 
 @dataclass
@@ -160,6 +196,14 @@ def predecessors(nodes: Sequence[OpNode], of: Iterable[int]) -> dict[int, dict[i
     only their successors: few readers need predecessors, and making a dict
     of them for every op cost as much as the successors'.)"""
     out: dict[int, dict[int, int]] = {i: {} for i in of}
+    edges = nodes[0].edges.of(nodes) if nodes and nodes[0].edges is not None else None
+    if edges is not None:  # (from the arrays: no op's successors made)
+        wanted = np.isin(edges.targets, np.fromiter(out, dtype=np.int32, count=len(out)))
+        sources = np.repeat(np.arange(len(nodes), dtype=np.int32), np.diff(edges.offsets))
+        for x, s, lat in zip(sources[wanted].tolist(), edges.targets[wanted].tolist(),
+                             edges.lats[wanted].tolist(), strict=True):
+            out[s][x] = lat
+        return out
     for x in nodes:
         for s, lat in x.succs.items():
             into = out.get(s)
@@ -357,15 +401,38 @@ class _ScratchOrder:
         return writers[k - 1] if k else -1
 
 
-def _add_edges(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarray) -> None:
-    """Edges (sorted by source, then target; each pair once) into nodes that
-    have none yet: each node's successors, in one go."""
-    others, lats = dst.tolist(), lat.tolist()
-    cuts = (np.flatnonzero(src[1:] != src[:-1]) + 1).tolist()
-    heads = src.tolist()
-    for lo, hi in zip([0, *cuts], [*cuts, len(heads)], strict=True):
-        if lo < hi:
-            nodes[heads[lo]].succs = dict(zip(others[lo:hi], lats[lo:hi], strict=True))
+def _settle(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarray) -> None:
+    """The block's edges, made one `Edges` its nodes share: those through
+    scratch (`src`, `dst`, `lat`: sorted by source, then target, each pair
+    once), then those `_edge` put in the nodes' own successors (memory, the
+    trace, control; sync nodes), each pair once at its largest latency, each
+    op's in the order they were found (scratch first), as if all had been
+    put in its successors one by one."""
+    n = len(nodes)
+    more = [(x.index, x._succs) for x in nodes if x._succs]
+    if more:
+        src = np.concatenate([src, np.repeat(np.array([i for i, _ in more], dtype=np.int64),
+                                             [len(d) for _, d in more])])
+        dst = np.concatenate([dst, np.fromiter(chain.from_iterable(d for _, d in more),
+                                               dtype=np.int64)])
+        lat = np.concatenate([lat, np.fromiter(chain.from_iterable(d.values() for _, d in more),
+                                               dtype=np.int64)])
+        seq = np.arange(len(src))
+        order = np.lexsort((seq, dst, src))  # each pair's first finding first
+        src, dst, lat, seq = src[order], dst[order], lat[order], seq[order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        starts = np.flatnonzero(first)
+        lat = np.maximum.reduceat(lat, starts)
+        src, dst, seq = src[starts], dst[starts], seq[starts]
+        order = np.lexsort((seq, src))
+        src, dst, lat = src[order], dst[order], lat[order]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.bincount(src, minlength=n))
+    edges = Edges(offsets, np.ascontiguousarray(dst, dtype=np.int32),
+                  np.ascontiguousarray(lat, dtype=np.int32))
+    for x in nodes:
+        x.edges, x._succs = edges, None
 
 
 def _flat(ops: Sequence[OpNode], which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -421,7 +488,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
         return nodes
     ops = list(nodes)  # sync nodes join `nodes` as they are made
     scratch = _ScratchOrder(ops)
-    _add_edges(nodes, *scratch.edges())
+    through_scratch = scratch.edges()
     values = _AddressValues(ops, scratch, known or {},
                             set().union(*(restrict_sets or [set()])))
     memory = _Memory(restrict_sets or [], nodes)
@@ -475,6 +542,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
             for m in ops:
                 if m.index != n.index:
                     _edge(nodes, m.index, n.index, 1 if m.is_control else 0)
+    _settle(nodes, *through_scratch)
     return nodes
 
 

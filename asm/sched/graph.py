@@ -88,6 +88,11 @@ class Graph:
 
     @classmethod
     def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
+        index = ENGINE_INDEX
+        engines = [index[x.engine] for x in nodes]
+        edges = nodes[0].edges.of(nodes) if nodes and nodes[0].edges is not None else None
+        if edges is not None:  # (a whole built block: its arrays as they are)
+            return cls.from_arrays(edges.offsets, edges.targets, edges.lats, engines, nodes)
         sizes = np.fromiter((len(x.succs) for x in nodes), dtype=np.int64, count=len(nodes))
         offsets = np.zeros(len(nodes) + 1, dtype=np.int32)
         offsets[1:] = np.cumsum(sizes)
@@ -96,8 +101,7 @@ class Graph:
                               count=m)
         lats = np.fromiter(chain.from_iterable(x.succs.values() for x in nodes),
                            dtype=np.int32, count=m)
-        index = ENGINE_INDEX
-        return cls.from_arrays(offsets, targets, lats, [index[x.engine] for x in nodes], nodes)
+        return cls.from_arrays(offsets, targets, lats, engines, nodes)
 
     def __getstate__(self) -> dict:
         # (-O3's worker processes get the graph pickled: the nodes it was built
