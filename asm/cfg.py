@@ -58,7 +58,9 @@ class ControlFlow:
         self.indirect: list[int] = []  # pcs of jump_indirect
         self.ends: set[int] = set()  # pcs whose bundle has a control op
         self.stops: set[int] = set()  # pcs that never fall through (jump, halt)
-        for pc in range(self.length) if pcs is None else pcs:
+        if pcs is None:  # (most bundles have no flow ops: skipped without a lookup each)
+            pcs = [pc for pc, bundle in enumerate(program) if "flow" in bundle]
+        for pc in pcs:
             for i, slot in enumerate(program[pc].get("flow", ())):
                 op = isa.BY_MACHINE[("flow", slot[0])]
                 if op.control is None:

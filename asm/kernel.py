@@ -161,7 +161,7 @@ class Kernel:
 def bundle_cost(bundle: Mapping[str, Any]) -> int:
     """A bundle costs a cycle when it has any engine key besides the free ones,
     even one with an empty slot list."""
-    return 1 if len(bundle) > len(isa.FREE_ENGINES & bundle.keys()) else 0
+    return 0 if bundle.keys() <= isa.FREE_ENGINES else 1
 
 
 # ---------------------------------------------------------------- validation
