@@ -57,6 +57,10 @@ def main() -> None:
             except OSError:
                 os._exit(1)
             os._exit(0)
+    # NumPy's OpenBLAS would start a spinning thread per core as it loads
+    # (see asm/cli.py, where `vasm` does the same); no command uses BLAS, and
+    # a user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .cli import main as command_line
     command_line()
 
