@@ -119,6 +119,10 @@ def substituted_line(line: Line, text: str, new_text: str, spans: Spans) -> Line
 
 
 class _Filler:
+    """One substitution: the body line's text, the substituted text and the
+    placeholders' spans; its methods copy the body line's nodes into the
+    substituted line's (raising _Refused where the text must be parsed)."""
+
     def __init__(self, text: str, new_text: str, spans: Spans) -> None:
         self.text, self.new_text, self.spans = text, new_text, spans
         self.first = spans[0][0]  # nothing before it moves
