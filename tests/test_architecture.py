@@ -6,6 +6,7 @@ names, and the imports form no cycle."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,8 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
     return ".".join([*base, *([node.module] if node.module else [])])
 
 
-def _imports(module: str, *, top_level_only: bool) -> list[tuple[str, str | None, int]]:
+@functools.cache  # (a module's file is read once, however many tests ask)
+def _imports(module: str, *, top_level_only: bool) -> tuple[tuple[str, str | None, int], ...]:
     """(imported module, imported name or None, line) of each import of ours."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     nodes = tree.body if top_level_only else list(ast.walk(tree))
@@ -56,7 +58,7 @@ def _imports(module: str, *, top_level_only: bool) -> list[tuple[str, str | None
                     out.append((target, alias.name, node.lineno))
         elif isinstance(node, ast.Import):
             out += [(a.name, None, node.lineno) for a in node.names if a.name in MODULES]
-    return out
+    return tuple(out)
 
 
 def test_asm_never_imports_emu():
@@ -94,12 +96,8 @@ def test_no_module_reads_a_private_attribute_of_another_module():
     bad = []
     for m, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        aliases = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom | ast.Import):
-                for target, name, _ in _imports(m, top_level_only=False):
-                    if name is None:
-                        aliases[target.rpartition(".")[2]] = target
+        aliases = {target.rpartition(".")[2]: target
+                   for target, name, _ in _imports(m, top_level_only=False) if name is None}
         for node in ast.walk(tree):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                     and node.value.id in aliases and node.attr.startswith("_")
