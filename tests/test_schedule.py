@@ -355,6 +355,35 @@ def test_output_groups_follow_data_not_shared_scratch():
         [s for s in stores for _ in range(4)]
 
 
+def _output_groups_one_by_one(nodes):
+    """deps.output_groups as its docstring says it, op by op (sets of
+    consumers, a set of their groups): what the NumPy version must give."""
+    last_writer, consumers = {}, [set() for _ in nodes]
+    for n in nodes:
+        for w in n.reads:
+            if w in last_writer:
+                consumers[last_writer[w]].add(n.index)
+        for w in n.writes:
+            last_writer[w] = n.index
+    group = [-1] * len(nodes)
+    for n in reversed(nodes):
+        if n.op.memory == "write":
+            group[n.index] = n.index
+            continue
+        seen = {group[c] for c in consumers[n.index]} - {-1}
+        group[n.index] = seen.pop() if len(seen) == 1 else (-2 if seen else -1)
+    return [g if g >= 0 else -1 for g in group]
+
+
+@settings(deadline=None, max_examples=examples(150))
+@given(st.one_of(programs(), st.deferred(lambda: grouped_programs())))
+def test_output_groups_are_those_worked_out_op_by_op(program):
+    from asm.sched.deps import output_groups
+    for block in ControlFlow(program).blocks():
+        nodes = build_block(program, block.start, block.end)
+        assert output_groups(nodes) == _output_groups_one_by_one(nodes)
+
+
 @st.composite
 def grouped_programs(draw):
     """Independent groups, each a chain of ALU and vector ops on words of its

@@ -321,24 +321,42 @@ def output_groups(nodes: Sequence[OpNode]) -> list[int]:
     batch in groups that share nothing but constants, each ending in stores
     of its own; this finds them from data flow alone (reads after writes:
     reuse of the same scratch by two groups does not join them)."""
-    last_writer: dict[int, int] = {}
-    consumers: list[set[int]] = [set() for _ in nodes]
-    for n in nodes:
-        for w in n.reads:
-            p = last_writer.get(w)
-            if p is not None:
-                consumers[p].add(n.index)
-        for w in n.writes:
-            last_writer[w] = n.index
-    group = [-1] * len(nodes)
-    several = -2
-    for n in reversed(nodes):
-        if n.op.memory == "write":
-            group[n.index] = n.index
+    n = len(nodes)
+    # Who reads what each op writes: each read's writer is the last op before
+    # it (in op order) to write the word, found with NumPy.
+    r_node, r_word = _flat(nodes, "reads")
+    w_node, w_word = _flat(nodes, "writes")
+    key = w_word * (n + 1) + w_node  # by word, then op
+    order = np.argsort(key, kind="stable")
+    key, w_node, w_word = key[order], w_node[order], w_word[order]
+    if len(key):
+        q = np.searchsorted(key, r_word * (n + 1) + r_node, side="left")
+        prev = np.maximum(q - 1, 0)
+        read = (q > 0) & (w_word[prev] == r_word)
+        producer, consumer = w_node[prev][read], r_node[read]
+    else:
+        producer = consumer = w_node
+    by_producer = np.argsort(producer, kind="stable")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.bincount(producer, minlength=n))
+    starts, consumers = offsets.tolist(), consumer[by_producer].tolist()
+    # Consumers before producers: each op's group is its consumers' one
+    # group, if they have one between them (-2: several).
+    group = [-1] * n
+    for i in range(n - 1, -1, -1):
+        if nodes[i].op.memory == "write":
+            group[i] = i
             continue
-        seen = {group[c] for c in consumers[n.index]}
-        seen.discard(-1)
-        group[n.index] = seen.pop() if len(seen) == 1 else (several if seen else -1)
+        g = -1
+        for c in consumers[starts[i]:starts[i + 1]]:
+            x = group[c]
+            if x == -1 or x == g:
+                continue
+            if g != -1:
+                g = -2
+                break
+            g = x
+        group[i] = g
     return [g if g >= 0 else -1 for g in group]
 
 
