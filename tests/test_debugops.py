@@ -19,7 +19,7 @@ import emu
 from asm import isa
 from asm.kernel import Kernel, kernel_from_json
 from asm.sched.debugops import DEBUG_SLOTS, BlockGraph
-from asm.sched.deps import blocks
+from asm.sched.deps import OpNode, blocks
 from asm.sched.flatten import flatten
 from asm.sched.graph import Cyclic
 from asm.sched.listsched import list_schedule
@@ -56,6 +56,33 @@ def test_debug_ops_placed_after_any_schedule_keep_every_dependence(program, rng)
             continue
         priority = np.array([rng.random() for _ in range(bg.graph.n)])
         assert_placed(block.nodes, bg.cycles(list_schedule(bg.graph, priority)))
+
+
+def _loose(nodes):
+    """The nodes again, each with its own successors (no shared arrays):
+    BlockGraph then passes the debug ops through with its Python loop."""
+    out = []
+    for x in nodes:
+        y = OpNode(x.index, x.pc, x.at, x.engine, x.slot, x.op, x.reads, x.writes)
+        y._succs = dict(x.succs)
+        out.append(y)
+    return out
+
+
+@settings(deadline=None, max_examples=examples(100))
+@given(programs(max_bundles=14))
+def test_the_graph_without_debug_ops_from_the_arrays_is_the_loops(program):
+    for block in blocks(Kernel(program)):
+        if not block.nodes:
+            continue
+        try:
+            made, looped = BlockGraph(block.nodes), BlockGraph(_loose(block.nodes))
+        except Cyclic:
+            continue
+        assert made.keep is None or looped.keep.tolist() == made.keep.tolist()
+        g, h = made.graph, looped.graph
+        assert (g.offsets.tolist(), g.targets.tolist(), g.lats.tolist(), g.engine) == \
+            (h.offsets.tolist(), h.targets.tolist(), h.lats.tolist(), h.engine)
 
 
 def test_more_debug_ops_than_a_bundle_takes_get_bundles_of_their_own():

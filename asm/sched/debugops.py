@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import isa
-from .deps import OpNode, predecessors
+from .deps import Edges, OpNode, predecessors
 from .graph import ENGINE_INDEX, Graph
 
 DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the linter warns past it
@@ -49,6 +49,12 @@ class BlockGraph:
             return
         keep = [x.index for x, out in zip(nodes, aside, strict=True) if not out]
         self.keep = np.asarray(keep, dtype=np.int64)
+        engines = [ENGINE_INDEX[nodes[old].engine] for old in keep]
+        edges = nodes[0].edges.of(nodes) if nodes[0].edges is not None else None
+        if edges is not None:  # (the block's arrays: the same graph, made with NumPy)
+            arrays = _passed_through(edges, np.asarray(aside, dtype=bool))
+            self.graph = Graph.from_arrays(*arrays, engines, nodes, keep=self.keep)
+            return
         new = {old: i for i, old in enumerate(keep)}
         offsets = [0]
         targets: list[int] = []
@@ -68,11 +74,9 @@ class BlockGraph:
             targets.extend(out)
             lats.extend(out.values())
             offsets.append(len(targets))
-        engines = [nodes[old].engine for old in keep]
         self.graph = Graph.from_arrays(
             np.asarray(offsets, dtype=np.int32), np.asarray(targets, dtype=np.int32),
-            np.asarray(lats, dtype=np.int32), [ENGINE_INDEX[e] for e in engines],
-            nodes, keep=self.keep)
+            np.asarray(lats, dtype=np.int32), engines, nodes, keep=self.keep)
 
     @property
     def graph_nodes(self) -> Sequence[OpNode]:
@@ -112,6 +116,47 @@ class BlockGraph:
                 extra[first] = k + 1
                 out[x.index] = first - 1 / (k // DEBUG_SLOTS + 2)
         return out
+
+
+def _passed_through(edges: Edges, aside: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets, targets, lats) of the graph without the ops `aside`, each
+    edge into one of them joined to each edge out of it (latencies added):
+    what BlockGraph's loop makes, in its order (each op's successors as they
+    come, an op aside standing for its own successors in its place; each pair
+    once, at its largest latency, where it first came)."""
+    n = len(aside)
+    off, dst, lat = (a.astype(np.int64) for a in (edges.offsets, edges.targets, edges.lats))
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(off))
+    kept = ~aside[src]  # (edges out of ops aside are reached through their predecessors)
+    through = kept & aside[dst]
+    direct = np.flatnonzero(kept & ~through)
+    into = np.flatnonzero(through)
+    # Each edge into an op aside, once per edge out of it: (that edge, the other).
+    counts = off[dst[into] + 1] - off[dst[into]]
+    first = np.repeat(into, counts)
+    second = np.repeat(off[dst[into]] - np.cumsum(counts) + counts, counts) + np.arange(
+        int(counts.sum()), dtype=np.int64)
+    u = np.concatenate([src[direct], src[first]])
+    t = np.concatenate([dst[direct], dst[second]])
+    w = np.concatenate([lat[direct], lat[first] + lat[second]])
+    # Where each came in the loop's order: by the edge out of u, then the one
+    # out of the op aside (0 for a direct edge).
+    came = np.lexsort((np.concatenate([np.zeros(len(direct), np.int64), second]),
+                       np.concatenate([direct, first])))
+    seq = np.empty(len(came), dtype=np.int64)
+    seq[came] = np.arange(len(came))
+    order = np.lexsort((seq, t, u))  # each pair's first coming first
+    u, t, w, seq = u[order], t[order], w[order], seq[order]
+    starts = np.flatnonzero(np.r_[True, (u[1:] != u[:-1]) | (t[1:] != t[:-1])]) \
+        if len(u) else np.zeros(0, dtype=np.int64)
+    w = np.maximum.reduceat(w, starts) if len(starts) else w
+    u, t, seq = u[starts], t[starts], seq[starts]
+    order = np.lexsort((seq, u))
+    renumbered = np.cumsum(~aside) - 1  # an op's index among those kept
+    u, t, w = renumbered[u[order]], renumbered[t[order]], w[order]
+    offsets = np.zeros(int((~aside).sum()) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.bincount(u, minlength=len(offsets) - 1))
+    return offsets, t.astype(np.int32), w.astype(np.int32)
 
 
 def _rides_free(x: OpNode, preds: dict[int, int], nodes: Sequence[OpNode]) -> bool:
