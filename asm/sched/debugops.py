@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import isa
-from .deps import Edges, OpNode, predecessors
+from .deps import Edges, OpNode, csr_offsets, one_per_pair, predecessors
 from .graph import ENGINE_INDEX, Graph
 
 DEBUG_SLOTS = isa.SLOT_LIMITS["debug"]  # per bundle: the linter warns past it
@@ -139,24 +139,13 @@ def _passed_through(edges: Edges, aside: np.ndarray) -> tuple[np.ndarray, np.nda
     u = np.concatenate([src[direct], src[first]])
     t = np.concatenate([dst[direct], dst[second]])
     w = np.concatenate([lat[direct], lat[first] + lat[second]])
-    # Where each came in the loop's order: by the edge out of u, then the one
-    # out of the op aside (0 for a direct edge).
-    came = np.lexsort((np.concatenate([np.zeros(len(direct), np.int64), second]),
-                       np.concatenate([direct, first])))
-    seq = np.empty(len(came), dtype=np.int64)
-    seq[came] = np.arange(len(came))
-    order = np.lexsort((seq, t, u))  # each pair's first coming first
-    u, t, w, seq = u[order], t[order], w[order], seq[order]
-    starts = np.flatnonzero(np.r_[True, (u[1:] != u[:-1]) | (t[1:] != t[:-1])]) \
-        if len(u) else np.zeros(0, dtype=np.int64)
-    w = np.maximum.reduceat(w, starts) if len(starts) else w
-    u, t, seq = u[starts], t[starts], seq[starts]
-    order = np.lexsort((seq, u))
+    # The loop's order: by the edge out of u, then the one out of the op
+    # aside (none for a direct edge).
+    came = np.concatenate([direct * (len(dst) + 1), first * (len(dst) + 1) + second + 1])
+    u, t, w = one_per_pair(u, t, w, came)
     renumbered = np.cumsum(~aside) - 1  # an op's index among those kept
-    u, t, w = renumbered[u[order]], renumbered[t[order]], w[order]
-    offsets = np.zeros(int((~aside).sum()) + 1, dtype=np.int32)
-    offsets[1:] = np.cumsum(np.bincount(u, minlength=len(offsets) - 1))
-    return offsets, t.astype(np.int32), w.astype(np.int32)
+    u, t = renumbered[u], renumbered[t]
+    return csr_offsets(u, int((~aside).sum())), t.astype(np.int32), w.astype(np.int32)
 
 
 def _rides_free(x: OpNode, preds: dict[int, int], nodes: Sequence[OpNode]) -> bool:

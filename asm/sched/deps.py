@@ -337,9 +337,7 @@ def output_groups(nodes: Sequence[OpNode]) -> list[int]:
     else:
         producer = consumer = w_node
     by_producer = np.argsort(producer, kind="stable")
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(np.bincount(producer, minlength=n))
-    starts, consumers = offsets.tolist(), consumer[by_producer].tolist()
+    starts, consumers = csr_offsets(producer, n).tolist(), consumer[by_producer].tolist()
     # Consumers before producers: each op's group is its consumers' one
     # group, if they have one between them (-2: several).
     group = [-1] * n
@@ -435,22 +433,36 @@ def _settle(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarr
                                                dtype=np.int64)])
         lat = np.concatenate([lat, np.fromiter(chain.from_iterable(d.values() for _, d in more),
                                                dtype=np.int64)])
-        seq = np.arange(len(src))
-        order = np.lexsort((seq, dst, src))  # each pair's first finding first
-        src, dst, lat, seq = src[order], dst[order], lat[order], seq[order]
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-        starts = np.flatnonzero(first)
-        lat = np.maximum.reduceat(lat, starts)
-        src, dst, seq = src[starts], dst[starts], seq[starts]
-        order = np.lexsort((seq, src))
-        src, dst, lat = src[order], dst[order], lat[order]
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    offsets[1:] = np.cumsum(np.bincount(src, minlength=n))
-    edges = Edges(offsets, np.ascontiguousarray(dst, dtype=np.int32),
+        src, dst, lat = one_per_pair(src, dst, lat, np.arange(len(src)))
+    edges = Edges(csr_offsets(src, n), np.ascontiguousarray(dst, dtype=np.int32),
                   np.ascontiguousarray(lat, dtype=np.int32))
     for x in nodes:
         x.edges, x._succs = edges, None
+
+
+def one_per_pair(src: np.ndarray, dst: np.ndarray, lat: np.ndarray, came: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges `src` -> `dst` of latency `lat` with each pair once, at its
+    largest latency, where it first came (`came`: a key in the order the
+    edges came), ordered by source, then coming: what each op's successors
+    hold when put in one by one, the largest latency kept."""
+    if not len(src):
+        return src, dst, lat
+    order = np.lexsort((came, dst, src))
+    src, dst, lat, came = src[order], dst[order], lat[order], came[order]
+    starts = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])])
+    lat = np.maximum.reduceat(lat, starts)
+    src, dst, came = src[starts], dst[starts], came[starts]
+    order = np.lexsort((came, src))
+    return src[order], dst[order], lat[order]
+
+
+def csr_offsets(sources: np.ndarray, n: int) -> np.ndarray:
+    """Where each of `n` ops' edges start (and one past the last), edges
+    sorted by their `sources`."""
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.bincount(sources, minlength=n))
+    return offsets
 
 
 def _flat(ops: Sequence[OpNode], which: str) -> tuple[np.ndarray, np.ndarray]:

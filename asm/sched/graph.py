@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import isa
 from . import compiled
-from .deps import SYNC, OpNode, output_groups
+from .deps import SYNC, OpNode, csr_offsets, output_groups
 
 ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
@@ -219,8 +219,7 @@ class Graph:
         compiled.core.implied(self.n, self.offsets, self.targets, self.lats, keep)
         kept = keep.astype(bool)
         targets = self.targets[kept]
-        offsets = np.zeros(self.n + 1, dtype=np.int32)
-        offsets[1:] = np.cumsum(np.bincount(self.sources[kept], minlength=self.n))
+        offsets = csr_offsets(self.sources[kept], self.n)
         edges = np.ascontiguousarray(targets | self.lats[kept] * LATENCY_BIT, dtype=np.int32)
         npred = np.bincount(targets, minlength=self.n).astype(np.int32)
         return offsets, edges, self.engine_array, npred
