@@ -152,31 +152,37 @@ static void release(Bufs *b) {
     b->count = 0;
 }
 
-/* The first of the `len` indices in `a` outside 0..n-1, or -1 (no Python
- * object touched: runs without the interpreter's lock). */
-static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, Py_ssize_t n, int mask) {
+/* The first of the `len` indices in `a` outside lo..n-1 (lo is 0 or -1, for
+ * "none"), or -1 (no Python object touched: runs without the interpreter's
+ * lock). */
+static Py_ssize_t out_of_range(const int *a, Py_ssize_t len, int lo, Py_ssize_t n, int mask) {
     /* (`mask`: the bits of an entry that are the index; one unsigned
      * comparison per index, without a branch: the compiler vectorizes it,
      * and the pass checks every edge on every call) */
     if (n <= INT_MAX) {
-        unsigned bad = 0, limit = (unsigned)n;
-        for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)(a[k] & mask) >= limit;
+        unsigned bad = 0, first = (unsigned)lo, limit = (unsigned)n - first;
+        for (Py_ssize_t k = 0; k < len; k++) bad |= (unsigned)(a[k] & mask) - first >= limit;
         if (!bad) return -1;
     }
     for (Py_ssize_t k = 0; k < len; k++)
-        if ((a[k] & mask) < 0 || (a[k] & mask) >= n) return k;
+        if ((a[k] & mask) < lo || (a[k] & mask) >= n) return k;
     return -1;
 }
 
-static void range_error(const int *a, Py_ssize_t k, Py_ssize_t n, const char *what) {
-    PyErr_Format(PyExc_ValueError, "%s: %d is out of range (0..%zd)", what, a[k], n - 1);
+static void range_error(const int *a, Py_ssize_t k, int lo, Py_ssize_t n, const char *what) {
+    PyErr_Format(PyExc_ValueError, "%s: %d is out of range (%d..%zd)", what, a[k], lo, n - 1);
+}
+
+/* Whether each of the `len` entries in `a` is in lo..n-1 (else a ValueError). */
+static int ints_in_range(const int *a, Py_ssize_t len, int lo, Py_ssize_t n, const char *what) {
+    Py_ssize_t k = out_of_range(a, len, lo, n, -1);
+    if (k >= 0) range_error(a, k, lo, n, what);
+    return k < 0;
 }
 
 /* Whether each of the `len` indices in `a` is in 0..n-1 (else a ValueError). */
 static int ops_in_range(const int *a, Py_ssize_t len, Py_ssize_t n, const char *what) {
-    Py_ssize_t k = out_of_range(a, len, n, -1);
-    if (k >= 0) range_error(a, k, n, what);
-    return k < 0;
+    return ints_in_range(a, len, 0, n, what);
 }
 
 static PyObject *schedule(PyObject *self, PyObject *args) {
@@ -223,7 +229,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t bad;
     int ok = 0, cyclic = 0;
     Py_BEGIN_ALLOW_THREADS
-    bad = out_of_range(edges, off[n], n, ~LATENCY_BIT);
+    bad = out_of_range(edges, off[n], 0, n, ~LATENCY_BIT);
     if (bad < 0) {
         pend = malloc(sizeof(Pending) * (n + 1));
         following = malloc(sizeof(int) * (n + 1));
@@ -303,7 +309,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     if (bad >= 0)
-        range_error(edges, bad, n, "edges");
+        range_error(edges, bad, 0, n, "edges");
     else if (!ok)
         PyErr_SetString(PyExc_ValueError, "bad graph or out of memory");
     else if (cyclic)
@@ -485,13 +491,8 @@ static PyObject *chains(PyObject *self, PyObject *args) {
     const int *waited = latest ? take_ints(&b, o_waited, n, "waited", 0) : NULL;
     int *carried = waited ? take_ints(&b, o_carried, n, "carried", 1) : NULL;
     int *out = carried ? take_ints(&b, o_out, n, "out", 1) : NULL;
-    if (!out || !ops_in_range(order, n, n, "order")) goto done;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if (latest[k] < -1 || latest[k] >= n) {
-            PyErr_Format(PyExc_ValueError, "latest: %d is out of range (-1..%zd)", latest[k],
-                         n - 1);
-            goto done;
-        }
+    if (!out || !ops_in_range(order, n, n, "order") || !ints_in_range(latest, n, -1, n, "latest"))
+        goto done;
     memset(out, 0, sizeof(int) * n);
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
         int y = order[k], w = carried[y], u = latest[y];
