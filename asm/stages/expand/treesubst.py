@@ -45,12 +45,12 @@ from ..syntax import MAX_DEPTH, MAX_LINE, MAX_NAME, parse_int, parse_line, termi
 
 Spans = tuple[tuple[int, int, int], ...]  # (start, end, value length) of each placeholder
 
-# Where a node stands, which decides what a value may be there: a name the
-# grammar needs as a name (a label, an op, `NAME[`, `NAME =`); an argument
+# Where a node stands, which decides what a value may be there: an argument
 # (anything an argument may be); an expression between delimiters (an index,
 # `= value`, a pin); an item of a tuple or list; an operand of an operator;
-# the address after `@` (an atom).
-NAME, ARG, EXPR, KEY, OPERAND, ATOM = range(6)
+# the address after `@` (an atom). (Where the grammar needs a name, a label,
+# an op, `NAME[`, `NAME =`, it must stay one: `name_text`.)
+ARG, EXPR, KEY, OPERAND, ATOM = range(5)
 _EXPRESSIONS = (Num, Name, Bin, Un)
 _ALLOWED = {ARG: (Num, Name, Bin, Un, Indexed, Raw, Str, Tup, Lst, KeyVal),
             EXPR: _EXPRESSIONS, KEY: (*_EXPRESSIONS, Str, Tup),
@@ -240,7 +240,7 @@ class _Filler:
     def name(self, x: Name, where: int) -> Node:
         inside = self.inside(x.pos, x.end)
         whole = len(inside) == 1 and inside[0][0] == x.pos and inside[0][1] == x.end
-        if not whole or where == NAME:
+        if not whole:
             return self.name_node(x)
         # A placeholder standing alone where an expression goes: the value's
         # own tree, as the text would parse.
