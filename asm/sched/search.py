@@ -360,8 +360,9 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
     several threads the next tries run ahead, from the same schedule, and
     count only while every try before them was turned down (most are): once
     one is kept, those after it are thrown away and drawn again (the
-    generator's state put back) from its schedule. The tries, their draws and the result are those of
-    the single line, whatever the number of threads."""
+    generator's state put back) from its schedule. The tries, their draws
+    and the result are those of the single line, whatever the number of
+    threads."""
     g = s.g
     tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
