@@ -11,9 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_listsched import graphs
 
+from asm import isa
 from asm.sched import compiled
 from asm.sched import search as search_module
 from asm.sched.bounds import bounds
+from asm.sched.graph import ENGINE_NAMES
+from asm.sched.listsched import list_schedule
 from asm.sched.sidebyside import side_by_side
 from asm.sched.tuning import LEVELS
 
@@ -81,6 +84,20 @@ def test_the_compiled_blame_walk_gives_the_python_weights(g, data):
     assert entering.tolist() == weights  # (the caller's weights are left alone)
     assert native.tolist() == search_module.chains(g, latest, waited, entering,
                                                    native=False).tolist()
+
+
+@pytest.mark.skipif(compiled.core is None, reason="the compiled blame is not built")
+@settings(deadline=None, max_examples=examples(150))
+@given(graphs(), st.data())
+def test_the_compiled_blame_gives_the_numpy_weights(g, data):
+    # (a schedule the graph allows, under any priority; any engines with
+    # slots blamed, as bottlenecks are)
+    priority = data.draw(st.lists(st.integers(0, 9), min_size=g.n, max_size=g.n))
+    cycle_of = list_schedule(g, priority)
+    slotted = [e for e in ENGINE_NAMES if e in isa.SLOT_LIMITS]
+    engines = data.draw(st.lists(st.sampled_from(slotted), unique=True))
+    native = search_module.blame(g, cycle_of, engines)
+    assert native.tolist() == search_module.blame(g, cycle_of, engines, native=False).tolist()
 
 
 def test_vasm_jobs_sets_the_cores_a_schedule_takes_unless_told(monkeypatch):

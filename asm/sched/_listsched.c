@@ -73,26 +73,25 @@ typedef struct {
 /* Whether entry a goes before entry b: nearer first (in a supply heap; 0
  * in a ready heap), then lower key, ties in op order (the order a stable
  * sort of the keys gives). */
-static inline int before(Entry a, Entry b) {
-    /* (bitwise, without branches: which way a heap step goes is as good as
-     * random, and a mispredicted branch costs more than the comparisons) */
-    return (a.dist < b.dist) | ((a.dist == b.dist) &
-                                ((a.key < b.key) | ((a.key == b.key) & (a.op < b.op))));
+static inline int before(Entry a, Entry b, const int by_dist) {
+    int by_key = (a.key < b.key) | ((a.key == b.key) & (a.op < b.op));
+    if (!by_dist) return by_key;
+    return (a.dist < b.dist) | ((a.dist == b.dist) & by_key);
 }
 
-static void heap_push(Heap *h, const double *key, int v, int dist) {
+static inline __attribute__((always_inline)) void heap_push(Heap *h, const double *key, int v, int dist, const int by_dist) {
     Py_ssize_t i = h->size++;
     Entry *a = h->items, e = {key[v], v, dist};
     while (i > 0) {
         Py_ssize_t parent = (i - 1) / 2;
-        if (!before(e, a[parent])) break;
+        if (!before(e, a[parent], by_dist)) break;
         a[i] = a[parent];
         i = parent;
     }
     a[i] = e;
 }
 
-static int heap_pop(Heap *h) {
+static inline __attribute__((always_inline)) int heap_pop(Heap *h, const int by_dist) {
     Entry *a = h->items;
     int top = a[0].op;
     Entry last = a[--h->size];
@@ -100,8 +99,8 @@ static int heap_pop(Heap *h) {
     for (;;) {
         Py_ssize_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n) child += before(a[child + 1], a[child]);
-        if (!before(a[child], last)) break;
+        if (child + 1 < n) child += before(a[child + 1], a[child], by_dist);
+        if (!before(a[child], last, by_dist)) break;
         a[i] = a[child];
         i = child;
     }
@@ -111,9 +110,9 @@ static int heap_pop(Heap *h) {
 
 /* The first op of a heap not placed yet (a supply heap and a ready heap
  * hold the same op; the one that places it leaves it in the other), or -1. */
-static int heap_pop_unplaced(Heap *h, const int *cycle) {
+static inline __attribute__((always_inline)) int heap_pop_unplaced(Heap *h, const int *cycle, const int by_dist) {
     while (h->size) {
-        int i = heap_pop(h);
+        int i = heap_pop(h, by_dist);
         if (cycle[i] < 0) return i;
     }
     return -1;
@@ -256,9 +255,9 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     }
 #define MAKE_READY(i) do { \
         int e_ = eng[i]; \
-        heap_push(&ready[e_], key, (i), 0); \
+        heap_push(&ready[e_], key, (i), 0, 0); \
         unplaced[e_]++; \
-        if (dist && e_ != target && dist[i] <= reach) heap_push(&near[e_], key, (i), dist[i]); \
+        if (dist && e_ != target && dist[i] <= reach) heap_push(&near[e_], key, (i), dist[i], 1); \
     } while (0)
     for (Py_ssize_t i = 0; ok && i < n; i++)
         if (pend[i].waiting == 0) MAKE_READY((int)i);
@@ -276,8 +275,8 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             progressed = 0;
             for (Py_ssize_t e = 0; e < ne; e++) {
                 while (used[e] < caps[e]) {
-                    int i = short_of && e != target ? heap_pop_unplaced(&near[e], cycle) : -1;
-                    if (i < 0) i = heap_pop_unplaced(&ready[e], cycle);
+                    int i = short_of && e != target ? heap_pop_unplaced(&near[e], cycle, 1) : -1;
+                    if (i < 0) i = heap_pop_unplaced(&ready[e], cycle, 0);
                     if (i < 0) break;
                     cycle[i] = now;
                     used[e]++;
@@ -507,6 +506,89 @@ done:
     return result;
 }
 
+static PyObject *held(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_off, *o_tgt, *o_lat, *o_cyc, *o_eng, *o_caps, *o_engines, *o_latest, *o_waited,
+        *o_entering;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOOOO", &n, &o_off, &o_tgt, &o_lat, &o_cyc, &o_eng,
+                          &o_caps, &o_engines, &o_latest, &o_waited, &o_entering))
+        return NULL;
+    Bufs b = {.count = 0};
+    PyObject *result = NULL;
+    int *ready_at = NULL, *used = NULL, *best = NULL;
+    const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
+    const int *tgt = off ? take_ints(&b, o_tgt, off[n], "targets", 0) : NULL;
+    const int *lat = tgt ? take_ints(&b, o_lat, off[n], "lats", 0) : NULL;
+    const int *cyc = lat ? take_ints(&b, o_cyc, n, "cycles", 0) : NULL;
+    const int *eng = cyc ? take_ints(&b, o_eng, n, "engine", 0) : NULL;
+    const int *caps = eng ? take_ints(&b, o_caps, -1, "caps", 0) : NULL;
+    const int *engines = caps ? take_ints(&b, o_engines, -1, "engines", 0) : NULL;
+    int *latest = engines ? take_ints(&b, o_latest, n, "latest", 1) : NULL;
+    int *waited = latest ? take_ints(&b, o_waited, n, "waited", 1) : NULL;
+    int *entering = waited ? take_ints(&b, o_entering, n, "entering", 1) : NULL;
+    if (!entering) goto done;
+    Py_ssize_t ne = b.views[5].len / (Py_ssize_t)sizeof(int);
+    Py_ssize_t nbusy = b.views[6].len / (Py_ssize_t)sizeof(int);
+    if (!ops_in_range(tgt, off[n], n, "targets") || !ops_in_range(eng, n, ne, "engine") ||
+        !ops_in_range(engines, nbusy, ne, "engines") ||
+        !ints_in_range(cyc, n, 0, 1 << 29, "cycles") || !ints_in_range(lat, off[n], 0, 1 << 29, "lats"))
+        goto done;
+    ready_at = calloc(n + 1, sizeof(int));
+    if (!ready_at) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (int k = off[i]; k < off[i + 1]; k++)
+            if (cyc[i] + lat[k] > ready_at[tgt[k]]) ready_at[tgt[k]] = cyc[i] + lat[k];
+    Py_ssize_t span = 2;  /* cycles and ready times are below span - 1 */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (cyc[i] + 2 > span) span = (Py_ssize_t)cyc[i] + 2;
+        if (ready_at[i] + 2 > span) span = (Py_ssize_t)ready_at[i] + 2;
+    }
+    used = malloc(sizeof(int) * span);
+    best = malloc(sizeof(int) * span);
+    if (!used || !best) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) latest[i] = -1;
+    for (Py_ssize_t i = 0; i < n; i++)  /* (the last edge that holds, in edge order) */
+        for (int k = off[i]; k < off[i + 1]; k++)
+            if (cyc[i] + lat[k] == ready_at[tgt[k]]) latest[tgt[k]] = (int)i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        waited[i] = cyc[i] > ready_at[i];
+        entering[i] = 0;
+    }
+    for (Py_ssize_t x = 0; x < nbusy; x++) {
+        int e = engines[x], end = -1;  /* end: the engine's last cycle */
+        for (Py_ssize_t t = 0; t < span; t++) used[t] = 0, best[t] = -1;
+        /* best[r]: of the engine's ops ready at r, the one placed first
+         * (then the first in op order) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (eng[i] != e) continue;
+            used[cyc[i]]++;
+            if (cyc[i] > end) end = cyc[i];
+            int r = ready_at[i];
+            if (best[r] < 0 || cyc[i] < cyc[best[r]]) best[r] = (int)i;
+        }
+        /* each idle slot before the last cycle goes to the op ready soonest
+         * after it: walked backwards, `next` is the first ready after t */
+        int next = -1;
+        for (Py_ssize_t t = span - 2; t >= 0; t--) {
+            if (best[t + 1] >= 0) next = best[t + 1];
+            if (t < end && used[t] < caps[e] && next >= 0) entering[next] += caps[e] - used[t];
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    free(ready_at);
+    free(used);
+    free(best);
+    release(&b);
+    return result;
+}
+
 static PyObject *summed(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_order, *o_off, *o_tgt, *o_eng, *o_w, *o_out;
@@ -659,6 +741,9 @@ static PyMethodDef methods[] = {
      "implies"},
     {"chains", chains, METH_VARARGS,
      "chains(n, order, latest, waited, carried, out): the blame walk's weights into out"},
+    {"held", held, METH_VARARGS,
+     "held(n, offsets, targets, lats, cycles, engine, caps, engines, latest, waited, "
+     "entering): blame's inputs (search.py) into the last three"},
     {"summed", summed, METH_VARARGS,
      "summed(n, order, offsets, targets, engine, weights, out): each op's sum over its "
      "successors of their sums and weights into out"},

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import compiled
-from .graph import CAPS, ENGINE_NAMES, Graph
+from .graph import CAPS, CAPS_ARRAY, ENGINE_NAMES, Graph
 from .listsched import backward_schedule, list_schedule
 from .priorities import (
     bottlenecks,
@@ -478,28 +478,36 @@ def plans_of(g: Graph, made: dict[str, np.ndarray]) -> list[np.ndarray]:
     return plans + [priority for name, priority in made.items() if name.startswith("stagger")]
 
 
-def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
+def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str], *, native: bool = True
+          ) -> np.ndarray:
     """Why a schedule misses its bound, as a weight per op to move earlier.
 
     For each idle slot of a busy engine before that engine's last op: the op
     of that engine that became ready soonest after it, and the chain of
     predecessors that held it back (each one's latest predecessor), back to
     the first op on it that waited for a slot, which is where the time was
-    lost. Every op of the chain gets the idle slots' weight."""
+    lost. Every op of the chain gets the idle slots' weight. Compiled when
+    built (and `native`); the NumPy version is the same."""
     n = g.n
-    c = cycle_of.astype(np.int64)
     _, targets, lats, engine, _ = g.flat
+    busy = [ENGINE_NAMES.index(name) for name in engines]
+    if native and compiled.core is not None:
+        latest, waited, entering = (np.empty(n, dtype=np.int32) for _ in range(3))
+        compiled.core.held(n, g.offsets, targets, lats, np.ascontiguousarray(cycle_of, np.int32),
+                           engine, CAPS_ARRAY, np.array(busy, dtype=np.int32), latest, waited,
+                           entering)
+        return chains(g, latest, waited, entering).astype(np.float64)
+    c = cycle_of.astype(np.int64)
     arrive = c[g.sources] + lats  # when each edge lets its successor go
     ready_at = np.zeros(n, dtype=np.int64)
     np.maximum.at(ready_at, targets, arrive)
     latest = np.full(n, -1, dtype=np.int32)  # the predecessor that held each op back
     holds = arrive == ready_at[targets]
-    latest[targets[holds]] = g.sources[holds]
+    latest[targets[holds]] = g.sources[holds]  # (the last edge that holds, in edge order)
     waited = c > ready_at
     # idle slots each op could have filled, had it been ready
     entering = np.zeros(n, dtype=np.int32)
-    for name in engines:
-        e = ENGINE_NAMES.index(name)
+    for e in busy:
         ops = np.flatnonzero(engine == e)
         if not len(ops):
             continue
@@ -509,7 +517,7 @@ def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str]) -> np.ndarray:
         j = np.searchsorted(ready_at[soonest], idle, side="right")
         some = j < len(soonest)
         np.add.at(entering, soonest[j[some]], CAPS[e] - used[idle[some]])
-    return chains(g, latest, waited, entering).astype(np.float64)
+    return chains(g, latest, waited, entering, native=native).astype(np.float64)
 
 
 def chains(g: Graph, latest: np.ndarray, waited: np.ndarray, entering: np.ndarray, *,
