@@ -381,7 +381,9 @@ def test_output_groups_are_those_worked_out_op_by_op(program):
     from asm.sched.deps import output_groups
     for block in ControlFlow(program).blocks():
         nodes = build_block(program, block.start, block.end)
-        assert output_groups(nodes) == _output_groups_one_by_one(nodes)
+        expected = _output_groups_one_by_one(nodes)
+        assert output_groups(nodes) == expected
+        assert output_groups(nodes, native=False) == expected
 
 
 @st.composite

@@ -51,6 +51,11 @@
  *   cycles before its last op with slots to spare, caps[e] less those used)
  *   that op i, of that engine's ops the first ready after the slot (then the
  *   first placed, then the first in op order), could have filled
+ * grouped(n, offsets, consumers, stores, out)
+ *   the walk of deps.output_groups, last op first: out[i] = i for a store
+ *   (stores[i] not 0), else the one group of op i's consumers (offsets and
+ *   consumers: CSR, each later than i), -2 for several, -1 for none; then
+ *   every negative one -1
  * summed(n, order, offsets, targets, engine, weights, out)
  *   out[i] (doubles): the sum over op i's successors s, in edge order, of
  *   out[s] + weights[engine[s]] (downstream work where bit sets would be too
@@ -609,6 +614,42 @@ done:
     return result;
 }
 
+static PyObject *grouped(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_off, *o_cons, *o_store, *o_out;
+    if (!PyArg_ParseTuple(args, "nOOOO", &n, &o_off, &o_cons, &o_store, &o_out)) return NULL;
+    Bufs b = {.count = 0};
+    PyObject *result = NULL;
+    const int *off = take_ints(&b, o_off, n + 1, "offsets", 0);
+    const int *cons = off ? take_ints(&b, o_cons, off[n], "consumers", 0) : NULL;
+    const int *store = cons ? take_ints(&b, o_store, n, "stores", 0) : NULL;
+    int *out = store ? take_ints(&b, o_out, n, "out", 1) : NULL;
+    if (!out || !ops_in_range(cons, off[n], n, "consumers")) goto done;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        if (store[i]) {
+            out[i] = (int)i;
+            continue;
+        }
+        int g = -1;
+        for (int k = off[i]; k < off[i + 1]; k++) {
+            int c = cons[k], x = c > i ? out[c] : -1;  /* (a consumer comes later) */
+            if (x == -1 || x == g) continue;
+            if (g != -1) {
+                g = -2;
+                break;
+            }
+            g = x;
+        }
+        out[i] = g;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (out[i] < 0) out[i] = -1;
+    result = Py_NewRef(Py_None);
+done:
+    release(&b);
+    return result;
+}
+
 static PyObject *summed(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_order, *o_off, *o_tgt, *o_eng, *o_w, *o_out;
@@ -764,6 +805,8 @@ static PyMethodDef methods[] = {
     {"held", held, METH_VARARGS,
      "held(n, offsets, targets, lats, cycles, engine, caps, engines, latest, waited, "
      "entering): blame's inputs (search.py) into the last three"},
+    {"grouped", grouped, METH_VARARGS,
+     "grouped(n, offsets, consumers, stores, out): each op's output group into out"},
     {"summed", summed, METH_VARARGS,
      "summed(n, order, offsets, targets, engine, weights, out): each op's sum over its "
      "successors of their sums and weights into out"},

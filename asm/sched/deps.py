@@ -29,6 +29,7 @@ import numpy as np
 from .. import isa
 from ..cfg import ControlFlow
 from ..kernel import Kernel, bundle_cost
+from . import compiled
 from .alias import (
     Based,
     Const,
@@ -315,12 +316,13 @@ def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[OpNode]:
     return out
 
 
-def output_groups(nodes: Sequence[OpNode]) -> list[int]:
+def output_groups(nodes: Sequence[OpNode], *, native: bool = True) -> list[int]:
     """For each op, the store its values all flow to (that store's index), or
     -1: none or several (constants, shared tables). Kernels work on their
     batch in groups that share nothing but constants, each ending in stores
     of its own; this finds them from data flow alone (reads after writes:
-    reuse of the same scratch by two groups does not join them)."""
+    reuse of the same scratch by two groups does not join them). The walk
+    is compiled when built (and `native`); the Python one is the same."""
     n = len(nodes)
     # Who reads what each op writes: each read's writer is the last op before
     # it (in op order) to write the word, found with NumPy.
@@ -337,6 +339,13 @@ def output_groups(nodes: Sequence[OpNode]) -> list[int]:
     else:
         producer = consumer = w_node
     by_producer = np.argsort(producer, kind="stable")
+    if native and compiled.core is not None:
+        stores = np.fromiter((x.op.memory == "write" for x in nodes), dtype=np.int32, count=n)
+        out = np.empty(n, dtype=np.int32)
+        compiled.core.grouped(n, csr_offsets(producer, n),
+                              np.ascontiguousarray(consumer[by_producer], dtype=np.int32),
+                              stores, out)
+        return out.tolist()
     starts, consumers = csr_offsets(producer, n).tolist(), consumer[by_producer].tolist()
     # Consumers before producers: each op's group is its consumers' one
     # group, if they have one between them (-2: several).
