@@ -1,16 +1,30 @@
 """A built block keeps its edges as arrays its nodes share (asm/sched/deps.py
 Edges): the successors made from them are those put in one by one, in the
 same order, and the readers that take the arrays (the scheduler's graph,
-predecessors) read what the successors say."""
+predecessors) read what the successors say. The edges through scratch are
+found compiled as NumPy finds them."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import any_programs, programs
 
-from asm.sched.deps import SYNC, SYNC_OP, OpNode, _edge, _settle, predecessors
+from asm.cfg import ControlFlow
+from asm.sched import compiled
+from asm.sched.deps import (
+    SYNC,
+    SYNC_OP,
+    OpNode,
+    _bundle_nodes,
+    _edge,
+    _ScratchOrder,
+    _settle,
+    predecessors,
+)
 from asm.sched.graph import Graph
 
 
@@ -73,3 +87,21 @@ def test_a_node_list_that_is_not_its_whole_block_reads_the_successors():
     part = [nodes[0], nodes[2]]
     assert nodes[0].edges.of(part) is None and nodes[0].edges.of(nodes) is not None
     assert predecessors(part, [2]) == {2: {0: 1}}
+
+
+@settings(deadline=None, max_examples=examples(200))
+@given(st.one_of(programs(), any_programs(max_bundles=14)))
+def test_the_compiled_scratch_edges_are_the_numpy_ones(program):
+    # (bundles of several ops: a read sees the writes of earlier bundles only)
+    if compiled.core is None:
+        pytest.skip("the compiled edges are not built")
+    for block in ControlFlow(program).blocks():
+        ops: list[OpNode] = []
+        for pc in range(block.start, block.end):
+            ops.extend(_bundle_nodes(program, pc, len(ops)))
+        if not ops:
+            continue
+        scratch = _ScratchOrder(ops)
+        native, numpy_made = scratch.edges(), scratch.edges(native=False)
+        assert [a.tolist() for a in native] == [a.tolist() for a in numpy_made]
+        assert all(a.dtype == b.dtype for a, b in zip(native, numpy_made, strict=True))

@@ -51,6 +51,12 @@
  *   cycles before its last op with slots to spare, caps[e] less those used)
  *   that op i, of that engine's ops the first ready after the slot (then the
  *   first placed, then the first in op order), could have filled
+ * scratch_edges(n, w_node, w_word, r_node, r_word, bundle_first, src, dst, lat)
+ *   -> edges: the dependences through scratch of deps._ScratchOrder.edges,
+ *   from the writes (w_node, w_word: sorted by word, then op) and the reads
+ *   (r_node, r_word) of a block, bundle_first[i] the first op of op i's
+ *   bundle: into src, dst, lat (room for 2 * reads + writes), sorted by
+ *   src, then dst, each pair once at its largest latency
  * grouped(n, offsets, consumers, stores, out)
  *   the walk of deps.output_groups, last op first: out[i] = i for a store
  *   (stores[i] not 0), else the one group of op i's consumers (offsets and
@@ -650,6 +656,148 @@ done:
     return result;
 }
 
+static int u64_cmp(const void *pa, const void *pb) {
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Of the writes w_node[lo..hi-1] of one word, sorted by op: the first at
+ * or after op `op` (hi if none). */
+static Py_ssize_t first_write(const int *w_node, Py_ssize_t lo, Py_ssize_t hi, int op) {
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (w_node[mid] < op) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static PyObject *scratch_edges(PyObject *self, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *o_wn, *o_ww, *o_rn, *o_rw, *o_first, *o_src, *o_dst, *o_lat;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOO", &n, &o_wn, &o_ww, &o_rn, &o_rw, &o_first, &o_src,
+                          &o_dst, &o_lat))
+        return NULL;
+    Bufs b = {.count = 0};
+    PyObject *result = NULL;
+    int *count = NULL, *at = NULL, *tmp_dst = NULL, *tmp_lat = NULL;
+    uint64_t *pairs = NULL;
+    Py_ssize_t *from = NULL;
+    const int *w_node = take_ints(&b, o_wn, -1, "w_node", 0);
+    Py_ssize_t nw = w_node ? b.views[0].len / (Py_ssize_t)sizeof(int) : 0;
+    const int *w_word = w_node ? take_ints(&b, o_ww, nw, "w_word", 0) : NULL;
+    const int *r_node = w_word ? take_ints(&b, o_rn, -1, "r_node", 0) : NULL;
+    Py_ssize_t nr = r_node ? b.views[2].len / (Py_ssize_t)sizeof(int) : 0;
+    const int *r_word = r_node ? take_ints(&b, o_rw, nr, "r_word", 0) : NULL;
+    const int *first = r_word ? take_ints(&b, o_first, n, "bundle_first", 0) : NULL;
+    Py_ssize_t most = 2 * nr + nw;
+    int *src = first ? take_ints(&b, o_src, most, "src", 1) : NULL;
+    int *dst = src ? take_ints(&b, o_dst, most, "dst", 1) : NULL;
+    int *lat = dst ? take_ints(&b, o_lat, most, "lat", 1) : NULL;
+    if (!lat || !ops_in_range(w_node, nw, n, "w_node") || !ops_in_range(r_node, nr, n, "r_node")
+        || !ops_in_range(first, n, n, "bundle_first"))
+        goto done;
+    for (Py_ssize_t k = 0; k < nw; k++) {
+        int unsorted = k > 0 && (w_word[k] < w_word[k - 1] ||
+                                 (w_word[k] == w_word[k - 1] && w_node[k] < w_node[k - 1]));
+        if (w_word[k] < 0 || unsorted) {
+            PyErr_SetString(PyExc_ValueError, "the writes are not sorted by word, then op");
+            goto done;
+        }
+    }
+    count = calloc(n + 1, sizeof(int));
+    at = malloc(sizeof(int) * (n + 1));
+    tmp_dst = malloc(sizeof(int) * (most + 1));
+    tmp_lat = malloc(sizeof(int) * (most + 1));
+    pairs = malloc(sizeof(uint64_t) * (most + 1));
+    if (!count || !at || !tmp_dst || !tmp_lat || !pairs) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* The edges as found, in src/dst/lat (then sorted into tmp_*): a read
+     * follows the last write of its word in an earlier bundle (1); the first
+     * write of the word in the reader's bundle or after follows the read
+     * (0); writes of a word keep their order (1). */
+    /* each word's writes: from[word] up to from[word + 1] */
+    int words = 0;
+    for (Py_ssize_t k = 0; k < nw; k++)
+        if (w_word[k] >= words) words = w_word[k] + 1;
+    from = calloc(words + 2, sizeof(Py_ssize_t));
+    if (!from) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < nw; k++) from[w_word[k] + 1]++;
+    for (int w = 0; w < words; w++) from[w + 1] += from[w];
+    Py_ssize_t m = 0;
+#define FOUND(a, z, l) do { \
+        if ((a) != (z)) { src[m] = (a); dst[m] = (z); lat[m] = (l); m++; } \
+    } while (0)
+    for (Py_ssize_t k = 0; k < nr; k++) {
+        int word = r_word[k], reader = r_node[k];
+        if (word < 0 || word >= words) continue;  /* (never written) */
+        Py_ssize_t lo = from[word], hi = from[word + 1];
+        Py_ssize_t q = first_write(w_node, lo, hi, first[reader]);
+        if (q > lo) FOUND(w_node[q - 1], reader, 1);
+        if (q < hi) FOUND(reader, w_node[q], 0);
+    }
+    for (Py_ssize_t k = 0; k + 1 < nw; k++)
+        if (w_word[k + 1] == w_word[k]) FOUND(w_node[k], w_node[k + 1], 1);
+#undef FOUND
+    /* By source (counting), then by target within each source's, each pair
+     * once at its largest latency. */
+    for (Py_ssize_t k = 0; k < m; k++) count[src[k] + 1]++;
+    for (Py_ssize_t i = 0; i < n; i++) count[i + 1] += count[i];
+    memcpy(at, count, sizeof(int) * (n + 1));
+    for (Py_ssize_t k = 0; k < m; k++) {
+        int j = at[src[k]]++;
+        tmp_dst[j] = dst[k];
+        tmp_lat[j] = lat[k];
+    }
+    Py_ssize_t out = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int lo = count[i], hi = count[i + 1];
+        if (hi - lo > 64) {  /* (a word read by many: sorted as pairs) */
+            for (int j = lo; j < hi; j++)
+                pairs[j - lo] = (uint64_t)tmp_dst[j] << 32 | (uint32_t)tmp_lat[j];
+            qsort(pairs, hi - lo, sizeof(uint64_t), u64_cmp);
+            for (int j = lo; j < hi; j++) {
+                tmp_dst[j] = (int)(pairs[j - lo] >> 32);
+                tmp_lat[j] = (int)(pairs[j - lo] & 0xffffffffu);
+            }
+        }
+        for (int j = lo + 1; j < hi; j++) {  /* (insertion: most ops have few) */
+            int d = tmp_dst[j], l = tmp_lat[j], k = j;
+            for (; k > lo && tmp_dst[k - 1] > d; k--) {
+                tmp_dst[k] = tmp_dst[k - 1];
+                tmp_lat[k] = tmp_lat[k - 1];
+            }
+            tmp_dst[k] = d;
+            tmp_lat[k] = l;
+        }
+        for (int j = lo; j < hi; j++) {
+            if (j > lo && tmp_dst[j] == tmp_dst[j - 1]) {
+                if (tmp_lat[j] > lat[out - 1]) lat[out - 1] = tmp_lat[j];
+                continue;
+            }
+            src[out] = (int)i;
+            dst[out] = tmp_dst[j];
+            lat[out] = tmp_lat[j];
+            out++;
+        }
+    }
+    result = PyLong_FromSsize_t(out);
+done:
+    free(count);
+    free(at);
+    free(tmp_dst);
+    free(tmp_lat);
+    free(pairs);
+    free(from);
+    release(&b);
+    return result;
+}
+
 static PyObject *summed(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_order, *o_off, *o_tgt, *o_eng, *o_w, *o_out;
@@ -807,6 +955,9 @@ static PyMethodDef methods[] = {
      "entering): blame's inputs (search.py) into the last three"},
     {"grouped", grouped, METH_VARARGS,
      "grouped(n, offsets, consumers, stores, out): each op's output group into out"},
+    {"scratch_edges", scratch_edges, METH_VARARGS,
+     "scratch_edges(n, w_node, w_word, r_node, r_word, bundle_first, src, dst, lat): "
+     "the dependences through scratch into src, dst, lat; returns how many"},
     {"summed", summed, METH_VARARGS,
      "summed(n, order, offsets, targets, engine, weights, out): each op's sum over its "
      "successors of their sums and weights into out"},

@@ -18,6 +18,7 @@ keep those values in every later block. Ops that append to the trace buffer
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -385,16 +386,27 @@ class _ScratchOrder:
         self.w_key, self.w_node, self.w_word = key[order], w_node[order], w_word[order]
         self._writers: dict[int, list[int]] = {}
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def edges(self, *, native: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(from, to, latency) of every dependence through scratch, each pair
-        once at its largest latency: a read follows the last write of its word
-        in an earlier bundle (1); the first write of the word in the reader's
-        own bundle or after follows the read (0: it may share the bundle, the
-        read sees the old value); and writes of a word keep their order (1)."""
+        once at its largest latency, sorted by from, then to: a read follows
+        the last write of its word in an earlier bundle (1); the first write
+        of the word in the reader's own bundle or after follows the read (0:
+        it may share the bundle, the read sees the old value); and writes of
+        a word keep their order (1). Compiled when built (and `native`); the
+        NumPy version is the same."""
         n, w_node, w_word = self.n, self.w_node, self.w_word
         r_node, r_word = self.r_node, self.r_word
         if not len(w_word):  # nothing written: nothing to order
             return w_node, w_node, w_node
+        if native and compiled.core is not None:
+            most = 2 * len(r_node) + len(w_node)
+            src, dst, lat = (np.empty(most, dtype=np.int32) for _ in range(3))
+            int32 = functools.partial(np.ascontiguousarray, dtype=np.int32)
+            made = compiled.core.scratch_edges(n, int32(w_node), int32(w_word), int32(r_node),
+                                               int32(r_word), int32(self.bundle_first),
+                                               src, dst, lat)
+            return (src[:made].astype(np.int64), dst[:made].astype(np.int64),
+                    lat[:made].astype(np.int64))
         key = self.w_key
         q = np.searchsorted(key, r_word * (n + 1) + self.bundle_first[r_node], side="left")
         prev = np.maximum(q - 1, 0)
