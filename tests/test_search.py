@@ -65,8 +65,28 @@ def test_tasks_run_ahead_are_told_they_are_dropped_and_no_more_are_taken():
     results = side_by_side(tasks(), 2)
     assert next(results) == 0
     results.close()  # the caller stops: the tasks still running are let go, and waited for
-    assert sorted(told) == [(1, True), (2, True)]
-    assert taken == [0, 1, 2]  # two running and the next one, taken when the first finished
+    assert told == [(1, True)]
+    assert taken == [0, 1]  # the next is taken once the caller asks for the result after 0
+
+
+def test_a_task_is_taken_once_the_caller_has_every_result_before_the_one_ahead_of_it():
+    # (what the perturbation's tries build on: try j starts from what the
+    # caller made of the results up to j - 2)
+    seen: list[int] = []
+    at_take = []
+
+    def tasks():
+        for k in range(8):
+            at_take.append((k, len(seen)))
+            yield lambda dropped, k=k: k
+
+    for threads in (1, 2):
+        seen.clear()
+        at_take.clear()
+        for value in side_by_side(tasks(), threads):
+            seen.append(value)
+        assert seen == list(range(8))
+        assert all(taken >= k - 1 for k, taken in at_take), (threads, at_take)
 
 
 @pytest.mark.skipif(compiled.core is None, reason="the compiled walk is not built")

@@ -27,16 +27,18 @@ Levels:
 
 The search stops early when a schedule meets the block's lower bound.
 
-Passes that do not depend on one another (the starts, the perturbation tries
-run ahead) run side by side on threads (asm/sched/sidebyside.py), each
-recorded as a `_Trial` and committed in the order one thread would have run
-them: the result is the same for any number of threads.
+Passes that do not depend on one another (the starts, a perturbation try
+and the one ahead of it) run side by side on threads
+(asm/sched/sidebyside.py), each recorded as a `_Trial` and committed in the
+order one thread would have run them: the result is the same for any
+number of threads.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import threading
 import time
@@ -188,9 +190,9 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
            jobs: int = 1) -> Found:
     """The shortest schedule of a block found at `level` (`before`: its cycles
     as written, which a schedule must beat to be used). `jobs`: how many
-    passes may run side by side, on threads (independent starts, and
-    perturbation tries run ahead, see `_perturb`; the result is the same for
-    any number), and at -O3 on how many processes its open-ended search runs
+    passes may run side by side, on threads (independent starts, and two
+    perturbation tries, see `_perturb`; the result is the same for any
+    number), and at -O3 on how many processes its open-ended search runs
     until `deadline` (a `time.monotonic()` value)."""
     # (the Python pass holds the interpreter's lock: threads would only wait)
     threaded = g.n >= THREADED_OPS and compiled.core is not None
@@ -356,19 +358,24 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
       chains, does not reach. `plans` holds start priorities and the cycles
       of other good schedules, so that a stretch of one can enter another.
 
-    Each try starts from the last kept schedule, so tries form one line; with
-    several threads the next tries run ahead, from the same schedule, and
-    count only while every try before them was turned down (most are): once
-    one is kept, those after it are thrown away and drawn again (the
-    generator's state put back) from its schedule. The tries, their draws
-    and the result are those of the single line, whatever the number of
-    threads."""
+    Tries form one line with one try in flight ahead: try j starts from the
+    schedule kept once every try before j - 1 is done, so that tries j - 1
+    and j can run at once (on two threads; one after the other on one, with
+    the same draws and the same result). A try kept does not stop the one
+    already running from the schedule before it, which is kept too when no
+    worse. (A line that waits for each try before drawing the next throws
+    the try run ahead away whenever one is kept: a third of fast.vasm's
+    tries, on plateaus.)"""
     g = s.g
     tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
     start = s.passes
-    current = s.best.cycle_of
-    stale = 0  # tries since the best improved
+    stale = 0  # tries from a schedule as good as the best that did not improve it
+    gained = -1  # the last try that improved the best
+    # kept[c]: the schedule kept once c tries are committed (with its blamed
+    # priority, made once); try j starts from kept[j - 1], try 0 from kept[0].
+    # (the last two are all a try still to draw can need)
+    kept = {0: _Blamed(g, s.best.cycle_of, busy)}
 
     def stopping() -> bool:
         if s.done:
@@ -377,28 +384,27 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
             return True
         return deadline is not None and time.monotonic() >= deadline
 
-    while not stopping():
-        states: list[dict] = []  # the generator's state before each try drawn
-        blamed = _Blamed(g, current, busy)
+    def tries():
+        for j in itertools.count():
+            base = kept[max(0, j - 1)]  # (there when try j - 2 is committed)
+            yield functools.partial(_try, g, s.bound, base,
+                                    _draw(rng, base.cycle_of, plans, g.n), tie, rounds)
 
-        def tries(current=current, blamed=blamed, states=states):
-            while True:
-                states.append(rng.bit_generator.state)
-                yield functools.partial(_try, g, s.bound, current, blamed,
-                                        _draw(rng, current, plans, g.n), tie, rounds)
-
-        with contextlib.closing(side_by_side(tries(), s.threads)) as results:
-            for k, (trial, cycle_of, cost) in enumerate(results):
-                before = s.best.cost
-                s.commit(trial)
-                kept = cost <= s.best.cost
-                stale = 0 if s.best.cost < before else stale + 1
-                if kept or stopping():
-                    if kept:
-                        current = cycle_of
-                    if k + 1 < len(states):
-                        rng.bit_generator.state = states[k + 1]  # as if never drawn
-                    break
+    if stopping():
+        return
+    with contextlib.closing(side_by_side(tries(), min(s.threads, 2))) as results:
+        for j, (trial, cycle_of, cost) in enumerate(results):
+            before = s.best.cost
+            s.commit(trial)
+            if s.best.cost < before:
+                stale, gained = 0, j
+            elif j > gained + 1:  # (try gained + 1 started before the gain)
+                stale += 1
+            c = max(kept)
+            kept[c + 1] = _Blamed(g, cycle_of, busy) if cost <= s.best.cost else kept[c]
+            kept.pop(c - 1, None)
+            if stopping():
+                break
 
 
 class _Blamed:
@@ -431,14 +437,13 @@ def _draw(rng: np.random.Generator, current: np.ndarray, plans: Sequence[np.ndar
     return None, None, rng.random(n)
 
 
-def _try(g: Graph, bound: int, current: np.ndarray, blamed: _Blamed, move: Move,
-         tie: np.ndarray, rounds: int, dropped: threading.Event | None
-         ) -> tuple[_Trial, np.ndarray, int]:
+def _try(g: Graph, bound: int, base: _Blamed, move: Move, tie: np.ndarray, rounds: int,
+         dropped: threading.Event | None) -> tuple[_Trial, np.ndarray, int]:
     plan, window, noise = move
     if plan is not None:
-        key, how = _replanned(current, plan, *window), "re-planned"
+        key, how = _replanned(base.cycle_of, plan, *window), "re-planned"
     else:
-        key, how = blamed.get(), "blamed"
+        key, how = base.get(), "blamed"
     trial = _Trial(g, bound, dropped)
     cycle_of = trial.forward(key + TUNING.noise * noise - tie)
     cost = trial.offer(cycle_of, how)

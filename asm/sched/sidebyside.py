@@ -22,10 +22,12 @@ def side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], threads
                  ) -> Iterator[T]:
     """The tasks' results in order, up to `threads` of them running at a time
     (on threads: the passes release the interpreter's lock). A task is taken
-    from `tasks` only when a thread is free for it, and called with an event
-    that is set once its result is no longer wanted (None when run alone):
-    once the caller stops asking (closes the iterator), the tasks still
-    running are told so, waited for and dropped."""
+    from `tasks` only when a thread is free for it and the caller has asked
+    for the next result (so task j may build on what the caller made of the
+    results up to j - threads), and called with an event that is set once its
+    result is no longer wanted (None when run alone): once the caller stops
+    asking (closes the iterator), the tasks still running are told so,
+    waited for and dropped."""
     if threads <= 1:
         for task in tasks:
             yield task(None)
@@ -57,13 +59,13 @@ def side_by_side(tasks: Iterable[Callable[[threading.Event | None], T]], threads
         while running:
             thread, box = running.popleft()
             thread.join()
-            launch()
             # (taken out of the box: a failure's traceback holds the frame that
             # holds the box, a reference cycle while the box holds it)
             ok, value = box.pop()
             if not ok:
                 raise value
             yield value
+            launch()  # (once the caller has taken the result: tasks may build on it)
     finally:
         dropped.set()
         for thread, box in running:
