@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import isa
 from . import compiled
-from .graph import ENGINE_NAMES, Graph, distance_to
+from .graph import ENGINE_NAMES, LATENCY_BIT, Graph, distance_to
 from .listsched import Supply, list_schedule
 from .tuning import TUNING
 
@@ -88,7 +88,11 @@ def downstream_work(g: Graph, weights: dict[str, float], *, native: bool = True
         # (engines in the order of their first op, as the sum below takes them)
         engines = list(dict.fromkeys(g.engine[i] for i in range(n) if own[i]))
         result = np.empty(n, dtype=np.float64)
-        compiled.core.work(n, g.order_array, g.offsets, g.targets, g.npred, g.engine_array,
+        # (over the pass's edges: without those a path of two implies, every
+        # op has the same descendants, and a third fewer sets are joined)
+        offsets, edges, _, npred = g.pass_arrays
+        targets = np.ascontiguousarray(edges & ~LATENCY_BIT)
+        compiled.core.work(n, g.order_array, offsets, targets, npred, g.engine_array,
                            np.array(w, dtype=np.float64), np.array(engines, dtype=np.int32), result)
         return result.tolist()
     if n <= EXACT_WORK_LIMIT:
