@@ -153,6 +153,10 @@ class Start:
     name: str
     priority: Callable[[Graph], Sequence]  # of the graph it schedules
     backward: bool = True  # also a backward pass (on the reversed graph)
+    # Whether the start is tried at all, asked of the (forward) graph by the
+    # start's own line, so that what decides it is made beside the first
+    # lines, not before them (None: always).
+    wanted: Callable[[Graph], bool] | None = None
 
 
 def _starts(g: Graph, which: str, bound: int) -> list[Start]:
@@ -172,12 +176,15 @@ def _starts(g: Graph, which: str, bound: int) -> list[Start]:
                       backward=which == "all") for e in busy]
     if which == "all":
         out.append(Start("work", by_work))
-        if group_count(g) >= TUNING.stagger_groups:
-            out += [Start(f"stagger {f:.2f}", functools.partial(staggered, fraction=f,
-                                                                 bound=bound))
-                    for f in TUNING.stagger]
+        out += [Start(f"stagger {f:.2f}", functools.partial(staggered, fraction=f, bound=bound),
+                      wanted=_grouped) for f in TUNING.stagger]
     out.append(Start("order", in_order))
     return out
+
+
+def _grouped(g: Graph) -> bool:
+    """Whether the staggered starts are tried: a block of enough output groups."""
+    return group_count(g) >= TUNING.stagger_groups
 
 
 # Blocks smaller than this run their independent passes one after another: a
@@ -200,7 +207,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     if s.done:  # (as written, the block meets its bound)
         return s.best
     starts = _starts(g, level.starts, bound)
-    work_made = _prepare(g, starts, s.threads)
+    work_made, background = _prepare(g, starts, s.threads)
     lines = [(start, direction) for start in starts
              for direction in (("forward", "backward") if start.backward else ("forward",))]
     # (cost after one justification round, label, cycles) of every start
@@ -212,13 +219,16 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
         for start, direction in lines:
             if s.done:
                 break
-            trial, priority, cycle_of, cost = next(results)
+            line = next(results)
+            if line is None:  # (not wanted)
+                continue
+            trial, priority, cycle_of, cost = line
             s.commit(trial)
             if priority is not None:
                 forward[start.name] = priority
             tried.append((cost, f"{direction}, {start.name}", cycle_of))
-    if work_made is not None:
-        work_made.join()  # (no thread outlives the search)
+    for thread in background:
+        thread.join()  # (no thread outlives the search)
     tried.sort(key=lambda t: t[0])
     best = tried[:level.justify_best]
     converged = []
@@ -245,14 +255,17 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
     return s.best
 
 
-def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | None:
+def _prepare(g: Graph, starts: list[Start], threads: int
+             ) -> tuple[threading.Thread | None, list[threading.Thread]]:
     """With threads: what the starts' threads would each make on first use,
-    made once here, and the downstream work that some starts build on made on
-    a thread of its own while the first starts run (the thread, to wait for).
+    made once here; the downstream work that some starts build on made on a
+    thread of its own while the first starts run, and the output groups that
+    decide whether the staggered starts are tried on another. (The thread
+    making downstream work, to wait for; every thread started, to join.)
     One thread makes each when first used, which may be never (a start that
     meets the bound ends the search)."""
     if threads <= 1:
-        return None
+        return None, []
     for graph in (g, g.reverse):  # (threads run only on the compiled pass's arrays)
         _ = graph.height_array, graph.order_array, graph.costly_array, graph.pass_arrays
     wanted = []  # the graphs whose downstream work a start builds on
@@ -260,11 +273,13 @@ def _prepare(g: Graph, starts: list[Start], threads: int) -> threading.Thread | 
         if _needs_work(start):
             wanted += [g, g.reverse] if start.backward else [g]
     wanted = list({id(x): x for x in wanted}.values())
-    if not wanted:
-        return None
-    thread = threading.Thread(target=lambda: [by_work(graph) for graph in wanted], daemon=True)
-    thread.start()
-    return thread
+    work = threading.Thread(target=lambda: [by_work(graph) for graph in wanted], daemon=True)
+    background = [work] if wanted else []
+    if any(start.wanted is not None for start in starts):
+        background.append(threading.Thread(target=lambda: g.groups, daemon=True))
+    for thread in background:
+        thread.start()
+    return (work if wanted else None), background
 
 
 def _needs_work(start: Start) -> bool:
@@ -273,10 +288,13 @@ def _needs_work(start: Start) -> bool:
 
 def _start_line(g: Graph, bound: int, start: Start, direction: str,
                 work_made: threading.Thread | None, dropped: threading.Event | None
-                ) -> tuple[_Trial, np.ndarray | None, np.ndarray, int]:
+                ) -> tuple[_Trial, np.ndarray | None, np.ndarray, int] | None:
     """A start's pass, justified one round: (the trial, its priority when
-    forward, its cycles, their cost). `work_made`: the thread making the
-    downstream work some starts need, if one does."""
+    forward, its cycles, their cost), or None when the start is not wanted
+    on this graph. `work_made`: the thread making the downstream work some
+    starts need, if one does."""
+    if start.wanted is not None and not start.wanted(g):
+        return None
     if work_made is not None and _needs_work(start):
         work_made.join()
     trial = _Trial(g, bound, dropped)
