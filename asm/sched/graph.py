@@ -253,9 +253,8 @@ class Graph:
 
     def load(self) -> dict[str, float]:
         """Cycles each engine needs for its ops alone (ops / slots)."""
-        count = [0] * len(ENGINE_NAMES)
-        for i in self.costly:
-            count[self.engine[i]] += 1
+        count = np.bincount(self.engine_array[self.costly_array],
+                            minlength=len(ENGINE_NAMES)).tolist()
         return {ENGINE_NAMES[e]: c / CAPS[e] for e, c in enumerate(count) if c}
 
     def cost(self, cycle_of: np.ndarray) -> int:

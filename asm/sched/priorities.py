@@ -82,11 +82,11 @@ def downstream_work(g: Graph, weights: dict[str, float], *, native: bool = True
     than once)."""
     n = g.n
     w = [weights.get(ENGINE_NAMES[e], 0.0) for e in range(len(ENGINE_NAMES))]
-    own = [w[g.engine[i]] for i in range(n)]
-    out = [0.0] * n
     if n <= EXACT_WORK_LIMIT and native and compiled.core is not None:
         # (engines in the order of their first op, as the sum below takes them)
-        engines = list(dict.fromkeys(g.engine[i] for i in range(n) if own[i]))
+        weighted = np.flatnonzero(np.array(w)[g.engine_array])
+        kinds, first = np.unique(g.engine_array[weighted], return_index=True)
+        engines = kinds[np.argsort(first)].tolist()
         result = np.empty(n, dtype=np.float64)
         # (over the pass's edges: without those a path of two implies, every
         # op has the same descendants, and a third fewer sets are joined)
@@ -95,6 +95,8 @@ def downstream_work(g: Graph, weights: dict[str, float], *, native: bool = True
         compiled.core.work(n, g.order_array, offsets, targets, npred, g.engine_array,
                            np.array(w, dtype=np.float64), np.array(engines, dtype=np.int32), result)
         return result.tolist()
+    own = [w[g.engine[i]] for i in range(n)]
+    out = [0.0] * n
     if n <= EXACT_WORK_LIMIT:
         masks: dict[int, int] = {}
         for i in range(n):
