@@ -388,7 +388,9 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
     tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
     start = s.passes
-    stale = 0  # tries from a schedule as good as the best that did not improve it
+    # Tries since the best improved, but for the one already running then
+    # (it started from the schedule before the gain).
+    stale = 0
     gained = -1  # the last try that improved the best
     # kept[c]: the schedule kept once c tries are committed (with its blamed
     # priority, made once); try j starts from kept[j - 1], try 0 from kept[0].
@@ -418,9 +420,8 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
                 stale, gained = 0, j
             elif j > gained + 1:  # (try gained + 1 started before the gain)
                 stale += 1
-            c = max(kept)
-            kept[c + 1] = _Blamed(g, cycle_of, busy) if cost <= s.best.cost else kept[c]
-            kept.pop(c - 1, None)
+            kept[j + 1] = _Blamed(g, cycle_of, busy) if cost <= s.best.cost else kept[j]
+            kept.pop(j - 1, None)
             if stopping():
                 break
 
