@@ -4,6 +4,8 @@ it reports are those of the single line, whatever the number of threads."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from budget import examples
@@ -67,6 +69,22 @@ def test_tasks_run_ahead_are_told_they_are_dropped_and_no_more_are_taken():
     results.close()  # the caller stops: the tasks still running are let go, and waited for
     assert told == [(1, True)]
     assert taken == [0, 1]  # the next is taken once the caller asks for the result after 0
+
+
+def test_the_threads_run_every_task_and_none_outlives_the_caller():
+    before = threading.active_count()
+    ran_on = set()
+
+    def task(dropped):
+        ran_on.add(threading.current_thread().name)  # (names are not reused)
+        return len(ran_on)
+
+    assert len(list(side_by_side([task] * 12, 3))) == 12
+    assert 1 <= len(ran_on) <= 3  # (the same threads take task after task)
+    results = side_by_side([task] * 12, 3)
+    next(results)
+    results.close()
+    assert threading.active_count() == before
 
 
 def test_a_task_is_taken_once_the_caller_has_every_result_before_the_one_ahead_of_it():
