@@ -1,7 +1,8 @@
-"""The compiled graph walks and list-scheduling pass (asm/sched/_listsched.c),
-or None when the install could not build them; every caller then runs its
-Python twin, the same algorithm step for step (tests/test_listsched.py checks
-that both agree)."""
+"""The compiled list-scheduling pass, graph walks and dependence finding
+(asm/sched/_listsched.c), or None when the install could not build them;
+every caller then runs its Python twin, the same algorithm step for step
+(property tests hold each pair to the same answers: tests/test_listsched.py,
+test_search.py, test_edges.py, test_schedule.py)."""
 
 from __future__ import annotations
 
