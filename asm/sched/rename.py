@@ -74,7 +74,8 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
     for block in ControlFlow(program).blocks(kernel.hints.pinned):
         if not block.pinned:
             moved += _rename_block(program, out, block.start, block.end, places,
-                                   lambda w: w not in wide and (eligible is None or w in eligible))
+                                   lambda w: w not in wide and (eligible is None or w in eligible),
+                                   eligible)
     # Only operands changed, each to a word inside scratch: still valid.
     renamed = places.renamed
     return kernel.replace(program=out, scratch={**kernel.scratch, **copy_names(kernel, renamed)},
@@ -112,14 +113,19 @@ class _Places:
         return fresh
 
 
-def _next_definitions(program, start: int, end: int) -> dict[tuple[int, int], int]:
+def _next_definitions(program, start: int, end: int, words: set[int] | None = None
+                      ) -> dict[tuple[int, int], int]:
     """For each (bundle, word it writes) of a block, the next bundle of the
-    block that writes the word again (the value is read at most up to there)."""
+    block that writes the word again (the value is read at most up to there);
+    of `words` only, when given."""
     next_def: dict[tuple[int, int], int] = {}
     upcoming: dict[int, int] = {}
+    by_machine = isa.BY_MACHINE
     for pc in range(end - 1, start - 1, -1):
         written = [w for engine, slots in program[pc].items() for slot in slots
-                   for w in isa.BY_MACHINE[(engine, slot[0])].writes(slot)]
+                   for w in by_machine[(engine, slot[0])].scratch_words(slot)[1]]
+        if words is not None:
+            written = [w for w in written if w in words]
         for w in written:
             if w in upcoming:
                 next_def[pc, w] = upcoming[w]
@@ -129,10 +135,11 @@ def _next_definitions(program, start: int, end: int) -> dict[tuple[int, int], in
 
 
 def _rename_block(program, out: list, start: int, end: int, places: _Places,
-                  movable: Callable[[int], bool]) -> int:
-    """Rename the definitions of one block's `movable` words into `out`, bundle
-    by bundle (reads follow the word's latest place); how many moved."""
-    next_def = _next_definitions(program, start, end)
+                  movable: Callable[[int], bool], words: set[int] | None = None) -> int:
+    """Rename the definitions of one block's `movable` words (all among
+    `words`, when given) into `out`, bundle by bundle (reads follow the
+    word's latest place); how many moved."""
+    next_def = _next_definitions(program, start, end, words)
     mapping: dict[int, int] = {}  # word -> where its current value lives
     moved = 0
     for pc in range(start, end):
