@@ -18,6 +18,7 @@ from asm.sched import compiled
 from asm.sched.deps import (
     SYNC,
     SYNC_OP,
+    Edges,
     OpNode,
     _bundle_nodes,
     _edge,
@@ -68,7 +69,7 @@ def test_successors_are_those_put_in_one_by_one(case):
     loose = _nodes(n)  # (no shared arrays: each node its own successors)
     for x, y in zip(nodes, loose, strict=True):
         y._succs = dict(x.succs)
-    assert nodes[0].edges.of(nodes) is not None and loose[0].edges is None
+    assert Edges.of(nodes) is not None and loose[0].edges is None
     of = list(range(0, n, 2))
     assert predecessors(nodes, of) == predecessors(loose, of)
     assert list(map(list, predecessors(nodes, of).values())) == \
@@ -85,7 +86,7 @@ def test_a_node_list_that_is_not_its_whole_block_reads_the_successors():
     none = np.zeros(0, dtype=np.int64)
     _settle(nodes, none, none, none)
     part = [nodes[0], nodes[2]]
-    assert nodes[0].edges.of(part) is None and nodes[0].edges.of(nodes) is not None
+    assert Edges.of(part) is None and Edges.of(nodes) is nodes[0].edges
     assert predecessors(part, [2]) == {2: {0: 1}}
 
 

@@ -50,7 +50,7 @@ class BlockGraph:
         keep = [x.index for x, out in zip(nodes, aside, strict=True) if not out]
         self.keep = np.asarray(keep, dtype=np.int64)
         engines = [ENGINE_INDEX[nodes[old].engine] for old in keep]
-        edges = nodes[0].edges.of(nodes) if nodes[0].edges is not None else None
+        edges = Edges.of(nodes)
         if edges is not None:  # (the block's arrays: the same graph, made with NumPy)
             arrays = _passed_through(edges, np.asarray(aside, dtype=bool))
             self.graph = Graph.from_arrays(*arrays, engines, nodes, keep=self.keep)

@@ -110,11 +110,14 @@ class Edges:
         o, t, lat = self._lists
         return dict(zip(t[o[i]:o[i + 1]], lat[o[i]:o[i + 1]], strict=True))
 
-    def of(self, nodes: Sequence[OpNode]) -> Edges | None:
-        """These edges, if `nodes` are the whole block they belong to, in order."""
-        if len(self.offsets) != len(nodes) + 1:
+    @staticmethod
+    def of(nodes: Sequence[OpNode]) -> Edges | None:
+        """The edges `nodes` share, if they are the whole block the edges
+        belong to, in order; else None."""
+        edges = nodes[0].edges if nodes else None
+        if edges is None or len(edges.offsets) != len(nodes) + 1:
             return None
-        return self if all(x.edges is self and x.index == i for i, x in enumerate(nodes)) \
+        return edges if all(x.edges is edges and x.index == i for i, x in enumerate(nodes)) \
             else None
 
 
@@ -198,7 +201,7 @@ def predecessors(nodes: Sequence[OpNode], of: Iterable[int]) -> dict[int, dict[i
     only their successors: few readers need predecessors, and making a dict
     of them for every op cost as much as the successors'.)"""
     out: dict[int, dict[int, int]] = {i: {} for i in of}
-    edges = nodes[0].edges.of(nodes) if nodes and nodes[0].edges is not None else None
+    edges = Edges.of(nodes)
     if edges is not None:  # (from the arrays: no op's successors made)
         wanted = np.isin(edges.targets, np.fromiter(out, dtype=np.int32, count=len(out)))
         sources = np.repeat(np.arange(len(nodes), dtype=np.int32), np.diff(edges.offsets))
@@ -327,11 +330,7 @@ def output_groups(nodes: Sequence[OpNode], *, native: bool = True) -> list[int]:
     n = len(nodes)
     # Who reads what each op writes: each read's writer is the last op before
     # it (in op order) to write the word, found with NumPy.
-    r_node, r_word = _flat(nodes, "reads")
-    w_node, w_word = _flat(nodes, "writes")
-    key = w_word * (n + 1) + w_node  # by word, then op
-    order = np.argsort(key, kind="stable")
-    key, w_node, w_word = key[order], w_node[order], w_word[order]
+    r_node, r_word, key, w_node, w_word = _reads_and_writes(nodes)
     if len(key):
         q = np.searchsorted(key, r_word * (n + 1) + r_node, side="left")
         prev = np.maximum(q - 1, 0)
@@ -379,11 +378,7 @@ class _ScratchOrder:
         pcs = np.fromiter((x.pc for x in ops), dtype=np.int64, count=n)
         # Each op's bundle starts at this op (ops are in bundle order).
         self.bundle_first = np.searchsorted(pcs, pcs, side="left")
-        self.r_node, self.r_word = _flat(ops, "reads")
-        w_node, w_word = _flat(ops, "writes")
-        key = w_word * (n + 1) + w_node  # by word, then program order
-        order = np.argsort(key, kind="stable")
-        self.w_key, self.w_node, self.w_word = key[order], w_node[order], w_word[order]
+        self.r_node, self.r_word, self.w_key, self.w_node, self.w_word = _reads_and_writes(ops)
         self._writers: dict[int, list[int]] = {}
 
     def edges(self, *, native: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -484,6 +479,18 @@ def csr_offsets(sources: np.ndarray, n: int) -> np.ndarray:
     offsets = np.zeros(n + 1, dtype=np.int32)
     offsets[1:] = np.cumsum(np.bincount(sources, minlength=n))
     return offsets
+
+
+def _reads_and_writes(ops: Sequence[OpNode]) -> tuple[np.ndarray, ...]:
+    """(op, word) of every word the ops read, op by op; then (key, op, word)
+    of every word they write, sorted by key: by word, then op
+    (key = word * (ops + 1) + op)."""
+    n = len(ops)
+    r_node, r_word = _flat(ops, "reads")
+    w_node, w_word = _flat(ops, "writes")
+    key = w_word * (n + 1) + w_node
+    order = np.argsort(key, kind="stable")
+    return r_node, r_word, key[order], w_node[order], w_word[order]
 
 
 def _flat(ops: Sequence[OpNode], which: str) -> tuple[np.ndarray, np.ndarray]:

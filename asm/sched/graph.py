@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import isa
 from . import compiled
-from .deps import SYNC, OpNode, csr_offsets, output_groups
+from .deps import SYNC, Edges, OpNode, csr_offsets, output_groups
 
 ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
@@ -90,7 +90,7 @@ class Graph:
     def from_nodes(cls, nodes: Sequence[OpNode]) -> Graph:
         index = ENGINE_INDEX
         engines = [index[x.engine] for x in nodes]
-        edges = nodes[0].edges.of(nodes) if nodes and nodes[0].edges is not None else None
+        edges = Edges.of(nodes)
         if edges is not None:  # (a whole built block: its arrays as they are)
             return cls.from_arrays(edges.offsets, edges.targets, edges.lats, engines, nodes)
         sizes = np.fromiter((len(x.succs) for x in nodes), dtype=np.int64, count=len(nodes))
