@@ -53,20 +53,28 @@ class SplitReport:
         return bool(self.moved or self.merged)
 
 
-def _words(op: isa.Op, slot: tuple, name: str) -> range:
-    i = next(k for k, o in enumerate(op.operands, 1) if o.name == name)
-    return range(slot[i], slot[i] + op.operands[i - 1].kind.width)
-
-
 def needs_temp(op: isa.Op, slot: tuple) -> bool:
     """Whether a lane's carried value ("t") cannot live in the destination's
     own lane: the destination overlaps an operand a later step reads."""
-    steps = op.lanes_as or ()
-    if len(steps) < 2:
+    later = _LATER.get((op.engine, op.name))
+    if later is None:
+        later = _LATER[(op.engine, op.name)] = _read_later(op)
+    if not later:
         return False
-    dest = set(_words(op, slot, op.operands[0].name))
-    later = {a for step in steps[1:] for a in step[1:] if a not in ("t", op.operands[0].name)}
-    return any(dest.intersection(_words(op, slot, a)) for a in later)
+    width = op.operands[0].kind.width
+    dest = slot[1]
+    return any(slot[i] < dest + width and dest < slot[i] + w for i, w in later)
+
+
+_LATER: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {}  # op -> _read_later(op)
+
+
+def _read_later(op: isa.Op) -> tuple[tuple[int, int], ...]:
+    """(slot index, width) of each operand but the destination that a lane
+    form's later steps read (none for a form of one step)."""
+    steps = op.lanes_as or ()
+    names = {a for step in steps[1:] for a in step[1:] if a not in ("t", op.operands[0].name)}
+    return tuple((i, o.kind.width) for i, o in enumerate(op.operands, 1) if o.name in names)
 
 
 def lane_steps(op: isa.Op, slot: tuple, temps: list[int] | None = None
@@ -113,6 +121,8 @@ def _movable(bundle: dict, k: int) -> bool:
     op = isa.BY_MACHINE[("valu", slot[0])]
     if op.lanes_as is None:
         return False
+    if len(bundle) == 1 and len(bundle["valu"]) == 1:  # (alone: nothing to clash with)
+        return True
     mine = set(op.writes(slot))
     if len(op.lanes_as) > 1:
         if any(isa.BY_MACHINE[("flow", s[0])].control is not None
