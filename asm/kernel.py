@@ -152,6 +152,13 @@ class Kernel:
             return list(self.op_source[pc])
         return [self.source_of(pc)] * n
 
+    def op_source_of(self, pc: int, at: int) -> str | None:
+        """`op_sources(pc)[at]`, without making the list (the source position
+        of bundle `pc`'s op `at`, in slot order)."""
+        if self.op_source is not None and self.op_source[pc] is not None:
+            return self.op_source[pc][at]
+        return self.source_of(pc)
+
     @property
     def cycle_cost(self) -> list[int]:
         """1 for each bundle that costs a cycle when run, else 0."""

@@ -73,7 +73,7 @@ def flatten(kernel: Kernel, rng: random.Random | None = None) -> Kernel:
                 continue
             out.append({n.engine: [n.slot]})
             origin.append(n.pc)
-            where[len(out) - 1] = kernel.op_sources(n.pc)[n.at]
+            where[len(out) - 1] = kernel.op_source_of(n.pc, n.at)
     new_pc[len(program)] = len(out)
     for pc, bundle in enumerate(out):
         if "flow" in bundle:

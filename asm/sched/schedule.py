@@ -346,7 +346,6 @@ def _schedule_blocks(kernel: Kernel, options: _Options,
     if found is None:
         found = blocks(kernel)
     ops_left = sum(len(b.nodes) for b in found)
-    sources_of: dict[int, list[str | None]] = {}  # an old bundle's ops' sources, made once
     for i, block in enumerate(found):
         new_pc[block.start] = len(new_program)
         tell = None
@@ -373,10 +372,7 @@ def _schedule_blocks(kernel: Kernel, options: _Options,
             for b in bundles:
                 ordered = _in_slot_order(b)
                 new_program.append(_bundle(ordered))
-                for x in ordered:
-                    if x.pc not in sources_of:
-                        sources_of[x.pc] = kernel.op_sources(x.pc)
-                new_ops_source.append([sources_of[x.pc][x.at] for x in ordered])
+                new_ops_source.append([kernel.op_source_of(x.pc, x.at) for x in ordered])
                 # A relative jump counts from its own old bundle.
                 origin.append(next((x.pc for x in b if x.is_control), min(x.pc for x in b)))
     new_pc[len(program)] = len(new_program)
