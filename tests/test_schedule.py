@@ -238,11 +238,13 @@ def test_debug_ops_cost_nothing(mem_size):
        st.none() | st.sets(st.integers(0, 64), max_size=24))
 def test_renaming_keeps_results(program, mem, words):
     # (words: renaming limited to those, as to a kernel's .temp words)
-    from asm.sched.rename import rename
+    from asm.sched.rename import _touched, rename, touched
     k = Kernel(program)
     before, _ = outcome(k, mem)
     renamed, _ = rename(k, words)
     assert outcome(renamed, mem)[0] == before
+    # what renaming says its program touches, without a walk, is what it touches
+    assert touched(renamed.program) == _touched(renamed.program)
 
 
 def test_renaming_breaks_reuse_of_a_temporary():

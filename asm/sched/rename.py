@@ -51,11 +51,26 @@ def _touched(program) -> tuple[set[int], set[int]]:
     return used, wide
 
 
+# The words the last renamed program touches, known without walking it (see
+# `rename`), for the lane splitting that asks for them next: (the program,
+# its length, used, wide). Kept by the program's identity, as Kernel.distinct
+# keeps its own.
+_renamed_touched: tuple = (None, -1, set(), set())
+
+
+def touched(program) -> tuple[set[int], set[int]]:
+    """`_touched(program)`, for a program `rename` made without a walk."""
+    made, n, used, wide = _renamed_touched
+    if made is program and n == len(program):
+        return used, wide
+    return _touched(program)
+
+
 def free_words(kernel: Kernel, used: set[int] | None = None) -> list[int]:
     """Scratch words no op touches and no symbol names (`used`: the touched
     ones, when already known)."""
     if used is None:
-        used, _ = _touched(kernel.program)
+        used, _ = touched(kernel.program)
     named: set[int] = set()
     for addr, (_, length) in kernel.scratch.items():  # (a map may claim past the end)
         named.update(range(max(addr, 0), min(addr + length, isa.SCRATCH_SIZE)))
@@ -78,6 +93,11 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
                                    eligible)
     # Only operands changed, each to a word inside scratch: still valid.
     renamed = places.renamed
+    # The program touches what it did and the fresh words: a renamed word's
+    # last definition in its block (with no next one there) stays, and the
+    # fresh words are single words, as the operands they replace.
+    global _renamed_touched
+    _renamed_touched = (out, len(out), used | set(renamed), wide)
     return kernel.replace(program=out, scratch={**kernel.scratch, **copy_names(kernel, renamed)},
                           renamed={**kernel.renamed,
                                    **{c: ws[0] for c, ws in renamed.items()}}), moved
