@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import numpy as np
+
 from .. import isa
 from ..cfg import ControlFlow, retarget
 from ..gcpause import gc_paused
@@ -86,13 +88,15 @@ class Schedule:
 Progress = Callable[[str], None]
 
 
-def _pack(nodes: list[OpNode], cycle_of: Sequence[float]) -> list[list[OpNode]]:
-    """Bundles in cycle order (empty cycles dropped), ops in original order."""
+def _pack(nodes: list[OpNode], cycle_of: np.ndarray) -> list[list[OpNode]]:
+    """Bundles in cycle order (empty cycles dropped), ops in original order
+    (`nodes`: a block's, in that order)."""
+    cycles = cycle_of.tolist()  # (a NumPy element read one at a time costs more)
     by_cycle: dict[float, list[OpNode]] = {}
     for x in nodes:
         if not x.is_sync:
-            by_cycle.setdefault(cycle_of[x.index], []).append(x)
-    return [sorted(by_cycle[c], key=lambda x: x.index) for c in sorted(by_cycle)]
+            by_cycle.setdefault(cycles[x.index], []).append(x)
+    return [by_cycle[c] for c in sorted(by_cycle)]
 
 
 class BlockMemo(Protocol):
@@ -232,10 +236,13 @@ def _schedule_block(block: Block, program: Sequence[dict], level: Level, *,
                                 found.how, found.passes, kept)
 
 
+_ENGINE_RANK = {e: i for i, e in enumerate(isa.ENGINES)}
+
+
 def _in_slot_order(nodes: list[OpNode]) -> list[OpNode]:
     """A bundle's nodes as its slots will be: engines in order, then the ops'
     original order (which keeps two stores to one address in theirs)."""
-    rank = {e: i for i, e in enumerate(isa.ENGINES)}
+    rank = _ENGINE_RANK
     return sorted(nodes, key=lambda x: (rank[x.engine], x.index))
 
 
