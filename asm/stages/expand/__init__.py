@@ -66,6 +66,11 @@ class Expander(BlockExpansion, MacroExpansion, DirectiveExpansion, ReplayExpansi
         self.loop_vars: set[str] = set()
         self.nest = object()  # a new one for every loop run (see Plan.fills)
         self.recordings: dict[tuple, Recording] = {}  # loop bodies, by their lines' ids
+        # Blocks found in a list of lines, and the lines of their bodies and
+        # branches, by the list's id and positions in it (blocks.py); each
+        # entry keeps the list, so that its id stays its own.
+        self.block_ends: dict[tuple[int, int], tuple[list, int | None, list[int]]] = {}
+        self.block_parts: dict[tuple[int, int, int], tuple[list, list]] = {}
         self.macro_version = 0  # one more at every macro definition
         # (index, plan) of the items filled in while an iteration that may be
         # recorded runs (none are kept outside one: a loop of one line may fill

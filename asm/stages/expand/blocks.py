@@ -27,11 +27,11 @@ class BlockExpansion:
         if (sl.line.label is not None or sl.line.open is not None or sl.line.close is not None
                 or len(sl.line.stmts) > 1):
             self.error(sl.src, f"'{s.name}' must stand alone on its line", s)
-        end, splits = self._find_end(lines, i)
+        end, splits = self._block_end(lines, i)
         if end is None:
             self.error(sl.src, f"'{s.name}' without a matching '{BLOCKS[s.name]}'", s)
             return len(lines)
-        body = lines[i + 1:end]
+        body = self._part(lines, i + 1, end)
         if self.nesting >= MAX_NESTING:
             # Said once: every block inside would say it again.
             self.halted = True
@@ -53,6 +53,26 @@ class BlockExpansion:
         finally:
             self.nesting -= 1
         return end + 1
+
+    def _block_end(self, lines: list[SrcLine], i: int) -> tuple[int | None, list[int]]:
+        """`_find_end`, found once per list of lines (a loop's or a macro's
+        body runs its blocks again and again)."""
+        found = self.block_ends.get((id(lines), i))
+        if found is not None and found[0] is lines:
+            return found[1], found[2]
+        end, splits = self._find_end(lines, i)
+        self.block_ends[id(lines), i] = (lines, end, splits)
+        return end, splits
+
+    def _part(self, lines: list[SrcLine], start: int, end: int) -> list[SrcLine]:
+        """`lines[start:end]`, the same list whenever asked again of the same
+        lines (so that the blocks inside are found once too)."""
+        found = self.block_parts.get((id(lines), start, end))
+        if found is not None and found[0] is lines:
+            return found[1]
+        part = lines[start:end]
+        self.block_parts[id(lines), start, end] = (lines, part)
+        return part
 
     @staticmethod
     def _find_end(lines: list[SrcLine], i: int) -> tuple[int | None, list[int]]:
@@ -89,7 +109,7 @@ class BlockExpansion:
             else:
                 taken = self.condition(head.src, hs)
             if taken:
-                self.run(lines[bounds[k] + 1:bounds[k + 1]])
+                self.run(self._part(lines, bounds[k] + 1, bounds[k + 1]))
                 return
 
     def condition(self, src: Src, s: Stmt) -> bool:
