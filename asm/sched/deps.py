@@ -311,12 +311,25 @@ class _Memory:
 
 def _bundle_nodes(program: Sequence[dict], pc: int, first: int) -> list[OpNode]:
     """The ops of bundle `pc` as nodes numbered from `first`, without edges."""
-    out = []
-    for engine, slots in program[pc].items():
-        for slot in slots:
-            op = isa.BY_MACHINE[(engine, slot[0])]
-            out.append(OpNode(first + len(out), pc, len(out), engine, slot, op,
-                              *op.scratch_words(slot)))
+    return _block_nodes(program, pc, pc + 1, first)
+
+
+def _block_nodes(program: Sequence[dict], start: int, end: int, first: int = 0
+                 ) -> list[OpNode]:
+    """The ops of bundles start..end-1 as nodes numbered from `first`, without
+    edges (one loop: a block has tens of thousands)."""
+    out: list[OpNode] = []
+    by_machine, node = isa.BY_MACHINE, OpNode
+    index = first
+    for pc in range(start, end):
+        at = 0
+        for engine, slots in program[pc].items():
+            for slot in slots:
+                op = by_machine[(engine, slot[0])]
+                reads, writes = op.scratch_words(slot)
+                out.append(node(index, pc, at, engine, slot, op, reads, writes))
+                index += 1
+                at += 1
     return out
 
 
@@ -442,14 +455,24 @@ def _settle(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarr
     put in its successors one by one."""
     n = len(nodes)
     more = [(x.index, x._succs) for x in nodes if x._succs]
-    if more:
-        src = np.concatenate([src, np.repeat(np.array([i for i, _ in more], dtype=np.int64),
-                                             [len(d) for _, d in more])])
-        dst = np.concatenate([dst, np.fromiter(chain.from_iterable(d for _, d in more),
-                                               dtype=np.int64)])
-        lat = np.concatenate([lat, np.fromiter(chain.from_iterable(d.values() for _, d in more),
-                                               dtype=np.int64)])
-        src, dst, lat = one_per_pair(src, dst, lat, np.arange(len(src)))
+    if more:  # (few beside those through scratch: merged in, not all sorted again)
+        m_src = np.repeat(np.array([i for i, _ in more], dtype=np.int64),
+                          [len(d) for _, d in more])  # (ascending: nodes are in order)
+        m_dst = np.fromiter(chain.from_iterable(d for _, d in more), dtype=np.int64)
+        m_lat = np.fromiter(chain.from_iterable(d.values() for _, d in more), dtype=np.int64)
+        # A pair through scratch too keeps its place there, at the larger
+        # latency (each node's successors hold a pair once already).
+        key = src * (n + 1) + dst
+        at = np.searchsorted(key, m_src * (n + 1) + m_dst)
+        both = at < len(key)
+        both[both] = key[at[both]] == (m_src * (n + 1) + m_dst)[both]
+        lat = lat.copy()
+        lat[at[both]] = np.maximum(lat[at[both]], m_lat[both])
+        # The others follow their source's scratch edges, in the order found.
+        m_src, m_dst, m_lat = m_src[~both], m_dst[~both], m_lat[~both]
+        after = np.searchsorted(src, m_src, side="right")
+        src, dst, lat = (np.insert(a, after, b) for a, b in
+                         ((src, m_src), (dst, m_dst), (lat, m_lat)))
     edges = Edges(csr_offsets(src, n), np.ascontiguousarray(dst, dtype=np.int32),
                   np.ascontiguousarray(lat, dtype=np.int32))
     for x in nodes:
@@ -539,9 +562,7 @@ def build_block(program: Sequence[dict], start: int, end: int, *,
                 known: dict[int, Value] | None = None,
                 restrict_sets: list[set[int]] | None = None) -> list[OpNode]:
     """The nodes of one block with their dependence edges."""
-    nodes: list[OpNode] = []
-    for pc in range(start, end):
-        nodes.extend(_bundle_nodes(program, pc, len(nodes)))
+    nodes = _block_nodes(program, start, end)
     if not nodes:
         return nodes
     ops = list(nodes)  # sync nodes join `nodes` as they are made
