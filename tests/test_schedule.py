@@ -3,6 +3,8 @@ cycles, and never breaks a slot limit."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from budget import examples
@@ -245,6 +247,22 @@ def test_renaming_keeps_results(program, mem, words):
     assert outcome(renamed, mem)[0] == before
     # what renaming says its program touches, without a walk, is what it touches
     assert touched(renamed.program) == _touched(renamed.program)
+    if words is not None:  # the bundles passed over, touching none of the words, change nothing
+        with patch("asm.sched.rename._touching", lambda d, index, w: [True] * len(index)):
+            assert rename(k, words)[0].program == renamed.program
+
+
+def test_renaming_limited_to_a_temporary_moves_its_reads_too():
+    # (the bundle reading it writes no temporary: renaming must not pass it over)
+    from asm.sched.rename import rename
+    k = assemble(".scratch t\n.scratch a, 2\nconst t, 1\nadd a[0], t, t\n"
+                 "const t, 2\nadd a[1], t, t\n")
+    t = next(addr for addr, (name, _) in k.scratch.items() if name == "t")
+    renamed, moved = rename(k, [t])
+    fresh = renamed.program[0]["load"][0][1]
+    assert moved == 1 and fresh != t
+    assert renamed.program[1]["alu"][0][2:] == (fresh, fresh)
+    assert renamed.program[2:] == k.program[2:]
 
 
 def test_renaming_breaks_reuse_of_a_temporary():

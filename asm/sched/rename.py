@@ -30,7 +30,7 @@ from ..kernel import Kernel
 
 def _touched(program) -> tuple[set[int], set[int]]:
     """(every word any op touches, words touched as part of a vector or through
-    an offset)."""
+    an offset): of a program's bundles, or its distinct ones."""
     used: set[int] = set()
     wide: set[int] = set()
     seen: set[tuple] = set()  # (kernels repeat slots: each distinct one once)
@@ -81,8 +81,10 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
     """(the renamed kernel, how many definitions moved). `words` limits renaming
     to those words (the `.temp` ones); None means any word."""
     program = kernel.program
-    used, wide = _touched(program)
+    distinct, index, _ = kernel.distinct()  # (kernels repeat bundles: each looked at once)
+    used, wide = _touched(distinct)
     eligible = None if words is None else set(words)
+    touching = None if eligible is None else _touching(distinct, index, eligible)
     places = _Places(free_words(kernel, used))
     out = list(program)
     moved = 0
@@ -90,7 +92,7 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
         if not block.pinned:
             moved += _rename_block(program, out, block.start, block.end, places,
                                    lambda w: w not in wide and (eligible is None or w in eligible),
-                                   eligible)
+                                   eligible, touching)
     # Only operands changed, each to a word inside scratch: still valid.
     renamed = places.renamed
     # The program touches what it did and the fresh words: a renamed word's
@@ -101,6 +103,17 @@ def rename(kernel: Kernel, words: Iterable[int] | None = None) -> tuple[Kernel, 
     return kernel.replace(program=out, scratch={**kernel.scratch, **copy_names(kernel, renamed)},
                           renamed={**kernel.renamed,
                                    **{c: ws[0] for c, ws in renamed.items()}}), moved
+
+
+def _touching(distinct: list[dict], index: list[int], words: set[int]) -> list[bool]:
+    """For each bundle, whether it reads or writes any of `words` (`distinct`:
+    the program's distinct bundles; `index`: each bundle's among them). The
+    others renaming limited to `words` leaves as they are."""
+    by_machine = isa.BY_MACHINE
+    flags = [any(w in words for engine, slots in bundle.items() for slot in slots
+                 for part in by_machine[(engine, slot[0])].scratch_words(slot) for w in part)
+             for bundle in distinct]
+    return [flags[i] for i in index]
 
 
 class _Places:
@@ -133,15 +146,18 @@ class _Places:
         return fresh
 
 
-def _next_definitions(program, start: int, end: int, words: set[int] | None = None
-                      ) -> dict[tuple[int, int], int]:
+def _next_definitions(program, start: int, end: int, words: set[int] | None = None,
+                      touching: list[bool] | None = None) -> dict[tuple[int, int], int]:
     """For each (bundle, word it writes) of a block, the next bundle of the
     block that writes the word again (the value is read at most up to there);
-    of `words` only, when given."""
+    of `words` only, when given (`touching`: which bundles touch any of them,
+    when known)."""
     next_def: dict[tuple[int, int], int] = {}
     upcoming: dict[int, int] = {}
     by_machine = isa.BY_MACHINE
     for pc in range(end - 1, start - 1, -1):
+        if touching is not None and not touching[pc]:
+            continue
         written = [w for engine, slots in program[pc].items() for slot in slots
                    for w in by_machine[(engine, slot[0])].scratch_words(slot)[1]]
         if words is not None:
@@ -155,14 +171,18 @@ def _next_definitions(program, start: int, end: int, words: set[int] | None = No
 
 
 def _rename_block(program, out: list, start: int, end: int, places: _Places,
-                  movable: Callable[[int], bool], words: set[int] | None = None) -> int:
+                  movable: Callable[[int], bool], words: set[int] | None = None,
+                  touching: list[bool] | None = None) -> int:
     """Rename the definitions of one block's `movable` words (all among
     `words`, when given) into `out`, bundle by bundle (reads follow the
-    word's latest place); how many moved."""
-    next_def = _next_definitions(program, start, end, words)
+    word's latest place); how many moved. `touching`: which bundles touch
+    any of `words`, when known (no other changes)."""
+    next_def = _next_definitions(program, start, end, words, touching)
     mapping: dict[int, int] = {}  # word -> where its current value lives
     moved = 0
     for pc in range(start, end):
+        if touching is not None and not touching[pc]:
+            continue
         new_bundle: dict[str, list] = {}
         writes_here: list[tuple[str, int, int, int]] = []
         changed = False
