@@ -502,3 +502,65 @@ def test_a_replanned_window_reorders_only_its_own_ops(cycles, first, width, rand
     assert (key[inside] >= first).all() and (key[inside] < first + width).all()
     ops = np.flatnonzero(inside)
     assert (np.diff(plan[ops[np.argsort(key[ops])]]) > 0).all()
+
+
+def _through_pointers(batches: list[int]) -> list[dict]:
+    """Loads through a pointer read from memory, then a store through another:
+    the store may alias every load, so each batch of them (SYNC_AFTER and
+    more) is ordered through a sync node, chained to the batch before."""
+    out = [{"load": [("const", 0, 0)]}, {"load": [("load", 1, 0)]},
+           {"load": [("const", 2, 1)]}, {"load": [("load", 3, 2)]}]
+    for count in batches:
+        out += [{"load": [("load", 10 + i, 1)]} for i in range(count)]
+        out.append({"store": [("store", 3, 10)]})
+    return out
+
+
+@settings(deadline=None, max_examples=examples(200))
+@given(programs(max_bundles=14), st.lists(st.integers(6, 12), max_size=3), st.integers(0, 6),
+       st.randoms(use_true_random=False))
+def test_a_stored_placement_is_checked_as_the_walk_checks_it(program, batches, how, rng):
+    """A block schedule read back from the cache is checked with NumPy over the
+    block's edges; the walk through every op's successors says the same, for
+    the scheduler's own placement and for that placement damaged."""
+    from asm.sched.deps import blocks
+    from asm.sched.schedule import _valid_placement, _valid_placement_walk, schedule_block
+    from asm.sched.tuning import LEVELS
+    k = Kernel(_through_pointers(batches) + program if batches else program)
+    for block in blocks(k):
+        if block.pinned or not block.nodes:
+            continue
+        bundles, _ = schedule_block(block, k.program, LEVELS[1])
+        if bundles is None:
+            bundles = [[x for x in block.nodes if x.pc == pc and not x.is_sync]
+                       for pc in range(block.start, block.end)]
+            bundles = [b for b in bundles if b]
+        bundles = [list(b) for b in bundles]
+        ops = [x for b in bundles for x in b]
+        if how == 1 and ops:  # an op moved to another bundle (maybe before what it needs)
+            x = rng.choice(ops)
+            next(b for b in bundles if x in b).remove(x)
+            bundles = [b for b in bundles if b]
+            bundles.insert(rng.randrange(len(bundles) + 1), [x])
+        elif how == 2:  # bundles in another order
+            rng.shuffle(bundles)
+        elif how == 3 and ops:  # an op twice, or left out
+            x = rng.choice(ops)
+            if rng.random() < 0.5:
+                bundles.append([x])
+            else:
+                next(b for b in bundles if x in b).remove(x)
+        elif how == 4 and len(bundles) > 1:  # two bundles as one (slot limits)
+            a = bundles.pop()
+            bundles[-1] = bundles[-1] + a
+        elif how == 5:  # a sync node placed
+            sync = [x for x in block.nodes if x.is_sync]
+            if sync:
+                bundles.append([sync[0]])
+        elif how == 6:  # an op a sync node waits for, moved last (past what waits on it)
+            waited = [x for x in ops if any(block.nodes[s].is_sync for s in x.succs)]
+            if waited:
+                x = rng.choice(waited)
+                next(b for b in bundles if x in b).remove(x)
+                bundles = [b for b in bundles if b] + [[x]]
+        assert _valid_placement(block, bundles) == _valid_placement_walk(block, bundles)
