@@ -255,3 +255,33 @@ def test_a_loop_body_met_under_other_loops_is_replayed_by_what_it_depends_on_the
     written = head + "".join(f"i = {i}\n{body}" for i in range(3)) \
         + "".join(f"r = {r}\n" + "".join(f"i = {i}\n{body}" for i in range(3)) for r in range(2))
     assert _seen(looped) == _seen(written)
+
+
+def test_blocks_are_found_once_in_a_loop_and_never_kept_for_lines_made_for_one_run():
+    """A loop body's conditionals are found (their .endif) once, not every
+    iteration; lines made for one iteration (a .for whose variable is
+    substituted as text) keep nothing, however many iterations run."""
+    from asm.source import Sources
+    from asm.stages.expand import Expander, file_lines
+
+    def expanded(text: str) -> Expander:
+        ex = Expander(Sources())
+        found = ex._find_end
+        ex.scans = 0
+
+        def counted(lines, i):
+            ex.scans += 1
+            return found(lines, i)
+
+        ex._find_end = counted
+        ex.run(file_lines(text, "k.vasm", (), []))
+        assert not ex.out.diagnostics
+        return ex
+
+    body = ".if i % 2\nconst w, i\n.else\nconst w, 1\n.endif\n"
+    looped = expanded(".scratch w\n.for i = 0, 200\n" + body + ".endfor\n")
+    assert looped.scans == 2  # the loop and its conditional
+    textual = expanded(".scratch w\n.for i = 0, 200\n" + body.replace("i %", "{i} %")
+                       + ".endfor\n")
+    assert textual.scans == 1 + 200  # the conditional of every iteration's own lines
+    assert len(textual.block_ends) + len(textual.block_parts) <= 2  # (the loop's own)

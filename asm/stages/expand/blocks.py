@@ -9,7 +9,7 @@ from ...tree import KeyVal, Name, Stmt
 # (limits read at use, so that tests can lower them)
 from . import model as limits
 from .macros import PLACEHOLDER
-from .model import BLOCKS, CLOSERS, MAX_NESTING, ExpandError, SrcLine
+from .model import BLOCKS, CLOSERS, MAX_NESTING, ExpandError, Fresh, SrcLine
 
 
 class BlockExpansion:
@@ -57,6 +57,8 @@ class BlockExpansion:
     def _block_end(self, lines: list[SrcLine], i: int) -> tuple[int | None, list[int]]:
         """`_find_end`, found once per list of lines (a loop's or a macro's
         body runs its blocks again and again)."""
+        if type(lines) is Fresh:
+            return self._find_end(lines, i)
         found = self.block_ends.get((id(lines), i))
         if found is not None and found[0] is lines:
             return found[1], found[2]
@@ -67,6 +69,8 @@ class BlockExpansion:
     def _part(self, lines: list[SrcLine], start: int, end: int) -> list[SrcLine]:
         """`lines[start:end]`, the same list whenever asked again of the same
         lines (so that the blocks inside are found once too)."""
+        if type(lines) is Fresh:
+            return Fresh(lines[start:end])
         found = self.block_parts.get((id(lines), start, end))
         if found is not None and found[0] is lines:
             return found[1]
@@ -194,7 +198,7 @@ class BlockExpansion:
                 self.spend(sl, s)
                 env[var] = value
                 if uses_text:
-                    self.run(self.substitute(body, {var: str(value)}, ()))
+                    self.run(Fresh(self.substitute(body, {var: str(value)}, ())))
                 elif rec is None:
                     self.run(body)
                 else:

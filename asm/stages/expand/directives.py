@@ -11,7 +11,7 @@ from ...source import Src
 from ...tree import Name, Node, Stmt, Str, depth
 from ..expr import ExprError, fold, names
 from ..syntax import MAX_DEPTH as MAX_EXPR_DEPTH
-from .model import BUILTINS, INCLUDED_FROM, MAX_DEPTH, ExpandError, SrcLine, file_lines
+from .model import BUILTINS, INCLUDED_FROM, MAX_DEPTH, ExpandError, Fresh, SrcLine, file_lines
 
 
 class DirectiveExpansion:
@@ -104,7 +104,7 @@ class DirectiveExpansion:
                             s.args[0]) from None
         self.depth += 1
         try:
-            self.run(file_lines(text, path, chain, self.out.diagnostics))
+            self.run(Fresh(file_lines(text, path, chain, self.out.diagnostics)))
         finally:
             self.depth -= 1
 

@@ -18,7 +18,7 @@ from ..syntax import parse_line
 # (limits read at use, so that tests can lower them)
 from . import model as limits
 from .directives import DIRECTIVES
-from .model import BLOCKS, MAX_DEPTH, Macro, SrcLine
+from .model import BLOCKS, MAX_DEPTH, Fresh, Macro, SrcLine
 from .treesubst import substituted_line
 
 # A substitution in a macro or loop body: {NAME} or {@}.
@@ -113,7 +113,7 @@ class MacroExpansion:
         note = Note(f"in expansion of macro '{m.name}'", src.loc(s.pos))
         if m.unique:
             bound["@"] = str(self.counter)
-            return self.substitute(m.body, bound, (note, *src.chain))
+            return Fresh(self.substitute(m.body, bound, (note, *src.chain)))
         # The same call expands to the same lines: reuse them (unless
         # substituting them was an error, which every assembly must report).
         key = (m.key, tuple(bound.values()), note, src.chain)
@@ -124,6 +124,8 @@ class MacroExpansion:
             body = self.substitute(m.body, bound, (note, *src.chain))
             if len(self.out.diagnostics) == errors:
                 bodies[key] = body
+            else:
+                body = Fresh(body)
         return body
 
     def substitute(self, body: list[SrcLine], bound: Mapping[str, str],

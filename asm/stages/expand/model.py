@@ -53,6 +53,14 @@ class SrcLine:
     numbered_by: object = None
 
 
+class Fresh(list):
+    """Lines made for one run only (a `.for` iteration with its variable
+    substituted as text, an included file, a call of a macro that uses `{@}`
+    or whose substitution failed): the blocks in them are found again each
+    time they run, not kept by the list (blocks.py), which keeping would keep
+    every such list."""
+
+
 @dataclass
 class Macro:
     name: str
