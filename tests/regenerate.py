@@ -8,7 +8,9 @@ emu/generated_batch.py), the compiled core's header (emu/generated_core.h),
 docs/isa.md's op table (emu/codegen.py), and the editors' word lists
 (editors/, asm/editor/editors.py). From the messages in the source:
 docs/errors.md's index (tests/test_errors_doc.py), whose examples' output
-the tools then print afresh. tests/test_generated.py checks all are current.
+the tools then print afresh. From emu/problem.py: the take-home's default
+image and its expected values (emu/generated_image.py, for the quick
+`vemu run --check`). tests/test_generated.py checks all are current.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ def generators() -> dict[str, Callable[[Path], dict[Path, str]]]:
     import test_errors_doc
 
     from asm.editor import editors
-    from emu import codegen
+    from emu import codegen, problem
     return {"the engines, the core's header and docs/isa.md's op table": codegen.generated,
             "the editors' word lists": editors.generated,
-            "docs/errors.md's index": test_errors_doc.generated}
+            "docs/errors.md's index": test_errors_doc.generated,
+            "the take-home's default image": lambda root: {
+                root / "emu" / "generated_image.py": problem.default_image_module()}}
 
 
 def current(root: Path = ROOT) -> dict[Path, str]:
