@@ -83,7 +83,7 @@ def quick_run(args: list[str]) -> bool:
         mem = _read_json(mem_file)
         if type(mem) is not list:
             return False
-    start = list(mem)
+        start = list(mem)  # (the reference runs from it, for --check)
     out = core.run(decoded, [0] * core.SCRATCH_SIZE, mem, trace := [], 0, 0, False,
                    DEFAULT_MAX_CYCLES)
     # None: a memory word that is not a word; 0 finished, 1 halted; else a

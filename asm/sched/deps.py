@@ -204,7 +204,7 @@ def predecessors(nodes: Sequence[OpNode], of: Iterable[int]) -> dict[int, dict[i
     edges = Edges.of(nodes)
     if edges is not None:  # (from the arrays: no op's successors made)
         wanted = np.isin(edges.targets, np.fromiter(out, dtype=np.int32, count=len(out)))
-        sources = np.repeat(np.arange(len(nodes), dtype=np.int32), np.diff(edges.offsets))
+        sources = csr_sources(edges.offsets)
         for x, s, lat in zip(sources[wanted].tolist(), edges.targets[wanted].tolist(),
                              edges.lats[wanted].tolist(), strict=True):
             out[s][x] = lat
@@ -462,10 +462,10 @@ def _settle(nodes: list[OpNode], src: np.ndarray, dst: np.ndarray, lat: np.ndarr
         m_lat = np.fromiter(chain.from_iterable(d.values() for _, d in more), dtype=np.int64)
         # A pair through scratch too keeps its place there, at the larger
         # latency (each node's successors hold a pair once already).
-        key = src * (n + 1) + dst
-        at = np.searchsorted(key, m_src * (n + 1) + m_dst)
+        key, m_key = src * (n + 1) + dst, m_src * (n + 1) + m_dst
+        at = np.searchsorted(key, m_key)
         both = at < len(key)
-        both[both] = key[at[both]] == (m_src * (n + 1) + m_dst)[both]
+        both[both] = key[at[both]] == m_key[both]
         lat = lat.copy()
         lat[at[both]] = np.maximum(lat[at[both]], m_lat[both])
         # The others follow their source's scratch edges, in the order found.
@@ -502,6 +502,12 @@ def csr_offsets(sources: np.ndarray, n: int) -> np.ndarray:
     offsets = np.zeros(n + 1, dtype=np.int32)
     offsets[1:] = np.cumsum(np.bincount(sources, minlength=n))
     return offsets
+
+
+def csr_sources(offsets: np.ndarray) -> np.ndarray:
+    """The op each edge leaves from, edges in CSR form (`offsets`, as
+    csr_offsets makes them)."""
+    return np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
 
 
 def _reads_and_writes(ops: Sequence[OpNode]) -> tuple[np.ndarray, ...]:

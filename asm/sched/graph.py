@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import isa
 from . import compiled
-from .deps import SYNC, Edges, OpNode, csr_offsets, output_groups
+from .deps import SYNC, Edges, OpNode, csr_offsets, csr_sources, output_groups
 
 ENGINE_NAMES: tuple[str, ...] = (*isa.ENGINES, SYNC)
 CAPS: tuple[int, ...] = tuple(isa.SLOT_LIMITS.get(e, 1 << 30) for e in ENGINE_NAMES)
@@ -227,7 +227,7 @@ class Graph:
     @cached_property
     def sources(self) -> np.ndarray:
         """The op each edge of `flat` leaves from."""
-        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.offsets))
+        return csr_sources(self.offsets)
 
     @cached_property
     def height_array(self) -> np.ndarray:

@@ -24,7 +24,7 @@ from ..gcpause import gc_paused
 from ..kernel import Kernel, bundle_cost
 from .bounds import Bounds, ProgramBounds, bounds, engine_counts, resource_floor, summed
 from .debugops import BlockGraph
-from .deps import Block, Edges, OpNode, blocks
+from .deps import Block, Edges, OpNode, blocks, csr_sources
 from .gap import GAP_SHOWN, explain, longest_chain
 from .graph import ENGINE_INDEX, ENGINE_NAMES, Cyclic
 from .search import search, workers
@@ -193,7 +193,7 @@ def _valid_placement(block: Block, bundles: list[list[OpNode]]) -> bool:
     # A sync node stands between its neighbours: an edge through one holds as
     # the edges around it do. It is "at" the latest cycle its predecessors
     # let it be (none: no constraint), sync nodes after those before them.
-    src = np.repeat(np.arange(n), np.diff(edges.offsets))
+    src = csr_sources(edges.offsets)
     dst, lat = edges.targets.astype(np.int64), edges.lats.astype(np.int64)
     at = np.where(sync, -np.inf, cycle.astype(np.float64))
     into = sync[dst]
