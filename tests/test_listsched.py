@@ -61,6 +61,19 @@ def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, val
     assert respects(g, scheduled.tolist())
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_an_op_made_ready_within_a_cycle_goes_before_ops_later_in_the_priority(native):
+    """A flow op, first in the priority, reads a word a load then writes (a
+    zero-latency edge), and two more loads, later in the priority, are ready
+    from the start: the cycle's ops go in one priority order across the
+    engines, so the waiting load shares the flow op's cycle and the last
+    load waits. (Engine by engine, the load engine, whose turn comes before
+    the flow engine's, would have filled its two slots first.)"""
+    flow, load = (graph.ENGINE_INDEX[e] for e in ("flow", "load"))
+    g = Graph([((1, 0),), (), (), ()], [flow, load, load, load])
+    assert list_schedule(g, [0, 1, 2, 3], native=native).tolist() == [0, 0, 0, 1]
+
+
 def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():
     """Two ready vector ops, one slot's worth a cycle: by priority the one far
     from any load goes first; kept supplied, the load engine gets its load a

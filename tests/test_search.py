@@ -17,7 +17,7 @@ from asm import isa
 from asm.sched import compiled
 from asm.sched import search as search_module
 from asm.sched.bounds import bounds
-from asm.sched.graph import ENGINE_NAMES
+from asm.sched.graph import ENGINE_INDEX, ENGINE_NAMES, Graph
 from asm.sched.listsched import list_schedule
 from asm.sched.sidebyside import side_by_side
 from asm.sched.tuning import LEVELS
@@ -26,7 +26,7 @@ from asm.sched.tuning import LEVELS
 def _found(g, bound, level, seed, jobs):
     lines: list[str] = []
     found = search_module.search(g, bound, 2 * g.n + 1, LEVELS[level], seed=seed,
-                                 progress=lines.append, jobs=jobs)
+                                 progress=lines.append, jobs=jobs, windows=bounds(g).windows)
     cycles = None if found.cycle_of is None else found.cycle_of.tolist()
     return cycles, found.cost, found.how, found.passes, lines
 
@@ -105,6 +105,62 @@ def test_a_task_is_taken_once_the_caller_has_every_result_before_the_one_ahead_o
             seen.append(value)
         assert seen == list(range(8))
         assert all(taken >= k - 1 for k, taken in at_take), (threads, at_take)
+
+
+def test_clearing_moves_a_load_and_its_address_out_of_the_gathers_window():
+    """As in fast.vasm: six loads (the gathers) cannot start before cycle 3
+    and set the bound (3 + 6 / 2 = 6 cycles); another load, whose address an
+    ALU op makes, could run at cycle 1, but a priority that puts that ALU op
+    last leaves it behind 36 others on the ALU, and the load lands among the
+    gathers, a cycle over the bound. Cleared, the ALU op and its load go at
+    their releases and the schedule meets the bound."""
+    alu, load, flow = (ENGINE_INDEX[e] for e in ("alu", "load", "flow"))
+    # 0: alu -> 1: load; 2 -> 3 -> 4: flow -> the gathers 5..10; 11..46: alu
+    succ = ([((1, 1),), (), ((3, 1),), ((4, 1),), tuple((k, 1) for k in range(5, 11))]
+            + [()] * 42)
+    g = Graph(succ, [alu, load, flow, flow, flow] + [load] * 6 + [alu] * 36)
+    windows = bounds(g).windows
+    assert bounds(g).paths == 6 and [(w.engine, w.release) for w in windows] == [(load, 3)]
+    cycle_of = list_schedule(g, [9, 9, 0, 0, 0] + [1] * 6 + [0] * 36)
+    assert g.cost(cycle_of) == 7 and cycle_of[1] >= 3
+    key = search_module.cleared(g, cycle_of, windows)
+    assert key[0] == 0 and key[1] == 1
+    assert g.cost(list_schedule(g, key)) == 6
+    # (nothing left in the window: nothing to clear)
+    assert search_module.cleared(g, list_schedule(g, key), windows) is None
+
+
+@settings(deadline=None, max_examples=examples(150))
+@given(graphs(), st.data())
+def test_ancestors_are_the_ops_with_a_path_to_the_given_ones(g, data):
+    ops = np.array(data.draw(st.lists(st.integers(0, max(0, g.n - 1)), max_size=4)) if g.n
+                   else [], dtype=np.int64)
+    reached = set(ops.tolist())
+    for i in reversed(range(g.n)):  # (edges go from lower to higher op numbers)
+        if any(s in reached for s, _ in g.succ[i]):
+            reached.add(i)
+    for native in (True, False):
+        assert np.flatnonzero(g.ancestors(ops, native=native)).tolist() == sorted(reached)
+
+
+@settings(deadline=None, max_examples=examples(150))
+@given(graphs(), st.data())
+def test_a_cleared_priority_moves_only_the_windows_early_ops_and_those_leading_to_them(g, data):
+    priority = data.draw(st.lists(st.integers(0, 9), min_size=g.n, max_size=g.n))
+    cycle_of = list_schedule(g, priority)
+    windows = bounds(g).windows
+    key = search_module.cleared(g, cycle_of, windows) if g.n else None
+    end = int(cycle_of.max()) + 1 if g.n else 0
+    early = [i for i in g.costly for w in windows
+             if g.engine[i] == w.engine and w.release <= cycle_of[i] < end - w.tail
+             and g.releases[i] < w.release]
+    if not early:
+        assert key is None
+        return
+    cone = g.ancestors(np.array(early))
+    assert all(key[i] <= g.releases[i] for i in early)
+    moved = np.flatnonzero(key != cycle_of)
+    assert cone[moved].all() and (key[moved] == g.release_array[moved]).all()
 
 
 @pytest.mark.skipif(compiled.core is None, reason="the compiled walk is not built")

@@ -138,14 +138,22 @@ HEAP_FN int heap_pop(Heap *h, const int by_dist) {
     return top;
 }
 
-/* The first op of a heap not placed yet (a supply heap and a ready heap
- * hold the same op; the one that places it leaves it in the other), or -1. */
-HEAP_FN int heap_pop_unplaced(Heap *h, const int *cycle, const int by_dist) {
-    while (h->size) {
-        int i = heap_pop(h, by_dist);
-        if (cycle[i] < 0) return i;
-    }
-    return -1;
+/* The index of the lowest set bit of a nonzero mask. */
+HEAP_FN int lowest_bit(unsigned mask) {
+#if defined(__GNUC__)
+    return __builtin_ctz(mask);
+#else
+    int k = 0;
+    while (!(mask & 1u)) mask >>= 1, k++;
+    return k;
+#endif
+}
+
+/* Whether a heap holds an op not placed yet, dropping those placed from its
+ * top (a supply heap and a ready heap hold the same op). */
+HEAP_FN int heap_clean(Heap *h, const int *cycle, const int by_dist) {
+    while (h->size && cycle[h->items[0].op] >= 0) heap_pop(h, by_dist);
+    return h->size > 0;
 }
 
 /* The buffers a function takes, got one after another and released together. */
@@ -258,6 +266,8 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     int *following = NULL, *counts = NULL, *used = NULL;
     Py_ssize_t *unplaced = NULL;
     Heap *ready = NULL, *near = NULL;
+    Entry *offer = NULL;
+    int *offer_near = NULL, *live = NULL;
     Py_ssize_t bad;
     int ok = 0, cyclic = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -270,7 +280,12 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         unplaced = calloc(ne + 1, sizeof(Py_ssize_t));  /* ready, per engine */
         ready = calloc(ne + 1, sizeof(Heap));
         near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
-        ok = pend && following && counts && used && unplaced && ready && near;
+        offer = calloc(ne + 1, sizeof(Entry));
+        offer_near = calloc(ne + 1, sizeof(int));
+        live = calloc(ne + 1, sizeof(int));
+        /* (an engine is a bit of a mask in the pass) */
+        ok = pend && following && counts && used && unplaced && ready && near && offer &&
+             offer_near && live && ne <= 32;
     }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         if (eng[i] < 0 || eng[i] >= ne) ok = 0;
@@ -295,6 +310,26 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         if (dist && e_ != target && dist[i] <= reach) \
             heap_push(&near[e_], pend[i].key, (i), dist[i], 1); \
     } while (0)
+    /* What engine e offers next this cycle, and whether from its supply
+     * heap; its bit in `offering` is clear when it offers nothing (no ready
+     * op, or no free slot). */
+#define REFRESH(e) do { \
+        int e2_ = (e); \
+        offering &= ~(1u << e2_); \
+        if (used[e2_] >= caps[e2_]) break; \
+        if (short_of && e2_ != target && heap_clean(&near[e2_], cycle, 1)) { \
+            offer[e2_] = near[e2_].items[0]; \
+            offer_near[e2_] = 1; \
+            offering |= 1u << e2_; \
+        } else if (heap_clean(&ready[e2_], cycle, 0)) { \
+            offer[e2_] = ready[e2_].items[0]; \
+            offer_near[e2_] = 0; \
+            offering |= 1u << e2_; \
+        } \
+    } while (0)
+    int nlive = 0;  /* the engines with ops, in order */
+    for (Py_ssize_t e = 0; ok && e < ne; e++)
+        if (counts[e]) live[nlive++] = (int)e;
     for (Py_ssize_t i = 0; ok && i < n; i++)
         if (pend[i].waiting == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
@@ -306,31 +341,60 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         /* Fewer of the supplied engine's ops ready than `horizon` cycles'
          * worth: this cycle the other engines take the ops nearest to one. */
         int short_of = dist && unplaced[target] < (Py_ssize_t)caps[target] * horizon;
-        int progressed = 1;
-        while (progressed) {
-            progressed = 0;
-            for (Py_ssize_t e = 0; e < ne; e++) {
-                while (used[e] < caps[e]) {
-                    int i = short_of && e != target ? heap_pop_unplaced(&near[e], cycle, 1) : -1;
-                    if (i < 0) i = heap_pop_unplaced(&ready[e], cycle, 0);
-                    if (i < 0) break;
-                    cycle[i] = now;
-                    used[e]++;
-                    unplaced[e]--;
-                    done++;
-                    progressed = 1;
-                    for (int k = off[i]; k < off[i + 1]; k++) {
-                        int s = edges[k] & ~LATENCY_BIT;
-                        Pending *p = &pend[s];
-                        if (edges[k] & LATENCY_BIT) p->late = now;
-                        if (--p->waiting == 0) {
-                            if (p->late == now) following[nfollow++] = s;
-                            else MAKE_READY(s);
+        /* The cycle's ops in one priority order across the engines: each
+         * engine with a free slot offers the op it would take next (with a
+         * supply rule, its nearest first; `offer`, kept current as its heaps
+         * change), and the lowest key goes. An op made ready within the
+         * cycle (a zero-latency edge: a word read before it is written
+         * again) then competes with what its engine has not taken yet,
+         * instead of finding it filled by ops that come later in the
+         * priority. */
+        unsigned offering = 0;  /* the engines with an offer, a bit each */
+        for (int k = 0; k < nlive; k++) REFRESH(live[k]);
+        while (offering) {
+            /* the lowest offer, and the next lowest of another engine */
+            int best = lowest_bit(offering), second = -1;
+            for (unsigned rest = offering & (offering - 1); rest; rest &= rest - 1) {
+                int e = lowest_bit(rest);
+                if (before(offer[e], offer[best], 0)) second = best, best = e;
+                else if (second < 0 || before(offer[e], offer[second], 0)) second = e;
+            }
+            /* The best engine places ops while its offer stays below the
+             * other engines' (which change only when it makes one of
+             * their ops ready). */
+            for (;;) {
+                int i = heap_pop(offer_near[best] ? &near[best] : &ready[best],
+                                 offer_near[best]);
+                cycle[i] = now;
+                used[best]++;
+                unplaced[best]--;
+                done++;
+                unsigned changed = 0;
+                for (int k = off[i]; k < off[i + 1]; k++) {
+                    int s = edges[k] & ~LATENCY_BIT;
+                    Pending *p = &pend[s];
+                    if (edges[k] & LATENCY_BIT) p->late = now;
+                    if (--p->waiting == 0) {
+                        if (p->late == now) following[nfollow++] = s;
+                        else {
+                            MAKE_READY(s);
+                            changed |= 1u << p->engine;
                         }
                     }
                 }
+                REFRESH(best);
+                changed &= ~(1u << best);
+                for (int e = 0; changed; e++, changed >>= 1)
+                    if (changed & 1) {
+                        REFRESH(e);
+                        second = -2;  /* (another engine's offer changed) */
+                    }
+                if (second == -2 || !(offering >> best & 1u) ||
+                    (second >= 0 && !before(offer[best], offer[second], 0)))
+                    break;
             }
         }
+#undef REFRESH
 #undef MAKE_READY
         if (done < n) {
             int any = nfollow > 0;
@@ -357,6 +421,9 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         for (Py_ssize_t e = 0; e < ne; e++) free(near[e].items);
     free(near);
     free(ready);
+    free(offer);
+    free(offer_near);
+    free(live);
     free(unplaced);
     free(used);
     free(counts);

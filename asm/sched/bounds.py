@@ -27,6 +27,21 @@ import numpy as np
 from .. import isa
 from .graph import CAPS, ENGINE_NAMES, Graph
 from .priorities import EXACT_WORK_LIMIT, downstream_work
+from .tuning import TUNING
+
+
+@dataclass(frozen=True)
+class Window:
+    """The ops that set a release-and-tail bound: `engine`'s (an index into
+    ENGINE_NAMES) whose release is at least `release` and whose tail is at
+    least `tail`. They need every slot of their engine between cycle
+    `release` and `tail` cycles before the end of a schedule that meets the
+    bound; another op of the engine placed in that stretch costs them a slot
+    (the search's "clearing" move, asm/sched/search.py, moves such ops out)."""
+
+    engine: int
+    release: int
+    tail: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,9 @@ class Bounds:
     # (the tight bound, its engine and why, when known without the graph: a
     # block whose schedule came from a memo)
     counted: tuple[int, str | None, str] | None = field(default=None, compare=False)
+    # per engine whose release-and-tail bound from paths comes within
+    # TUNING.clear_within of `paths`, the ops that set it
+    windows: tuple[Window, ...] = field(default=(), compare=False)
 
     @property
     def simple(self) -> int:
@@ -80,9 +98,11 @@ def bounds(g: Graph) -> Bounds:
     by_engine = _by_engine(g)
     resource = max(-(-len(ops) // CAPS[e]) for e, ops in by_engine.items())
     critical = max(g.heights, default=0)
-    paths, engine = _best(by_engine, np.asarray(g.releases, dtype=np.int64),
-                          g.height_array - 1, critical, None)
-    return Bounds(resource, critical, paths, engine, g)
+    each = _witnesses(by_engine, np.asarray(g.releases, dtype=np.int64), g.height_array - 1)
+    paths, engine, _ = _best_of(each, critical, None)
+    windows = tuple(Window(e, a, b) for e, (value, a, _, b) in sorted(each.items())
+                    if value >= TUNING.clear_within * paths)
+    return Bounds(resource, critical, paths, engine, g, windows=windows)
 
 
 def _by_engine(g: Graph) -> dict[int, list[int]]:
@@ -92,22 +112,28 @@ def _by_engine(g: Graph) -> dict[int, list[int]]:
     return out
 
 
-def _best(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray, floor: int,
-          engine: str | None) -> tuple[int, str | None]:
-    """(the release-and-tail bound over every engine (`by_engine`: each one's
-    ops), or `floor` when none is above it; the engine that sets it)."""
-    return _best_witness(by_engine, release, tail, floor, engine)[:2]
-
-
 def _best_witness(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray,
                   floor: int, engine: str | None
                   ) -> tuple[int, str | None, tuple[int, int, int, int] | None]:
-    """`_best`, with the (a, count, b, slots) that give the bound (None: `floor`)."""
+    """(the release-and-tail bound over every engine (`by_engine`: each one's
+    ops), or `floor` when none is above it; the engine that sets it; the (a,
+    count, b, slots) that give it, None for `floor`)."""
+    return _best_of(_witnesses(by_engine, release, tail), floor, engine)
+
+
+def _witnesses(by_engine: dict[int, list[int]], release: np.ndarray, tail: np.ndarray
+               ) -> dict[int, tuple[int, int, int, int]]:
+    """Per engine, its release-and-tail bound and the a, count and b that give it."""
+    return {e: _release_tail_witness(ops, release, tail, CAPS[e])
+            for e, ops in by_engine.items()}
+
+
+def _best_of(each: dict[int, tuple[int, int, int, int]], floor: int, engine: str | None
+             ) -> tuple[int, str | None, tuple[int, int, int, int] | None]:
     witness = None
-    for e, ops in by_engine.items():
-        b, a, count, tail_b = _release_tail_witness(ops, release, tail, CAPS[e])
-        if b > floor:
-            floor, engine, witness = b, ENGINE_NAMES[e], (a, count, tail_b, CAPS[e])
+    for e, (value, a, count, b) in each.items():
+        if value > floor:
+            floor, engine, witness = value, ENGINE_NAMES[e], (a, count, b, CAPS[e])
     return floor, engine, witness
 
 
@@ -162,11 +188,6 @@ def _distinct(a: np.ndarray) -> np.ndarray:
     keep = np.ones(len(s), dtype=bool)
     keep[1:] = s[1:] != s[:-1]
     return s[keep]
-
-
-def _release_tail(ops: list[int], release: np.ndarray, tail: np.ndarray, cap: int) -> int:
-    """max over a, b of a + ceil(#{op: release >= a, tail >= b} / cap) + b."""
-    return _release_tail_witness(ops, release, tail, cap)[0]
 
 
 def _release_tail_witness(ops: list[int], release: np.ndarray, tail: np.ndarray,

@@ -186,6 +186,22 @@ class Graph:
             h[i] = best
         return h
 
+    def ancestors(self, ops: np.ndarray, *, native: bool = True) -> np.ndarray:
+        """Whether each op is one of `ops` or leads to one (a bool per op): a
+        heights walk in which `ops` start out beyond any path's length
+        (compiled when built, and `native`; the Python walk is the same)."""
+        far = 1 << 24
+        start = np.zeros(self.n, dtype=np.int32)
+        start[ops] = far
+        if native and compiled.core is not None:
+            return np.array(self._walk(0, start), dtype=np.int64) >= far
+        reached = start.astype(bool)
+        succ = self.succ
+        for i in reversed(self.order):
+            if not reached[i]:
+                reached[i] = any(reached[s] for s, _ in succ[i])
+        return reached
+
     @cached_property
     def releases(self) -> list[int]:
         """The earliest cycle of each op (longest latency path from the start)."""
@@ -232,6 +248,10 @@ class Graph:
     @cached_property
     def height_array(self) -> np.ndarray:
         return np.array(self.heights, dtype=np.int64)
+
+    @cached_property
+    def release_array(self) -> np.ndarray:
+        return np.array(self.releases, dtype=np.int64)
 
     @cached_property
     def costly_array(self) -> np.ndarray:

@@ -111,41 +111,47 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None) -> li
         following = []
         used = [0] * len(CAPS)
         short_of = target >= 0 and unplaced[target] < CAPS[target] * supply.horizon
-        progressed = True
-        while progressed:
-            progressed = False
+        # The cycle's ops in one priority order across the engines: each
+        # engine with a free slot offers the op it would take next (with a
+        # supply rule, its nearest first), and the lowest goes; an op made
+        # ready within the cycle (a zero-latency edge) competes with what
+        # its engine has not taken yet.
+        while True:
+            best, best_rank, from_near = -1, 0, False
             for e in engines:
+                if used[e] >= CAPS[e]:
+                    continue
+                if short_of and e != target:
+                    nearby = near[e]
+                    while nearby and cycle_of[order[nearby[0][1]]] >= 0:
+                        pop(nearby)
+                    if nearby:
+                        if best < 0 or nearby[0][1] < best_rank:
+                            best, best_rank, from_near = e, nearby[0][1], True
+                        continue
                 heap = ready[e]
-                cap = CAPS[e]
-                while used[e] < cap:
-                    i = -1
-                    if short_of and e != target:
-                        nearby = near[e]
-                        while nearby and i < 0:
-                            j = order[pop(nearby)[1]]
-                            if cycle_of[j] < 0:
-                                i = j
-                    while heap and i < 0:
-                        j = order[pop(heap)]
-                        if cycle_of[j] < 0:
-                            i = j
-                    if i < 0:
-                        break
-                    cycle_of[i] = now
-                    used[e] += 1
-                    unplaced[e] -= 1
-                    done += 1
-                    progressed = True
-                    for s, lat in succ[i]:
-                        if lat:
-                            late[s] = now
-                        w = waiting[s] - 1
-                        waiting[s] = w
-                        if w == 0:
-                            if late[s] == now:
-                                following.append(s)
-                            else:
-                                make_ready(s)
+                while heap and cycle_of[order[heap[0]]] >= 0:
+                    pop(heap)
+                if heap and (best < 0 or heap[0] < best_rank):
+                    best, best_rank, from_near = e, heap[0], False
+            if best < 0:
+                break
+            pop(near[best] if from_near else ready[best])
+            i = order[best_rank]
+            cycle_of[i] = now
+            used[best] += 1
+            unplaced[best] -= 1
+            done += 1
+            for s, lat in succ[i]:
+                if lat:
+                    late[s] = now
+                w = waiting[s] - 1
+                waiting[s] = w
+                if w == 0:
+                    if late[s] == now:
+                        following.append(s)
+                    else:
+                        make_ready(s)
         if done < n:
             if not following and not any(unplaced):
                 raise Cyclic

@@ -269,8 +269,7 @@ def _schedule_block(block: Block, program: Sequence[dict], level: Level, *,
     g = block_graph.graph
     bound = bounds(g)
     found = search(g, bound.paths, before, level, seed=block.start + TUNING.seed_stride * seed,
-                   progress=progress,
-                   deadline=deadline, jobs=jobs)
+                   progress=progress, deadline=deadline, jobs=jobs, windows=bound.windows)
     bundles = None if found.cycle_of is None else _pack(block.nodes,
                                                          block_graph.cycles(found.cycle_of))
     kept = (None if found.cycle_of is None
@@ -538,6 +537,7 @@ def _found_by(how: str) -> str:
     asm/sched/search.py)."""
     words = {"as written": "nothing beat the code as written", "pinned": ".pin: kept as written",
              "blamed": "moving the ops the schedule blamed", "re-planned": "re-planning",
+             "cleared": "clearing the bounds' windows",
              "blamed (-O3)": "moving blamed ops, on every core (-O3)",
              "justified": "justifying (packing toward both ends)"}
     parts = how.split(" + ")

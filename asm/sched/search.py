@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import compiled
+from .bounds import Window
 from .graph import CAPS, CAPS_ARRAY, ENGINE_NAMES, Graph
 from .listsched import backward_schedule, list_schedule
 from .priorities import (
@@ -194,13 +195,15 @@ THREADED_OPS = 2_000
 
 def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
            progress: Progress | None = None, deadline: float | None = None,
-           jobs: int = 1) -> Found:
+           jobs: int = 1, windows: Sequence[Window] = ()) -> Found:
     """The shortest schedule of a block found at `level` (`before`: its cycles
     as written, which a schedule must beat to be used). `jobs`: how many
     passes may run side by side, on threads (independent starts, and two
     perturbation tries, see `_perturb`; the result is the same for any
     number), and at -O3 on how many processes its open-ended search runs
-    until `deadline` (a `time.monotonic()` value)."""
+    until `deadline` (a `time.monotonic()` value). `windows`: where the ops
+    that set the busy engines' bounds must run (bounds.Window), for the
+    clearing move (see `cleared`)."""
     # (the Python pass holds the interpreter's lock: threads would only wait)
     threaded = g.n >= THREADED_OPS and compiled.core is not None
     s = _Search(g, bound, before, progress, threads=jobs if threaded else 1)
@@ -242,15 +245,23 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
             trial, justified = next(results)
             s.commit(trial)
             converged.append(justified)
+    if windows and s.best.cycle_of is not None and not s.done:
+        key = cleared(g, s.best.cycle_of, windows)
+        if key is not None:
+            trial = _Trial(g, bound)
+            cycle_of = trial.forward(key - g.height_array / (g.n + 1))
+            trial.justify(cycle_of, trial.offer(cycle_of, "cleared"), "cleared",
+                          level.justify_rounds)
+            s.commit(trial)
     if s.best.cycle_of is not None and not s.done and (level.perturb_passes
                                                         or level.open_ended):
         passes = level.perturb_passes * max(1, len(g.costly) // 10_000)
         plans = plans_of(g, forward)
         plans += [c.astype(np.float64) for c, _ in converged if c is not s.best.cycle_of]
         _perturb(s, np.random.default_rng(seed), passes=passes, rounds=level.justify_rounds,
-                 plans=plans)
+                 plans=plans, windows=windows)
         if level.open_ended and deadline is not None:
-            _islands(s, seed, level.justify_rounds, plans, deadline, jobs)
+            _islands(s, seed, level.justify_rounds, plans, deadline, jobs, windows)
     s.best.passes = s.passes
     return s.best
 
@@ -320,7 +331,7 @@ def _justify_line(g: Graph, bound: int, cycle_of: np.ndarray, cost: int, how: st
 
 
 def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadline: float,
-             jobs: int) -> None:
+             jobs: int, windows: Sequence[Window]) -> None:
     """Perturbation search on `jobs` processes until `deadline`, in legs: each
     leg every process starts from the best schedule so far, with a seed of
     its own."""
@@ -334,8 +345,8 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
         number = 0
         while not s.done and time.monotonic() < deadline - 0.05:
             until = min(deadline, time.monotonic() + leg)
-            tasks = [(s.g, s.bound, s.best, seed + TUNING.island_seed_stride * (number * jobs + k), rounds, plans, until)
-                     for k in range(jobs)]
+            tasks = [(s.g, s.bound, s.best, seed + TUNING.island_seed_stride * (number * jobs + k),
+                      rounds, plans, windows, until) for k in range(jobs)]
             number += 1
             results = pool.map(_island, tasks) if pool else [_island(tasks[0])]
             for found in results:
@@ -352,16 +363,17 @@ def _islands(s: _Search, seed: int, rounds: int, plans: list[np.ndarray], deadli
 def _island(task: tuple) -> Found:
     """One process's leg of the -O3 search (a top-level function, so that a
     worker process can run it)."""
-    g, bound, best, seed, rounds, plans, until = task
+    g, bound, best, seed, rounds, plans, windows, until = task
     s = _Search(g, bound, best.cost + 1, None)
     s.best = best
     _perturb(s, np.random.default_rng(seed), passes=None, rounds=rounds, plans=plans,
-             deadline=until)
+             windows=windows, deadline=until)
     return Found(s.best.cycle_of, s.best.cost, s.best.how, s.passes)
 
 
 def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds: int,
-             plans: Sequence[np.ndarray], deadline: float | None = None) -> None:
+             plans: Sequence[np.ndarray], windows: Sequence[Window] = (),
+             deadline: float | None = None) -> None:
     """Iterated local search from the best schedule, by two kinds of move, each
     scheduled and justified, and kept when no worse (so that plateaus are
     crossed):
@@ -395,7 +407,7 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
     # kept[c]: the schedule kept once c tries are committed (with its blamed
     # priority, made once); try j starts from kept[j - 1], try 0 from kept[0].
     # (the last two are all a try still to draw can need)
-    kept = {0: _Blamed(g, s.best.cycle_of, busy)}
+    kept = {0: _Blamed(g, s.best.cycle_of, busy, windows)}
 
     def stopping() -> bool:
         if s.done:
@@ -408,7 +420,8 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
         for j in itertools.count():
             base = kept[max(0, j - 1)]  # (there when try j - 2 is committed)
             yield functools.partial(_try, g, s.bound, base,
-                                    _draw(rng, base.cycle_of, plans, g.n), tie, rounds)
+                                    _draw(rng, base.cycle_of, plans, g.n, bool(windows)),
+                                    tie, rounds)
 
     if stopping():
         return
@@ -420,20 +433,23 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
                 stale, gained = 0, j
             elif j > gained + 1:  # (try gained + 1 started before the gain)
                 stale += 1
-            kept[j + 1] = _Blamed(g, cycle_of, busy) if cost <= s.best.cost else kept[j]
+            kept[j + 1] = _Blamed(g, cycle_of, busy, windows) if cost <= s.best.cost else kept[j]
             kept.pop(j - 1, None)
             if stopping():
                 break
 
 
 class _Blamed:
-    """A schedule's blamed priority (its cycles less `blame`), made by the first
-    try from it that needs it, once, for all of them."""
+    """A schedule's blamed priority (its cycles less `blame`), and that cleared
+    (`cleared`), each made by the first try from it that needs it, once, for
+    all of them."""
 
-    def __init__(self, g: Graph, cycle_of: np.ndarray, busy: Sequence[str]) -> None:
-        self.g, self.cycle_of, self.busy = g, cycle_of, busy
+    def __init__(self, g: Graph, cycle_of: np.ndarray, busy: Sequence[str],
+                 windows: Sequence[Window] = ()) -> None:
+        self.g, self.cycle_of, self.busy, self.windows = g, cycle_of, busy, windows
         self.lock = threading.Lock()
         self.key: np.ndarray | None = None
+        self.cleared_key: np.ndarray | None | bool = False  # (False: not made yet)
 
     def get(self) -> np.ndarray:
         with self.lock:
@@ -441,27 +457,42 @@ class _Blamed:
                 self.key = self.cycle_of - blame(self.g, self.cycle_of, self.busy)
             return self.key
 
+    def cleared(self) -> np.ndarray | None:
+        """The blamed priority, cleared (`cleared`), or None when nothing is
+        in the bound's window."""
+        blamed = self.get()
+        with self.lock:
+            if self.cleared_key is False:
+                self.cleared_key = cleared(self.g, self.cycle_of, self.windows, blamed)
+            return self.cleared_key
 
-Move = tuple  # (plan or None for blame, window (first, width) or None, noise)
+
+Move = tuple  # (kind, plan or None, window (first, width) or None, noise)
 
 
 def _draw(rng: np.random.Generator, current: np.ndarray, plans: Sequence[np.ndarray],
-          n: int) -> Move:
-    """A try's random choices: re-plan a window by one of `plans` or blame,
-    and the noise that breaks ties."""
-    if plans and rng.random() < TUNING.replan:
+          n: int, clearing: bool = False) -> Move:
+    """A try's random choices: re-plan a window by one of `plans`, clear the
+    bound's window (when `clearing`) or blame, and the noise that breaks ties."""
+    draw = rng.random()
+    if plans and draw < TUNING.replan:
         plan = plans[rng.integers(len(plans))]
         window = _window(int(current.max()) + 1, rng)
-        return plan, window, rng.random(n)
-    return None, None, rng.random(n)
+        return "re-planned", plan, window, rng.random(n)
+    if clearing and draw < TUNING.replan + TUNING.clear:
+        return "cleared", None, None, rng.random(n)
+    return "blamed", None, None, rng.random(n)
 
 
 def _try(g: Graph, bound: int, base: _Blamed, move: Move, tie: np.ndarray, rounds: int,
          dropped: threading.Event | None) -> tuple[_Trial, np.ndarray, int]:
-    plan, window, noise = move
-    if plan is not None:
-        key, how = _replanned(base.cycle_of, plan, *window), "re-planned"
-    else:
+    how, plan, window, noise = move
+    key = None
+    if how == "re-planned":
+        key = _replanned(base.cycle_of, plan, *window)
+    elif how == "cleared":
+        key = base.cleared()
+    if key is None:
         key, how = base.get(), "blamed"
     trial = _Trial(g, bound, dropped)
     cycle_of = trial.forward(key + TUNING.noise * noise - tie)
@@ -500,6 +531,36 @@ def plans_of(g: Graph, made: dict[str, np.ndarray]) -> list[np.ndarray]:
         (f"feed {e}", functools.partial(feeding, engine=e)) for e in bottlenecks(g)]
     plans = [made[name] if name in made else priority(g) for name, priority in wanted]
     return plans + [priority for name, priority in made.items() if name.startswith("stagger")]
+
+
+def cleared(g: Graph, cycle_of: np.ndarray, windows: Sequence[Window],
+            key: np.ndarray | None = None) -> np.ndarray | None:
+    """A priority that clears the bounds' windows (bounds.Window) of a
+    schedule's ops that could run before them, or None when none is there.
+
+    The ops that set an engine's bound need every slot of it from cycle
+    `release` to `tail` cycles before the end; another op of the engine
+    placed in that stretch takes a slot from them, and one whose release is
+    earlier could have run before it. Such ops go first, with every op that
+    leads to them, each at its own release; the others keep their order in
+    `key` (default: the schedule's cycles). (fast.vasm: the vloads of the
+    last groups' inputs, behind a chain of address adds on the saturated
+    scalar ALU, ran among the gathers while the load engine idled at the
+    start.)"""
+    end = int(cycle_of.max()) + 1
+    engine = g.engine_array[g.costly_array]
+    early = []
+    for window in windows:
+        ops = g.costly_array[engine == window.engine]
+        at = cycle_of[ops]
+        inside = ops[(at >= window.release) & (at < end - window.tail)]
+        early.append(inside[g.release_array[inside] < window.release])
+    if not windows or not sum(map(len, early)):
+        return None
+    key = (cycle_of if key is None else key).astype(np.float64)  # (a copy)
+    cone = g.ancestors(np.concatenate(early))
+    key[cone] = np.minimum(key[cone], g.release_array[cone])
+    return key
 
 
 def blame(g: Graph, cycle_of: np.ndarray, engines: Sequence[str], *, native: bool = True

@@ -18,9 +18,9 @@ class Level:
 
 LEVELS: dict[int, Level] = {
     1: Level(1, "quick", 0, 1, 0),
-    2: Level(2, "all", 3, 12, 300),
+    2: Level(2, "all", 3, 12, 200),
     # -O2's search whole, then more: -O3 never ends above -O2.
-    3: Level(3, "all", 3, 12, 300, open_ended=True),
+    3: Level(3, "all", 3, 12, 200, open_ended=True),
 }
 DEFAULT_LEVEL = 2
 DEFAULT_BUDGET = 30.0  # seconds, for -O3
@@ -48,6 +48,12 @@ class Tuning:
     noise: float = 0.5
     stale: int = 30
     replan: float = 0.6
+    # The share of tries that clear the bounds' windows (search.cleared),
+    # when something is in one (the rest blame), and the engines whose
+    # windows count: those whose own bound (bounds.Window) is at least this
+    # share of the block's.
+    clear: float = 0.2
+    clear_within: float = 0.95
     window: tuple[float, float] = (0.05, 0.2)
     # -O3: the shortest leg between exchanges of the best schedule (seconds),
     # and the stride between the seeds of one leg's processes.
