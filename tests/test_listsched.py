@@ -41,10 +41,13 @@ def respects(g: Graph, cycle_of: list[int]) -> bool:
 
 @pytest.mark.skipif(compiled.core is None, reason="the compiled pass is not built")
 @settings(deadline=None, max_examples=examples(150))
-@given(graphs(), st.lists(st.integers(-50, 50), max_size=60))
-def test_compiled_pass_gives_the_python_pass_cycles(g, values):
+@given(graphs(), st.lists(st.integers(-50, 50), max_size=60), st.booleans())
+def test_compiled_pass_gives_the_python_pass_cycles(g, values, one_order):
     priority = _priority(values, g.n)
-    assert list_schedule(g, priority).tolist() == list_schedule(g, priority, native=False).tolist()
+    scheduled = list_schedule(g, priority, one_order=one_order)
+    assert scheduled.tolist() == list_schedule(g, priority, native=False,
+                                               one_order=one_order).tolist()
+    assert respects(g, scheduled.tolist())
 
 
 supplies = st.builds(listsched.Supply, st.sampled_from(graph.ENGINE_NAMES),
@@ -53,11 +56,13 @@ supplies = st.builds(listsched.Supply, st.sampled_from(graph.ENGINE_NAMES),
 
 @pytest.mark.skipif(compiled.core is None, reason="the compiled pass is not built")
 @settings(deadline=None, max_examples=examples(150))
-@given(graphs(), st.lists(st.integers(-50, 50), max_size=60), supplies)
-def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, values, supply):
+@given(graphs(), st.lists(st.integers(-50, 50), max_size=60), supplies, st.booleans())
+def test_compiled_pass_keeping_an_engine_supplied_gives_the_python_cycles(g, values, supply,
+                                                                        one_order):
     priority = _priority(values, g.n)
-    scheduled = list_schedule(g, priority, supply=supply)
-    assert scheduled.tolist() == list_schedule(g, priority, native=False, supply=supply).tolist()
+    scheduled = list_schedule(g, priority, supply=supply, one_order=one_order)
+    assert scheduled.tolist() == list_schedule(g, priority, native=False, supply=supply,
+                                               one_order=one_order).tolist()
     assert respects(g, scheduled.tolist())
 
 
@@ -72,6 +77,7 @@ def test_an_op_made_ready_within_a_cycle_goes_before_ops_later_in_the_priority(n
     flow, load = (graph.ENGINE_INDEX[e] for e in ("flow", "load"))
     g = Graph([((1, 0),), (), (), ()], [flow, load, load, load])
     assert list_schedule(g, [0, 1, 2, 3], native=native).tolist() == [0, 0, 0, 1]
+    assert list_schedule(g, [0, 1, 2, 3], native=native, one_order=False).tolist() == [0, 1, 0, 0]
 
 
 def test_keeping_an_engine_supplied_changes_which_ready_op_goes_first():

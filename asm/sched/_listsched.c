@@ -4,14 +4,16 @@
  * scheduler's search can afford many passes. Built when a C compiler is
  * there (asm/sched/compiled.py loads it); every caller runs its Python twin otherwise.
  *
- * schedule(n, offsets, edges, engine, caps, npred, keys, out)
+ * schedule(n, offsets, edges, engine, caps, npred, keys, out, one_order)
  *   offsets[n+1], edges[]: each op's successors, each with its latency (0/1)
  *   in bit 30 (LATENCY_BIT: half the memory a pass reads, which is most of
  *   its time once the graph outgrows the caches)
  *   engine[n]: each op's engine index into caps; npred[n]: predecessor counts
  *   keys[n] (doubles): each op's priority, lower first, ties in op order
  *   out[n]: filled with each op's cycle
- * schedule(..., out, dist, target, horizon, reach) keeps engine `target`
+ *   one_order: a cycle's ops go in one priority order across the engines
+ *   (else engine by engine, each in turn taking its lowest up to its slots)
+ * schedule(..., one_order, dist, target, horizon, reach) keeps engine `target`
  *   supplied (listsched.Supply): dist[n], each op's steps down to its nearest
  *   op of `target`; in a cycle that starts with fewer of target's ops ready
  *   than caps[target] * horizon, each other engine first takes its ready ops
@@ -226,9 +228,10 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *o_off, *o_edges, *o_eng, *o_caps, *o_npred, *o_keys, *o_out;
     PyObject *o_dist = Py_None;
-    int target = -1, horizon = 0, reach = 0;
-    if (!PyArg_ParseTuple(args, "nOOOOOOO|Oiii", &n, &o_off, &o_edges, &o_eng, &o_caps,
-                          &o_npred, &o_keys, &o_out, &o_dist, &target, &horizon, &reach))
+    int one_order = 1, target = -1, horizon = 0, reach = 0;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOp|Oiii", &n, &o_off, &o_edges, &o_eng, &o_caps,
+                          &o_npred, &o_keys, &o_out, &one_order, &o_dist, &target, &horizon,
+                          &reach))
         return NULL;
     Bufs b = {.count = 0};
     PyObject *result = NULL;
@@ -350,7 +353,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
          * instead of finding it filled by ops that come later in the
          * priority. */
         unsigned offering = 0;  /* the engines with an offer, a bit each */
-        for (int k = 0; k < nlive; k++) REFRESH(live[k]);
+        for (int k = 0; one_order && k < nlive; k++) REFRESH(live[k]);
         while (offering) {
             /* the lowest offer, and the next lowest of another engine */
             int best = lowest_bit(offering), second = -1;
@@ -392,6 +395,34 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                 if (second == -2 || !(offering >> best & 1u) ||
                     (second >= 0 && !before(offer[best], offer[second], 0)))
                     break;
+            }
+        }
+        /* Engine by engine (not `one_order`): each in turn takes its ready
+         * ops up to its slots, and all again while any op was placed (one
+         * made ready within the cycle can still take a slot left free). */
+        int progressed = !one_order;
+        while (progressed) {
+            progressed = 0;
+            for (Py_ssize_t e = 0; e < ne; e++) {
+                while (used[e] < caps[e]) {
+                    int from_near = short_of && e != target && heap_clean(&near[e], cycle, 1);
+                    if (!from_near && !heap_clean(&ready[e], cycle, 0)) break;
+                    int i = heap_pop(from_near ? &near[e] : &ready[e], from_near);
+                    cycle[i] = now;
+                    used[e]++;
+                    unplaced[e]--;
+                    done++;
+                    progressed = 1;
+                    for (int k = off[i]; k < off[i + 1]; k++) {
+                        int s = edges[k] & ~LATENCY_BIT;
+                        Pending *p = &pend[s];
+                        if (edges[k] & LATENCY_BIT) p->late = now;
+                        if (--p->waiting == 0) {
+                            if (p->late == now) following[nfollow++] = s;
+                            else MAKE_READY(s);
+                        }
+                    }
+                }
             }
         }
 #undef REFRESH

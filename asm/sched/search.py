@@ -10,7 +10,9 @@ height, "feed" priorities that keep a starving engine supplied when several
 engines are near saturation, downstream work on the busy engines, or
 program order. The "supply" starts are passes by downstream work that also
 keep one busy engine supplied cycle by cycle (listsched.Supply): when its
-ready ops run short, the other engines work towards it. `-O2` then spends a
+ready ops run short, the other engines work towards it. Every level then
+tries one pass that clears the bounds' windows of ops that could run before
+them (`cleared`). `-O2` then spends a
 fixed number of passes perturbing the best schedule's order and justifying
 again (iterated local search, see `_perturb`); `-O3` does the same for a
 wall-clock budget on every core.
@@ -374,9 +376,9 @@ def _island(task: tuple) -> Found:
 def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds: int,
              plans: Sequence[np.ndarray], windows: Sequence[Window] = (),
              deadline: float | None = None) -> None:
-    """Iterated local search from the best schedule, by two kinds of move, each
-    scheduled and justified, and kept when no worse (so that plateaus are
-    crossed):
+    """Iterated local search from the best schedule, by three kinds of move,
+    each scheduled and justified, and kept when no worse (so that plateaus
+    are crossed):
     - blame: the ops blamed for the schedule's idle slots (see `blame`) move
       earlier;
     - re-plan: the ops of a window of the schedule (a random stretch of its
@@ -386,7 +388,9 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
       a window re-planned under another priority (feeding another engine,
       say) decides differently for a stretch, which blame, moving single
       chains, does not reach. `plans` holds start priorities and the cycles
-      of other good schedules, so that a stretch of one can enter another.
+      of other good schedules, so that a stretch of one can enter another;
+    - blame and clear: the blamed priority, with the ops `cleared` moves out
+      of the bounds' windows (and those leading to them) at their releases.
 
     Tries form one line with one try in flight ahead: try j starts from the
     schedule kept once every try before j - 1 is done, so that tries j - 1
@@ -459,7 +463,7 @@ class _Blamed:
 
     def cleared(self) -> np.ndarray | None:
         """The blamed priority, cleared (`cleared`), or None when nothing is
-        in the bound's window."""
+        in the bounds' windows."""
         blamed = self.get()
         with self.lock:
             if self.cleared_key is False:
@@ -472,8 +476,9 @@ Move = tuple  # (kind, plan or None, window (first, width) or None, noise)
 
 def _draw(rng: np.random.Generator, current: np.ndarray, plans: Sequence[np.ndarray],
           n: int, clearing: bool = False) -> Move:
-    """A try's random choices: re-plan a window by one of `plans`, clear the
-    bound's window (when `clearing`) or blame, and the noise that breaks ties."""
+    """A try's random choices: re-plan a window by one of `plans`, blame and
+    clear the bounds' windows (when `clearing`), or blame; and the noise that
+    breaks ties."""
     draw = rng.random()
     if plans and draw < TUNING.replan:
         plan = plans[rng.integers(len(plans))]
