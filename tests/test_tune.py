@@ -47,9 +47,12 @@ KERNEL = """\
 
 
 def slow(reps: int) -> str:
-    """KERNEL with `reps` pairs of do-nothing ops a word: trials that take a while."""
-    return KERNEL.replace(".rept 8 / U", f".rept 8 / U\n.rept {reps}\n    add_imm acc, acc, 0\n"
-                          "    add_imm acc, acc, 0\n.endr")
+    """KERNEL with pairs of do-nothing ops first: trials that take a while, as
+    long whatever U a trial draws (4 * `reps` pairs: about what `reps` pairs
+    a word summed took on average over U = 1, 2, 4, 8, the longest trial 8
+    times the shortest, which a test's second Ctrl-C could then miss)."""
+    return KERNEL.replace(".rept 8 / U", f".rept {4 * reps}\n    add_imm acc, acc, 0\n"
+                          "    add_imm acc, acc, 0\n.endr\n.rept 8 / U")
 
 
 SLOW = slow(300)  # about half a second a trial
