@@ -330,6 +330,27 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             offering |= 1u << e2_; \
         } \
     } while (0)
+    /* Op i placed on engine e now: its successors ready now join their
+     * engines' heaps (their engines' bits set in `made`), those a
+     * latency-1 edge from it holds, the next cycle's. */
+#define PLACE(i, e, made) do { \
+        cycle[i] = now; \
+        used[e]++; \
+        unplaced[e]--; \
+        done++; \
+        for (int k_ = off[i]; k_ < off[(i) + 1]; k_++) { \
+            int s_ = edges[k_] & ~LATENCY_BIT; \
+            Pending *p_ = &pend[s_]; \
+            if (edges[k_] & LATENCY_BIT) p_->late = now; \
+            if (--p_->waiting == 0) { \
+                if (p_->late == now) following[nfollow++] = s_; \
+                else { \
+                    MAKE_READY(s_); \
+                    made |= 1u << p_->engine; \
+                } \
+            } \
+        } \
+    } while (0)
     int nlive = 0;  /* the engines with ops, in order */
     for (Py_ssize_t e = 0; ok && e < ne; e++)
         if (counts[e]) live[nlive++] = (int)e;
@@ -368,23 +389,8 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             for (;;) {
                 int i = heap_pop(offer_near[best] ? &near[best] : &ready[best],
                                  offer_near[best]);
-                cycle[i] = now;
-                used[best]++;
-                unplaced[best]--;
-                done++;
                 unsigned changed = 0;
-                for (int k = off[i]; k < off[i + 1]; k++) {
-                    int s = edges[k] & ~LATENCY_BIT;
-                    Pending *p = &pend[s];
-                    if (edges[k] & LATENCY_BIT) p->late = now;
-                    if (--p->waiting == 0) {
-                        if (p->late == now) following[nfollow++] = s;
-                        else {
-                            MAKE_READY(s);
-                            changed |= 1u << p->engine;
-                        }
-                    }
-                }
+                PLACE(i, best, changed);
                 REFRESH(best);
                 changed &= ~(1u << best);
                 for (int e = 0; changed; e++, changed >>= 1)
@@ -408,23 +414,13 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
                     int from_near = short_of && e != target && heap_clean(&near[e], cycle, 1);
                     if (!from_near && !heap_clean(&ready[e], cycle, 0)) break;
                     int i = heap_pop(from_near ? &near[e] : &ready[e], from_near);
-                    cycle[i] = now;
-                    used[e]++;
-                    unplaced[e]--;
-                    done++;
+                    unsigned changed = 0;  /* (unused here) */
+                    PLACE(i, (int)e, changed);
                     progressed = 1;
-                    for (int k = off[i]; k < off[i + 1]; k++) {
-                        int s = edges[k] & ~LATENCY_BIT;
-                        Pending *p = &pend[s];
-                        if (edges[k] & LATENCY_BIT) p->late = now;
-                        if (--p->waiting == 0) {
-                            if (p->late == now) following[nfollow++] = s;
-                            else MAKE_READY(s);
-                        }
-                    }
                 }
             }
         }
+#undef PLACE
 #undef REFRESH
 #undef MAKE_READY
         if (done < n) {

@@ -111,6 +111,26 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None,
     following: list[int] = []  # ready from the next cycle on
     done = 0
     now = 0
+
+    def place(i: int, e: int) -> None:
+        """Op i on engine e now: successors ready now join their heaps, those
+        a latency-1 edge from it holds, `following`."""
+        nonlocal done
+        cycle_of[i] = now
+        used[e] += 1
+        unplaced[e] -= 1
+        done += 1
+        for s, lat in succ[i]:
+            if lat:
+                late[s] = now
+            w = waiting[s] - 1
+            waiting[s] = w
+            if w == 0:
+                if late[s] == now:
+                    following.append(s)
+                else:
+                    make_ready(s)
+
     while done < n:
         for i in following:
             make_ready(i)
@@ -143,21 +163,7 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None,
             if best < 0:
                 break
             pop(near[best] if from_near else ready[best])
-            i = order[best_rank]
-            cycle_of[i] = now
-            used[best] += 1
-            unplaced[best] -= 1
-            done += 1
-            for s, lat in succ[i]:
-                if lat:
-                    late[s] = now
-                w = waiting[s] - 1
-                waiting[s] = w
-                if w == 0:
-                    if late[s] == now:
-                        following.append(s)
-                    else:
-                        make_ready(s)
+            place(order[best_rank], best)
         progressed = not one_order
         while progressed:
             progressed = False
@@ -177,21 +183,8 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None,
                             i = j
                     if i < 0:
                         break
-                    cycle_of[i] = now
-                    used[e] += 1
-                    unplaced[e] -= 1
-                    done += 1
+                    place(i, e)
                     progressed = True
-                    for s, lat in succ[i]:
-                        if lat:
-                            late[s] = now
-                        w = waiting[s] - 1
-                        waiting[s] = w
-                        if w == 0:
-                            if late[s] == now:
-                                following.append(s)
-                            else:
-                                make_ready(s)
         if done < n:
             if not following and not any(unplaced):
                 raise Cyclic
