@@ -283,7 +283,10 @@ def test_ctrl_c_stops_after_the_running_trial_and_the_study_resumes(toy):
 
 
 def test_a_second_ctrl_c_stops_at_once_and_the_trial_runs_again_on_resume(toy):
-    p = _start(toy, reps=3000)  # a trial of seconds: the second Ctrl-C comes in the middle
+    # A trial of many seconds (the resumed study's are short: _start writes the
+    # kernel again), so that the second Ctrl-C comes in its middle however
+    # late the first one came and however loaded the machine is.
+    p = _start(toy, reps=20_000)
     _wait_for_a_trial(toy)
     p.send_signal(signal.SIGINT)
     time.sleep(0.5)  # (two signals at once may arrive as one)
