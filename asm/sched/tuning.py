@@ -48,10 +48,10 @@ class Tuning:
     noise: float = 0.5
     stale: int = 30
     replan: float = 0.6
-    # The share of tries that clear the bounds' windows (search.cleared),
-    # when something is in one (the rest blame), and the engines whose
-    # windows count: those whose own bound (bounds.Window) is at least this
-    # share of the block's.
+    # The share of tries that blame and clear the bounds' windows
+    # (search.cleared; they only blame when nothing is in one), and the
+    # engines whose windows count: those whose own bound (bounds.Window) is
+    # at least this share of the block's.
     clear: float = 0.2
     clear_within: float = 0.95
     window: tuple[float, float] = (0.05, 0.2)
