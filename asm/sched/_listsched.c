@@ -270,7 +270,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     Py_ssize_t *unplaced = NULL;
     Heap *ready = NULL, *near = NULL;
     Entry *offer = NULL;
-    int *offer_near = NULL, *live = NULL;
+    int *offer_near = NULL;
     Py_ssize_t bad;
     int ok = 0, cyclic = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -285,10 +285,9 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         near = calloc(ne + 1, sizeof(Heap));  /* ready ops within reach of `target`'s */
         offer = calloc(ne + 1, sizeof(Entry));
         offer_near = calloc(ne + 1, sizeof(int));
-        live = calloc(ne + 1, sizeof(int));
         /* (an engine is a bit of a mask in the pass) */
         ok = pend && following && counts && used && unplaced && ready && near && offer &&
-             offer_near && live && ne <= 32;
+             offer_near && ne <= 32;
     }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         if (eng[i] < 0 || eng[i] >= ne) ok = 0;
@@ -313,20 +312,20 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         if (dist && e_ != target && dist[i] <= reach) \
             heap_push(&near[e_], pend[i].key, (i), dist[i], 1); \
     } while (0)
+    /* The heap engine e takes its next op from this cycle: its supply heap
+     * (1: the cycle is short of the supplied engine's ops and it holds one),
+     * else its ready heap (0), or none (-1). */
+#define SOURCE(e) (short_of && (e) != target && heap_clean(&near[e], cycle, 1) ? 1 \
+                   : heap_clean(&ready[e], cycle, 0) ? 0 : -1)
     /* What engine e offers next this cycle, and whether from its supply
      * heap; its bit in `offering` is clear when it offers nothing (no ready
      * op, or no free slot). */
 #define REFRESH(e) do { \
-        int e2_ = (e); \
+        int e2_ = (e), from_ = used[e2_] < caps[e2_] ? SOURCE(e2_) : -1; \
         offering &= ~(1u << e2_); \
-        if (used[e2_] >= caps[e2_]) break; \
-        if (short_of && e2_ != target && heap_clean(&near[e2_], cycle, 1)) { \
-            offer[e2_] = near[e2_].items[0]; \
-            offer_near[e2_] = 1; \
-            offering |= 1u << e2_; \
-        } else if (heap_clean(&ready[e2_], cycle, 0)) { \
-            offer[e2_] = ready[e2_].items[0]; \
-            offer_near[e2_] = 0; \
+        if (from_ >= 0) { \
+            offer[e2_] = (from_ ? near : ready)[e2_].items[0]; \
+            offer_near[e2_] = from_; \
             offering |= 1u << e2_; \
         } \
     } while (0)
@@ -351,9 +350,6 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             } \
         } \
     } while (0)
-    int nlive = 0;  /* the engines with ops, in order */
-    for (Py_ssize_t e = 0; ok && e < ne; e++)
-        if (counts[e]) live[nlive++] = (int)e;
     for (Py_ssize_t i = 0; ok && i < n; i++)
         if (pend[i].waiting == 0) MAKE_READY((int)i);
     Py_ssize_t nfollow = 0, done = 0;
@@ -374,7 +370,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
          * instead of finding it filled by ops that come later in the
          * priority. */
         unsigned offering = 0;  /* the engines with an offer, a bit each */
-        for (int k = 0; one_order && k < nlive; k++) REFRESH(live[k]);
+        for (int e = 0; one_order && e < ne; e++) REFRESH(e);
         while (offering) {
             /* the lowest offer, and the next lowest of another engine */
             int best = lowest_bit(offering), second = -1;
@@ -411,9 +407,9 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
             progressed = 0;
             for (Py_ssize_t e = 0; e < ne; e++) {
                 while (used[e] < caps[e]) {
-                    int from_near = short_of && e != target && heap_clean(&near[e], cycle, 1);
-                    if (!from_near && !heap_clean(&ready[e], cycle, 0)) break;
-                    int i = heap_pop(from_near ? &near[e] : &ready[e], from_near);
+                    int from = SOURCE(e);
+                    if (from < 0) break;
+                    int i = heap_pop(from ? &near[e] : &ready[e], from);
                     unsigned changed = 0;  /* (unused here) */
                     PLACE(i, (int)e, changed);
                     progressed = 1;
@@ -422,6 +418,7 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
         }
 #undef PLACE
 #undef REFRESH
+#undef SOURCE
 #undef MAKE_READY
         if (done < n) {
             int any = nfollow > 0;
@@ -450,7 +447,6 @@ static PyObject *schedule(PyObject *self, PyObject *args) {
     free(ready);
     free(offer);
     free(offer_near);
-    free(live);
     free(unplaced);
     free(used);
     free(counts);

@@ -112,6 +112,22 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None,
     done = 0
     now = 0
 
+    def source(e: int) -> list | None:
+        """The heap engine e takes its next op from this cycle, placed ops
+        dropped from its top: its supply heap when the cycle is short of the
+        supplied engine's ops and it holds one, else its ready heap (None
+        when that is empty too)."""
+        if short_of and e != target:
+            nearby = near[e]
+            while nearby and cycle_of[order[nearby[0][1]]] >= 0:
+                pop(nearby)
+            if nearby:
+                return nearby
+        heap = ready[e]
+        while heap and cycle_of[order[heap[0]]] >= 0:
+            pop(heap)
+        return heap or None
+
     def place(i: int, e: int) -> None:
         """Op i on engine e now: successors ready now join their heaps, those
         a latency-1 edge from it holds, `following`."""
@@ -143,53 +159,36 @@ def _python_pass(g: Graph, order: list[int], supply: Supply | None = None,
         # ready within the cycle (a zero-latency edge) competes with what
         # its engine has not taken yet. Engine by engine otherwise.
         while one_order:
-            best, best_rank, from_near = -1, 0, False
+            best, best_rank, best_heap = -1, 0, []
             for e in engines:
-                if used[e] >= CAPS[e]:
-                    continue
-                if short_of and e != target:
-                    nearby = near[e]
-                    while nearby and cycle_of[order[nearby[0][1]]] >= 0:
-                        pop(nearby)
-                    if nearby:
-                        if best < 0 or nearby[0][1] < best_rank:
-                            best, best_rank, from_near = e, nearby[0][1], True
-                        continue
-                heap = ready[e]
-                while heap and cycle_of[order[heap[0]]] >= 0:
-                    pop(heap)
-                if heap and (best < 0 or heap[0] < best_rank):
-                    best, best_rank, from_near = e, heap[0], False
+                heap = source(e) if used[e] < CAPS[e] else None
+                if heap is not None and (best < 0 or _rank(heap[0]) < best_rank):
+                    best, best_rank, best_heap = e, _rank(heap[0]), heap
             if best < 0:
                 break
-            pop(near[best] if from_near else ready[best])
+            pop(best_heap)
             place(order[best_rank], best)
         progressed = not one_order
         while progressed:
             progressed = False
             for e in engines:
                 while used[e] < CAPS[e]:
-                    i = -1
-                    if short_of and e != target:
-                        nearby = near[e]
-                        while nearby and i < 0:
-                            j = order[pop(nearby)[1]]
-                            if cycle_of[j] < 0:
-                                i = j
-                    heap = ready[e]
-                    while heap and i < 0:
-                        j = order[pop(heap)]
-                        if cycle_of[j] < 0:
-                            i = j
-                    if i < 0:
+                    heap = source(e)
+                    if heap is None:
                         break
-                    place(i, e)
+                    place(order[_rank(pop(heap))], e)
                     progressed = True
         if done < n:
             if not following and not any(unplaced):
                 raise Cyclic
             now += 1
     return cycle_of
+
+
+def _rank(entry: int | tuple[int, int]) -> int:
+    """A heap entry's op rank: a ready heap holds ranks, a supply heap
+    (steps, rank) pairs."""
+    return entry[1] if type(entry) is tuple else entry
 
 
 def backward_schedule(g: Graph, priority: Sequence | np.ndarray) -> np.ndarray:

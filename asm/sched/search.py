@@ -560,7 +560,7 @@ def cleared(g: Graph, cycle_of: np.ndarray, windows: Sequence[Window],
         at = cycle_of[ops]
         inside = ops[(at >= window.release) & (at < end - window.tail)]
         early.append(inside[g.release_array[inside] < window.release])
-    if not windows or not sum(map(len, early)):
+    if not sum(map(len, early)):
         return None
     key = (cycle_of if key is None else key).astype(np.float64)  # (a copy)
     cone = g.ancestors(np.concatenate(early))
