@@ -712,7 +712,15 @@ def lsp_cmd(stdio: bool) -> None:
     diagnostics as you type, hover, completion, navigation, cycles as inlay
     hints (editors/README.md)."""
     from .editor.lsp import serve
-    sys.exit(serve())
+    status = serve()
+    # Exit now, without freeing the heap object by object: a large
+    # document's assembly is hundreds of megabytes of small objects, and the
+    # editor waits (and then kills the server) while a normal exit frees them.
+    import contextlib
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # (closed by the server's writer)
+            stream.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

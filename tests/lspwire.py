@@ -27,7 +27,8 @@ class RawClient:
         self.log: list[bytes] = []  # what the server wrote to stderr (read as it comes,
         # so that a full pipe never stops it)
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._draining = threading.Thread(target=self._drain, daemon=True)
+        self._draining.start()
 
     def _drain(self) -> None:
         for line in self.proc.stderr:
@@ -117,3 +118,4 @@ class RawClient:
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
+            self._draining.join(timeout=5)  # (stderr is whole once close() returns)

@@ -132,7 +132,11 @@ def test_a_schedule_of_a_huge_file_blocks_nothing(tmp_path):
         title = lens["result"][0]["command"]["title"]
         assert "over the server's scheduleOpLimit" in title or "scheduling" in title
     finally:
-        client.close()
+        status = client.close()
+    # The schedule still running, the server exits at once (not after
+    # freeing the document's assembly object by object), and quietly.
+    assert status == 0
+    assert "Traceback" not in client.stderr and "Exception" not in client.stderr
 
 
 def test_the_server_writes_nothing_to_the_workspace(tmp_path):

@@ -60,6 +60,7 @@ class Jobs:
         self._running: dict[str, multiprocessing.process.BaseProcess] = {}
         self._lock = threading.Lock()
         self._context = None
+        self._closed = False  # after close(), a job never starts
 
     @property
     def context(self):
@@ -85,11 +86,16 @@ class Jobs:
               done: Callable[[str, Any], None]) -> None:
         """Run fn(*args) in a process; `done(status, value)` is called (in a
         thread of its own) with ("ok", result) or ("error", message), or
-        ("cancelled", None) when a newer job for `key` replaced it."""
+        ("cancelled", None) when a newer job for `key` replaced it (or close()
+        killed it). After close(), nothing starts and nothing is called."""
         self.cancel(key)
         receive, send = self.context.Pipe(duplex=False)
         process = self.context.Process(target=_child, args=(send, fn, args), daemon=True)
         with self._lock:
+            if self._closed:
+                receive.close()
+                send.close()
+                return
             self._running[key] = process
 
         def wait() -> None:
@@ -126,7 +132,9 @@ class Jobs:
             return key in self._running
 
     def close(self) -> None:
+        """Kill every job, and start none from now on."""
         with self._lock:
+            self._closed = True
             processes = list(self._running.values())
             self._running.clear()
         for p in processes:

@@ -24,6 +24,7 @@ every request get exactly one response.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -236,7 +237,9 @@ def start_views(ls: VasmServer, uri: str, state: Document) -> None:
     loop = asyncio.get_running_loop()
 
     def done(status: str, value) -> None:  # (in the job's waiting thread)
-        loop.call_soon_threadsafe(_views_done, ls, uri, state, assembly, status, value)
+        # (a closed loop: the server is exiting, and nobody is to be told)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_views_done, ls, uri, state, assembly, status, value)
 
     ls.jobs.start(uri, compute_views, (kernel, level, state.split), done)
 
@@ -353,6 +356,13 @@ async def did_change(ls: VasmServer, params: lsp.DidChangeTextDocumentParams) ->
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: VasmServer, params: lsp.DidSaveTextDocumentParams) -> None:
     await check(ls, params.text_document.uri)  # an included file may have changed on disk
+
+
+@server.feature(lsp.SHUTDOWN)
+def shutdown(ls: VasmServer, params: None) -> None:
+    """Stop the background work: no views are asked for after this, and the
+    exit that follows should not wait for them."""
+    ls.jobs.close()
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
