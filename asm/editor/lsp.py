@@ -604,16 +604,17 @@ async def document_symbols(ls: VasmServer, params: lsp.DocumentSymbolParams
             add(name, lsp.SymbolKind.Variable, sym.src.loc(sym.pos),
                 f"scratch, {plural(sym.length, 'word')}")
     symbols = [d for _, d in sorted(out, key=lambda x: (x[0].line, x[0].character))]
-    sections = [(i, m) for i, text in enumerate(doc.lines)
+    lines = doc.lines  # (made anew from the text on every use)
+    sections = [(i, m) for i, text in enumerate(lines)
                 if (m := _SECTION.match(text)) is not None]
     if not sections:
         return symbols
     top = [d for d in symbols if d.range.start.line < sections[0][0]]
     for n, (line, m) in enumerate(sections):
-        last = sections[n + 1][0] - 1 if n + 1 < len(sections) else len(doc.lines) - 1
+        last = sections[n + 1][0] - 1 if n + 1 < len(sections) else len(lines) - 1
         inside = [d for d in symbols if line < d.range.start.line <= last]
         whole = lsp.Range(start=lsp.Position(line=line, character=0),
-                          end=lsp.Position(line=last, character=len(doc.lines[last].rstrip("\r\n"))))
+                          end=lsp.Position(line=last, character=len(lines[last].rstrip("\r\n"))))
         title = lsp.Range(start=lsp.Position(line=line, character=m.start(1)),
                           end=lsp.Position(line=line, character=m.end(1)))
         top.append(lsp.DocumentSymbol(name=m.group(1), kind=lsp.SymbolKind.Namespace,
@@ -736,9 +737,10 @@ async def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.I
             loc = Location.parse(where) if where else None
             if loc and loc.line and first <= loc.line <= last and _same_file(loc.file, doc.path):
                 pcs.setdefault(loc.line, []).append(pc)
+    lines = doc.lines  # (made anew from the text on every use)
     out = []
     for line, found in sorted(pcs.items()):
-        text = doc.lines[line - 1].rstrip("\r\n") if line - 1 < len(doc.lines) else ""
+        text = lines[line - 1].rstrip("\r\n") if line - 1 < len(lines) else ""
         shown = ", ".join(map(str, found[:4])) + (f", ... ({len(found)} bundles)"
                                                    if len(found) > 4 else "")
         out.append(lsp.InlayHint(position=lsp.Position(line=line - 1, character=len(text)),
@@ -827,7 +829,8 @@ def occurrences(ls: VasmServer, uri: str, position: lsp.Position
                 lines = _file_lines(ls, path, assemblies)
                 if lines is not None and _uri(path) not in files:
                     files[_uri(path)] = (lines, range(len(lines)))
-        files.setdefault(uri, (doc.lines, range(len(doc.lines))))
+        lines = doc.lines
+        files.setdefault(uri, (lines, range(len(lines))))
     pattern = re.compile(rf"(?<![\w.$]){re.escape(name)}(?![\w.$])")
     out: dict[str, list[lsp.Range]] = {}
     for file_uri, (lines, numbers) in files.items():
