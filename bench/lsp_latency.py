@@ -11,7 +11,8 @@ who wants the scheduled views has it. Printed:
 - diagnostics: the time from the last of a burst of keystrokes (changes 50
   ms apart) to the diagnostics of that version;
 - the 4 MB file (a long comment and 120,000 `add`s): the time to answer each
-  kind of request after opening it, and how soon the scheduled views came;
+  kind of request after opening it, how soon the scheduled views came, and
+  the inlay hints then (of the whole file, and of a screenful);
 - the server's resident memory: started, with the assembler and scheduler
   loaded (fast.vasm opened and closed), with the 4 MB file open, and after
   it is closed.
@@ -144,6 +145,16 @@ def main() -> None:
                 break
             time.sleep(1)
         print(f"  scheduled views after {time.perf_counter() - t:.1f} s: {title[:110]}")
+        # the hints as scheduled: of the whole file, then (as an editor asks
+        # on every scroll) of the 60 lines in view, twice
+        for name, lines in (("whole file", (0, 130_000)), ("60 lines", (60_000, 60_060)),
+                            ("60 lines again", (90_000, 90_060))):
+            took = timed(client, "textDocument/inlayHint", {
+                "textDocument": {"uri": big_uri}, "range": {
+                    "start": {"line": lines[0], "character": 0},
+                    "end": {"line": lines[1], "character": 0}}})
+            label = f"inlayHint (scheduled, {name})"
+            print(f"  {label:<38} {took * 1000:8.1f} ms")
         with_big = max(with_big, rss_mb(client.proc.pid))
         client.notify("textDocument/didClose", {"textDocument": {"uri": big_uri}})
         timed(client, "textDocument/hover", at(uri, 0, 0))  # (the close is processed)

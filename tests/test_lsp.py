@@ -248,6 +248,13 @@ async def test_folding_formatting_completion_and_inlay_hints(client: LanguageCli
     shown = {h.position.line: h.label for h in hints}
     assert shown[9] == "  bundle 1"  # const count (after part.vasm's const one)
     assert shown[6] == "  bundle 3"  # the macro body's add, expanded once
+    # A screenful's request (as an editor scrolls) gets the same hints, of its lines only.
+    narrow = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        text_document=where, range=lsp.Range(start=lsp.Position(line=6, character=0),
+                                             end=lsp.Position(line=9, character=0))))
+    assert {h.position.line: h.label for h in narrow} == \
+        {line: label for line, label in shown.items() if 6 <= line <= 9}
+    assert 6 in shown and 9 in shown and len(shown) > 2
 
 
 @pytest.mark.asyncio

@@ -38,6 +38,7 @@ from pygls.lsp.server import LanguageServer
 
 from .. import isa, keywords
 from ..errors import AssemblyError, Location, Note, ToolchainError
+from ..kernel import Kernel
 from ..project import project_options
 from ..stages.assembler import Assembly, assemble_full
 from ..stages.reuse import Reuse
@@ -77,6 +78,8 @@ class Document:
     checked: asyncio.Event = field(default_factory=asyncio.Event)  # a first check is done
     viewed: asyncio.Event = field(default_factory=asyncio.Event)  # the views are current
     checking: int | None = None  # the version a check is under way for
+    # (a kernel, {line: its bundles}) for the inlay hints (_bundles_by_line)
+    bundles_by_line: tuple[Kernel, dict[int, list[int]]] | None = None
 
 
 class VasmServer(LanguageServer):
@@ -712,6 +715,22 @@ def current_views(state: Document | None) -> Views | None:
     return state.views
 
 
+def _bundles_by_line(state: Document, kernel: Kernel, path: str) -> dict[int, list[int]]:
+    """{line of `path`: the bundles its ops land in}, worked out once per
+    kernel: an editor asks for the hints of the lines in view on every
+    scroll, and the walk is over the whole program."""
+    if state.bundles_by_line is not None and state.bundles_by_line[0] is kernel:
+        return state.bundles_by_line[1]
+    pcs: dict[int, list[int]] = {}
+    for pc in range(len(kernel.program)):
+        for where in set(kernel.op_sources(pc)) or {kernel.source_of(pc)}:
+            loc = Location.parse(where) if where else None
+            if loc and loc.line and _same_file(loc.file, path):
+                pcs.setdefault(loc.line, []).append(pc)
+    state.bundles_by_line = (kernel, pcs)
+    return pcs
+
+
 @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
 async def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
     """At the end of each line with code, the bundles (cycles, in straight-line
@@ -731,15 +750,11 @@ async def inlay_hints(ls: VasmServer, params: lsp.InlayHintParams) -> list[lsp.I
     if kernel is None:
         return []
     first, last = params.range.start.line + 1, params.range.end.line + 1
-    pcs: dict[int, list[int]] = {}
-    for pc in range(len(kernel.program)):
-        for where in set(kernel.op_sources(pc)) or {kernel.source_of(pc)}:
-            loc = Location.parse(where) if where else None
-            if loc and loc.line and first <= loc.line <= last and _same_file(loc.file, doc.path):
-                pcs.setdefault(loc.line, []).append(pc)
+    pcs = _bundles_by_line(state, kernel, doc.path)
     lines = doc.lines  # (made anew from the text on every use)
     out = []
-    for line, found in sorted(pcs.items()):
+    for line in sorted(n for n in pcs if first <= n <= last):
+        found = pcs[line]
         text = lines[line - 1].rstrip("\r\n") if line - 1 < len(lines) else ""
         shown = ", ".join(map(str, found[:4])) + (f", ... ({len(found)} bundles)"
                                                    if len(found) > 4 else "")
