@@ -182,6 +182,7 @@ async def check(ls: VasmServer, uri: str) -> None:
         state.checked.set()
         return
     state.assembly, state.level, state.split = done.assembly, done.level, done.split
+    state.bundles_by_line = None  # (of a kernel gone, or soon to go)
     state.checked.set()
     start_views(ls, uri, state)
 
@@ -844,8 +845,8 @@ def occurrences(ls: VasmServer, uri: str, position: lsp.Position
                 lines = _file_lines(ls, path, assemblies)
                 if lines is not None and _uri(path) not in files:
                     files[_uri(path)] = (lines, range(len(lines)))
-        lines = doc.lines
-        files.setdefault(uri, (lines, range(len(lines))))
+        own_lines = doc.lines
+        files.setdefault(uri, (own_lines, range(len(own_lines))))
     pattern = re.compile(rf"(?<![\w.$]){re.escape(name)}(?![\w.$])")
     out: dict[str, list[lsp.Range]] = {}
     for file_uri, (lines, numbers) in files.items():
