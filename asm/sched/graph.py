@@ -250,6 +250,13 @@ class Graph:
         return np.array(self.heights, dtype=np.int64)
 
     @cached_property
+    def height_tie(self) -> np.ndarray:
+        """Each op's height scaled below one cycle: subtracted from a
+        priority in cycles, it puts the taller of two ops first without
+        outweighing a cycle."""
+        return self.height_array / (self.n + 1)
+
+    @cached_property
     def release_array(self) -> np.ndarray:
         return np.array(self.releases, dtype=np.int64)
 

@@ -144,7 +144,7 @@ def by_work(g: Graph) -> np.ndarray:
     # (light engines would add little but the cost of counting them)
     weights = {e: (v / top) / isa.SLOT_LIMITS[e] for e, v in load.items()
                if v >= TUNING.work_within * top}
-    made = -np.array(downstream_work(g, weights)) - g.height_array / (g.n + 1)
+    made = -np.array(downstream_work(g, weights)) - g.height_tie
     made.setflags(write=False)
     g.derived["by_work"] = made
     return made

@@ -251,7 +251,7 @@ def search(g: Graph, bound: int, before: int, level: Level, *, seed: int = 0,
         key = cleared(g, s.best.cycle_of, windows)
         if key is not None:
             trial = _Trial(g, bound)
-            cycle_of = trial.forward(key - g.height_array / (g.n + 1))
+            cycle_of = trial.forward(key - g.height_tie)
             trial.justify(cycle_of, trial.offer(cycle_of, "cleared"), "cleared",
                           level.justify_rounds)
             s.commit(trial)
@@ -401,7 +401,6 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
     the try run ahead away whenever one is kept: a third of fast.vasm's
     tries, on plateaus.)"""
     g = s.g
-    tie = g.height_array / (g.n + 1)
     busy = bottlenecks(g)
     start = s.passes
     # Tries since the best improved, but for the one already running then
@@ -425,7 +424,7 @@ def _perturb(s: _Search, rng: np.random.Generator, *, passes: int | None, rounds
             base = kept[max(0, j - 1)]  # (there when try j - 2 is committed)
             yield functools.partial(_try, g, s.bound, base,
                                     _draw(rng, base.cycle_of, plans, g.n, bool(windows)),
-                                    tie, rounds)
+                                    rounds)
 
     if stopping():
         return
@@ -489,7 +488,7 @@ def _draw(rng: np.random.Generator, current: np.ndarray, plans: Sequence[np.ndar
     return "blamed", None, None, rng.random(n)
 
 
-def _try(g: Graph, bound: int, base: _Blamed, move: Move, tie: np.ndarray, rounds: int,
+def _try(g: Graph, bound: int, base: _Blamed, move: Move, rounds: int,
          dropped: threading.Event | None) -> tuple[_Trial, np.ndarray, int]:
     how, plan, window, noise = move
     key = None
@@ -500,7 +499,7 @@ def _try(g: Graph, bound: int, base: _Blamed, move: Move, tie: np.ndarray, round
     if key is None:
         key, how = base.get(), "blamed"
     trial = _Trial(g, bound, dropped)
-    cycle_of = trial.forward(key + TUNING.noise * noise - tie)
+    cycle_of = trial.forward(key + TUNING.noise * noise - g.height_tie)
     cost = trial.offer(cycle_of, how)
     cycle_of, cost = trial.justify(cycle_of, cost, how, rounds)
     return trial, cycle_of, cost
