@@ -72,6 +72,27 @@ def test_cancel_and_start_never_wait_for_a_process_that_is_starting():
     assert not jobs.running("k")
 
 
+def test_a_job_that_cannot_start_is_an_error():
+    jobs = Jobs()
+    real = jobs.context
+
+    def process(*args, **kwargs):
+        p = real.Process(*args, **kwargs)
+
+        def fail() -> None:
+            raise OSError("out of processes")
+
+        p.start = fail
+        return p
+
+    jobs._context = SimpleNamespace(Pipe=real.Pipe, Process=process)
+    results, done = _collect()
+    jobs.start("k", operator.add, (1, 1), done)
+    assert results.get(timeout=30) == ("error", "the job could not start: OSError: out of "
+                                                "processes")
+    assert not jobs.running("k")
+
+
 def test_close_kills_the_jobs_and_starts_no_more():
     jobs = Jobs()
     results, done = _collect()

@@ -99,39 +99,32 @@ class Jobs:
                 return
             self._running[key] = process
 
-        def forget() -> None:
-            with self._lock:
-                if self._running.get(key) is process:
-                    del self._running[key]
-
         def wait() -> None:
             # The process starts here, not on the caller's thread, and outside
             # the lock: the first start brings up the fork server (a quarter of
             # a second, seconds on a busy machine), and the server's loop must
             # not wait behind it to cancel or start another job.
+            status, value = "cancelled", None
             with self._lock:
                 cancelled = self._running.get(key) is not process
             if not cancelled:
                 try:
                     process.start()
                 except Exception as e:  # noqa: BLE001 - (out of processes, say): the server says so
-                    send.close()
-                    receive.close()
-                    forget()
-                    done("error", f"the job could not start: {type(e).__name__}: {e}")
-                    return
+                    status, value = "error", f"the job could not start: {type(e).__name__}: {e}"
                 with self._lock:
                     cancelled = self._running.get(key) is not process
-                if cancelled:  # (cancel() came while it started, before it had a pid)
+                if cancelled and process.pid is not None:  # (cancel() came while it started)
                     process.kill()
             send.close()
-            status, value = "cancelled", None
             if process.pid is not None:
                 with contextlib.suppress(EOFError, OSError):  # (killed)
                     status, value = receive.recv()
                 process.join()
             receive.close()
-            forget()
+            with self._lock:
+                if self._running.get(key) is process:
+                    del self._running[key]
             done("cancelled" if cancelled else status, value)
 
         threading.Thread(target=wait, daemon=True, name=f"job {key}").start()
